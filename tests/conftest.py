@@ -1,0 +1,76 @@
+"""Shared fixtures: every test that touches the ledger gets a fresh, migrated database of its own.
+
+SQLite (a file under tmp_path) by default; with TRACKER_TEST_DATABASE=postgres, a fresh PostgreSQL
+database per test on the server named by TRACKER_TEST_POSTGRES_URL (see scripts/start-postgres.sh).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from tracker.db import open_ledger, sqlite_url_for
+from tracker.seed import seed_ledger
+
+TODAY = dt.date(2026, 11, 25)
+DB_FIXTURES = {"ledger_url", "engine", "seeded"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests that use a ledger are re-run against PostgreSQL in CI (`pytest -m db`).
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+def _postgres_database() -> Iterator[str]:
+    server = os.environ.get("TRACKER_TEST_POSTGRES_URL")
+    if not server:
+        pytest.fail("TRACKER_TEST_DATABASE=postgres needs TRACKER_TEST_POSTGRES_URL (scripts/start-postgres.sh)")
+    name = f"tracker_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))  # name is generated above, never user input
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def ledger_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A URL for an empty database, also exported as TRACKER_DATABASE_URL for the app and the CLI."""
+    if os.environ.get("TRACKER_TEST_DATABASE") == "postgres":
+        generator = _postgres_database()
+        url = next(generator)
+    else:
+        generator = None
+        url = sqlite_url_for(tmp_path / "ledger.db")
+    monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+    yield url
+    if generator is not None:
+        generator.close()
+
+
+@pytest.fixture
+def engine(ledger_url: str) -> Iterator[Engine]:
+    """A migrated, empty ledger."""
+    ledger = open_ledger(ledger_url)
+    yield ledger
+    ledger.dispose()
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> Engine:
+    """A ledger holding the seed data, imported through the real importer."""
+    seed_ledger(engine)
+    return engine

@@ -1,0 +1,247 @@
+"""Country names and codes as analysts write them, resolved to ISO 3166-1 alpha-3.
+
+Resolution is exact (after normalising case, whitespace and invisible characters) and
+never guesses: ambiguous or unknown text raises `InvalidValue`, with close names offered
+only as suggestions in the message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from dataclasses import dataclass
+
+import pycountry
+
+from tracker.errors import InvalidValue
+
+
+@dataclass(frozen=True, slots=True)
+class Country:
+    """A country: ISO 3166-1 alpha-3 code and the short name an analyst uses."""
+
+    code: str
+    name: str
+
+
+# Kosovo has no ISO 3166 code, so pycountry lacks it (and its fuzzy search returns Serbia).
+# XK/XKX are the user-assigned codes the EU, IMF and SIPRI-style datasets use.
+_EXTRA_COUNTRIES: dict[str, tuple[str, str]] = {"XKX": ("XK", "Kosovo")}
+
+# Display names. pycountry renames countries between releases (Turkey -> Türkiye,
+# Swaziland -> Eswatini), and stored and displayed names should change only when we
+# decide, so the names analysts rely on are pinned here; the rest replace ISO's
+# inverted forms ("Congo, The Democratic Republic of the").
+_SHORT_NAMES: dict[str, str] = {
+    "UKR": "Ukraine",
+    "USA": "United States",
+    "GBR": "United Kingdom",
+    "RUS": "Russia",
+    "TUR": "Türkiye",
+    "IRN": "Iran",
+    "KOR": "South Korea",
+    "PRK": "North Korea",
+    "SYR": "Syria",
+    "VNM": "Vietnam",
+    "TWN": "Taiwan",
+    "BOL": "Bolivia",
+    "VEN": "Venezuela",
+    "TZA": "Tanzania",
+    "MDA": "Moldova",
+    "LAO": "Laos",
+    "CZE": "Czechia",
+    "CIV": "Côte d'Ivoire",
+    "XKX": "Kosovo",
+    "COD": "DR Congo",
+    "FSM": "Micronesia",
+    "PSE": "Palestine",
+    "VAT": "Vatican",
+    "VGB": "British Virgin Islands",
+    "VIR": "US Virgin Islands",
+}
+
+# Names analysts and source datasets use that ISO does not (former, colloquial and
+# English-press names, abbreviations). Names pycountry has today are listed too, for
+# the same reason as _SHORT_NAMES: a pycountry upgrade must not make them unknown.
+_ALIASES: dict[str, str] = {
+    "U.S.": "USA",
+    "U.S.A.": "USA",
+    "America": "USA",
+    "United States of America": "USA",
+    "UK": "GBR",
+    "U.K.": "GBR",
+    "Britain": "GBR",
+    "Great Britain": "GBR",
+    # England is not a state: arms deals are made by the UK government, so a source
+    # writing "England" means the United Kingdom.
+    "England": "GBR",
+    "Russian Federation": "RUS",
+    "Turkey": "TUR",
+    "Turkiye": "TUR",
+    "Ivory Coast": "CIV",
+    "Cote d'Ivoire": "CIV",
+    "Islamic Republic of Iran": "IRN",
+    "Syrian Arab Republic": "SYR",
+    "DPRK": "PRK",
+    "Democratic People's Republic of Korea": "PRK",
+    "ROK": "KOR",
+    "Republic of Korea": "KOR",
+    "Viet Nam": "VNM",
+    "Lao PDR": "LAO",
+    "Republic of Moldova": "MDA",
+    "Czech Republic": "CZE",
+    "Palestine": "PSE",
+    "State of Palestine": "PSE",
+    "Vatican City": "VAT",
+    "Holy See": "VAT",
+    "Macedonia": "MKD",
+    "North Macedonia": "MKD",
+    "Burma": "MMR",
+    "Myanmar": "MMR",
+    "Swaziland": "SWZ",
+    "Eswatini": "SWZ",
+    "Cape Verde": "CPV",
+    "Cabo Verde": "CPV",
+    "East Timor": "TLS",
+    "Timor-Leste": "TLS",
+    "UAE": "ARE",
+    "Holland": "NLD",
+    "Netherlands": "NLD",
+    "Congo-Kinshasa": "COD",
+    "DRC": "COD",
+    "Democratic Republic of the Congo": "COD",
+    "Democratic Republic of Congo": "COD",
+    "Congo-Brazzaville": "COG",
+    "Republic of the Congo": "COG",
+    "Republic of Congo": "COG",
+}
+
+# Names that fit more than one country (keys are lookup keys): each is refused with the
+# codes to choose from. Entries are (code, gloss); the gloss disambiguates a display name
+# that is itself the ambiguous word.
+_AMBIGUOUS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "congo": (("COG", "Republic of the Congo"), ("COD", None)),
+    "korea": (("KOR", None), ("PRK", None)),
+}
+
+_HOW_TO_WRITE = "Use a country name or an ISO 3166 code such as UKR."
+
+# difflib's default 0.6 offers "UAE" and "France" for "Ukrane"; 0.75 still catches a
+# one-letter slip in a four-letter name ("Irak" -> Iraq, Iran).
+_SUGGEST_CUTOFF = 0.75
+
+# Pasted text carries invisible characters that make two equal-looking names differ.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Word processors turn apostrophes into right single quotes ("Côte d’Ivoire").
+_TYPOGRAPHIC = {ord("\u2019"): "'"}
+
+
+def _clean(text: str) -> str:
+    """Drop invisible characters, NFC-normalise, collapse and trim whitespace."""
+    text = text.translate(_INVISIBLE).translate(_TYPOGRAPHIC)
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _key(text: str) -> str:
+    """The lookup key for `text`: cleaned and case-folded."""
+    return unicodedata.normalize("NFC", _clean(text).casefold())
+
+
+def _build() -> tuple[dict[str, Country], dict[str, Country], dict[str, str]]:
+    """Countries by code, countries by lookup key, and name spellings by key."""
+    by_code: dict[str, Country] = {}
+    codes: dict[str, str] = {}
+    spellings: dict[str, str] = {}
+
+    def add(text: str, code: str, *, is_name: bool) -> None:
+        key = _key(text)
+        if codes.setdefault(key, code) != code:
+            raise ValueError(f"country key {text!r} maps to both {codes[key]} and {code}")
+        if is_name:
+            spellings.setdefault(key, text)
+
+    rows = [
+        (c.alpha_2, c.alpha_3, [getattr(c, "common_name", None), c.name, getattr(c, "official_name", None)])
+        for c in pycountry.countries
+    ]
+    rows += [(alpha_2, code, [name]) for code, (alpha_2, name) in _EXTRA_COUNTRIES.items()]
+    for alpha_2, code, candidates in rows:
+        names = [name for name in candidates if name]
+        display = _SHORT_NAMES.get(code, names[0])
+        by_code[code] = Country(code=code, name=display)
+        add(alpha_2, code, is_name=False)
+        add(code, code, is_name=False)
+        for name in [display, *names]:
+            add(name, code, is_name=True)
+    for alias, code in _ALIASES.items():
+        add(alias, code, is_name=True)
+    for key in _AMBIGUOUS:
+        codes.pop(key, None)
+        spellings.pop(key, None)
+    return by_code, {key: by_code[code] for key, code in codes.items()}, spellings
+
+
+_BY_CODE, _BY_KEY, _SPELLINGS = _build()
+
+
+def resolve_country(text: str) -> Country:
+    """The country `text` names exactly (a name, alias, or ISO alpha-2/alpha-3 code)."""
+    key = _key(text)
+    country = _BY_KEY.get(key)
+    if country is not None:
+        return country
+    shown = _clean(text)
+    if not shown:
+        raise InvalidValue("no country given", fix=_HOW_TO_WRITE)
+    choices = _AMBIGUOUS.get(key)
+    if choices:
+        options = [
+            f"{_BY_CODE[code].name} ({gloss + ', ' if gloss else ''}{code})" for code, gloss in choices
+        ]
+        raise InvalidValue(
+            f'"{shown}" is ambiguous: it could be {_or_list(options)}',
+            fix=f"Write {_or_list([code for code, _ in choices])}.",
+        )
+    suggestions = suggest_countries(text)
+    hint = f"Did you mean {_or_list(suggestions)}? " if suggestions else ""
+    raise InvalidValue(f'unknown country "{shown}"', fix=hint + _HOW_TO_WRITE)
+
+
+def country_by_code(code: str) -> Country:
+    """The country with ISO alpha-3 `code` (upper case); KeyError if there is none."""
+    return _BY_CODE[code]
+
+
+def suggest_countries(text: str, *, limit: int = 3) -> list[str]:
+    """Up to `limit` known names closest to `text`, one per country, best first.
+
+    For error messages only: a close name is never a match.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    key = _key(text)
+    if not key:
+        return []
+    seen: set[str] = set()
+    names: list[str] = []
+    for match in difflib.get_close_matches(key, _SPELLINGS, n=len(_SPELLINGS), cutoff=_SUGGEST_CUTOFF):
+        code = _BY_KEY[match].code
+        if code not in seen:
+            seen.add(code)
+            names.append(_SPELLINGS[match])
+            if len(names) == limit:
+                break
+    return names
+
+
+def split_countries(text: str) -> list[str]:
+    """Split a semicolon-separated list of countries; parts are cleaned, empty ones dropped.
+
+    Only semicolons separate: commas occur inside ISO names ("Korea, Republic of").
+    """
+    return [part for part in map(_clean, text.split(";")) if part]
+
+
+def _or_list(items: list[str]) -> str:
+    """Join as "A", "A or B" or "A, B or C"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]

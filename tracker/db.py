@@ -1,0 +1,211 @@
+"""Opening the ledger: database URL, engine set-up, migrations and write transactions."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from tracker.errors import LedgerUnavailable
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_PATH = PROJECT_ROOT / "data" / "tracker.db"
+DATABASE_URL_VARIABLE = "TRACKER_DATABASE_URL"
+SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+MIGRATIONS_PATH = Path(__file__).resolve().parent / "migrations"
+# Any constant works; it only has to be the same for every importer sharing a PostgreSQL database.
+_PG_IMPORT_LOCK = 7_240_513
+
+
+def read_secrets(path: Path = SECRETS_PATH) -> dict:
+    """The parsed `.streamlit/secrets.toml`, or an empty dict when there is none."""
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise LedgerUnavailable(f"{path} is not valid TOML ({exc}); fix or remove it.") from exc
+
+
+def resolve_database_url(explicit: str | None = None) -> str:
+    """The ledger URL: an explicit one, else $TRACKER_DATABASE_URL, else secrets.toml, else data/tracker.db."""
+    if explicit:
+        return explicit
+    if os.environ.get(DATABASE_URL_VARIABLE):
+        return os.environ[DATABASE_URL_VARIABLE]
+    configured = read_secrets().get("database", {}).get("url")
+    if configured:
+        return str(configured)
+    return f"sqlite:///{DEFAULT_DATABASE_PATH}"
+
+
+def sqlite_url_for(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite would defer it).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode and mode[0] != "wal" and engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Writers take the lock up front so a second writer waits (busy_timeout) instead of failing later.
+        if connection.get_execution_options().get("ledger_write"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def create_ledger_engine(url: str) -> Engine:
+    """An engine for `url`, with SQLite set up for a shared file (WAL, foreign keys, busy timeout)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise LedgerUnavailable(f'"{url}" is not a database URL; use e.g. sqlite:///data/tracker.db') from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            path = Path(database)
+            if not path.is_absolute():
+                # Relative SQLite paths resolve against the project, never the working directory.
+                path = PROJECT_ROOT / path
+                parsed = parsed.set(database=str(path))
+            _check_sqlite_file(path)
+        engine = create_engine(parsed, connect_args={"timeout": 60})
+        _configure_sqlite(engine)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except Exception as exc:  # driver missing or malformed options: report, do not trace
+        raise LedgerUnavailable(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from exc
+
+
+def _check_sqlite_file(path: Path) -> None:
+    if path.exists():
+        if path.is_dir():
+            raise LedgerUnavailable(f"{path} is a folder, not a database file; point the database URL at a file.")
+        if not os.access(path, os.R_OK):
+            raise LedgerUnavailable(f"{path} cannot be read (permissions); give this user read access.")
+        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+            raise LedgerUnavailable(
+                f"{path} is read-only for this user; SQLite needs write access to the file and its folder "
+                "(for the write-ahead log). Fix the permissions or copy the file somewhere writable."
+            )
+        with path.open("rb") as handle:
+            header = handle.read(16)
+        if header and header != b"SQLite format 3\x00":
+            raise LedgerUnavailable(
+                f"{path} is not a SQLite database; move it aside and run `python -m tracker init` to create one."
+            )
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerUnavailable(f"cannot create the folder for {path}: {exc.strerror}") from exc
+        if not os.access(path.parent, os.W_OK):
+            raise LedgerUnavailable(f"cannot create {path}: its folder is not writable.")
+
+
+def _script_directory() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_PATH))
+    return ScriptDirectory.from_config(config)
+
+
+def head_revision() -> str:
+    head = _script_directory().get_current_head()
+    assert head is not None, "tracker/migrations has no revisions"
+    return head
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at; None for an empty database."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as exc:
+        raise LedgerUnavailable(describe_database_error(engine, exc)) from exc
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to this code's version; refuse a schema newer than the code."""
+    script = _script_directory()
+    current = schema_revision(engine)
+    if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+        raise LedgerUnavailable(
+            f"the ledger's schema (revision {current}) is newer than this version of the tracker; "
+            "update the tracker (git pull, then pip install -r requirements.txt) before opening it."
+        )
+    if current == script.get_current_head():
+        return
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_PATH))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except DBAPIError as exc:
+        raise LedgerUnavailable(describe_database_error(engine, exc)) from exc
+
+
+def open_ledger(url: str | None = None, *, migrate_schema: bool = True) -> Engine:
+    """The engine for the configured ledger, created and migrated on first use."""
+    engine = create_ledger_engine(resolve_database_url(url))
+    if migrate_schema:
+        migrate(engine)
+    return engine
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction that holds the ledger's write lock from its first statement.
+
+    SQLite: BEGIN IMMEDIATE. PostgreSQL: a transaction-scoped advisory lock, so two importers
+    queue instead of racing for the same ids.
+    """
+    try:
+        with engine.connect().execution_options(ledger_write=True) as connection, connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_IMPORT_LOCK})
+            yield connection
+    except DBAPIError as exc:
+        if exc.connection_invalidated or isinstance(exc.orig, (sqlite3.OperationalError, sqlite3.DatabaseError)):
+            raise LedgerUnavailable(describe_database_error(engine, exc)) from exc
+        raise
+
+
+def describe_database_error(engine: Engine, exc: DBAPIError) -> str:
+    """A plain-words account of why the database could not be used."""
+    where = engine.url.render_as_string(hide_password=True)
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    lowered = detail.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"the ledger at {where} is read-only; fix the file's permissions to make changes."
+    if "not a database" in lowered or "malformed" in lowered:
+        return f"{where} is not a usable SQLite database ({detail}); restore it from a backup."
+    if "locked" in lowered or "busy" in lowered:
+        return f"the ledger at {where} stayed locked by another writer for 60 s; try again when it finishes."
+    if "unable to open" in lowered:
+        return f"cannot open the ledger at {where}; check that its folder exists and is writable."
+    return f"the ledger at {where} could not be used: {detail}"

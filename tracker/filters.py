@@ -1,0 +1,148 @@
+"""The analyst's filters: one value object that builds its SQL conditions and a plain-words caption."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+
+from tracker.countries import country_by_code
+from tracker.models import Deal, DealParty, Event, EventSource, Party, Source
+from tracker.vocab import RELIABILITY
+
+CountryRole = Literal["either", "buyer", "seller"]
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What the analyst has narrowed the ledger to. Empty fields do not filter."""
+
+    countries: tuple[str, ...] = ()  # ISO alpha-3 codes
+    country_role: CountryRole = "either"
+    stages: tuple[str, ...] = ()
+    parties: tuple[int, ...] = ()
+    roles: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+    text: str = ""
+    min_reliability: str | None = None  # "B": at least one source graded A or B
+
+    @property
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+    def grades(self) -> tuple[str, ...]:
+        """The reliability grades that pass `min_reliability` (A is best)."""
+        if not self.min_reliability:
+            return tuple(RELIABILITY)
+        return tuple(g for g in RELIABILITY if g <= self.min_reliability)
+
+    def deal_conditions(self, *, include_stage: bool = True) -> list[ColumnElement[bool]]:
+        """Conditions on `deals` rows. Stage is left out for as-of views, which derive it themselves."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.countries:
+            roles = ("buyer", "seller") if self.country_role == "either" else (self.country_role,)
+            conditions.append(exists(
+                select(DealParty.deal_id).join(Party, Party.id == DealParty.party_id).where(
+                    DealParty.deal_id == Deal.id, DealParty.role.in_(roles), Party.kind == "state",
+                    Party.country_code.in_(self.countries))))
+        if self.stages and include_stage:
+            conditions.append(Deal.current_stage.in_(self.stages))
+        if self.parties or self.roles:
+            party_conditions = [DealParty.deal_id == Deal.id]
+            if self.parties:
+                party_conditions.append(DealParty.party_id.in_(self.parties))
+            if self.roles:
+                party_conditions.append(DealParty.role.in_(self.roles))
+            conditions.append(exists(select(DealParty.deal_id).where(*party_conditions)))
+        if self.categories:
+            conditions.append(Deal.category.in_(self.categories))
+        if self.since or self.until or self.min_reliability:
+            conditions.append(exists(select(Event.id).where(Event.deal_id == Deal.id, *self.event_conditions())))
+        if self.text.strip():
+            pattern = _like_pattern(self.text.strip())
+            conditions.append(or_(
+                func.lower(Deal.title).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Deal.summary, "")).like(pattern, escape="\\"),
+                exists(select(Event.id).where(Event.deal_id == Deal.id, self._event_text_condition(pattern))),
+            ))
+        return conditions
+
+    def event_conditions(self) -> list[ColumnElement[bool]]:
+        """Conditions on `events` rows: the date range and the minimum source grade."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.since:
+            conditions.append(Event.occurred_until >= self.since)
+        if self.until:
+            conditions.append(Event.occurred_on <= self.until)
+        if self.min_reliability:
+            conditions.append(exists(
+                select(EventSource.event_id).join(Source, Source.id == EventSource.source_id).where(
+                    EventSource.event_id == Event.id, Source.reliability.in_(self.grades()))))
+        return conditions
+
+    @staticmethod
+    def _event_text_condition(pattern: str) -> ColumnElement[bool]:
+        return or_(
+            func.lower(Event.summary).like(pattern, escape="\\"),
+            exists(select(EventSource.event_id).join(Source, Source.id == EventSource.source_id).where(
+                EventSource.event_id == Event.id,
+                or_(func.lower(func.coalesce(Source.title, "")).like(pattern, escape="\\"),
+                    func.lower(func.coalesce(Source.publisher, "")).like(pattern, escape="\\")))),
+        )
+
+    def deal_clause(self, *, include_stage: bool = True) -> ColumnElement[bool]:
+        conditions = self.deal_conditions(include_stage=include_stage)
+        return and_(*conditions) if conditions else true()
+
+    def caption(self, *, party_names: Mapping[int, str] | Callable[[int], str] | None = None) -> str:
+        """The filters in plain words, e.g. "Deals with Ukraine as seller, stage negotiating, since 2025-07-01"."""
+        parts: list[str] = []
+        if self.countries:
+            names = _join_or([_country_name(code) for code in self.countries])
+            role = {"either": "as buyer or seller", "buyer": "as buyer", "seller": "as seller"}[self.country_role]
+            parts.append(f"with {names} {role}")
+        if self.stages:
+            parts.append(f"stage {_join_or(list(self.stages))}")
+        if self.parties:
+            lookup = party_names or {}
+            resolve = lookup if callable(lookup) else (lambda i: lookup.get(i, f"party #{i}"))
+            who = _join_or([resolve(i) for i in self.parties])
+            parts.append(f"involving {who}" + (f" as {_join_or(list(self.roles))}" if self.roles else ""))
+        elif self.roles:
+            parts.append(f"with a party as {_join_or(list(self.roles))}")
+        if self.categories:
+            parts.append(f"category {_join_or(list(self.categories))}")
+        if self.since and self.until:
+            parts.append(f"with events from {self.since.isoformat()} to {self.until.isoformat()}")
+        elif self.since:
+            parts.append(f"since {self.since.isoformat()}")
+        elif self.until:
+            parts.append(f"until {self.until.isoformat()}")
+        if self.text.strip():
+            parts.append(f'mentioning "{self.text.strip()}"')
+        if self.min_reliability:
+            parts.append(f"sourced at grade {self.min_reliability} or better")
+        return "All deals" if not parts else "Deals " + ", ".join(parts)
+
+
+def _country_name(code: str) -> str:
+    try:
+        return country_by_code(code).name
+    except KeyError:
+        return code
+
+
+def _join_or(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]

@@ -1,0 +1,768 @@
+"""The one import path: every file (seed, CLI, upload page) is read, validated, planned and written here.
+
+A file is validated completely before anything is written; the plan is then computed again inside
+the write transaction (holding the ledger's write lock), so concurrent imports cannot interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
+
+from tracker import formats
+from tracker.countries import country_by_code, resolve_country
+from tracker.db import write_transaction
+from tracker.errors import ImportRejected, InvalidValue, Problem, UndoRefused
+from tracker.ledger_csv import Batch, party_key
+from tracker.models import (
+    Deal,
+    DealChange,
+    DealExternalId,
+    DealParty,
+    DealTag,
+    Event,
+    EventSource,
+    Import,
+    Party,
+    Source,
+)
+from tracker.stages import deal_status
+
+Progress = Callable[[float, str], None]
+CHUNK = 5000
+DEAL_FIELDS: dict[str, str] = {  # batch column -> deals column
+    "deal_title": "title",
+    "deal_summary": "summary",
+    "category": "category",
+    "deal_quantity": "quantity",
+    "deal_sipri_tiv": "sipri_tiv",
+}
+VALUE_FIELD = "value"  # value_low, value_high and currency change together, as one claim
+
+
+@dataclass(frozen=True, slots=True)
+class DealChangeRow:
+    deal_id: str
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did, or (dry run) would do."""
+
+    file_name: str
+    sha256: str
+    format: str
+    encoding: str
+    rows_read: int
+    dry_run: bool
+    import_id: int | None = None
+    snapshot_on: dt.date | None = None
+    deals_created: list[str] = field(default_factory=list)
+    deals_updated: list[str] = field(default_factory=list)
+    events_added: int = 0
+    sources_added: int = 0
+    parties_added: int = 0
+    links_added: int = 0
+    roles_added: int = 0
+    duplicates_skipped: int = 0
+    changes: list[DealChangeRow] = field(default_factory=list)
+    new_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def nothing_new(self) -> bool:
+        return not (self.deals_created or self.deals_updated or self.events_added or self.sources_added
+                    or self.parties_added or self.links_added or self.roles_added or self.changes)
+
+    def describe(self) -> str:
+        """One line for the CLI and the upload page."""
+        verb = "would add" if self.dry_run else "added"
+        if self.nothing_new:
+            return f"{self.file_name}: nothing new; all {self.rows_read} rows are already in the ledger."
+        head = f"Import #{self.import_id}: " if self.import_id else ""
+        return (f"{head}{self.file_name}: {self.rows_read} rows read; {verb} {self.events_added} events, "
+                f"{len(self.deals_created)} new deals, {len(self.deals_updated)} deals updated, "
+                f"{self.sources_added} sources, {self.parties_added} parties; "
+                f"{self.duplicates_skipped} rows already in the ledger (skipped).")
+
+
+@dataclass(frozen=True, slots=True)
+class UndoReport:
+    import_id: int
+    file_name: str
+    events_removed: int
+    deals_removed: int
+    deals_restored: int
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def import_bytes(
+    engine: Engine,
+    data: bytes,
+    *,
+    file_name: str,
+    editor: str,
+    dry_run: bool = False,
+    max_bytes: int | None = None,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a file (ledger CSV or a SIPRI export, detected from its content) as one transaction.
+
+    Raises ImportRejected with every problem found; the ledger is then unchanged.
+    """
+    report_progress = progress or (lambda _fraction, _text: None)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise ImportRejected([Problem(None, None, None,
+                                      f"the file is {len(data) / 1e6:.1f} MB; uploads are limited to "
+                                      f"{max_bytes / 1e6:.0f} MB",
+                                      "Split it into smaller files, or import it with the CLI: "
+                                      "python -m tracker import FILE")])
+    started = _now()
+    report_progress(0.05, "Reading the file")
+    batch, encoding = formats.read_batch(data, today=today)
+    report = ImportReport(file_name=_safe_file_name(file_name), sha256=hashlib.sha256(data).hexdigest(),
+                          format=batch.format, encoding=encoding, rows_read=batch.rows_read, dry_run=dry_run,
+                          snapshot_on=batch.snapshot_on)
+    report_progress(0.3, "Checking the rows against the ledger")
+    if dry_run:
+        with engine.connect() as connection:
+            _plan(connection, batch, report)
+        return report
+    with write_transaction(engine) as connection:
+        plan = _plan(connection, batch, report)
+        if report.nothing_new:
+            return report
+        report_progress(0.6, "Writing to the ledger")
+        _apply(connection, plan, report, editor=editor, started=started)
+    report_progress(1.0, "Done")
+    return report
+
+
+def _safe_file_name(name: str) -> str:
+    """The browser sends any name it likes: keep the last path part, printable, at most 255 characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
+    return (cleaned or "upload.csv")[:255]
+
+
+# --- reading the ledger -------------------------------------------------------------------------------
+
+
+def _select_in(connection: Connection, columns: Sequence[Any], key: Any, values: Iterable[Any]) -> pd.DataFrame:
+    """Rows whose `key` is among `values`, fetched in chunks (parameterised, never interpolated)."""
+    values = list(values)
+    names = [c.key for c in columns]
+    frames = []
+    statement = select(*columns).where(key.in_(bindparam("values", expanding=True)))
+    for start in range(0, len(values), CHUNK):
+        rows = connection.execute(statement, {"values": values[start:start + CHUNK]}).all()
+        if rows:
+            frames.append(pd.DataFrame(rows, columns=names, dtype=object))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=names, dtype=object)
+
+
+def _next_id(connection: Connection, table: Table) -> int:
+    return int(connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+
+
+# --- planning -----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Plan:
+    batch: Batch
+    new_deals: pd.DataFrame
+    deal_updates: pd.DataFrame
+    changes: pd.DataFrame
+    new_events: pd.DataFrame
+    event_ids: dict[str, int]
+    new_sources: pd.DataFrame
+    source_ids: dict[str, int]
+    new_links: pd.DataFrame
+    new_parties: pd.DataFrame
+    new_roles: pd.DataFrame
+    new_tags: pd.DataFrame
+    new_external_ids: pd.DataFrame
+    touched_deals: list[str]
+
+
+def _blank_to_none(series: pd.Series) -> pd.Series:
+    return series.where(series.notna() & (series != ""), None)
+
+
+def _first_per(rows: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.DataFrame:
+    """The first non-empty value of each column per key (rows are in file order)."""
+    cleaned = rows[[key, *columns]].copy()
+    for column in columns:
+        cleaned[column] = _blank_to_none(cleaned[column])
+    return cleaned.groupby(key, sort=False).first()
+
+
+def _disagreements(rows: pd.DataFrame, key: str, columns: Sequence[str], what: str,
+                   problems: list[Problem]) -> None:
+    """Rows that describe the same thing (`key`) must not give it different values."""
+    for column in columns:
+        values = _blank_to_none(rows[column].astype(object))
+        present = rows[values.notna()]
+        if present.empty:
+            continue
+        counts = present.groupby(key, sort=False)[column].nunique()
+        for key_value in counts[counts > 1].index:
+            clash = present[present[key] == key_value]
+            first_line, first_value = int(clash["line"].iloc[0]), clash[column].iloc[0]
+            for line, value in zip(clash["line"], clash[column]):
+                if value != first_value:
+                    problems.append(Problem(int(line), column, str(value),
+                                            f"{what} as line {first_line}, which gives {column} {first_value}",
+                                            "Make the rows agree, or give the differing claim its own summary."))
+
+
+def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
+    rows = batch.rows
+    problems: list[Problem] = []
+
+    # Deals
+    deal_ids = list(dict.fromkeys(rows["deal_id"]))
+    existing = _select_in(connection, [Deal.id, Deal.title, Deal.summary, Deal.category, Deal.quantity,
+                                       Deal.value_low, Deal.value_high, Deal.currency, Deal.sipri_tiv],
+                          Deal.id, deal_ids).set_index("id")
+    is_new = ~rows["deal_id"].isin(existing.index)
+    untitled_new = rows[is_new].groupby("deal_id", sort=False)["deal_title"].agg(lambda s: (s != "").any())
+    for deal_id in untitled_new[~untitled_new].index:
+        line = int(rows.loc[rows["deal_id"] == deal_id, "line"].iloc[0])
+        problems.append(Problem(line, "deal_title", "", f"deal {deal_id} is new to the ledger and has no title",
+                                "Give deal_title on at least one row of this deal (or check the deal_id for a typo)."))
+
+    changes, final_values = _attribute_changes(rows, existing)
+
+    # Events: identical rows (deal, date, stage, summary) are one event, told by one or more sources.
+    _disagreements(rows, "fingerprint", ["event_quantity", "event_value_low", "event_value_high", "event_currency",
+                                         "note", "topic"], "this row describes the same event", problems)
+    fingerprints = list(dict.fromkeys(rows["fingerprint"]))
+    known_events = _select_in(connection, [Event.fingerprint, Event.id], Event.fingerprint, fingerprints)
+    event_ids: dict[str, int] = dict(zip(known_events["fingerprint"], known_events["id"].astype(int)))
+    fresh = [f for f in fingerprints if f not in event_ids]
+    first_event_rows = rows.drop_duplicates("fingerprint")
+    new_events = first_event_rows[first_event_rows["fingerprint"].isin(fresh)].copy()
+    event_claims = _first_per(rows, "fingerprint", ["event_quantity", "event_value_low", "event_value_high",
+                                                    "event_currency", "note", "topic"])
+    next_event = _next_id(connection, Event.__table__)
+    new_events["event_id"] = range(next_event, next_event + len(new_events))
+    event_ids.update(zip(new_events["fingerprint"], new_events["event_id"]))
+    for column in event_claims.columns:
+        new_events[column] = new_events["fingerprint"].map(event_claims[column])
+
+    # Sources
+    _disagreements(rows, "source_key", ["reliability"], "this row names the same source", problems)
+    keys = list(dict.fromkeys(rows["source_key"]))
+    known_sources = _select_in(connection, [Source.key, Source.id, Source.reliability], Source.key, keys)
+    known_grade = dict(zip(known_sources["key"], known_sources["reliability"]))
+    clash = rows["source_key"].isin(known_grade) & (rows["reliability"] != "") & (
+        rows["reliability"] != rows["source_key"].map(known_grade))
+    for line, key, grade in zip(rows.loc[clash, "line"], rows.loc[clash, "source_key"], rows.loc[clash, "reliability"]):
+        problems.append(Problem(int(line), "reliability", grade,
+                                f"this source is graded {known_grade[key]} in the ledger",
+                                f"Use {known_grade[key]}, or leave reliability empty to keep the ledger's grade."))
+    source_ids: dict[str, int] = dict(zip(known_sources["key"], known_sources["id"].astype(int)))
+    source_rows = _first_per(rows, "source_key", ["source_title", "source_publisher", "source_url", "source_date",
+                                                  "source_date_precision", "source_kind", "reliability"])
+    new_sources = source_rows[~source_rows.index.isin(list(source_ids))].reset_index()
+    next_source = _next_id(connection, Source.__table__)
+    new_sources["source_id"] = range(next_source, next_source + len(new_sources))
+    new_sources["reliability"] = new_sources["reliability"].fillna("F")
+    source_ids.update(zip(new_sources["source_key"], new_sources["source_id"]))
+
+    # Event-source links, with the credibility of the claim
+    links = rows[["line", "fingerprint", "source_key", "credibility"]].copy()
+    links["event_id"] = links["fingerprint"].map(event_ids)
+    links["source_id"] = links["source_key"].map(source_ids)
+    links["pair"] = links["event_id"].astype(str) + ":" + links["source_id"].astype(str)
+    links["credibility_given"] = links["credibility"].where(links["credibility"] > 0, None)
+    _disagreements(links, "pair", ["credibility_given"], "this row gives the same event and source", problems)
+    known_links = _select_in(connection, [EventSource.event_id, EventSource.source_id], EventSource.event_id,
+                             [int(i) for i in known_events["id"]])
+    known_pairs = set(known_links["event_id"].astype(str) + ":" + known_links["source_id"].astype(str))
+    unique_links = links.drop_duplicates("pair")
+    new_links = unique_links[~unique_links["pair"].isin(known_pairs)].copy()
+    new_links["credibility"] = new_links["credibility"].where(new_links["credibility"] > 0, 6)
+
+    # Parties and their roles
+    new_parties, roles = _plan_parties(connection, rows, event_ids, problems)
+    known_roles = _select_in(connection, [DealParty.deal_id, DealParty.party_id, DealParty.role], DealParty.deal_id,
+                             deal_ids)
+    known_role_keys = set(known_roles["deal_id"] + "|" + known_roles["party_id"].astype(str) + "|" + known_roles["role"])
+    roles["key"] = roles["deal_id"] + "|" + roles["party_id"].astype(str) + "|" + roles["role"]
+    new_roles = roles.drop_duplicates("key")
+    new_roles = new_roles[~new_roles["key"].isin(known_role_keys)]
+
+    # Tags and external ids are additive
+    tag_pairs = rows.loc[rows["tags"] != "", ["deal_id", "tags"]].drop_duplicates()
+    tag_pairs = tag_pairs.assign(tag=tag_pairs["tags"].str.split(";")).explode("tag")[["deal_id", "tag"]]
+    tag_pairs = tag_pairs.drop_duplicates()
+    known_tags = _select_in(connection, [DealTag.deal_id, DealTag.tag], DealTag.deal_id, deal_ids)
+    new_tags = tag_pairs[~(tag_pairs["deal_id"] + "|" + tag_pairs["tag"]).isin(
+        set(known_tags["deal_id"] + "|" + known_tags["tag"]))]
+    new_external_ids = _plan_external_ids(connection, rows, problems)
+    # A duplicate row is one that adds nothing: no new event-source link, role or attribute change.
+    adding_lines = set(new_links["line"]) | set(new_roles["line"]) | set(changes["line"])
+    duplicate_rows = int((~rows["line"].isin(adding_lines)).sum())
+
+    if problems:
+        problems.sort(key=lambda p: (p.line or 0, p.column or ""))
+        raise ImportRejected(problems)
+
+    new_deal_ids = [d for d in deal_ids if d not in existing.index]
+    new_deals = final_values.loc[new_deal_ids].reset_index()
+    updated_deals = final_values.loc[[d for d in final_values.index if d in existing.index]]
+    changed_deals = set(changes["deal_id"]) - set(new_deal_ids)
+    deal_updates = updated_deals.loc[[d for d in updated_deals.index if d in changed_deals]].reset_index()
+    touched = set(new_events["deal_id"]) | changed_deals | set(new_roles["deal_id"]) | set(new_tags["deal_id"]) | set(
+        rows.loc[rows["fingerprint"].isin(set(new_links["fingerprint"])), "deal_id"])
+    report.deals_created = new_deal_ids
+    report.deals_updated = [d for d in deal_ids if d in touched and d not in set(new_deal_ids)]
+    report.events_added = len(new_events)
+    report.sources_added = len(new_sources)
+    report.parties_added = len(new_parties)
+    report.links_added = len(new_links)
+    report.roles_added = len(new_roles)
+    report.duplicates_skipped = duplicate_rows
+    report.changes = [DealChangeRow(d, f, o, n) for d, f, o, n in
+                      zip(changes["deal_id"], changes["field"], changes["old_value"], changes["new_value"])]
+    report.new_events = new_events[["line", "deal_id", "date_text", "stage", "summary"]].reset_index(drop=True)
+    return _Plan(batch=batch, new_deals=new_deals, deal_updates=deal_updates, changes=changes, new_events=new_events,
+                 event_ids=event_ids, new_sources=new_sources, source_ids=source_ids, new_links=new_links,
+                 new_parties=new_parties, new_roles=new_roles, new_tags=new_tags,
+                 new_external_ids=new_external_ids, touched_deals=sorted(touched | set(new_deal_ids)))
+
+
+def _value_text(low: Any, high: Any, currency: Any) -> str | None:
+    if low is None and high is None:
+        return None
+    return f"{'' if low is None else repr(float(low))}|{'' if high is None else repr(float(high))}|{currency or ''}"
+
+
+def _text_of(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _attribute_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every change of a deal attribute the rows make, in file order, and each deal's final values."""
+    claims = pd.DataFrame({"deal_id": rows["deal_id"], "line": rows["line"]})
+    for column in DEAL_FIELDS:
+        claims[DEAL_FIELDS[column]] = [_text_of(v) if v != "" else None for v in rows[column]]
+    claims[VALUE_FIELD] = [_value_text(_none(lo), _none(hi), _none(cur)) for lo, hi, cur in
+                           zip(rows["deal_value_low"], rows["deal_value_high"], rows["deal_currency"])]
+    current = pd.DataFrame(index=pd.Index(list(dict.fromkeys(rows["deal_id"])), name="deal_id"))
+    for column in DEAL_FIELDS.values():
+        current[column] = current.index.map(lambda d, c=column: _text_of(existing[c].get(d)) if d in existing.index
+                                            else None)
+    current[VALUE_FIELD] = current.index.map(
+        lambda d: _value_text(_none(existing["value_low"].get(d)), _none(existing["value_high"].get(d)),
+                              _none(existing["currency"].get(d))) if d in existing.index else None)
+    changes = []
+    final = current.copy()
+    for column in [*DEAL_FIELDS.values(), VALUE_FIELD]:
+        given = claims.loc[claims[column].notna(), ["deal_id", "line", column]]
+        if given.empty:
+            continue
+        previous = given.groupby("deal_id", sort=False)[column].shift()
+        previous = previous.where(previous.notna(), given["deal_id"].map(current[column]))
+        moved = given[given[column] != previous]
+        if moved.empty:
+            continue
+        changes.append(pd.DataFrame({"deal_id": moved["deal_id"], "line": moved["line"], "field": column,
+                                     "old_value": previous[moved.index], "new_value": moved[column]}))
+        last = given.groupby("deal_id", sort=False)[column].last()
+        final.loc[last.index, column] = last
+    columns = ["deal_id", "line", "field", "old_value", "new_value"]
+    all_changes = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=columns)
+    all_changes = all_changes.astype(object).where(all_changes.notna(), None)
+    return all_changes.sort_values("line", kind="stable").reset_index(drop=True), final
+
+
+def _none(value: Any) -> Any:
+    if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return value
+
+
+def _plan_external_ids(connection: Connection, rows: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    given = rows.loc[rows["external_id"] != "", ["line", "deal_id", "external_scheme", "external_id"]]
+    given = given.drop_duplicates(["external_scheme", "external_id", "deal_id"])
+    if given.empty:
+        return given
+    known = _select_in(connection, [DealExternalId.scheme, DealExternalId.external_id, DealExternalId.deal_id],
+                       DealExternalId.external_id, list(dict.fromkeys(given["external_id"])))
+    owner = {(s, e): d for s, e, d in zip(known["scheme"], known["external_id"], known["deal_id"])}
+    fresh = []
+    for line, deal_id, scheme, external in given.itertuples(index=False):
+        holder = owner.get((scheme, external))
+        if holder is None:
+            owner[(scheme, external)] = deal_id
+            fresh.append((deal_id, scheme, external))
+        elif holder != deal_id:
+            problems.append(Problem(int(line), "external_id", external,
+                                    f"{scheme} id {external} already belongs to deal {holder}",
+                                    f"Use deal_id {holder} for this record, or correct the id."))
+    return pd.DataFrame(fresh, columns=["deal_id", "external_scheme", "external_id"])
+
+
+def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[str, int],
+                  problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """New parties (states from buyer/seller, named parties from the party columns) and their deal roles."""
+    claims: list[tuple[int, str, str, str, str | None, str, str, str]] = []  # line, deal, fp, key, country, role, name, kind
+    for role, column in (("buyer", "buyers"), ("seller", "sellers")):
+        given = rows.loc[rows[column].notna() & (rows[column] != ""), ["line", "deal_id", "fingerprint", column]]
+        for line, deal_id, fp, codes in given.itertuples(index=False):
+            for code in codes.split(";"):
+                claims.append((int(line), deal_id, fp, f"state:{code}", code, role, country_by_code(code).name,
+                               "state"))
+    named = rows.loc[rows["party"] != "", ["line", "deal_id", "fingerprint", "party", "party_role", "party_kind",
+                                            "party_country", "party_parent"]]
+    parents: dict[str, tuple[int, str]] = {}
+    for line, deal_id, fp, name, role, kind, country, parent in named.itertuples(index=False):
+        if kind == "state":
+            try:
+                state = resolve_country(name)
+            except InvalidValue as exc:
+                problems.append(Problem(int(line), "party", name, exc.message, exc.fix))
+                continue
+            claims.append((int(line), deal_id, fp, f"state:{state.code}", state.code, role, state.name, "state"))
+            continue
+        key = party_key(name, country or None)
+        claims.append((int(line), deal_id, fp, key, country or None, role, name, kind))
+        if parent:
+            parents.setdefault(key, (int(line), parent))
+    frame = pd.DataFrame(claims, columns=["line", "deal_id", "fingerprint", "key", "country", "role", "name", "kind"])
+    _disagreements(frame[frame["kind"] != ""], "key", ["kind"], "this row names the same party", problems)
+
+    keys = list(dict.fromkeys(frame["key"]))
+    known = _select_in(connection, [Party.key, Party.id, Party.kind, Party.name, Party.country_code], Party.key, keys)
+    party_ids: dict[str, int] = dict(zip(known["key"], known["id"].astype(int)))
+    first = frame.drop_duplicates("key")
+    defined_kind = _first_per(frame, "key", ["kind"])["kind"]
+    fresh = first[~first["key"].isin(party_ids)].copy()
+    fresh["kind"] = fresh["key"].map(defined_kind)
+    for line, name in zip(fresh.loc[fresh["kind"].isna(), "line"], fresh.loc[fresh["kind"].isna(), "name"]):
+        problems.append(Problem(int(line), "party_kind", "", f'party "{name}" is new to the ledger and has no kind',
+                                "Give party_kind, e.g. person, ministry, company."))
+    # Parents: a country, or a party named in the ledger or on another row.
+    fresh_states = []
+    parent_ids: dict[str, Any] = {}
+    next_party = _next_id(connection, Party.__table__)
+    fresh["party_id"] = range(next_party, next_party + len(fresh))
+    party_ids.update(zip(fresh["key"], fresh["party_id"]))
+    by_name = {k.split("|")[0]: v for k, v in party_ids.items() if not k.startswith("state:")}
+    for key, (line, parent) in parents.items():
+        if key in set(known["key"]):
+            continue  # existing parties keep their parent
+        try:
+            state = resolve_country(parent)
+            parent_key = f"state:{state.code}"
+            if parent_key not in party_ids:
+                more = _select_in(connection, [Party.key, Party.id], Party.key, [parent_key])
+                if more.empty:
+                    fresh_states.append((parent_key, state))
+                    party_ids[parent_key] = next_party + len(fresh) + len(fresh_states) - 1
+                else:
+                    party_ids[parent_key] = int(more["id"].iloc[0])
+            parent_ids[key] = party_ids[parent_key]
+            continue
+        except InvalidValue:
+            pass
+        wanted = " ".join(parent.casefold().split())
+        if wanted in by_name:
+            parent_ids[key] = by_name[wanted]
+            continue
+        match = connection.execute(select(Party.id).where(func.lower(Party.name) == wanted).limit(1)).scalar()
+        if match is None:
+            problems.append(Problem(line, "party_parent", parent, f'parent party "{parent}" is not in the ledger',
+                                    "Name a country, or a party given in the party column of another row."))
+        else:
+            parent_ids[key] = int(match)
+    fresh["parent_id"] = fresh["key"].map(parent_ids)
+    fresh = fresh[["party_id", "key", "name", "kind", "country", "parent_id"]]
+    if fresh_states:
+        fresh = pd.concat([fresh, pd.DataFrame(
+            [(party_ids[k], k, s.name, "state", s.code, None) for k, s in fresh_states], columns=fresh.columns)],
+            ignore_index=True)
+    fresh = fresh.astype(object).where(fresh.notna(), None)
+    roles = frame.assign(party_id=frame["key"].map(party_ids), event_id=frame["fingerprint"].map(event_ids))
+    return fresh, roles[["line", "deal_id", "party_id", "role", "event_id"]]
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+def _records(frame: pd.DataFrame, mapping: dict[str, str], **constants: Any) -> list[dict[str, Any]]:
+    """DataFrame rows as insert parameters: `mapping` renames frame columns to table columns."""
+    if frame.empty:
+        return []
+    part = frame[list(mapping)].rename(columns=mapping).astype(object)
+    part = part.where(part.notna(), None)
+    records = part.to_dict("records")
+    if constants:
+        for record in records:
+            record.update(constants)
+    return records
+
+
+def _insert(connection: Connection, table: Table, records: list[dict[str, Any]]) -> None:
+    for start in range(0, len(records), 50_000):
+        connection.execute(insert(table), records[start:start + 50_000])
+
+
+def _ordered_parties(parties: pd.DataFrame) -> pd.DataFrame:
+    """Parents before their children, so each insert satisfies the foreign key."""
+    placed: set[Any] = set()
+    order = []
+    pending = list(parties.itertuples(index=False))
+    ids = set(parties["party_id"])
+    while pending:
+        ready = [p for p in pending if p.parent_id is None or p.parent_id not in ids or p.parent_id in placed]
+        if not ready:  # a cycle cannot come from input (parents resolve to earlier parties), but do not spin
+            ready = pending
+        order.extend(ready)
+        placed.update(p.party_id for p in ready)
+        pending = [p for p in pending if p.party_id not in placed]
+    return pd.DataFrame(order, columns=parties.columns)
+
+
+def _apply(connection: Connection, plan: _Plan, report: ImportReport, *, editor: str, started: dt.datetime) -> None:
+    now = _now()
+    import_id = _next_id(connection, Import.__table__)
+    connection.execute(insert(Import.__table__), [{
+        "id": import_id, "file_name": report.file_name, "sha256": report.sha256, "format": report.format,
+        "encoding": report.encoding, "editor": editor, "started_at": started, "committed_at": now,
+        "rows_read": report.rows_read, "deals_created": len(report.deals_created),
+        "deals_updated": len(report.deals_updated), "events_added": report.events_added,
+        "sources_added": report.sources_added, "parties_added": report.parties_added,
+        "links_added": report.links_added, "duplicates_skipped": report.duplicates_skipped,
+        "status": "committed", "snapshot_on": report.snapshot_on,
+    }])
+    report.import_id = import_id
+    new_deals = plan.new_deals.copy()
+    for column, kind in (("quantity", int), ("sipri_tiv", float)):
+        new_deals[column] = [None if v is None else kind(float(v)) for v in new_deals[column]]
+    _split_value(new_deals)
+    _insert(connection, Deal.__table__, _records(
+        new_deals, {"deal_id": "id", "title": "title", "summary": "summary", "category": "category",
+                    "quantity": "quantity", "value_low": "value_low", "value_high": "value_high",
+                    "currency": "currency", "sipri_tiv": "sipri_tiv"},
+        import_id=import_id, created_at=now, event_count=0))
+    if not plan.deal_updates.empty:
+        updates = plan.deal_updates.copy()
+        updates["quantity"] = [None if v is None else int(float(v)) for v in updates["quantity"]]
+        updates["sipri_tiv"] = [None if v is None else float(v) for v in updates["sipri_tiv"]]
+        _split_value(updates)
+        connection.execute(
+            update(Deal.__table__).where(Deal.__table__.c.id == bindparam("b_id")).values(
+                title=bindparam("b_title"), summary=bindparam("b_summary"), category=bindparam("b_category"),
+                quantity=bindparam("b_quantity"), value_low=bindparam("b_value_low"),
+                value_high=bindparam("b_value_high"), currency=bindparam("b_currency"),
+                sipri_tiv=bindparam("b_sipri_tiv")),
+            _records(updates, {c: f"b_{c}" for c in ("title", "summary", "category", "quantity", "value_low",
+                                                      "value_high", "currency", "sipri_tiv")} | {"deal_id": "b_id"}))
+    _insert(connection, DealExternalId.__table__, _records(
+        plan.new_external_ids, {"deal_id": "deal_id", "external_scheme": "scheme", "external_id": "external_id"},
+        import_id=import_id))
+    _insert(connection, DealTag.__table__, _records(plan.new_tags, {"deal_id": "deal_id", "tag": "tag"},
+                                                    import_id=import_id))
+    _insert(connection, Party.__table__, _records(
+        _ordered_parties(plan.new_parties), {"party_id": "id", "key": "key", "name": "name", "kind": "kind",
+                                             "country": "country_code", "parent_id": "parent_id"},
+        import_id=import_id))
+    _insert(connection, Event.__table__, _records(
+        plan.new_events, {"event_id": "id", "deal_id": "deal_id", "date_start": "occurred_on",
+                          "date_end": "occurred_until", "date_precision": "date_precision", "date_text": "date_text",
+                          "stage": "stage", "summary": "summary", "note": "note", "topic": "topic",
+                          "event_quantity": "quantity", "event_value_low": "value_low",
+                          "event_value_high": "value_high", "event_currency": "currency",
+                          "fingerprint": "fingerprint"},
+        import_id=import_id, recorded_at=now))
+    _insert(connection, Source.__table__, _records(
+        plan.new_sources, {"source_id": "id", "source_key": "key", "source_publisher": "publisher",
+                           "source_title": "title", "source_url": "url", "source_date": "published_on",
+                           "source_date_precision": "published_precision", "source_kind": "kind",
+                           "reliability": "reliability"},
+        import_id=import_id))
+    _insert(connection, EventSource.__table__, _records(
+        plan.new_links, {"event_id": "event_id", "source_id": "source_id", "credibility": "credibility"},
+        import_id=import_id))
+    _insert(connection, DealParty.__table__, _records(
+        plan.new_roles, {"deal_id": "deal_id", "party_id": "party_id", "role": "role", "event_id": "event_id"},
+        import_id=import_id))
+    changes = plan.changes.copy()
+    line_event = dict(zip(plan.batch.rows["line"], plan.batch.rows["fingerprint"].map(plan.event_ids)))
+    changes["event_id"] = changes["line"].map(line_event)
+    next_change = _next_id(connection, DealChange.__table__)
+    changes["change_id"] = range(next_change, next_change + len(changes))
+    _insert(connection, DealChange.__table__, _records(
+        changes, {"change_id": "id", "deal_id": "deal_id", "field": "field", "old_value": "old_value",
+                  "new_value": "new_value", "event_id": "event_id"},
+        import_id=import_id, recorded_at=now))
+    refresh_deals(connection, plan.touched_deals)
+
+
+def _split_value(frame: pd.DataFrame) -> None:
+    """The stored value text ("low|high|currency") back into three columns."""
+    parts = [(v.split("|") if isinstance(v, str) else ["", "", ""]) for v in frame["value"]]
+    frame["value_low"] = [float(p[0]) if p[0] else None for p in parts]
+    frame["value_high"] = [float(p[1]) if p[1] else None for p in parts]
+    frame["currency"] = [p[2] or None for p in parts]
+
+
+def refresh_deals(connection: Connection, deal_ids: Sequence[str]) -> None:
+    """Recompute the derived columns of these deals (stage, dates, counts, buyers, sellers) from the ledger."""
+    if not deal_ids:
+        return
+    events = _select_in(connection, [Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage],
+                        Event.deal_id, deal_ids)
+    status = deal_status(events).set_index("deal_id") if not events.empty else pd.DataFrame()
+    parties = _deal_country_names(connection, deal_ids)
+    records = []
+    for deal_id in deal_ids:
+        row = status.loc[deal_id] if deal_id in status.index else None
+        records.append({
+            "b_id": deal_id,
+            "b_current_stage": None if row is None else row["current_stage"],
+            "b_stage_since": None if row is None else row["stage_since"],
+            "b_first": None if row is None else row["first_event_on"],
+            "b_last": None if row is None else row["last_event_on"],
+            "b_count": 0 if row is None else int(row["event_count"]),
+            "b_buyers": parties.get((deal_id, "buyer")),
+            "b_sellers": parties.get((deal_id, "seller")),
+        })
+    statement = update(Deal.__table__).where(Deal.__table__.c.id == bindparam("b_id")).values(
+        current_stage=bindparam("b_current_stage"), stage_since=bindparam("b_stage_since"),
+        first_event_on=bindparam("b_first"), last_event_on=bindparam("b_last"), event_count=bindparam("b_count"),
+        buyers=bindparam("b_buyers"), sellers=bindparam("b_sellers"))
+    for start in range(0, len(records), 50_000):
+        connection.execute(statement, records[start:start + 50_000])
+
+
+def _deal_country_names(connection: Connection, deal_ids: Sequence[str]) -> dict[tuple[str, str], str]:
+    """'; '-joined names of the states buying and selling in each deal, for display and text search."""
+    statement = (select(DealParty.deal_id, DealParty.role, Party.name)
+                 .join(Party, Party.id == DealParty.party_id)
+                 .where(DealParty.role.in_(("buyer", "seller")), Party.kind == "state",
+                        DealParty.deal_id.in_(bindparam("ids", expanding=True)))
+                 .order_by(DealParty.deal_id, DealParty.role, Party.name))
+    names: dict[tuple[str, str], list[str]] = {}
+    for start in range(0, len(deal_ids), CHUNK):
+        for deal_id, role, name in connection.execute(statement, {"ids": list(deal_ids[start:start + CHUNK])}):
+            names.setdefault((deal_id, role), []).append(name)
+    return {key: "; ".join(value) for key, value in names.items()}
+
+
+# --- undo ---------------------------------------------------------------------------------------------
+
+
+def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
+    """Revert an import's events and changes, if no later import depends on them."""
+    with write_transaction(engine) as connection:
+        record = connection.execute(select(Import.file_name, Import.status).where(Import.id == import_id)).first()
+        if record is None:
+            raise UndoRefused(f"there is no import #{import_id}; `python -m tracker imports` lists them.")
+        if record.status == "undone":
+            raise UndoRefused(f"import #{import_id} ({record.file_name}) has already been undone.")
+        blockers = _dependents(connection, import_id)
+        if blockers:
+            raise UndoRefused(f"import #{import_id} cannot be undone: {blockers}. Undo the later import first.")
+        deals_touched = set(connection.execute(select(Event.deal_id).where(Event.import_id == import_id)).scalars())
+        deals_touched |= set(connection.execute(
+            select(DealChange.deal_id).where(DealChange.import_id == import_id)).scalars())
+        deals_touched |= set(connection.execute(
+            select(DealParty.deal_id).where(DealParty.import_id == import_id)).scalars())
+        deals_touched |= set(connection.execute(
+            select(DealTag.deal_id).where(DealTag.import_id == import_id)).scalars())
+        created = set(connection.execute(select(Deal.id).where(Deal.import_id == import_id)).scalars())
+        restored = _restore_attributes(connection, import_id, created)
+        events_removed = connection.execute(select(func.count()).where(Event.import_id == import_id)).scalar_one()
+        for model in (EventSource, DealParty, DealTag, DealExternalId, DealChange):
+            connection.execute(delete(model.__table__).where(model.__table__.c.import_id == import_id))
+        connection.execute(delete(Event.__table__).where(Event.import_id == import_id))
+        connection.execute(update(Party.__table__).where(Party.import_id == import_id).values(parent_id=None))
+        connection.execute(delete(Party.__table__).where(Party.import_id == import_id))
+        connection.execute(delete(Source.__table__).where(Source.import_id == import_id))
+        connection.execute(delete(Deal.__table__).where(Deal.import_id == import_id))
+        refresh_deals(connection, sorted(deals_touched - created))
+        connection.execute(update(Import.__table__).where(Import.id == import_id).values(
+            status="undone", undone_at=_now(), undone_by=editor))
+    return UndoReport(import_id=import_id, file_name=record.file_name, events_removed=int(events_removed),
+                      deals_removed=len(created), deals_restored=restored)
+
+
+def _dependents(connection: Connection, import_id: int) -> str:
+    """A description of later imports that build on this one ('' when none)."""
+    mine_deals = select(Deal.id).where(Deal.import_id == import_id)
+    touched_deals = (select(Event.deal_id).where(Event.import_id == import_id)
+                     .union(select(DealChange.deal_id).where(DealChange.import_id == import_id),
+                            select(DealParty.deal_id).where(DealParty.import_id == import_id), mine_deals))
+    checks = [
+        ("added events to a deal it touched", select(Event.import_id).where(
+            Event.import_id > import_id, Event.deal_id.in_(touched_deals))),
+        ("changed a deal it touched", select(DealChange.import_id).where(
+            DealChange.import_id > import_id, DealChange.deal_id.in_(touched_deals))),
+        ("cites a source it added", select(EventSource.import_id).where(
+            EventSource.import_id > import_id,
+            EventSource.source_id.in_(select(Source.id).where(Source.import_id == import_id)))),
+        ("adds a source to an event it added", select(EventSource.import_id).where(
+            EventSource.import_id > import_id,
+            EventSource.event_id.in_(select(Event.id).where(Event.import_id == import_id)))),
+        ("gives a role to a party it added", select(DealParty.import_id).where(
+            DealParty.import_id > import_id,
+            DealParty.party_id.in_(select(Party.id).where(Party.import_id == import_id)))),
+        ("adds parties to a deal it touched", select(DealParty.import_id).where(
+            DealParty.import_id > import_id, DealParty.deal_id.in_(touched_deals))),
+        ("names a party it added as a parent", select(Party.import_id).where(
+            Party.import_id > import_id, Party.parent_id.in_(select(Party.id).where(Party.import_id == import_id)))),
+    ]
+    for reason, statement in checks:
+        found = sorted(set(connection.execute(statement.limit(50)).scalars()))
+        if found:
+            names = ", ".join(f"#{i}" for i in found[:5])
+            return f"later import {names} {reason}"
+    return ""
+
+
+def _restore_attributes(connection: Connection, import_id: int, created: set[str]) -> int:
+    """Put back each deal attribute this import changed, from the first change it recorded."""
+    rows = connection.execute(select(DealChange.deal_id, DealChange.field, DealChange.old_value)
+                              .where(DealChange.import_id == import_id).order_by(DealChange.id)).all()
+    originals: dict[str, dict[str, str | None]] = {}
+    for deal_id, field_name, old in rows:
+        if deal_id in created:
+            continue
+        originals.setdefault(deal_id, {}).setdefault(field_name, old)
+    for deal_id, fields in originals.items():
+        values: dict[str, Any] = {}
+        for field_name, old in fields.items():
+            if field_name == VALUE_FIELD:
+                parts = old.split("|") if old else ["", "", ""]
+                values.update(value_low=float(parts[0]) if parts[0] else None,
+                              value_high=float(parts[1]) if parts[1] else None, currency=parts[2] or None)
+            elif field_name == "quantity":
+                values["quantity"] = None if old is None else int(float(old))
+            elif field_name == "sipri_tiv":
+                values["sipri_tiv"] = None if old is None else float(old)
+            else:
+                values[field_name] = old
+        connection.execute(update(Deal.__table__).where(Deal.id == deal_id).values(**values))
+    return len(originals)

@@ -1,0 +1,225 @@
+"""The ledger schema (SQLAlchemy 2 typed ORM). Alembic migrations in tracker/migrations follow it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names make migrations reproducible on SQLite (batch mode) and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Import(Base):
+    """One file taken into the ledger: what it was, who brought it, what it changed."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    format: Mapped[str] = mapped_column(String(32))
+    encoding: Mapped[str] = mapped_column(String(32))
+    editor: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    committed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    rows_read: Mapped[int] = mapped_column(Integer)
+    deals_created: Mapped[int] = mapped_column(Integer)
+    deals_updated: Mapped[int] = mapped_column(Integer)
+    events_added: Mapped[int] = mapped_column(Integer)
+    sources_added: Mapped[int] = mapped_column(Integer)
+    parties_added: Mapped[int] = mapped_column(Integer)
+    links_added: Mapped[int] = mapped_column(Integer)
+    duplicates_skipped: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    snapshot_on: Mapped[dt.date | None] = mapped_column(Date)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (CheckConstraint("status IN ('committed', 'undone')", name="status"),)
+
+
+class StageRow(Base):
+    """The stage vocabulary as a table, so SQL can order and describe stages."""
+
+    __tablename__ = "stages"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, unique=True)
+    on_path: Mapped[bool]
+    description: Mapped[str] = mapped_column(Text)
+
+
+class Deal(Base):
+    """A proposed or ongoing deal. Stage and dates are derived from its events by the importer."""
+
+    __tablename__ = "deals"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(200), index=True)
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    value_low: Mapped[float | None] = mapped_column(Float)
+    value_high: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    sipri_tiv: Mapped[float | None] = mapped_column(Float)
+    # Derived from events (recomputed on every import and undo); never written from input.
+    current_stage: Mapped[str | None] = mapped_column(ForeignKey("stages.name"), index=True)
+    stage_since: Mapped[dt.date | None] = mapped_column(Date)
+    first_event_on: Mapped[dt.date | None] = mapped_column(Date)
+    last_event_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    buyers: Mapped[str | None] = mapped_column(Text)
+    sellers: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class DealExternalId(Base):
+    """An identifier of the deal in another system, e.g. scheme 'sipri'."""
+
+    __tablename__ = "deal_external_ids"
+
+    scheme: Mapped[str] = mapped_column(String(20), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+
+
+class DealTag(Base):
+    __tablename__ = "deal_tags"
+
+    deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+
+
+class DealChange(Base):
+    """A recorded change of a deal attribute: deals are corrected by new records, not overwrites."""
+
+    __tablename__ = "deal_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"), index=True)
+    field: Mapped[str] = mapped_column(String(30))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Party(Base):
+    """A country, ministry, agency, armed service, company, person or organisation."""
+
+    __tablename__ = "parties"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # lower-cased "name|country" so one party is never created twice.
+    key: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40))
+    country_code: Mapped[str | None] = mapped_column(String(3), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+
+
+class DealParty(Base):
+    """A party's role in a deal, with the event whose sources state it."""
+
+    __tablename__ = "deal_parties"
+
+    deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"), primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+
+
+class Event(Base):
+    """A dated development of one deal, the ledger's unit. Append-only."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"))
+    occurred_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    occurred_until: Mapped[dt.date] = mapped_column(Date)
+    date_precision: Mapped[str] = mapped_column(String(8))
+    date_text: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str | None] = mapped_column(ForeignKey("stages.name"), index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(String(100))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    value_low: Mapped[float | None] = mapped_column(Float)
+    value_high: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    # Hash of deal, date, stage and summary: the same development is stored once.
+    fingerprint: Mapped[str] = mapped_column(String(32), unique=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+    __table_args__ = (
+        Index("ix_events_deal_date", "deal_id", "occurred_on"),
+        CheckConstraint("date_precision IN ('day', 'week', 'month', 'year')", name="precision"),
+    )
+
+
+class Source(Base):
+    """Where a claim comes from, with its NATO Admiralty reliability grade."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # The URL when there is one, else "publisher|title", lower-cased: one row per source.
+    key: Mapped[str] = mapped_column(String(2100), unique=True)
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    published_on: Mapped[dt.date | None] = mapped_column(Date)
+    published_precision: Mapped[str | None] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(30))
+    reliability: Mapped[str] = mapped_column(String(1), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+
+    __table_args__ = (
+        CheckConstraint("reliability IN ('A', 'B', 'C', 'D', 'E', 'F')", name="reliability"),
+        CheckConstraint("url IS NULL OR url LIKE 'http://%' OR url LIKE 'https://%'", name="url_scheme"),
+    )
+
+
+class EventSource(Base):
+    """An event supported by a source, with the credibility (1-6) of that claim."""
+
+    __tablename__ = "event_sources"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True, index=True)
+    credibility: Mapped[int] = mapped_column(Integer)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+
+    __table_args__ = (CheckConstraint("credibility BETWEEN 1 AND 6", name="credibility"),)

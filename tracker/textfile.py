@@ -1,0 +1,155 @@
+"""Turning uploaded bytes into text and CSV records, with line numbers an analyst can find."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from tracker.errors import ImportRejected, Problem
+
+MAX_PROBLEMS = 200
+DELIMITERS = (",", ";", "\t")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+FIELD_LIMIT = 131_072
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_MAGIC = (
+    (b"PK\x03\x04", "an XLSX or ZIP file"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (XLS) or Word file"),
+    (b"%PDF", "a PDF file"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"SQLite format 3", "a SQLite database"),
+)
+_SAVE_AS_CSV = "Open it in a spreadsheet program and save it as \"CSV UTF-8 (comma delimited)\", then upload that file."
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """A CSV file's header and data records, each with the physical line it starts on."""
+
+    header: list[str]
+    header_line: int
+    rows: list[list[str]]
+    lines: list[int]
+    delimiter: str
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The file's text and the encoding it was read with: UTF-8 (BOM or not), UTF-16 with BOM, or cp1252.
+
+    cp1252 is accepted only when the bytes hold no UTF-8 sequence at all: a file mixing both is
+    corrupt, and guessing would silently garble names.
+    """
+    if not data.strip():
+        raise ImportRejected([Problem(None, None, None, "the file is empty",
+                                      "Upload a CSV whose first line is the header; download the template to start.")])
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise ImportRejected([Problem(None, None, None, f"this is {what}, not a CSV text file", _SAVE_AS_CSV)])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise ImportRejected([Problem(None, None, None, f"the UTF-16 text is corrupt near byte {exc.start}",
+                                          _SAVE_AS_CSV)]) from exc
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise ImportRejected([Problem(_line_of(data, nul), None, None,
+                                      "the file contains NUL bytes, so it is binary or corrupt, not CSV text",
+                                      _SAVE_AS_CSV)])
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    if _UTF8_MULTIBYTE.search(data) is None:
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    bad = data[utf8_error.start:utf8_error.start + 1].hex()
+    raise ImportRejected([Problem(
+        _line_of(data, utf8_error.start), None, None,
+        f"byte 0x{bad} is not valid UTF-8 (and the file is not consistently Windows-1252 either)",
+        "Re-save the file as UTF-8 from the program that made it; fix or retype the characters on that line.",
+    )])
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter used most in the header line (comma when none appears)."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0,
+                 allow_short_rows: bool = False) -> Records:
+    """Parse CSV text strictly: every record must have as many fields as the header.
+
+    `skip_lines` physical lines (a preamble) are skipped before the header. Blank lines are ignored.
+    Short rows are an error unless `allow_short_rows` (some exports drop empty trailing fields).
+    """
+    lines = text.splitlines(keepends=True)
+    body = "".join(lines[skip_lines:])
+    first = next((ln for ln in lines[skip_lines:] if ln.strip()), "")
+    delimiter = delimiter or sniff_delimiter(first)
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    header_line = 0
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    previous_end = 0
+    while True:
+        start = previous_end + 1 + skip_lines
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(_csv_problem(start, str(exc), delimiter))
+            break
+        previous_end = reader.line_num
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue
+        if header is None:
+            header, header_line = record, start
+            continue
+        if len(record) != len(header) and not (allow_short_rows and len(record) < len(header)):
+            problems.append(Problem(
+                start, None, None,
+                f"this record has {len(record)} fields but the header has {len(header)}",
+                f"Wrap any field that contains a {DELIMITER_NAMES[delimiter]}, a double quote or a line break in "
+                "double quotes (doubling quotes inside it), or remove the extra fields.",
+            ))
+            if len(problems) >= MAX_PROBLEMS:
+                break
+            continue
+        rows.append(record)
+        starts.append(start)
+    if problems:
+        raise ImportRejected(problems)
+    if header is None:
+        raise ImportRejected([Problem(None, None, None, "the file has no header line",
+                                      "Start the file with the header; download the template to see it.")])
+    return Records(header=header, header_line=header_line, rows=rows, lines=starts, delimiter=delimiter)
+
+
+def _csv_problem(line: int, detail: str, delimiter: str) -> Problem:
+    if "field larger than field limit" in detail:
+        return Problem(line, None, None, f"a field is longer than {FIELD_LIMIT:,} characters",
+                       "Shorten it: summaries and notes are limited to 5,000 characters.")
+    if "unexpected end of data" in detail or "EOF" in detail:
+        return Problem(line, None, None, "a quoted field that starts here is never closed",
+                       "Add the missing closing double quote.")
+    return Problem(line, None, None, f"the CSV cannot be read here ({detail})",
+                   f"Check the quotes on this line: a field containing a {DELIMITER_NAMES[delimiter]}, a quote or "
+                   "a line break must be wrapped in double quotes, with inner quotes doubled.")
