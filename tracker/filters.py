@@ -47,14 +47,18 @@ class Filters:
         return tuple(g for g in RELIABILITY if g <= self.min_reliability)
 
     def deal_conditions(self, *, include_stage: bool = True) -> list[ColumnElement[bool]]:
-        """Conditions on `deals` rows. Stage is left out for as-of views, which derive it themselves."""
+        """Conditions on `deals` rows. Stage is left out for as-of views, which derive it themselves.
+
+        Subqueries correlate to `deals` only, so the conditions also work in queries that join
+        events, parties or sources themselves.
+        """
         conditions: list[ColumnElement[bool]] = []
         if self.countries:
             roles = ("buyer", "seller") if self.country_role == "either" else (self.country_role,)
             conditions.append(exists(
                 select(DealParty.deal_id).join(Party, Party.id == DealParty.party_id).where(
                     DealParty.deal_id == Deal.id, DealParty.role.in_(roles), Party.kind == "state",
-                    Party.country_code.in_(self.countries))))
+                    Party.country_code.in_(self.countries)).correlate(Deal)))
         if self.stages and include_stage:
             conditions.append(Deal.current_stage.in_(self.stages))
         if self.parties or self.roles:
@@ -63,17 +67,19 @@ class Filters:
                 party_conditions.append(DealParty.party_id.in_(self.parties))
             if self.roles:
                 party_conditions.append(DealParty.role.in_(self.roles))
-            conditions.append(exists(select(DealParty.deal_id).where(*party_conditions)))
+            conditions.append(exists(select(DealParty.deal_id).where(*party_conditions).correlate(Deal)))
         if self.categories:
             conditions.append(Deal.category.in_(self.categories))
         if self.since or self.until or self.min_reliability:
-            conditions.append(exists(select(Event.id).where(Event.deal_id == Deal.id, *self.event_conditions())))
+            conditions.append(exists(
+                select(Event.id).where(Event.deal_id == Deal.id, *self.event_conditions()).correlate(Deal)))
         if self.text.strip():
             pattern = _like_pattern(self.text.strip())
             conditions.append(or_(
                 func.lower(Deal.title).like(pattern, escape="\\"),
                 func.lower(func.coalesce(Deal.summary, "")).like(pattern, escape="\\"),
-                exists(select(Event.id).where(Event.deal_id == Deal.id, self._event_text_condition(pattern))),
+                exists(select(Event.id).where(Event.deal_id == Deal.id, self._event_text_condition(pattern))
+                       .correlate(Deal)),
             ))
         return conditions
 

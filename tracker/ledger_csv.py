@@ -54,7 +54,7 @@ MAX_LENGTH: dict[str, int] = {
 }  # fmt: skip
 MULTILINE_COLUMNS = frozenset({"summary", "deal_summary", "note"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL_WITH_BREAKS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_WITH_BREAKS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|m|mn|bn|b|million|billion|thousand|trillion|tn)?$", re.IGNORECASE)
@@ -111,8 +111,12 @@ class _Checker:
         self.frame = frame
         self.lines = lines
         self.problems: list[Problem] = []
+        # Cells already reported (and blanked): later checks must not report them again as empty.
+        self.reported: dict[str, pd.Series] = {}
 
     def add(self, mask: pd.Series, column: str, message: str | Callable[[str], str], fix: str) -> None:
+        if column in self.reported:
+            mask = mask & ~self.reported[column]
         for line, value in zip(self.lines[mask], self.frame.loc[mask, column]):
             text = message(value) if callable(message) else message
             self.problems.append(Problem(int(line), column, _shorten(value), text, fix))
@@ -217,10 +221,10 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     inverted = both & (low.where(both, 0) > high.where(both, 0))
     check.add(inverted, "value_high", lambda v: f"value_high {v} is below value_low",
               "Swap value_low and value_high, or correct one of them.")
-    has_value = low.notna() | high.notna()
-    check.add(has_value & currency.isna() & (frame["currency"] == ""), "currency", "a value is given without a currency",
+    has_value = (frame["value_low"] != "") | (frame["value_high"] != "")
+    check.add(has_value & (frame["currency"] == ""), "currency", "a value is given without a currency",
               "Give the ISO 4217 currency code of the value, e.g. USD or EUR.")
-    check.add(~has_value & currency.notna(), "currency", "a currency is given without a value",
+    check.add(~has_value & (frame["currency"] != ""), "currency", "a currency is given without a value",
               "Give value_low and/or value_high, or leave currency empty.")
     for side, series in (("quantity", quantity), ("value_low", low), ("value_high", high), ("currency", currency)):
         out[f"event_{side}"] = series
@@ -284,6 +288,7 @@ def _clean_text(frame: pd.DataFrame, check: _Checker) -> None:
                       "Delete the invisible control character (retype the text if unsure)."
                       + ("" if column in MULTILINE_COLUMNS else " Line breaks are allowed only in summaries and notes."))
             frame.loc[bad, column] = ""
+            check.reported[column] = bad
         limit = MAX_LENGTH.get(column)
         if limit:
             long = series.str.len() > limit
@@ -291,6 +296,7 @@ def _clean_text(frame: pd.DataFrame, check: _Checker) -> None:
                 check.add(long, column, lambda v: f"the cell is too long ({len(v):,} characters; at most {limit:,})",
                           "Shorten it; put long text in the note column or in the source itself.")
                 frame.loc[long, column] = ""
+                check.reported[column] = check.reported.get(column, long) | long
 
 
 def _unpack_dates(out: pd.DataFrame, parsed: pd.Series, *, prefix: str,

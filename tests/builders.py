@@ -1,0 +1,38 @@
+"""Small builders for ledger CSV files used across the tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tracker.ledger_csv import ALL_COLUMNS
+
+GOOD_ROW: dict[str, str] = {
+    "deal_id": "test-deal",
+    "deal_title": "Test deal",
+    "date": "2025-07-04",
+    "stage": "announced",
+    "summary": "A development.",
+    "buyer": "United States",
+    "seller": "Ukraine",
+    "source_title": "Report",
+    "source_publisher": "Publisher",
+    "source_url": "https://example.org/report",
+    "reliability": "B",
+    "credibility": "2",
+}
+
+
+def ledger_csv(*rows: dict[str, str], columns: tuple[str, ...] = ALL_COLUMNS, delimiter: str = ",") -> bytes:
+    """A UTF-8 ledger CSV with `columns` as header; missing cells are empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row.get(column, "") for column in columns])
+    return buffer.getvalue().encode()
+
+
+def row(**changes: str) -> dict[str, str]:
+    """GOOD_ROW with some cells changed."""
+    return {**GOOD_ROW, **changes}

@@ -1,0 +1,59 @@
+"""Schema and migrations: an empty database is migrated to exactly the models, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select, text
+
+from tracker.db import create_ledger_engine, head_revision, migrate, schema_revision
+from tracker.models import Base, StageRow
+
+
+def test_upgrade_from_empty_matches_the_models(ledger_url: str):
+    engine = create_ledger_engine(ledger_url)
+    assert schema_revision(engine) is None
+    migrate(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert (schema_revision(engine), differences) == (head_revision(), [])
+    engine.dispose()
+
+
+def test_tables(engine: Engine):
+    assert sorted(inspect(engine).get_table_names()) == [
+        "alembic_version", "deal_changes", "deal_external_ids", "deal_parties", "deal_tags", "deals", "event_sources",
+        "events", "imports", "parties", "sources", "stages",
+    ]
+
+
+def test_stage_vocabulary_is_in_the_database_in_order(engine: Engine):
+    with engine.connect() as connection:
+        stages = connection.execute(select(StageRow.name, StageRow.on_path).order_by(StageRow.position)).all()
+    assert [tuple(s) for s in stages] == [
+        ("announced", True), ("negotiating", True), ("agreed", True), ("approved", True), ("contracted", True),
+        ("delivering", True), ("completed", True), ("stalled", False), ("cancelled", False),
+    ]
+
+
+def test_migrate_twice_is_a_no_op(engine: Engine):
+    migrate(engine)
+    assert schema_revision(engine) == head_revision()
+
+
+def test_sqlite_connections_are_set_up_for_sharing(engine: Engine):
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        settings = [connection.execute(text(f"PRAGMA {name}")).scalar() for name in
+                    ("journal_mode", "foreign_keys", "busy_timeout")]
+    assert settings == ["wal", 1, 60000]
+
+
+def test_relative_sqlite_paths_resolve_against_the_project(monkeypatch, tmp_path):
+    from tracker import db
+
+    monkeypatch.chdir(tmp_path)
+    engine = create_ledger_engine("sqlite:///data/somewhere-else.db")
+    assert engine.url.database == str(db.PROJECT_ROOT / "data" / "somewhere-else.db")
+    engine.dispose()
