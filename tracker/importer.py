@@ -222,11 +222,24 @@ def _disagreements(rows: pd.DataFrame, key: str, columns: Sequence[str], what: s
         for key_value in counts[counts > 1].index:
             clash = present[present[key] == key_value]
             first_line, first_value = int(clash["line"].iloc[0]), clash[column].iloc[0]
+            # Name the column as the analyst's file does, not as the batch does ("event_value_high").
+            name = _FILE_COLUMN.get(column, column)
             for line, value in zip(clash["line"], clash[column]):
                 if value != first_value:
-                    problems.append(Problem(int(line), column, str(value),
-                                            f"{what} as line {first_line}, which gives {column} {first_value}",
+                    problems.append(Problem(int(line), name, _shown(value),
+                                            f"{what} as line {first_line}, which gives {name} {_shown(first_value)}",
                                             "Make the rows agree, or give the differing claim its own summary."))
+
+
+_FILE_COLUMN = {"event_quantity": "quantity", "event_value_low": "value_low", "event_value_high": "value_high",
+                "event_currency": "currency", "credibility_given": "credibility", "kind": "party_kind"}
+
+
+def _shown(value: Any) -> str:
+    """A value as an analyst would write it: 400000000, not 400000000.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
@@ -239,10 +252,10 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
                                        Deal.value_low, Deal.value_high, Deal.currency, Deal.sipri_tiv],
                           Deal.id, deal_ids).set_index("id")
     is_new = ~rows["deal_id"].isin(existing.index)
-    untitled_new = rows[is_new].groupby("deal_id", sort=False)["deal_title"].agg(lambda s: (s != "").any())
-    for deal_id in untitled_new[~untitled_new].index:
-        line = int(rows.loc[rows["deal_id"] == deal_id, "line"].iloc[0])
-        problems.append(Problem(line, "deal_title", "", f"deal {deal_id} is new to the ledger and has no title",
+    titled = set(rows.loc[rows["deal_title"] != "", "deal_id"])
+    untitled = rows[is_new & ~rows["deal_id"].isin(titled)].drop_duplicates("deal_id")
+    for deal_id, line in zip(untitled["deal_id"], untitled["line"]):
+        problems.append(Problem(int(line), "deal_title", "", f"deal {deal_id} is new to the ledger and has no title",
                                 "Give deal_title on at least one row of this deal (or check the deal_id for a typo)."))
 
     changes, final_values = _attribute_changes(rows, existing)
@@ -331,7 +344,8 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     touched = set(new_events["deal_id"]) | changed_deals | set(new_roles["deal_id"]) | set(new_tags["deal_id"]) | set(
         rows.loc[rows["fingerprint"].isin(set(new_links["fingerprint"])), "deal_id"])
     report.deals_created = new_deal_ids
-    report.deals_updated = [d for d in deal_ids if d in touched and d not in set(new_deal_ids)]
+    created = set(new_deal_ids)
+    report.deals_updated = [d for d in deal_ids if d in touched and d not in created]
     report.events_added = len(new_events)
     report.sources_added = len(new_sources)
     report.parties_added = len(new_parties)
@@ -362,34 +376,40 @@ def _text_of(value: Any) -> str | None:
 
 
 def _attribute_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every change of a deal attribute the rows make, in file order, and each deal's final values."""
-    claims = pd.DataFrame({"deal_id": rows["deal_id"], "line": rows["line"]})
-    for column in DEAL_FIELDS:
-        claims[DEAL_FIELDS[column]] = [_text_of(v) if v != "" else None for v in rows[column]]
+    """The change each file makes to each deal attribute, and each deal's values after the import.
+
+    Per deal and attribute the claim of the latest event wins (file order breaks ties), and one change
+    from the ledger's value to it is recorded, or none when they are equal: re-importing a file, or the
+    same claims in another order, changes nothing.
+    """
+    claims = pd.DataFrame({"deal_id": rows["deal_id"].tolist(), "line": rows["line"].tolist(),
+                           "date": rows["date_start"].tolist()})
+    for column, field_name in DEAL_FIELDS.items():
+        claims[field_name] = [_text_of(v) if v != "" else None for v in rows[column].tolist()]
     claims[VALUE_FIELD] = [_value_text(_none(lo), _none(hi), _none(cur)) for lo, hi, cur in
-                           zip(rows["deal_value_low"], rows["deal_value_high"], rows["deal_currency"])]
-    current = pd.DataFrame(index=pd.Index(list(dict.fromkeys(rows["deal_id"])), name="deal_id"))
-    for column in DEAL_FIELDS.values():
-        current[column] = current.index.map(lambda d, c=column: _text_of(existing[c].get(d)) if d in existing.index
-                                            else None)
-    current[VALUE_FIELD] = current.index.map(
-        lambda d: _value_text(_none(existing["value_low"].get(d)), _none(existing["value_high"].get(d)),
-                              _none(existing["currency"].get(d))) if d in existing.index else None)
+                           zip(rows["deal_value_low"].tolist(), rows["deal_value_high"].tolist(),
+                               rows["deal_currency"].tolist())]
+    claims = claims.sort_values(["date", "line"], kind="stable")
+    deal_ids = list(dict.fromkeys(rows["deal_id"].tolist()))
+    known = existing.reindex(deal_ids)
+    final = pd.DataFrame(index=pd.Index(deal_ids, name="deal_id"))
+    for field_name in DEAL_FIELDS.values():
+        final[field_name] = [_text_of(v) for v in known[field_name].tolist()]
+    final[VALUE_FIELD] = [_value_text(_none(lo), _none(hi), _none(cur)) for lo, hi, cur in
+                          zip(known["value_low"].tolist(), known["value_high"].tolist(), known["currency"].tolist())]
     changes = []
-    final = current.copy()
-    for column in [*DEAL_FIELDS.values(), VALUE_FIELD]:
-        given = claims.loc[claims[column].notna(), ["deal_id", "line", column]]
+    for field_name in [*DEAL_FIELDS.values(), VALUE_FIELD]:
+        given = claims.loc[claims[field_name].notna(), ["deal_id", "line", field_name]]
         if given.empty:
             continue
-        previous = given.groupby("deal_id", sort=False)[column].shift()
-        previous = previous.where(previous.notna(), given["deal_id"].map(current[column]))
-        moved = given[given[column] != previous]
+        last = given.groupby("deal_id", sort=False).last()
+        old = final.loc[last.index, field_name]
+        moved = last[last[field_name] != old]
         if moved.empty:
             continue
-        changes.append(pd.DataFrame({"deal_id": moved["deal_id"], "line": moved["line"], "field": column,
-                                     "old_value": previous[moved.index], "new_value": moved[column]}))
-        last = given.groupby("deal_id", sort=False)[column].last()
-        final.loc[last.index, column] = last
+        changes.append(pd.DataFrame({"deal_id": moved.index, "line": moved["line"].tolist(), "field": field_name,
+                                     "old_value": old[moved.index].tolist(), "new_value": moved[field_name].tolist()}))
+        final.loc[moved.index, field_name] = moved[field_name]
     columns = ["deal_id", "line", "field", "old_value", "new_value"]
     all_changes = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=columns)
     all_changes = all_changes.astype(object).where(all_changes.notna(), None)
@@ -510,22 +530,38 @@ def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[st
 # --- writing ------------------------------------------------------------------------------------------
 
 
-def _records(frame: pd.DataFrame, mapping: dict[str, str], **constants: Any) -> list[dict[str, Any]]:
-    """DataFrame rows as insert parameters: `mapping` renames frame columns to table columns."""
+def _bulk_insert(connection: Connection, table: Table, frame: pd.DataFrame, mapping: dict[str, str],
+                 **constants: Any) -> None:
+    """Insert `frame` (columns renamed by `mapping`) plus constant columns, as one parameterised executemany.
+
+    Values go through each column's own SQLAlchemy bind processor, so they are stored exactly as the
+    ORM would store them, while skipping the per-row overhead of Core inserts (the bulk of an import).
+    """
     if frame.empty:
-        return []
+        return
+    dialect = connection.dialect
+    columns: list[list[Any]] = []
+    for source, target in mapping.items():
+        series = frame[source]
+        values = series.astype(object).where(series.notna(), None).tolist()
+        processor = table.c[target].type.dialect_impl(dialect).bind_processor(dialect)
+        columns.append([processor(v) for v in values] if processor else values)
+    for target, value in constants.items():
+        processor = table.c[target].type.dialect_impl(dialect).bind_processor(dialect)
+        columns.append([processor(value) if processor else value] * len(frame))
+    names = [*mapping.values(), *constants]
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    preparer = dialect.identifier_preparer
+    statement = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
+                 f"VALUES ({', '.join([marker] * len(names))})")
+    rows = list(zip(*columns))
+    for start in range(0, len(rows), 100_000):
+        connection.exec_driver_sql(statement, rows[start:start + 100_000])
+
+
+def _update_parameters(frame: pd.DataFrame, mapping: dict[str, str]) -> list[dict[str, Any]]:
     part = frame[list(mapping)].rename(columns=mapping).astype(object)
-    part = part.where(part.notna(), None)
-    records = part.to_dict("records")
-    if constants:
-        for record in records:
-            record.update(constants)
-    return records
-
-
-def _insert(connection: Connection, table: Table, records: list[dict[str, Any]]) -> None:
-    for start in range(0, len(records), 50_000):
-        connection.execute(insert(table), records[start:start + 50_000])
+    return part.where(part.notna(), None).to_dict("records")
 
 
 def _ordered_parties(parties: pd.DataFrame) -> pd.DataFrame:
@@ -561,11 +597,11 @@ def _apply(connection: Connection, plan: _Plan, report: ImportReport, *, editor:
     for column, kind in (("quantity", int), ("sipri_tiv", float)):
         new_deals[column] = [None if v is None else kind(float(v)) for v in new_deals[column]]
     _split_value(new_deals)
-    _insert(connection, Deal.__table__, _records(
-        new_deals, {"deal_id": "id", "title": "title", "summary": "summary", "category": "category",
-                    "quantity": "quantity", "value_low": "value_low", "value_high": "value_high",
-                    "currency": "currency", "sipri_tiv": "sipri_tiv"},
-        import_id=import_id, created_at=now, event_count=0))
+    _bulk_insert(connection, Deal.__table__, new_deals,
+                 {"deal_id": "id", "title": "title", "summary": "summary", "category": "category",
+                  "quantity": "quantity", "value_low": "value_low", "value_high": "value_high",
+                  "currency": "currency", "sipri_tiv": "sipri_tiv"},
+                 import_id=import_id, created_at=now, event_count=0)
     if not plan.deal_updates.empty:
         updates = plan.deal_updates.copy()
         updates["quantity"] = [None if v is None else int(float(v)) for v in updates["quantity"]]
@@ -577,46 +613,45 @@ def _apply(connection: Connection, plan: _Plan, report: ImportReport, *, editor:
                 quantity=bindparam("b_quantity"), value_low=bindparam("b_value_low"),
                 value_high=bindparam("b_value_high"), currency=bindparam("b_currency"),
                 sipri_tiv=bindparam("b_sipri_tiv")),
-            _records(updates, {c: f"b_{c}" for c in ("title", "summary", "category", "quantity", "value_low",
-                                                      "value_high", "currency", "sipri_tiv")} | {"deal_id": "b_id"}))
-    _insert(connection, DealExternalId.__table__, _records(
-        plan.new_external_ids, {"deal_id": "deal_id", "external_scheme": "scheme", "external_id": "external_id"},
-        import_id=import_id))
-    _insert(connection, DealTag.__table__, _records(plan.new_tags, {"deal_id": "deal_id", "tag": "tag"},
-                                                    import_id=import_id))
-    _insert(connection, Party.__table__, _records(
-        _ordered_parties(plan.new_parties), {"party_id": "id", "key": "key", "name": "name", "kind": "kind",
-                                             "country": "country_code", "parent_id": "parent_id"},
-        import_id=import_id))
-    _insert(connection, Event.__table__, _records(
-        plan.new_events, {"event_id": "id", "deal_id": "deal_id", "date_start": "occurred_on",
-                          "date_end": "occurred_until", "date_precision": "date_precision", "date_text": "date_text",
-                          "stage": "stage", "summary": "summary", "note": "note", "topic": "topic",
-                          "event_quantity": "quantity", "event_value_low": "value_low",
-                          "event_value_high": "value_high", "event_currency": "currency",
-                          "fingerprint": "fingerprint"},
-        import_id=import_id, recorded_at=now))
-    _insert(connection, Source.__table__, _records(
-        plan.new_sources, {"source_id": "id", "source_key": "key", "source_publisher": "publisher",
-                           "source_title": "title", "source_url": "url", "source_date": "published_on",
-                           "source_date_precision": "published_precision", "source_kind": "kind",
-                           "reliability": "reliability"},
-        import_id=import_id))
-    _insert(connection, EventSource.__table__, _records(
-        plan.new_links, {"event_id": "event_id", "source_id": "source_id", "credibility": "credibility"},
-        import_id=import_id))
-    _insert(connection, DealParty.__table__, _records(
-        plan.new_roles, {"deal_id": "deal_id", "party_id": "party_id", "role": "role", "event_id": "event_id"},
-        import_id=import_id))
+            _update_parameters(updates, {c: f"b_{c}" for c in ("title", "summary", "category", "quantity",
+                                                               "value_low", "value_high", "currency", "sipri_tiv")}
+                               | {"deal_id": "b_id"}))
+    _bulk_insert(connection, DealExternalId.__table__, plan.new_external_ids,
+                 {"deal_id": "deal_id", "external_scheme": "scheme", "external_id": "external_id"},
+                 import_id=import_id)
+    _bulk_insert(connection, DealTag.__table__, plan.new_tags, {"deal_id": "deal_id", "tag": "tag"},
+                 import_id=import_id)
+    _bulk_insert(connection, Party.__table__, _ordered_parties(plan.new_parties),
+                 {"party_id": "id", "key": "key", "name": "name", "kind": "kind", "country": "country_code",
+                  "parent_id": "parent_id"},
+                 import_id=import_id)
+    _bulk_insert(connection, Event.__table__, plan.new_events,
+                 {"event_id": "id", "deal_id": "deal_id", "date_start": "occurred_on", "date_end": "occurred_until",
+                  "date_precision": "date_precision", "date_text": "date_text", "stage": "stage",
+                  "summary": "summary", "note": "note", "topic": "topic", "event_quantity": "quantity",
+                  "event_value_low": "value_low", "event_value_high": "value_high", "event_currency": "currency",
+                  "fingerprint": "fingerprint"},
+                 import_id=import_id, recorded_at=now)
+    _bulk_insert(connection, Source.__table__, plan.new_sources,
+                 {"source_id": "id", "source_key": "key", "source_publisher": "publisher", "source_title": "title",
+                  "source_url": "url", "source_date": "published_on", "source_date_precision": "published_precision",
+                  "source_kind": "kind", "reliability": "reliability"},
+                 import_id=import_id)
+    _bulk_insert(connection, EventSource.__table__, plan.new_links,
+                 {"event_id": "event_id", "source_id": "source_id", "credibility": "credibility"},
+                 import_id=import_id)
+    _bulk_insert(connection, DealParty.__table__, plan.new_roles,
+                 {"deal_id": "deal_id", "party_id": "party_id", "role": "role", "event_id": "event_id"},
+                 import_id=import_id)
     changes = plan.changes.copy()
     line_event = dict(zip(plan.batch.rows["line"], plan.batch.rows["fingerprint"].map(plan.event_ids)))
     changes["event_id"] = changes["line"].map(line_event)
     next_change = _next_id(connection, DealChange.__table__)
     changes["change_id"] = range(next_change, next_change + len(changes))
-    _insert(connection, DealChange.__table__, _records(
-        changes, {"change_id": "id", "deal_id": "deal_id", "field": "field", "old_value": "old_value",
+    _bulk_insert(connection, DealChange.__table__, changes,
+                 {"change_id": "id", "deal_id": "deal_id", "field": "field", "old_value": "old_value",
                   "new_value": "new_value", "event_id": "event_id"},
-        import_id=import_id, recorded_at=now))
+                 import_id=import_id, recorded_at=now)
     refresh_deals(connection, plan.touched_deals)
 
 

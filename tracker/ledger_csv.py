@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -53,6 +54,9 @@ MAX_LENGTH: dict[str, int] = {
     "topic": 100, "tags": 500,
 }  # fmt: skip
 MULTILINE_COLUMNS = frozenset({"summary", "deal_summary", "note"})
+MAX_QUANTITY = 2_147_483_647  # events.quantity and deals.quantity are INTEGER (32-bit on PostgreSQL)
+SOURCE_KEY_LENGTH = 2100  # sources.key
+PARTY_KEY_LENGTH = 320  # parties.key
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_WITH_BREAKS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
@@ -93,15 +97,27 @@ def event_fingerprint(deal_id: str, date_text: str, stage: str | None, summary: 
     return hashlib.sha256(f"{deal_id}\x1f{date_text}\x1f{stage or ''}\x1f{words}".encode()).hexdigest()[:32]
 
 
+def _fit_key(key: str, limit: int) -> str:
+    """`key` if it fits its column; else a prefix and a digest of the whole key (still unique).
+
+    Lower-casing can lengthen text ("ß" case-folds to "ss", "İ" lower-cases to two characters), so a cell
+    within its length limit can still give a key longer than the database column (PostgreSQL refuses it).
+    """
+    if len(key) <= limit:
+        return key
+    return key[: limit - 33] + "#" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 def source_key(url: str, publisher: str, title: str) -> str:
     """One source per URL; without a URL, one per publisher and title."""
     if url:
-        return url.strip().lower()
-    return f"{' '.join(publisher.casefold().split())}|{' '.join(title.casefold().split())}"
+        return _fit_key(url.strip().lower(), SOURCE_KEY_LENGTH)
+    return _fit_key(f"{' '.join(publisher.casefold().split())}|{' '.join(title.casefold().split())}",
+                    SOURCE_KEY_LENGTH)
 
 
 def party_key(name: str, country: str | None) -> str:
-    return f"{' '.join(name.casefold().split())}|{country or ''}"
+    return _fit_key(f"{' '.join(name.casefold().split())}|{country or ''}", PARTY_KEY_LENGTH)
 
 
 class _Checker:
@@ -261,7 +277,8 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
                          zip(out["source_url"], out["source_publisher"], out["source_title"])]
     out["fingerprint"] = [event_fingerprint(d, t, s, m) for d, t, s, m in
                           zip(out["deal_id"], out["date_text"], out["stage"], out["summary"])]
-    return Batch(rows=out[list(BATCH_COLUMNS)], format="ledger-csv", rows_read=len(frame))
+    # Plain Python objects from here on: the importer iterates these columns, which is slow on Arrow strings.
+    return Batch(rows=out[list(BATCH_COLUMNS)].astype(object), format="ledger-csv", rows_read=len(frame))
 
 
 def _finish(check: _Checker, records: Records) -> None:
@@ -318,6 +335,9 @@ def _normalise_tags(text: str) -> str:
 def _parse_quantity(text: str) -> int:
     cleaned = text.replace("_", "")
     if cleaned.isdigit() and cleaned.isascii():
+        if int(cleaned) > MAX_QUANTITY:  # the quantity columns are 32-bit integers on PostgreSQL
+            raise InvalidValue(f'quantity "{_shorten(text, 40)}" is too large',
+                               fix=f"Give the number of units, at most {MAX_QUANTITY:,}; check for a typo.")
         return int(cleaned)
     if cleaned.startswith("-") and cleaned[1:].isdigit():
         raise InvalidValue(f'quantity "{text}" is negative', fix="Give the number of units as a whole number ≥ 0.")
@@ -329,7 +349,11 @@ def _parse_value(text: str) -> float:
     cleaned = text.replace("_", "").replace(" ", "")
     match = _NUMBER.fullmatch(text.strip().replace("_", ""))
     if match:
-        return float(match.group(1)) * _SCALE[(match.group(2) or "").lower()]
+        value = float(match.group(1)) * _SCALE[(match.group(2) or "").lower()]
+        if not math.isfinite(value):  # "1" followed by 400 zeros reads as infinity
+            raise InvalidValue(f'value "{_shorten(text, 40)}" is too large to be an amount of money',
+                               fix="Check the number of digits; write large amounts with a unit, e.g. 1.5bn.")
+        return value
     if cleaned.startswith("-") and _NUMBER.fullmatch(cleaned[1:]):
         raise InvalidValue(f'value "{text}" is negative', fix="Values are amounts of money: give a number ≥ 0.")
     if "," in cleaned and _NUMBER.fullmatch(cleaned.replace(",", "")):
