@@ -1,10 +1,16 @@
-"""Recognising what kind of file was uploaded and reading it into a validated Batch."""
+"""Recognising what kind of file was uploaded and reading it into a validated Batch.
+
+The format is detected from the decoded text, never from the file name: a SIPRI trade-register
+export (classic: a line starting "Recipient,Supplier,Year of order"; new: a line starting
+"SIPRI AT Database ID"; either after an optional preamble) is read by tracker.sipri, anything else
+as the ledger CSV.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from tracker import ledger_csv
+from tracker import ledger_csv, sipri
 from tracker.ledger_csv import Batch
 from tracker.textfile import decode, read_records
 
@@ -12,5 +18,9 @@ from tracker.textfile import decode, read_records
 def read_batch(data: bytes, *, today: dt.date | None = None) -> tuple[Batch, str]:
     """The file's validated rows and the encoding it was read with; ImportRejected on any problem."""
     text, encoding = decode(data)
+    detected = sipri.detect_layout(text)
+    if detected is not None:
+        layout, header_index = detected
+        return sipri.read_sipri(text, layout=layout, header_index=header_index, today=today, data=data), encoding
     records = read_records(text)
     return ledger_csv.batch_from_records(records, today=today), encoding

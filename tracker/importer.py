@@ -264,7 +264,9 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     _disagreements(rows, "fingerprint", ["event_quantity", "event_value_low", "event_value_high", "event_currency",
                                          "note", "topic"], "this row describes the same event", problems)
     fingerprints = list(dict.fromkeys(rows["fingerprint"]))
-    known_events = _select_in(connection, [Event.fingerprint, Event.id], Event.fingerprint, fingerprints)
+    # A fingerprint includes the deal, so only deals already in the ledger can have known events.
+    known_deal_ids = [d for d in deal_ids if d in existing.index]
+    known_events = _select_in(connection, [Event.fingerprint, Event.id], Event.deal_id, known_deal_ids)
     event_ids: dict[str, int] = dict(zip(known_events["fingerprint"], known_events["id"].astype(int)))
     fresh = [f for f in fingerprints if f not in event_ids]
     first_event_rows = rows.drop_duplicates("fingerprint")
@@ -314,7 +316,7 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     # Parties and their roles
     new_parties, roles = _plan_parties(connection, rows, event_ids, problems)
     known_roles = _select_in(connection, [DealParty.deal_id, DealParty.party_id, DealParty.role], DealParty.deal_id,
-                             deal_ids)
+                             known_deal_ids)
     known_role_keys = set(known_roles["deal_id"] + "|" + known_roles["party_id"].astype(str) + "|" + known_roles["role"])
     roles["key"] = roles["deal_id"] + "|" + roles["party_id"].astype(str) + "|" + roles["role"]
     new_roles = roles.drop_duplicates("key")
@@ -324,7 +326,7 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     tag_pairs = rows.loc[rows["tags"] != "", ["deal_id", "tags"]].drop_duplicates()
     tag_pairs = tag_pairs.assign(tag=tag_pairs["tags"].str.split(";")).explode("tag")[["deal_id", "tag"]]
     tag_pairs = tag_pairs.drop_duplicates()
-    known_tags = _select_in(connection, [DealTag.deal_id, DealTag.tag], DealTag.deal_id, deal_ids)
+    known_tags = _select_in(connection, [DealTag.deal_id, DealTag.tag], DealTag.deal_id, known_deal_ids)
     new_tags = tag_pairs[~(tag_pairs["deal_id"] + "|" + tag_pairs["tag"]).isin(
         set(known_tags["deal_id"] + "|" + known_tags["tag"]))]
     new_external_ids = _plan_external_ids(connection, rows, problems)
@@ -446,17 +448,23 @@ def _plan_external_ids(connection: Connection, rows: pd.DataFrame, problems: lis
 def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[str, int],
                   problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """New parties (states from buyer/seller, named parties from the party columns) and their deal roles."""
-    claims: list[tuple[int, str, str, str, str | None, str, str, str]] = []  # line, deal, fp, key, country, role, name, kind
+    columns = ["line", "deal_id", "fingerprint", "key", "country", "role", "name", "kind"]
+    states = []
     for role, column in (("buyer", "buyers"), ("seller", "sellers")):
         given = rows.loc[rows[column].notna() & (rows[column] != ""), ["line", "deal_id", "fingerprint", column]]
-        for line, deal_id, fp, codes in given.itertuples(index=False):
-            for code in codes.split(";"):
-                claims.append((int(line), deal_id, fp, f"state:{code}", code, role, country_by_code(code).name,
-                               "state"))
+        given = given.assign(country=given[column].str.split(";")).explode("country")
+        # A state's role in a deal is stated once; the first row that says so is its provenance.
+        given = given.drop_duplicates(["deal_id", "country"])
+        names = {code: country_by_code(code).name for code in given["country"].unique()}
+        states.append(pd.DataFrame({"line": given["line"], "deal_id": given["deal_id"],
+                                    "fingerprint": given["fingerprint"], "key": "state:" + given["country"],
+                                    "country": given["country"], "role": role, "name": given["country"].map(names),
+                                    "kind": "state"}, columns=columns))
+    claims: list[tuple[int, str, str, str, str | None, str, str, str]] = []
     named = rows.loc[rows["party"] != "", ["line", "deal_id", "fingerprint", "party", "party_role", "party_kind",
                                             "party_country", "party_parent"]]
     parents: dict[str, tuple[int, str]] = {}
-    for line, deal_id, fp, name, role, kind, country, parent in named.itertuples(index=False):
+    for line, deal_id, fp, name, role, kind, country, parent in zip(*(named[c].tolist() for c in named.columns)):
         if kind == "state":
             try:
                 state = resolve_country(name)
@@ -469,7 +477,7 @@ def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[st
         claims.append((int(line), deal_id, fp, key, country or None, role, name, kind))
         if parent:
             parents.setdefault(key, (int(line), parent))
-    frame = pd.DataFrame(claims, columns=["line", "deal_id", "fingerprint", "key", "country", "role", "name", "kind"])
+    frame = pd.concat([*states, pd.DataFrame(claims, columns=columns)], ignore_index=True).astype(object)
     _disagreements(frame[frame["kind"] != ""], "key", ["kind"], "this row names the same party", problems)
 
     keys = list(dict.fromkeys(frame["key"]))
@@ -652,7 +660,11 @@ def _apply(connection: Connection, plan: _Plan, report: ImportReport, *, editor:
                  {"change_id": "id", "deal_id": "deal_id", "field": "field", "old_value": "old_value",
                   "new_value": "new_value", "event_id": "event_id"},
                  import_id=import_id, recorded_at=now)
-    refresh_deals(connection, plan.touched_deals)
+    created = set(report.deals_created)
+    fresh = plan.new_events[plan.new_events["deal_id"].isin(created)]
+    refresh_deals(connection, plan.touched_deals, created_events=pd.DataFrame({
+        "deal_id": fresh["deal_id"].tolist(), "event_id": fresh["event_id"].tolist(),
+        "occurred_on": fresh["date_start"].tolist(), "stage": fresh["stage"].tolist()}))
 
 
 def _split_value(frame: pd.DataFrame) -> None:
@@ -663,27 +675,31 @@ def _split_value(frame: pd.DataFrame) -> None:
     frame["currency"] = [p[2] or None for p in parts]
 
 
-def refresh_deals(connection: Connection, deal_ids: Sequence[str]) -> None:
-    """Recompute the derived columns of these deals (stage, dates, counts, buyers, sellers) from the ledger."""
+def refresh_deals(connection: Connection, deal_ids: Sequence[str], *,
+                  created_events: pd.DataFrame | None = None) -> None:
+    """Recompute the derived columns of these deals (stage, dates, counts, buyers, sellers) from the ledger.
+
+    `created_events` are all the events of deals created in this transaction, which then need not be
+    read back (deal_id, event_id, occurred_on, stage).
+    """
     if not deal_ids:
         return
+    created = set() if created_events is None else set(created_events["deal_id"])
     events = _select_in(connection, [Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage],
-                        Event.deal_id, deal_ids)
-    status = deal_status(events).set_index("deal_id") if not events.empty else pd.DataFrame()
+                        Event.deal_id, [d for d in deal_ids if d not in created])
+    if created:
+        events = pd.concat([events, created_events], ignore_index=True) if not events.empty else created_events
+    status = deal_status(events).set_index("deal_id").reindex(list(deal_ids)).astype(object)
+    status = status.where(status.notna(), None)
     parties = _deal_country_names(connection, deal_ids)
-    records = []
-    for deal_id in deal_ids:
-        row = status.loc[deal_id] if deal_id in status.index else None
-        records.append({
-            "b_id": deal_id,
-            "b_current_stage": None if row is None else row["current_stage"],
-            "b_stage_since": None if row is None else row["stage_since"],
-            "b_first": None if row is None else row["first_event_on"],
-            "b_last": None if row is None else row["last_event_on"],
-            "b_count": 0 if row is None else int(row["event_count"]),
-            "b_buyers": parties.get((deal_id, "buyer")),
-            "b_sellers": parties.get((deal_id, "seller")),
-        })
+    records = [
+        {"b_id": deal_id, "b_current_stage": stage, "b_stage_since": since, "b_first": first, "b_last": last,
+         "b_count": int(count or 0), "b_buyers": parties.get((deal_id, "buyer")),
+         "b_sellers": parties.get((deal_id, "seller"))}
+        for deal_id, stage, since, first, last, count in zip(
+            deal_ids, *(status[c].tolist() for c in ("current_stage", "stage_since", "first_event_on",
+                                                      "last_event_on", "event_count")))
+    ]
     statement = update(Deal.__table__).where(Deal.__table__.c.id == bindparam("b_id")).values(
         current_stage=bindparam("b_current_stage"), stage_since=bindparam("b_stage_since"),
         first_event_on=bindparam("b_first"), last_event_on=bindparam("b_last"), event_count=bindparam("b_count"),

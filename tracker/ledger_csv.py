@@ -21,7 +21,7 @@ import pandas as pd
 import pycountry
 
 from tracker.countries import resolve_country, split_countries
-from tracker.dates import PartialDate, parse_partial_date
+from tracker.dates import parse_partial_date
 from tracker.errors import ImportRejected, InvalidValue, Problem
 from tracker.textfile import MAX_PROBLEMS, Records
 from tracker.vocab import (
@@ -139,6 +139,17 @@ class _Checker:
 
     def map_values(self, column: str, convert: Callable[[str], Any]) -> pd.Series:
         """`convert` applied once per distinct non-empty value; empty cells give None."""
+        return self.frame[column].map(self.convert_distinct(column, convert))
+
+    def map_parts(self, column: str, convert: Callable[[str], Any], parts: tuple[str, ...]) -> dict[str, pd.Series]:
+        """Like map_values, but one Series per attribute in `parts` of the converted values."""
+        results = self.convert_distinct(column, convert)
+        series = self.frame[column]
+        return {part: series.map({raw: None if value is None else getattr(value, part)
+                                  for raw, value in results.items()}).astype(object) for part in parts}
+
+    def convert_distinct(self, column: str, convert: Callable[[str], Any]) -> dict[str, Any]:
+        """Each distinct cell value of `column` converted once; failures become problems and None."""
         series = self.frame[column]
         results: dict[str, Any] = {"": None}
         failures: dict[str, InvalidValue] = {}
@@ -155,7 +166,7 @@ class _Checker:
             for line, value in zip(self.lines[mask], series[mask]):
                 exc = failures[value]
                 self.problems.append(Problem(int(line), column, _shorten(value), exc.message, exc.fix))
-        return series.map(results)
+        return results
 
 
 def _shorten(value: str, limit: int = 80) -> str:
@@ -219,17 +230,22 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     for column in ("deal_title", "deal_summary", "category", "note", "topic", "summary"):
         out[column] = frame[column]
     check.add(frame["summary"] == "", "summary", "summary is empty", "Say in a sentence what happened.")
-    out["tags"] = frame["tags"].map(_normalise_tags)
+    out["tags"] = frame["tags"].map({v: _normalise_tags(v) for v in frame["tags"].unique()})
 
-    dates = check.map_values("date", lambda v: parse_partial_date(v, today=today))
+    dates = check.map_parts("date", lambda v: parse_partial_date(v, today=today),
+                            ("start", "end", "precision", "text"))
     check.add(frame["date"] == "", "date", "date is empty", "Write the date as YYYY-MM-DD, YYYY-MM or YYYY.")
-    _unpack_dates(out, dates, prefix="date")
+    for part, values in dates.items():
+        out[f"date_{part}"] = values
     out["stage"] = check.map_values("stage", resolve_stage)
 
     out["buyers"] = check.map_values("buyer", _country_codes)
     out["sellers"] = check.map_values("seller", _country_codes)
 
     quantity = check.map_values("quantity", _parse_quantity)
+    # map() turns whole numbers with gaps into floats (12.0); keep them whole, or a re-import of the same
+    # file would record a change of the deal's quantity from "12" (as stored) to "12.0".
+    quantity = pd.Series([None if pd.isna(q) else int(q) for q in quantity], index=quantity.index, dtype=object)
     low = check.map_values("value_low", _parse_value)
     high = check.map_values("value_high", _parse_value)
     currency = check.map_values("currency", _parse_currency)
@@ -254,9 +270,9 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     out["source_url"] = check.map_values("source_url", _parse_url).fillna("")
     check.add((frame["source_title"] == "") & (frame["source_url"] == ""), "source_title", "the row has no source",
               "Give source_title or source_url (or both): every event needs a source.")
-    source_dates = check.map_values("source_date", lambda v: parse_partial_date(v, today=today))
-    _unpack_dates(out, source_dates, prefix="source_date", keep=("start", "precision"))
-    out = out.rename(columns={"source_date_start": "source_date"})
+    source_dates = check.map_parts("source_date", lambda v: parse_partial_date(v, today=today), ("start", "precision"))
+    out["source_date"] = source_dates["start"]
+    out["source_date_precision"] = source_dates["precision"]
     out["source_kind"] = check.map_values("source_kind", resolve_source_kind).fillna("news")
     out["reliability"] = check.map_values("reliability", resolve_reliability).fillna("")
     out["credibility"] = check.map_values("credibility", resolve_credibility).fillna(0).astype(int)
@@ -274,9 +290,10 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
 
     _finish(check, records)
     out["source_key"] = [source_key(u, p, t) for u, p, t in
-                         zip(out["source_url"], out["source_publisher"], out["source_title"])]
+                         zip(out["source_url"].tolist(), out["source_publisher"].tolist(), out["source_title"].tolist())]
     out["fingerprint"] = [event_fingerprint(d, t, s, m) for d, t, s, m in
-                          zip(out["deal_id"], out["date_text"], out["stage"], out["summary"])]
+                          zip(out["deal_id"].tolist(), out["date_text"].tolist(), out["stage"].tolist(),
+                              out["summary"].tolist())]
     # Plain Python objects from here on: the importer iterates these columns, which is slow on Arrow strings.
     return Batch(rows=out[list(BATCH_COLUMNS)].astype(object), format="ledger-csv", rows_read=len(frame))
 
@@ -314,12 +331,6 @@ def _clean_text(frame: pd.DataFrame, check: _Checker) -> None:
                           "Shorten it; put long text in the note column or in the source itself.")
                 frame.loc[long, column] = ""
                 check.reported[column] = check.reported.get(column, long) | long
-
-
-def _unpack_dates(out: pd.DataFrame, parsed: pd.Series, *, prefix: str,
-                  keep: tuple[str, ...] = ("start", "end", "precision", "text")) -> None:
-    for part in keep:
-        out[f"{prefix}_{part}"] = parsed.map(lambda d, p=part: getattr(d, p) if isinstance(d, PartialDate) else None)
 
 
 def _country_codes(text: str) -> str:

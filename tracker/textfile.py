@@ -118,7 +118,7 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
             problems.append(_csv_problem(start, str(exc), delimiter))
             break
         previous_end = reader.line_num
-        if not any(field.strip() for field in record):
+        if not "".join(record).strip():
             # Blank lines, and rows of empty cells (",,,,") that spreadsheet exports leave at the end.
             continue
         if header is None:

@@ -1,0 +1,143 @@
+"""Chart builders: pure functions from the small aggregated frames of `tracker.queries` to plotly figures.
+
+Every figure has a title, axis labels and hover text, and an empty frame gives an annotated empty
+figure rather than blank axes. No WebGL traces and no tile maps: the dashboard must work offline,
+so geo charts use plotly's own topojson (served by the app, see static/topojson/README.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from tracker.dates import format_partial_date
+from tracker.vocab import STAGE_NAMES
+
+# One colour per stage, in stage order: the main path from light to dark blue, then the off-path stages.
+STAGE_COLOURS: dict[str, str] = {
+    "announced": "#9ecae1", "negotiating": "#6baed6", "agreed": "#4292c6", "approved": "#2171b5",
+    "contracted": "#08519c", "delivering": "#08306b", "completed": "#41ab5d", "stalled": "#fdae6b",
+    "cancelled": "#969696",
+}  # fmt: skip
+_DAY_MS = 86_400_000
+_FONT = {"size": 14}
+
+
+def _layout(figure: go.Figure, title: str, *, height: int | None = None) -> go.Figure:
+    figure.update_layout(title={"text": title, "x": 0, "xanchor": "left"}, font=_FONT,
+                         margin={"l": 10, "r": 10, "t": 60, "b": 10}, hoverlabel={"font_size": 14})
+    if height:
+        figure.update_layout(height=height)
+    return figure
+
+
+def empty_figure(title: str, message: str) -> go.Figure:
+    """A titled figure that says why there is nothing to plot."""
+    figure = go.Figure()
+    figure.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                          font={"size": 16})
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return _layout(figure, title, height=300)
+
+
+def stage_bar(stage_counts: pd.DataFrame) -> go.Figure:
+    """Deals per current stage (from `queries.deals_by_stage`): the pipeline as bars in stage order."""
+    title = "Deals by current stage"
+    if stage_counts.empty or int(stage_counts["deals"].sum()) == 0:
+        return empty_figure(title, "No deals match the filters")
+    frame = stage_counts.set_index("stage").reindex(list(STAGE_NAMES), fill_value=0).reset_index()
+    figure = go.Figure(go.Bar(
+        x=frame["stage"], y=frame["deals"], marker_color=[STAGE_COLOURS[s] for s in frame["stage"]],
+        text=frame["deals"], textposition="outside", name="Deals",
+        hovertemplate="Stage %{x}: %{y} deals<extra></extra>"))
+    figure.update_xaxes(title_text="Current stage", categoryorder="array", categoryarray=list(STAGE_NAMES))
+    figure.update_yaxes(title_text="Deals", rangemode="tozero", dtick=max(1, int(frame["deals"].max()) // 5 or 1))
+    return _layout(figure, title, height=380)
+
+
+def stage_country_heatmap(matrix: pd.DataFrame) -> go.Figure:
+    """Deals per country (rows) and stage (columns), from `queries.stage_country_matrix`."""
+    title = "Deals by country and stage"
+    if matrix.empty:
+        return empty_figure(title, "No buyer or seller countries in the matching deals")
+    countries = list(dict.fromkeys(matrix["country"]))
+    grid = (matrix.pivot_table(index="country", columns="stage", values="deals", aggfunc="sum", fill_value=0)
+            .reindex(index=countries, columns=list(STAGE_NAMES), fill_value=0))
+    figure = go.Figure(go.Heatmap(
+        z=grid.to_numpy(), x=list(grid.columns), y=list(grid.index), colorscale="Blues", zmin=0,
+        text=grid.to_numpy(), texttemplate="%{text}", colorbar={"title": {"text": "Deals"}},
+        hovertemplate="%{y}, %{x}: %{z} deals<extra></extra>", xgap=2, ygap=2))
+    figure.update_xaxes(title_text="Current stage", side="top")
+    figure.update_yaxes(title_text="Country", autorange="reversed")
+    return _layout(figure, title, height=max(300, 120 + 32 * len(countries)))
+
+
+def country_map(counts: pd.DataFrame) -> go.Figure:
+    """A world choropleth of deals per country as buyer plus as seller, from `queries.country_deal_counts`."""
+    title = "Buyers and sellers: deals per country"
+    if counts.empty:
+        return empty_figure(title, "No buyer or seller countries in the matching deals")
+    figure = go.Figure(go.Choropleth(
+        locations=counts["country_code"], z=counts["deals"], locationmode="ISO-3", text=counts["country"],
+        customdata=counts[["as_buyer", "as_seller"]].to_numpy(), colorscale="Blues", zmin=0,
+        marker_line_color="#ffffff", marker_line_width=0.5, colorbar={"title": {"text": "Deals"}},
+        hovertemplate="%{text}: %{z} deals<br>as buyer: %{customdata[0]}<br>as seller: %{customdata[1]}"
+                      "<extra></extra>"))
+    figure.update_geos(showframe=False, showcoastlines=True, coastlinecolor="#9aa5b1", showcountries=True,
+                       countrycolor="#d0d7de", showland=True, landcolor="#f3f5f8")
+    return _layout(figure, title, height=420)
+
+
+def flow_sankey(flows: pd.DataFrame) -> go.Figure:
+    """Buyer -> seller flows from `queries.deal_flows`: buyers on the left, sellers on the right."""
+    title = "Buyer → seller: deals per pair of countries"
+    if flows.empty:
+        return empty_figure(title, "No deal with both a buyer and a seller country")
+    buyers = list(dict.fromkeys(flows["buyer"]))
+    sellers = list(dict.fromkeys(flows["seller"]))
+    labels = [f"{name} (buyer)" for name in buyers] + [f"{name} (seller)" for name in sellers]
+    figure = go.Figure(go.Sankey(
+        arrangement="snap",
+        node={"label": labels, "pad": 18, "thickness": 18,
+              "color": ["#2171b5"] * len(buyers) + ["#fd8d3c"] * len(sellers),
+              "hovertemplate": "%{label}: %{value} deals<extra></extra>"},
+        link={"source": [buyers.index(b) for b in flows["buyer"]],
+              "target": [len(buyers) + sellers.index(s) for s in flows["seller"]],
+              "value": flows["deals"].tolist(), "color": "rgba(33, 113, 181, 0.25)",
+              "customdata": [f"{b} buys from {s}" for b, s in zip(flows["buyer"], flows["seller"])],
+              "hovertemplate": "%{customdata}: %{value} deals<extra></extra>"}))
+    return _layout(figure, title, height=max(320, 60 + 28 * max(len(buyers), len(sellers))))
+
+
+def stage_timeline(intervals: pd.DataFrame, *, title: str = "Stage timeline") -> go.Figure:
+    """A Gantt-style chart of one deal's stages from `tracker.stages.stage_intervals` (x dates, y stages).
+
+    A stage entered and left on the same day is drawn one day wide so it stays visible; the hover
+    gives the real number of days.
+    """
+    if intervals.empty:
+        return empty_figure(title, "No event of this deal states a stage")
+    frame = intervals.copy()
+    frame["shown_end"] = [max(end, start + dt.timedelta(days=1)) for start, end in zip(frame["start"], frame["end"])]
+    frame["label"] = [
+        f"{format_partial_date(start, 'day')} – {'today' if ongoing else format_partial_date(end, 'day')}"
+        for start, end, ongoing in zip(frame["start"], frame["end"], frame["ongoing"])]
+    stages_present = [s for s in STAGE_NAMES if s in set(frame["stage"])]
+    figure = go.Figure()
+    for stage in stages_present:
+        part = frame[frame["stage"] == stage]
+        figure.add_trace(go.Bar(
+            name=stage, orientation="h", y=part["stage"],
+            base=[start.isoformat() for start in part["start"]],
+            x=[(end - start).days * _DAY_MS for start, end in zip(part["start"], part["shown_end"])],
+            marker_color=STAGE_COLOURS[stage],
+            customdata=list(zip(part["days"], part["label"], ["ongoing" if o else "ended" for o in part["ongoing"]])),
+            hovertemplate="%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})<extra></extra>"))
+    figure.update_xaxes(type="date", title_text="Date")
+    figure.update_yaxes(title_text="Stage", categoryorder="array", categoryarray=stages_present,
+                        autorange="reversed")
+    figure.update_layout(showlegend=False, barmode="overlay")
+    return _layout(figure, title, height=max(220, 110 + 50 * len(stages_present)))

@@ -1,0 +1,143 @@
+"""Claims that disagree, found in one deal's events so the deal page can flag them instead of hiding them.
+
+Three kinds:
+- topic: events an analyst marked as being about the same thing (`topic`) give different dates,
+  stages or values;
+- value: the deal's events claim different values;
+- stage order: by date, the deal moves backwards on the main path (e.g. contracted, then negotiating).
+
+Pure pandas over the frames `tracker.queries.deal_events` and `deal_event_sources` return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from tracker.dates import format_partial_date
+from tracker.display import grade, value_range_text
+from tracker.vocab import STAGE_BY_NAME, STAGE_ORDER
+
+ConflictKind = Literal["topic", "value", "stage order"]
+CLAIM_COLUMNS = ("event_id", "date", "stage", "value", "summary", "sources")
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Claims that cannot all be true, with the sources behind each one."""
+
+    kind: ConflictKind
+    title: str
+    claims: pd.DataFrame  # CLAIM_COLUMNS, one row per event
+
+
+def event_date_text(row: pd.Series) -> str:
+    """The event's date as reported: "4 Jul 2025", "week of 22 Sep 2025", "29 Sep – 2 Oct 2025"."""
+    return format_partial_date(row["occurred_on"], row["date_precision"], row["occurred_until"])
+
+
+def source_list(sources: pd.DataFrame) -> pd.Series:
+    """Per event: its sources with their grades, best first, e.g. "LIGA.net (B3); Devdiscourse (C3)"."""
+    if sources.empty:
+        return pd.Series(dtype=object)
+    ordered = sources.sort_values(["event_id", "reliability", "credibility", "source_id"])
+    names = ordered["publisher"].where(ordered["publisher"].notna() & (ordered["publisher"] != ""), ordered["title"])
+    labels = [f"{name} ({grade(r, c)})" for name, r, c in
+              zip(names.fillna("unnamed source"), ordered["reliability"], ordered["credibility"])]
+    return pd.Series(labels, index=ordered.index).groupby(ordered["event_id"], sort=False).agg("; ".join)
+
+
+def value_claims(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """Every event that states a value (or quantity), side by side with its sources, in date order."""
+    stated = events[events["value_low"].notna() | events["value_high"].notna() | events["quantity"].notna()]
+    return _claims(stated, sources).drop(columns="stage")
+
+
+def _claims(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    if events.empty:
+        return pd.DataFrame(columns=list(CLAIM_COLUMNS) + ["quantity"])
+    ordered = events.sort_values(["occurred_on", "event_id"], kind="stable")
+    listed = source_list(sources)
+    return pd.DataFrame({
+        "event_id": ordered["event_id"].to_numpy(),
+        "date": [event_date_text(row) for _, row in ordered.iterrows()],
+        "stage": ordered["stage"].to_numpy(),
+        "value": [value_range_text(lo, hi, cur) for lo, hi, cur in
+                  zip(ordered["value_low"], ordered["value_high"], ordered["currency"])],
+        "quantity": ordered["quantity"].to_numpy(),
+        "summary": ordered["summary"].to_numpy(),
+        "sources": [listed.get(event_id, "") for event_id in ordered["event_id"]],
+    })
+
+
+def _value_key(events: pd.DataFrame) -> pd.Series:
+    """The value claim of each event as one comparable text ("" for none)."""
+    return pd.Series([value_range_text(lo, hi, cur) for lo, hi, cur in
+                      zip(events["value_low"], events["value_high"], events["currency"])], index=events.index)
+
+
+def topic_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[Conflict]:
+    """Events sharing a topic whose dates, stages or values differ."""
+    conflicts = []
+    topical = events[events["topic"].notna() & (events["topic"] != "")]
+    for topic, group in topical.groupby("topic", sort=True):
+        if len(group) < 2:
+            continue
+        differs = []
+        if group["date_text"].nunique() > 1:
+            differs.append("date")
+        if group["stage"].dropna().nunique() > 1:
+            differs.append("stage")
+        values = _value_key(group)
+        if values[values != ""].nunique() > 1:
+            differs.append("value")
+        if differs:
+            what = " and ".join(differs)
+            conflicts.append(Conflict("topic", f'{len(group)} claims about "{topic}" give different {what}s',
+                                      _claims(group, sources)[list(CLAIM_COLUMNS)]))
+    return conflicts
+
+
+def value_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[Conflict]:
+    """The deal's events claim more than one value."""
+    values = _value_key(events)
+    stated = events[values != ""]
+    if values[values != ""].nunique() < 2:
+        return []
+    return [Conflict("value", f"{len(stated)} events claim {values[values != ''].nunique()} different values",
+                     _claims(stated, sources)[list(CLAIM_COLUMNS)])]
+
+
+def stage_order_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[Conflict]:
+    """Events that, by date, put the deal back to an earlier stage of the main path.
+
+    Stalled and cancelled are off the path, so moving there (or back from there) is not a conflict.
+    Events are taken in the order `tracker.stages` uses: date, then stage position, then ledger order.
+    """
+    on_path = events[events["stage"].map(lambda s: isinstance(s, str) and STAGE_BY_NAME[s].on_path)].copy()
+    if on_path.empty:
+        return []
+    on_path["position"] = on_path["stage"].map(STAGE_ORDER)
+    on_path = on_path.sort_values(["occurred_on", "position", "event_id"], kind="stable")
+    conflicts = []
+    furthest: pd.Series | None = None
+    for _, event in on_path.iterrows():
+        if furthest is not None and event["position"] < furthest["position"]:
+            pair = events[events["event_id"].isin([furthest["event_id"], event["event_id"]])]
+            conflicts.append(Conflict(
+                "stage order",
+                f'the deal goes back from {furthest["stage"]} ({event_date_text(furthest)}) '
+                f'to {event["stage"]} ({event_date_text(event)})',
+                _claims(pair, sources)[list(CLAIM_COLUMNS)]))
+        elif furthest is None or event["position"] > furthest["position"]:
+            furthest = event
+    return conflicts
+
+
+def find_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[Conflict]:
+    """All conflicts in one deal's events: by topic, by value, then by stage order."""
+    if events.empty:
+        return []
+    return topic_conflicts(events, sources) + value_conflicts(events, sources) + stage_order_conflicts(events, sources)

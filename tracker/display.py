@@ -1,0 +1,87 @@
+"""Text the dashboard shows: value ranges, source grades, and ledger text made safe for markdown.
+
+Ledger text comes from uploaded files, so it is never trusted as markup: everything that goes into
+a markdown element passes through `escape_markdown`, and only http(s) addresses become links.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from urllib.parse import quote
+
+# Every ASCII punctuation character CommonMark lets a backslash escape, which covers Streamlit's
+# extensions too: ":" (emoji, icons, :color[...] directives), "$" (LaTeX), "~" (strikethrough).
+_MARKDOWN_SPECIALS = re.compile(r"""([\\`*_{}\[\]()#+\-.!|<>~$:^=&"'%@/;,?])""")
+_WHITESPACE = re.compile(r"\s+")
+_SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k"))
+
+
+def escape_markdown(text: object, *, single_line: bool = True) -> str:
+    """`text` as markdown that renders literally: no links, emphasis, HTML, icons or formulas.
+
+    With `single_line`, line breaks become spaces so a value cannot start a heading or a list.
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    value = str(text)
+    if single_line:
+        value = _WHITESPACE.sub(" ", value).strip()
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", value)
+
+
+def is_web_url(url: object) -> bool:
+    """Only http and https addresses are ever rendered as links (the schema enforces it too)."""
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://")) and not any(
+        c.isspace() for c in url)
+
+
+def web_url_or_none(url: object) -> str | None:
+    return url if is_web_url(url) else None  # type: ignore[return-value]
+
+
+def markdown_link(label: object, url: object) -> str:
+    """A markdown link when `url` is http(s), else the escaped label alone."""
+    text = escape_markdown(label) or "link"
+    if not is_web_url(url):
+        return text
+    # Characters that would end the link destination are percent-encoded; the rest of the URL is kept.
+    safe_url = quote(str(url), safe=":/?#[]@!$&'*+,;=%-._~")
+    return f"[{text}](<{safe_url}>)"
+
+
+def grade(reliability: object, credibility: object) -> str:
+    """The NATO Admiralty grade of a claim, e.g. "B2": source reliability A-F, claim credibility 1-6."""
+    letter = "" if reliability is None or reliability != reliability else str(reliability)
+    digit = "" if credibility is None or credibility != credibility else str(int(credibility))
+    return letter + digit
+
+
+def _number(value: float) -> str:
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text if text else "0"
+
+
+def _scale(amount: float) -> tuple[float, str]:
+    for factor, unit in _SCALES:
+        if amount >= factor:
+            return factor, unit
+    return 1.0, ""
+
+
+def value_range_text(low: float | None, high: float | None, currency: str | None) -> str:
+    """A value claim as an analyst writes it: "10–30 bn USD", "1.5 bn EUR", "up to 30 bn USD"; "" when none."""
+    low = None if low is None or low != low else float(low)
+    high = None if high is None or high != high else float(high)
+    if low is None and high is None:
+        return ""
+    factor, unit = _scale(max(v for v in (low, high) if v is not None))
+    suffix = " ".join(part for part in (unit, currency or "") if part)
+    suffix = f" {suffix}" if suffix else ""
+    if low is not None and high is not None and low != high:
+        return f"{_number(low / factor)}–{_number(high / factor)}{suffix}"
+    if low is not None and high is None:
+        return f"at least {_number(low / factor)}{suffix}"
+    if low is None:
+        return f"up to {_number(high / factor)}{suffix}"  # type: ignore[operator]
+    return f"{_number(low / factor)}{suffix}"

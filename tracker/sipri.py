@@ -1,0 +1,723 @@
+"""SIPRI Arms Transfers Database exports ("trade register") read into a ledger Batch.
+
+Two export layouts are recognised from the file itself (`detect_layout`), after any preamble:
+
+- **classic** (`sipri-classic`): header ``Recipient,Supplier,Year of order, ,Number ordered, ,...``, one
+  record per deal, with three blank-named columns holding '?' flags for the value to their left
+  (year of order, number ordered, number delivered) and all delivery years in one cell
+  ("2018; 2019", "2000;2001; 2002");
+- **new** (`sipri-new`): header ``SIPRI AT Database ID,Supplier,Recipient,...``, one row per deal per
+  delivery year, "... is estimate" Yes/No columns instead of '?' flags, usually CRLF with every line
+  padded by a trailing ';'.
+
+Quirks handled for both: a preamble of notes before the header (or none), the snapshot date from the
+"Data generated: 13 Oct 2024 2:20:11 PM" line, Latin-1/cp1252 bytes (decoded by tracker.textfile),
+trailing ';' padding, blank lines, and a record broken over two physical lines by an unquoted line
+break (a short record is joined with the next one(s) when together they make exactly one record).
+
+Mapping of one SIPRI deal to the ledger (one Batch row per event; deal attributes on the first row):
+
+- **deal id**: new layout ``sipri-<AT Database ID>`` (also external id, scheme "sipri"). The classic
+  layout has no id, so the key is ``sipri-c-<10 hex>``: SHA-256 of the normalised
+  (recipient, supplier, year of order, designation), where recipient and supplier are the *resolved*
+  parties (ISO code, historical code or non-state party key, so SIPRI renaming "Turkey" to "Turkiye"
+  keeps the key) and the designation is case-folded with spaces collapsed. When several records in one
+  file share that key (the same item ordered twice in a year), the second and later ones get ``-2``,
+  ``-3``... in file order. Limits: SIPRI changing a designation's spelling (or the year of order)
+  makes a new deal, leaving the old one in the ledger; identical orders are told apart only by their
+  order in the file, so a newer export that reorders or drops one of them swaps their histories.
+  Classic and new-layout exports of the same deal are different deals in the ledger (there is no
+  shared id to match them on): keep to one layout per ledger.
+- **title** "<designation> (<description>) — <supplier> to <recipient>"; **category** the weapon
+  description (both layouts, so categories agree across layouts); **summary** the classic Comments;
+  **tags** "sipri", the second-hand status, and (new layout) the armament category and
+  "local production".
+- **quantity** the number ordered (classic); empty or "0" (SIPRI's open-ended licence production) is
+  unknown, None. The new layout does not give the number ordered: quantity stays None.
+- **SIPRI TIV** (millions of TIV, ``deals.sipri_tiv``, never value/currency): classic "SIPRI TIV for
+  total order" (None when empty, or when the number ordered is unknown, where SIPRI writes 0); new
+  layout the sum of "TIV delivery values" over the deal's rows, i.e. the TIV delivered in the export's
+  year range (rounded to 6 decimals).
+- **parties**: supplier = seller, recipient = buyer. Names that `tracker.countries.resolve_country`
+  knows, or that `SIPRI_STATES` aliases ("Bosnia-Herzegovina", "Congo", "Libya GNC"...), go to the
+  buyers/sellers columns as ISO codes. Former states (`FORMER_STATES`: Soviet Union SUN, Yugoslavia YUG,
+  Czechoslovakia CSK, East Germany DDR, South Yemen YMD: ISO 3166-3 codes; North Yemen XNY and South
+  Vietnam XSV: tracker-assigned user codes, as ISO carried their codes over to today's Yemen and
+  Vietnam) are parties of kind "state" with that code, given through the party columns (the importer
+  keys a state with a code that is no current ISO code as a former state). SIPRI marks non-state
+  actors with '*' and international organisations with '**': they become parties of kind
+  "non-state group" / "international organisation" with the country in their parentheses
+  ("Hezbollah (Lebanon)*" -> Hezbollah, LBN; curated exceptions in `NON_STATE`). "unknown
+  recipient(s)"/"unknown supplier(s)" and the unrecognised Biafra, Katanga and Northern Cyprus are
+  non-state groups. Any other name is refused with its line: it needs a deliberate entry here.
+- **events** (summaries carry no snapshot-specific text, so a newer snapshot restating the same facts
+  matches them by fingerprint and only adds its source):
+  year of order -> "contracted" (year precision, quantity = number ordered);
+  each delivery year -> "delivering" (quantity = the year's number delivered in the new layout; in the
+  classic layout only when there is a single delivery year, as SIPRI gives a total only);
+  when the number delivered reaches the number ordered (classic, number ordered known), the last
+  delivery year is "completed" instead. The new layout has no number ordered, so its deals never
+  reach "completed" from SIPRI alone.
+- **uncertainty**: a classic '?' flag or a new-layout "is estimate = Yes" gives the event a plain note
+  ("order year uncertain (SIPRI '?')", "delivery year is a SIPRI estimate", ...) and credibility 3
+  (possibly true) for that snapshot's claim instead of 2 (probably true).
+- **source**: one per snapshot: "SIPRI Arms Transfers Database, trade register (data generated 13 Oct
+  2024)", kind "database", the database's URL, dated by "Data generated", graded A (completely
+  reliable: the reference record of arms transfers, with a consistent published method; its own
+  uncertainty is carried per claim by credibility). Its key includes the snapshot date, so a newer
+  snapshot is a new source and restated events gain a second source link rather than a duplicate.
+  An export without "Data generated" is keyed by the file's SHA-256 (title says "undated export").
+
+Deal attribute changes between snapshots (title, quantity, TIV, category, summary) are recorded by
+the importer in deal_changes and listed in the ImportReport's `changes`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from tracker.countries import resolve_country
+from tracker.dates import PartialDate, parse_partial_date
+from tracker.errors import ImportRejected, InvalidValue, Problem
+from tracker.ledger_csv import BATCH_COLUMNS, MAX_LENGTH, Batch, event_fingerprint, party_key
+from tracker.textfile import MAX_PROBLEMS
+
+CLASSIC = "sipri-classic"
+NEW = "sipri-new"
+_HEADER_STARTS = (("recipient,supplier,year of order", CLASSIC), ("sipri at database id", NEW))
+HEADER_SCAN_LINES = 100  # the header is looked for in this many first lines (SIPRI's preamble has 11)
+
+SIPRI_URL = "https://www.sipri.org/databases/armstransfers"
+PUBLISHER = "SIPRI Arms Transfers Database"
+RELIABILITY = "A"
+CREDIBILITY = 2  # probably true
+CREDIBILITY_UNCERTAIN = 3  # possibly true: SIPRI flags the value as uncertain or estimated
+EXTERNAL_SCHEME = "sipri"
+
+SUMMARY_ORDER = "Order recorded by SIPRI"
+SUMMARY_DELIVERY = "Deliveries recorded by SIPRI"
+SUMMARY_FINAL = "Final deliveries recorded by SIPRI (all units ordered delivered)"
+
+STATE = "state"
+NON_STATE = "non-state group"
+ORGANISATION = "international organisation"
+
+# SIPRI's spellings of today's states that tracker.countries does not know (it refuses "Congo" as
+# ambiguous: SIPRI writes the other one "DR Congo").
+SIPRI_STATES: dict[str, str] = {
+    "Bosnia-Herzegovina": "BIH",
+    "Brunei": "BRN",
+    "Congo": "COG",
+    "Saint Vincent": "VCT",
+    # The General National Congress / GNA in Tripoli: the internationally recognised government, which
+    # SIPRI lists apart from "Libya" (no '*'); the rival HoR is a non-state group below.
+    "Libya GNC": "LBY",
+}
+
+# States that no longer exist: (name, code). ISO 3166-3 codes where ISO withdrew one; North Yemen and
+# South Vietnam had none of their own (ISO carried YEM and VNM over), so they get user-assigned codes.
+FORMER_STATES: dict[str, tuple[str, str]] = {
+    "Soviet Union": ("Soviet Union", "SUN"),
+    "Yugoslavia": ("Yugoslavia", "YUG"),
+    "Czechoslovakia": ("Czechoslovakia", "CSK"),
+    "East Germany (GDR)": ("East Germany", "DDR"),
+    "East Germany": ("East Germany", "DDR"),
+    "South Yemen": ("South Yemen", "YMD"),
+    "North Yemen": ("North Yemen", "XNY"),
+    "Yemen Arab Republic (North Yemen)": ("North Yemen", "XNY"),
+    "South Vietnam": ("South Vietnam", "XSV"),
+}
+
+# Non-state names whose party name or country the general rule ("Name (Country)*") would get wrong,
+# and non-state names SIPRI writes without '*'. Value: (party name, kind, country code or None).
+NON_STATE: dict[str, tuple[str, str, str | None]] = {
+    "unknown recipient(s)": ("unknown recipient(s)", NON_STATE, None),
+    "unknown supplier(s)": ("unknown supplier(s)", NON_STATE, None),
+    "unknown rebel group*": ("unknown rebel group", NON_STATE, None),
+    # Unrecognised secessionist states: listed under the state whose territory they claimed.
+    "Biafra": ("Biafra", NON_STATE, "NGA"),
+    "Katanga": ("Katanga", NON_STATE, "COD"),
+    "Northern Cyprus": ("Northern Cyprus", NON_STATE, "CYP"),
+    # SIPRI names the colonial power; the movements are those of today's Mozambique, Angola, Guinea-Bissau.
+    "FRELIMO (Portugal)*": ("FRELIMO", NON_STATE, "MOZ"),
+    "MPLA (Portugal)*": ("MPLA", NON_STATE, "AGO"),
+    "PAIGC (Portugal)*": ("PAIGC", NON_STATE, "GNB"),
+    "Viet Minh (France)*": ("Viet Minh", NON_STATE, "VNM"),
+    "Viet Cong (South Vietnam)*": ("Viet Cong", NON_STATE, "VNM"),
+    "PLO (Israel)*": ("PLO", NON_STATE, "PSE"),
+    "PIJ (Israel/Palestine)*": ("Palestinian Islamic Jihad", NON_STATE, "PSE"),
+    "Palestinian Islamic Jihad (Israel/Palestine)*": ("Palestinian Islamic Jihad", NON_STATE, "PSE"),
+    "PRC (Israel/Palestine)*": ("PRC", NON_STATE, "PSE"),
+    "Libya HoR*": ("HoR", NON_STATE, "LBY"),
+    "HoR (Libya)*": ("HoR", NON_STATE, "LBY"),
+    "Haiti rebels*": ("Haiti rebels", NON_STATE, "HTI"),
+    "Indonesia rebels*": ("Indonesia rebels", NON_STATE, "IDN"),
+    "Lebanon Palestinian rebels*": ("Lebanon Palestinian rebels", NON_STATE, "LBN"),
+    "Syria rebels*": ("Syria rebels", NON_STATE, "SYR"),
+    "Ukraine Rebels*": ("Ukraine rebels", NON_STATE, "UKR"),
+}
+
+_PARENTHESES = re.compile(r"^(?P<name>.+?)\s*\((?P<country>[^()]+)\)$")
+_YEAR = re.compile(r"^\d{4}$")
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_GENERATED = re.compile(r"^\s*data generated\s*:?\s*(?P<value>.*?)[\s;,]*$", re.IGNORECASE)
+_DAY_MONTH_YEAR = re.compile(r"(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>\d{4})")
+_ISO_DAY = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """A SIPRI recipient or supplier as the ledger takes it."""
+
+    label: str  # for titles
+    kind: str  # state, non-state group, international organisation
+    code: str | None  # ISO alpha-3 of a current state (buyers/sellers), else the party's country
+    current_state: bool  # True: goes to buyers/sellers; False: to the party columns
+
+    @property
+    def key(self) -> str:
+        """Identity used in the classic deal key."""
+        if self.kind == STATE:
+            return f"state:{self.code}"
+        return party_key(self.label, self.code)
+
+
+def _clean_name(name: str) -> str:
+    return " ".join(name.replace("\u00a0", " ").split())
+
+
+def resolve_party(name: str) -> Side:
+    """How a SIPRI recipient or supplier name enters the ledger; InvalidValue for a name not provided for."""
+    cleaned = _clean_name(name)
+    if not cleaned:
+        raise InvalidValue("the name is empty", fix="Give the recipient and the supplier of every record.")
+    if cleaned in FORMER_STATES:
+        label, code = FORMER_STATES[cleaned]
+        return Side(label, STATE, code, current_state=False)
+    if cleaned in NON_STATE:
+        label, kind, code = NON_STATE[cleaned]
+        return Side(label, kind, code, current_state=False)
+    if cleaned in SIPRI_STATES:
+        code = SIPRI_STATES[cleaned]
+        return Side(resolve_country(code).name, STATE, code, current_state=True)
+    if not cleaned.endswith("*"):
+        try:
+            country = resolve_country(cleaned)
+        except InvalidValue as exc:
+            raise InvalidValue(
+                f'"{cleaned}" is not a state the tracker knows, nor marked by SIPRI as non-state (*) '
+                f"or an organisation (**) ({exc.message})",
+                fix="If SIPRI has started using a new name, add it to tracker/sipri.py "
+                    "(SIPRI_STATES, FORMER_STATES or NON_STATE) and import again.") from None
+        return Side(country.name, STATE, country.code, current_state=True)
+    kind = ORGANISATION if cleaned.endswith("**") else NON_STATE
+    bare = cleaned.rstrip("*").strip()
+    match = _PARENTHESES.match(bare)
+    if match:
+        try:
+            return Side(match["name"], kind, resolve_country(match["country"]).code, current_state=False)
+        except InvalidValue:
+            pass
+    return Side(bare, kind, None, current_state=False)
+
+
+# --- detection and reading ----------------------------------------------------------------------------
+
+
+def detect_layout(text: str) -> tuple[str, int] | None:
+    """(layout, index of the header line) when `text` is a SIPRI export, else None."""
+    for index, line in enumerate(text.splitlines()[:HEADER_SCAN_LINES]):
+        head = line.lstrip("\ufeff").replace('"', "").strip().casefold()
+        for start, layout in _HEADER_STARTS:
+            if head.startswith(start):
+                return layout, index
+    return None
+
+
+@dataclass(slots=True)
+class _Delivery:
+    line: int
+    date: PartialDate
+    quantity: int | None
+    notes: list[str]
+    uncertain: bool
+    stage: str = "delivering"
+
+
+@dataclass(slots=True)
+class _Deal:
+    line: int
+    deal_id: str
+    title: str
+    summary: str
+    category: str
+    tags: list[str]
+    quantity: int | None
+    tiv: float | None
+    external_id: str
+    buyer: Side
+    seller: Side
+    order: PartialDate
+    order_quantity: int | None
+    order_notes: list[str]
+    order_uncertain: bool
+    deliveries: list[_Delivery] = field(default_factory=list)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, line: int | None, column: str | None, value: str | None, message: str, fix: str) -> None:
+        if len(self.items) <= MAX_PROBLEMS:
+            shown = value if value is None or len(value) <= 80 else value[:79] + "…"
+            self.items.append(Problem(line, column, shown, message, fix))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            extra = len(self.items) - MAX_PROBLEMS
+            problems = sorted(self.items[:MAX_PROBLEMS], key=lambda p: p.line or 0)
+            if extra > 0:
+                problems.append(Problem(None, None, None, "more problems not shown",
+                                        "Fix the ones above and upload again."))
+            raise ImportRejected(problems)
+
+
+class _Cached:
+    """A converter applied once per distinct text; InvalidValue becomes a problem on each line."""
+
+    def __init__(self, convert: Callable[[str], Any], column: str, problems: _Problems, *,
+                 empty_is_none: bool = False) -> None:
+        self.convert = convert
+        self.empty_is_none = empty_is_none
+        self.column = column
+        self.problems = problems
+        self.results: dict[str, Any] = {}
+
+    def __call__(self, text: str, line: int) -> Any:
+        if not text and self.empty_is_none:
+            return None
+        try:
+            result = self.results[text]
+        except KeyError:
+            try:
+                result = self.convert(text)
+            except InvalidValue as exc:
+                result = exc
+            self.results[text] = result
+        if isinstance(result, InvalidValue):
+            self.problems.add(line, self.column, text, result.message, result.fix)
+            return None
+        return result
+
+
+def read_sipri(text: str, *, layout: str, header_index: int, today: dt.date | None = None,
+               data: bytes = b"") -> Batch:
+    """The export's deals as a validated Batch; ImportRejected (with line numbers) on any problem."""
+    problems = _Problems()
+    lines = text.splitlines()
+    snapshot = _snapshot_date(lines[:header_index], problems)
+    header, records = _records(lines, header_index, problems)
+    columns = _columns(header, layout, header_index + 1, problems)
+    problems.raise_if_any()
+    if not records:
+        raise ImportRejected([Problem(None, None, None, "the SIPRI export has a header but no records",
+                                      "Export the trade register again with at least one deal.")])
+    reader = _ClassicReader if layout == CLASSIC else _NewReader
+    deals = reader(columns, problems, today).deals(records)
+    problems.raise_if_any()
+    frame = _batch_rows(deals, _source(snapshot, data))
+    return Batch(rows=frame, format=layout, rows_read=len(records), snapshot_on=snapshot)
+
+
+def _snapshot_date(preamble: list[str], problems: _Problems) -> dt.date | None:
+    for number, line in enumerate(preamble, start=1):
+        match = _GENERATED.match(line)
+        if not match:
+            continue
+        value = match["value"]
+        found = _DAY_MONTH_YEAR.search(value)
+        try:
+            if found and found["month"][:3].lower() in _MONTHS:
+                return dt.date(int(found["year"]), _MONTHS[found["month"][:3].lower()], int(found["day"]))
+            found = _ISO_DAY.search(value)
+            if found:
+                return dt.date(int(found["year"]), int(found["month"]), int(found["day"]))
+        except ValueError:
+            pass
+        problems.add(number, "Data generated", value, "the snapshot date cannot be read",
+                     'Keep SIPRI\'s line as exported, e.g. "Data generated: 13 Oct 2024 2:20:11 PM".')
+        return None
+    return None
+
+
+def _strip_padding(line: str) -> str:
+    return line.rstrip().rstrip(";").rstrip()
+
+
+def _records(lines: list[str], header_index: int, problems: _Problems) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the records (with the physical line each starts on), broken records joined."""
+    header = next(csv.reader([_strip_padding(lines[header_index])]))
+    width = len(header)
+    body = [_strip_padding(line) + "\n" for line in lines[header_index + 1:]]
+    reader = csv.reader(body)
+    parsed: list[tuple[int, list[str]]] = []
+    previous_end = 0
+    first_line = header_index + 2
+    try:
+        for record in reader:
+            start = first_line + previous_end
+            previous_end = reader.line_num
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue
+            parsed.append((start, record))
+    except csv.Error as exc:
+        problems.add(first_line + previous_end, None, None, f"the CSV cannot be read here ({exc})",
+                     "Export the file again from SIPRI; do not edit it in a text editor.")
+        return header, []
+    records: list[tuple[int, list[str]]] = []
+    index = 0
+    while index < len(parsed):
+        line, record = parsed[index]
+        index += 1
+        if len(record) > width and not any(v.strip() for v in record[width:]):
+            record = record[:width]  # trailing empty fields (padding)
+        # A record broken by an unquoted line break: join it with the next ones while they fit.
+        while len(record) < width and index < len(parsed) and len(record) + len(parsed[index][1]) - 1 <= width:
+            following = parsed[index][1]
+            record = record[:-1] + [f"{record[-1].rstrip()} {following[0].lstrip()}".strip()] + following[1:]
+            index += 1
+        if len(record) != width:
+            problems.add(line, None, None, f"this record has {len(record)} fields but the header has {width}",
+                         "Export the file again from SIPRI; a record must not be edited into more or fewer "
+                         "fields.")
+            continue
+        records.append((line, record))
+    return header, records
+
+
+_CLASSIC_COLUMNS = {
+    "recipient": True, "supplier": True, "year of order": True, "? year of order": False,
+    "number ordered": False, "? number ordered": False, "weapon designation": True,
+    "weapon description": False, "number delivered": False, "? number delivered": False,
+    "year(s) of delivery": False, "status": False, "comments": False, "sipri tiv per unit": False,
+    "sipri tiv for total order": False, "sipri tiv of delivered weapons": False,
+}  # name -> required
+_NEW_COLUMNS = {
+    "sipri at database id": True, "supplier": True, "recipient": True, "designation": True,
+    "description": False, "armament category": False, "order date": True, "order date is estimate": False,
+    "numbers delivered": False, "numbers delivered is estimate": False, "delivery year": True,
+    "delivery year is estimate": False, "status": False, "sipri estimate": False, "tiv deal unit": False,
+    "tiv delivery values": False, "local production": False,
+}
+_COLUMN_ALIASES = {"year(s) of deliveries": "year(s) of delivery", "years of delivery": "year(s) of delivery",
+                   "number of delivered": "number delivered"}
+
+
+def _columns(header: list[str], layout: str, line: int, problems: _Problems) -> dict[str, int]:
+    """Column positions by normalised name; a blank-named column is "? <the column before it>"."""
+    known = _CLASSIC_COLUMNS if layout == CLASSIC else _NEW_COLUMNS
+    positions: dict[str, int] = {}
+    previous = ""
+    for position, raw in enumerate(header):
+        name = " ".join(raw.replace("\ufeff", "").split()).casefold()
+        name = _COLUMN_ALIASES.get(name, name)
+        if not name or name == "?":
+            name = f"? {previous}"
+        else:
+            previous = name
+        positions.setdefault(name, position)
+    for name, required in known.items():
+        if required and name not in positions:
+            problems.add(line, name, None, f'the SIPRI column "{name}" is missing',
+                         "Export the trade register again from SIPRI with all its columns.")
+    return positions
+
+
+class _Reader:
+    def __init__(self, columns: dict[str, int], problems: _Problems, today: dt.date | None) -> None:
+        self.columns = columns
+        self.problems = problems
+        self.today = today
+        self.sides = {}  # column -> _Cached
+
+    def get(self, record: list[str], name: str) -> str:
+        position = self.columns.get(name)
+        return "" if position is None else record[position].strip()
+
+    def side(self, column: str) -> _Cached:
+        if column not in self.sides:
+            self.sides[column] = _Cached(resolve_party, column, self.problems)
+        return self.sides[column]
+
+    def year(self, column: str) -> _Cached:
+        key = f"year:{column}"
+        if key not in self.sides:
+            self.sides[key] = _Cached(self._parse_year, column, self.problems)
+        return self.sides[key]
+
+    def number(self, column: str, kind: type) -> _Cached:
+        key = f"number:{column}"
+        if key not in self.sides:
+            self.sides[key] = _Cached(_integer if kind is int else _decimal, column, self.problems,
+                                           empty_is_none=True)
+        return self.sides[key]
+
+    def _parse_year(self, text: str) -> PartialDate:
+        if not text:
+            raise InvalidValue("the year is empty", fix="Every SIPRI record has a year of order; export again.")
+        if _YEAR.match(text):
+            return parse_partial_date(text, today=self.today)
+        raise InvalidValue(f'"{text}" is not a year', fix="Give a four-digit year, e.g. 2018.")
+
+    def title(self, designation: str, description: str, seller: Side, buyer: Side) -> str:
+        what = f"{designation} ({description})" if description else designation
+        title = f"{what} — {seller.label} to {buyer.label}"
+        limit = MAX_LENGTH["deal_title"]
+        return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+class _ClassicReader(_Reader):
+    def deals(self, records: list[tuple[int, list[str]]]) -> list[_Deal]:
+        deals: list[_Deal] = []
+        seen_keys: dict[str, int] = {}
+        recipient_of, supplier_of = self.side("Recipient"), self.side("Supplier")
+        order_year = self.year("Year of order")
+        delivery_year = self.year("Year(s) of delivery")
+        ordered_of = self.number("Number ordered", int)
+        delivered_of = self.number("Number delivered", int)
+        tiv_of = self.number("SIPRI TIV for total order", float)
+        for line, record in records:
+            buyer = recipient_of(self.get(record, "recipient"), line)
+            seller = supplier_of(self.get(record, "supplier"), line)
+            order = order_year(self.get(record, "year of order"), line)
+            designation = " ".join(self.get(record, "weapon designation").split())
+            if not designation:
+                self.problems.add(line, "Weapon designation", "", "the weapon designation is empty",
+                                  "Every SIPRI record names its weapon; export the file again.")
+            ordered = ordered_of(self.get(record, "number ordered"), line)
+            delivered = delivered_of(self.get(record, "number delivered"), line)
+            tiv = tiv_of(self.get(record, "sipri tiv for total order"), line)
+            years = [delivery_year(y, line) for y in _year_list(self.get(record, "year(s) of delivery"))]
+            if buyer is None or seller is None or order is None or not designation or None in years:
+                continue
+            ordered = ordered or None  # empty or 0 (open-ended licence production): not known
+            if ordered is None and tiv == 0:
+                tiv = None
+            description = " ".join(self.get(record, "weapon description").split())
+            key = "\x1f".join((buyer.key, seller.key, str(order.start.year), designation.casefold()))
+            deal_id = f"sipri-c-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+            seen_keys[deal_id] = seen_keys.get(deal_id, 0) + 1
+            if seen_keys[deal_id] > 1:
+                deal_id = f"{deal_id}-{seen_keys[deal_id]}"
+            order_notes = []
+            if self.get(record, "? year of order") == "?":
+                order_notes.append("order year uncertain (SIPRI '?')")
+            if self.get(record, "? number ordered") == "?":
+                order_notes.append("number ordered uncertain (SIPRI '?')")
+            delivered_uncertain = self.get(record, "? number delivered") == "?"
+            status = self.get(record, "status")
+            deal = _Deal(
+                line=line, deal_id=deal_id, title=self.title(designation, description, seller, buyer),
+                summary=self.get(record, "comments"), category=description,
+                tags=["sipri", *([status] if status and status.casefold() != "new" else [])],
+                quantity=ordered, tiv=tiv, external_id="", buyer=buyer, seller=seller, order=order,
+                order_quantity=ordered, order_notes=order_notes, order_uncertain=bool(order_notes))
+            unique_years = sorted({y.start.year: y for y in years}.values(), key=lambda d: d.start)
+            for date in unique_years:
+                deal.deliveries.append(_Delivery(
+                    line=line, date=date, quantity=delivered if len(unique_years) == 1 else None,
+                    notes=["number delivered uncertain (SIPRI '?')"] if delivered_uncertain else [],
+                    uncertain=delivered_uncertain))
+            if unique_years and ordered and delivered is not None and delivered >= ordered:
+                deal.deliveries[-1].stage = "completed"
+            deals.append(deal)
+        return deals
+
+
+class _NewReader(_Reader):
+    def deals(self, records: list[tuple[int, list[str]]]) -> list[_Deal]:
+        by_id: dict[str, _Deal] = {}
+        recipient_of, supplier_of = self.side("Recipient"), self.side("Supplier")
+        order_year = self.year("Order date")
+        delivery_year = self.year("Delivery year")
+        delivered_of = self.number("Numbers delivered", int)
+        tiv_of = self.number("TIV delivery values", float)
+        tiv_sum: dict[str, float] = {}
+        tiv_known: dict[str, bool] = {}
+        for line, record in records:
+            raw_id = self.get(record, "sipri at database id")
+            if not raw_id.isdigit():
+                self.problems.add(line, "SIPRI AT Database ID", raw_id, f'"{raw_id}" is not a SIPRI deal id',
+                                  "The id is a number; export the file again from SIPRI.")
+                continue
+            sipri_id = str(int(raw_id))
+            year = delivery_year(self.get(record, "delivery year"), line)
+            delivered = delivered_of(self.get(record, "numbers delivered"), line)
+            tiv = tiv_of(self.get(record, "tiv delivery values"), line)
+            deal = by_id.get(sipri_id)
+            if deal is None:
+                deal = self._deal(line, sipri_id, record)
+                if deal is None:
+                    continue
+                by_id[sipri_id] = deal
+                tiv_sum[sipri_id], tiv_known[sipri_id] = 0.0, False
+            if tiv is not None:
+                tiv_sum[sipri_id] += tiv
+                tiv_known[sipri_id] = True
+            if year is None:
+                continue
+            notes = []
+            if _yes(self.get(record, "delivery year is estimate")):
+                notes.append("delivery year is a SIPRI estimate")
+            if _yes(self.get(record, "numbers delivered is estimate")):
+                notes.append("number delivered is a SIPRI estimate")
+            same_year = next((d for d in deal.deliveries if d.date.start.year == year.start.year), None)
+            if same_year is None:
+                deal.deliveries.append(_Delivery(line=line, date=year, quantity=delivered, notes=notes,
+                                                 uncertain=bool(notes)))
+            else:  # two rows for one year (not seen in real exports): one event, quantities added
+                same_year.quantity = (None if same_year.quantity is None or delivered is None
+                                      else same_year.quantity + delivered)
+                same_year.notes = list(dict.fromkeys(same_year.notes + notes))
+                same_year.uncertain = same_year.uncertain or bool(notes)
+        for sipri_id, deal in by_id.items():
+            deal.tiv = round(tiv_sum[sipri_id], 6) if tiv_known[sipri_id] else None
+            deal.deliveries.sort(key=lambda d: d.date.start)
+        return list(by_id.values())
+
+    def _deal(self, line: int, sipri_id: str, record: list[str]) -> _Deal | None:
+        buyer = self.side("Recipient")(self.get(record, "recipient"), line)
+        seller = self.side("Supplier")(self.get(record, "supplier"), line)
+        order = self.year("Order date")(self.get(record, "order date"), line)
+        designation = " ".join(self.get(record, "designation").split())
+        if not designation:
+            self.problems.add(line, "Designation", "", "the designation is empty",
+                              "Every SIPRI record names its weapon; export the file again.")
+        if buyer is None or seller is None or order is None or not designation:
+            return None
+        description = " ".join(self.get(record, "description").split())
+        status = self.get(record, "status")
+        tags = ["sipri", *([status] if status and status.casefold() != "new" else [])]
+        if self.get(record, "armament category"):
+            tags.append(self.get(record, "armament category"))
+        if _yes(self.get(record, "local production")):
+            tags.append("local production")
+        order_notes = ["order year is a SIPRI estimate"] if _yes(self.get(record, "order date is estimate")) else []
+        return _Deal(line=line, deal_id=f"sipri-{sipri_id}", title=self.title(designation, description, seller, buyer),
+                     summary="", category=description, tags=tags, quantity=None, tiv=None, external_id=sipri_id,
+                     buyer=buyer, seller=seller, order=order, order_quantity=None, order_notes=order_notes,
+                     order_uncertain=bool(order_notes))
+
+
+def _yes(text: str) -> bool:
+    return text.strip().casefold() in ("yes", "y", "true", "1")
+
+
+def _year_list(text: str) -> list[str]:
+    """ "2018; 2019", "2000;2001; 2002" (commas too) -> ["2018", "2019"] ... """
+    return [part.strip() for part in re.split(r"[;,]", text.replace("?", "")) if part.strip()] if text else []
+
+
+def _integer(text: str) -> int:
+    cleaned = text.replace(" ", "")
+    if cleaned.isdigit() and cleaned.isascii():
+        return int(cleaned)
+    raise InvalidValue(f'"{text}" is not a whole number', fix="SIPRI gives numbers of units as digits.")
+
+
+def _decimal(text: str) -> float:
+    try:
+        value = float(text.replace(" ", ""))
+    except ValueError:
+        value = float("nan")
+    if value != value or value < 0 or value in (float("inf"), float("-inf")):
+        raise InvalidValue(f'"{text}" is not a SIPRI TIV', fix="SIPRI TIVs are numbers ≥ 0, e.g. 27 or 4.5.")
+    return value
+
+
+# --- batch rows ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    key: str
+    title: str
+    date: dt.date | None
+
+
+def _source(snapshot: dt.date | None, data: bytes) -> _Source:
+    if snapshot is not None:
+        label = f"{snapshot.day} {list(_MONTHS)[snapshot.month - 1].title()} {snapshot.year}"
+        return _Source(f"{SIPRI_URL}|data generated {snapshot.isoformat()}",
+                       f"SIPRI Arms Transfers Database, trade register (data generated {label})", snapshot)
+    digest = hashlib.sha256(data).hexdigest()
+    return _Source(f"{SIPRI_URL}|undated export {digest}",
+                   f"SIPRI Arms Transfers Database, trade register (undated export {digest[:8]})", None)
+
+
+def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
+    base = dict.fromkeys(BATCH_COLUMNS, "")
+    base.update({
+        "deal_quantity": None, "deal_value_low": None, "deal_value_high": None, "deal_sipri_tiv": None,
+        "event_quantity": None, "event_value_low": None, "event_value_high": None, "event_currency": None,
+        "deal_currency": None, "buyers": None, "sellers": None,
+        "source_key": source.key, "source_title": source.title, "source_publisher": PUBLISHER,
+        "source_url": SIPRI_URL, "source_date": source.date, "source_date_precision": "day" if source.date else None,
+        "source_kind": "database", "reliability": RELIABILITY,
+    })
+    rows: list[dict[str, Any]] = []
+    for deal in deals:
+        order = dict(base)
+        order.update(_event(deal.deal_id, deal.line, deal.order, "contracted", SUMMARY_ORDER, deal.order_quantity,
+                            deal.order_notes, deal.order_uncertain))
+        order.update({
+            "deal_title": deal.title, "deal_summary": deal.summary, "category": deal.category,
+            "tags": ";".join(dict.fromkeys(" ".join(t.split()).lower()[:60] for t in deal.tags if t.strip())),
+            "deal_quantity": deal.quantity, "deal_sipri_tiv": deal.tiv,
+            "external_scheme": EXTERNAL_SCHEME if deal.external_id else "", "external_id": deal.external_id,
+        })
+        named: list[tuple[Side, str]] = []
+        for side, role, column in ((deal.buyer, "buyer", "buyers"), (deal.seller, "seller", "sellers")):
+            if side.current_state:
+                order[column] = side.code
+            else:
+                named.append((side, role))
+        rows.append(order)
+        for number, (side, role) in enumerate(named):
+            # One party per row: a second one (both sides non-state or former states) repeats the order row.
+            target = order if number == 0 else dict(order)
+            target.update({"party": side.label, "party_role": role, "party_kind": side.kind,
+                           "party_country": side.code or ""})
+            if number:
+                rows.append(target)
+        for delivery in deal.deliveries:
+            row = dict(base)
+            summary = SUMMARY_FINAL if delivery.stage == "completed" else SUMMARY_DELIVERY
+            row.update(_event(deal.deal_id, delivery.line, delivery.date, delivery.stage, summary,
+                              delivery.quantity, delivery.notes, delivery.uncertain))
+            rows.append(row)
+    frame = pd.DataFrame({c: [row[c] for row in rows] for c in BATCH_COLUMNS}, dtype=object)
+    frame["line"] = frame["line"].astype(int)
+    frame["credibility"] = frame["credibility"].astype(int)
+    return frame
+
+
+def _event(deal_id: str, line: int, date: PartialDate, stage: str, summary: str, quantity: int | None,
+           notes: list[str], uncertain: bool) -> dict[str, Any]:
+    return {
+        "line": line, "deal_id": deal_id, "date_start": date.start, "date_end": date.end,
+        "date_precision": date.precision, "date_text": date.text, "stage": stage, "summary": summary,
+        "note": "; ".join(notes), "event_quantity": quantity,
+        "fingerprint": event_fingerprint(deal_id, date.text, stage, summary),
+        "credibility": CREDIBILITY_UNCERTAIN if uncertain else CREDIBILITY,
+    }
