@@ -21,6 +21,7 @@ def read_batch(data: bytes, *, today: dt.date | None = None) -> tuple[Batch, str
     detected = sipri.detect_layout(text)
     if detected is not None:
         layout, header_index = detected
-        return sipri.read_sipri(text, layout=layout, header_index=header_index, today=today, data=data), encoding
+        batch = sipri.read_sipri(text, layout=layout, header_index=header_index, today=today, data=data)
+        return batch, encoding
     records = read_records(text)
     return ledger_csv.batch_from_records(records, today=today), encoding

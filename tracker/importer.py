@@ -145,7 +145,7 @@ def import_bytes(
         if report.nothing_new:
             return report
         report_progress(0.6, "Writing to the ledger")
-        _apply(connection, plan, report, editor=editor, started=started)
+        _apply(connection, plan, report, editor=_safe_editor(editor), started=started)
     report_progress(1.0, "Done")
     return report
 
@@ -155,6 +155,11 @@ def _safe_file_name(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
     return (cleaned or "upload.csv")[:255]
+
+
+def _safe_editor(name: str) -> str:
+    """Who imported, as recorded: printable, at most 100 characters (imports.editor; `--editor` takes any text)."""
+    return ("".join(ch for ch in name if ch.isprintable()).strip() or "unknown")[:100]
 
 
 # --- reading the ledger -------------------------------------------------------------------------------
@@ -169,7 +174,9 @@ def _select_in(connection: Connection, columns: Sequence[Any], key: Any, values:
     for start in range(0, len(values), CHUNK):
         rows = connection.execute(statement, {"values": values[start:start + CHUNK]}).all()
         if rows:
-            frames.append(pd.DataFrame(rows, columns=names, dtype=object))
+            # As plain tuples: given Row objects, pandas probes each one with hasattr(), which costs a
+            # KeyError inside SQLAlchemy per row (a second of a 28,000-deal SIPRI re-import).
+            frames.append(pd.DataFrame([tuple(row) for row in rows], columns=names, dtype=object))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=names, dtype=object)
 
 
@@ -332,7 +339,8 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     new_external_ids = _plan_external_ids(connection, rows, problems)
     # A duplicate row is one that adds nothing: no new event-source link, role or attribute change.
     adding_lines = set(new_links["line"]) | set(new_roles["line"]) | set(changes["line"])
-    duplicate_rows = int((~rows["line"].isin(adding_lines)).sum())
+    # Counted in file records (lines): a SIPRI record gives several batch rows, a ledger CSV row one.
+    duplicate_rows = int(rows.loc[~rows["line"].isin(adding_lines), "line"].nunique())
 
     if problems:
         problems.sort(key=lambda p: (p.line or 0, p.column or ""))
@@ -445,6 +453,15 @@ def _plan_external_ids(connection: Connection, rows: pd.DataFrame, problems: lis
     return pd.DataFrame(fresh, columns=["deal_id", "external_scheme", "external_id"])
 
 
+def _former_state(code: str) -> bool:
+    """A state code that is no current ISO 3166-1 code (SUN, YUG... ; only tracker.sipri gives these)."""
+    try:
+        country_by_code(code)
+    except KeyError:
+        return True
+    return False
+
+
 def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[str, int],
                   problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """New parties (states from buyer/seller, named parties from the party columns) and their deal roles."""
@@ -465,6 +482,10 @@ def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[st
                                             "party_country", "party_parent"]]
     parents: dict[str, tuple[int, str]] = {}
     for line, deal_id, fp, name, role, kind, country, parent in zip(*(named[c].tolist() for c in named.columns)):
+        if kind == "state" and country and _former_state(country):
+            # A state that no longer exists (from a SIPRI export: "Soviet Union", SUN), keyed by its code.
+            claims.append((int(line), deal_id, fp, f"state:{country}", country, role, name, "state"))
+            continue
         if kind == "state":
             try:
                 state = resolve_country(name)
@@ -755,7 +776,7 @@ def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
         connection.execute(delete(Deal.__table__).where(Deal.import_id == import_id))
         refresh_deals(connection, sorted(deals_touched - created))
         connection.execute(update(Import.__table__).where(Import.id == import_id).values(
-            status="undone", undone_at=_now(), undone_by=editor))
+            status="undone", undone_at=_now(), undone_by=_safe_editor(editor)))
     return UndoReport(import_id=import_id, file_name=record.file_name, events_removed=int(events_removed),
                       deals_removed=len(created), deals_restored=restored)
 

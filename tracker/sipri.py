@@ -28,7 +28,8 @@ Mapping of one SIPRI deal to the ledger (one Batch row per event; deal attribute
   order in the file, so a newer export that reorders or drops one of them swaps their histories.
   Classic and new-layout exports of the same deal are different deals in the ledger (there is no
   shared id to match them on): keep to one layout per ledger.
-- **title** "<designation> (<description>) — <supplier> to <recipient>"; **category** the weapon
+- **title** "<designation> (<description>) — <supplier> to <recipient>" (states by the tracker's name,
+  e.g. "Côte d'Ivoire" for "Cote d'Ivoire"; others as SIPRI writes them, without '*'); **category** the weapon
   description (both layouts, so categories agree across layouts); **summary** the classic Comments;
   **tags** "sipri", the second-hand status, and (new layout) the armament category and
   "local production".
@@ -47,7 +48,7 @@ Mapping of one SIPRI deal to the ledger (one Batch row per event; deal attribute
   keys a state with a code that is no current ISO code as a former state). SIPRI marks non-state
   actors with '*' and international organisations with '**': they become parties of kind
   "non-state group" / "international organisation" with the country in their parentheses
-  ("Hezbollah (Lebanon)*" -> Hezbollah, LBN; curated exceptions in `NON_STATE`). "unknown
+  ("Hezbollah (Lebanon)*" -> Hezbollah, LBN; curated exceptions in `NON_STATE_NAMES`). "unknown
   recipient(s)"/"unknown supplier(s)" and the unrecognised Biafra, Katanga and Northern Cyprus are
   non-state groups. Any other name is refused with its line: it needs a deliberate entry here.
 - **events** (summaries carry no snapshot-specific text, so a newer snapshot restating the same facts
@@ -77,6 +78,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -87,7 +89,7 @@ import pandas as pd
 from tracker.countries import resolve_country
 from tracker.dates import PartialDate, parse_partial_date
 from tracker.errors import ImportRejected, InvalidValue, Problem
-from tracker.ledger_csv import BATCH_COLUMNS, MAX_LENGTH, Batch, event_fingerprint, party_key
+from tracker.ledger_csv import BATCH_COLUMNS, MAX_LENGTH, MAX_QUANTITY, Batch, event_fingerprint, party_key
 from tracker.textfile import MAX_PROBLEMS
 
 CLASSIC = "sipri-classic"
@@ -136,9 +138,12 @@ FORMER_STATES: dict[str, tuple[str, str]] = {
     "South Vietnam": ("South Vietnam", "XSV"),
 }
 
+# For display code that has only a party's country code (queries, filters): SUN -> "Soviet Union".
+FORMER_STATE_NAMES: dict[str, str] = {code: name for name, code in FORMER_STATES.values()}
+
 # Non-state names whose party name or country the general rule ("Name (Country)*") would get wrong,
 # and non-state names SIPRI writes without '*'. Value: (party name, kind, country code or None).
-NON_STATE: dict[str, tuple[str, str, str | None]] = {
+NON_STATE_NAMES: dict[str, tuple[str, str, str | None]] = {
     "unknown recipient(s)": ("unknown recipient(s)", NON_STATE, None),
     "unknown supplier(s)": ("unknown supplier(s)", NON_STATE, None),
     "unknown rebel group*": ("unknown rebel group", NON_STATE, None),
@@ -178,17 +183,17 @@ _ISO_DAY = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
 class Side:
     """A SIPRI recipient or supplier as the ledger takes it."""
 
-    label: str  # for titles
+    label: str  # the party's name ("Hezbollah")
     kind: str  # state, non-state group, international organisation
     code: str | None  # ISO alpha-3 of a current state (buyers/sellers), else the party's country
     current_state: bool  # True: goes to buyers/sellers; False: to the party columns
+    key: str = ""  # identity used in the classic deal key: "state:<code>" or the party key
+    title: str = ""  # the name in deal titles: SIPRI's own for non-state parties ("Hezbollah (Lebanon)")
 
-    @property
-    def key(self) -> str:
-        """Identity used in the classic deal key."""
-        if self.kind == STATE:
-            return f"state:{self.code}"
-        return party_key(self.label, self.code)
+    @classmethod
+    def make(cls, label: str, kind: str, code: str | None, *, current_state: bool, title: str = "") -> Side:
+        key = f"state:{code}" if kind == STATE else party_key(label, code)
+        return cls(label, kind, code, current_state, key, title or label)
 
 
 def _clean_name(name: str) -> str:
@@ -202,13 +207,13 @@ def resolve_party(name: str) -> Side:
         raise InvalidValue("the name is empty", fix="Give the recipient and the supplier of every record.")
     if cleaned in FORMER_STATES:
         label, code = FORMER_STATES[cleaned]
-        return Side(label, STATE, code, current_state=False)
-    if cleaned in NON_STATE:
-        label, kind, code = NON_STATE[cleaned]
-        return Side(label, kind, code, current_state=False)
+        return Side.make(label, STATE, code, current_state=False)
+    if cleaned in NON_STATE_NAMES:
+        label, kind, code = NON_STATE_NAMES[cleaned]
+        return Side.make(label, kind, code, current_state=False, title=cleaned.rstrip("*").strip())
     if cleaned in SIPRI_STATES:
         code = SIPRI_STATES[cleaned]
-        return Side(resolve_country(code).name, STATE, code, current_state=True)
+        return Side.make(resolve_country(code).name, STATE, code, current_state=True)
     if not cleaned.endswith("*"):
         try:
             country = resolve_country(cleaned)
@@ -217,29 +222,35 @@ def resolve_party(name: str) -> Side:
                 f'"{cleaned}" is not a state the tracker knows, nor marked by SIPRI as non-state (*) '
                 f"or an organisation (**) ({exc.message})",
                 fix="If SIPRI has started using a new name, add it to tracker/sipri.py "
-                    "(SIPRI_STATES, FORMER_STATES or NON_STATE) and import again.") from None
-        return Side(country.name, STATE, country.code, current_state=True)
+                    "(SIPRI_STATES, FORMER_STATES or NON_STATE_NAMES) and import again.") from None
+        return Side.make(country.name, STATE, country.code, current_state=True)
     kind = ORGANISATION if cleaned.endswith("**") else NON_STATE
     bare = cleaned.rstrip("*").strip()
     match = _PARENTHESES.match(bare)
     if match:
         try:
-            return Side(match["name"], kind, resolve_country(match["country"]).code, current_state=False)
+            return Side.make(match["name"], kind, resolve_country(match["country"]).code, current_state=False,
+                             title=bare)
         except InvalidValue:
             pass
-    return Side(bare, kind, None, current_state=False)
+    return Side.make(bare, kind, None, current_state=False)
 
 
 # --- detection and reading ----------------------------------------------------------------------------
 
 
 def detect_layout(text: str) -> tuple[str, int] | None:
-    """(layout, index of the header line) when `text` is a SIPRI export, else None."""
+    """(layout, index of the header line) when `text` is a SIPRI export, else None.
+
+    A line naming deal_id first is a ledger CSV's header: what follows it is data, never SIPRI's header.
+    """
     for index, line in enumerate(text.splitlines()[:HEADER_SCAN_LINES]):
         head = line.lstrip("\ufeff").replace('"', "").strip().casefold()
         for start, layout in _HEADER_STARTS:
             if head.startswith(start):
                 return layout, index
+        if "deal_id" in head:
+            return None
     return None
 
 
@@ -333,7 +344,7 @@ def read_sipri(text: str, *, layout: str, header_index: int, today: dt.date | No
         raise ImportRejected([Problem(None, None, None, "the SIPRI export has a header but no records",
                                       "Export the trade register again with at least one deal.")])
     reader = _ClassicReader if layout == CLASSIC else _NewReader
-    deals = reader(columns, problems, today).deals(records)
+    deals = reader(columns, len(header), problems, today).deals(records)
     problems.raise_if_any()
     frame = _batch_rows(deals, _source(snapshot, data))
     return Batch(rows=frame, format=layout, rows_read=len(records), snapshot_on=snapshot)
@@ -364,7 +375,8 @@ def _strip_padding(line: str) -> str:
     return line.rstrip().rstrip(";").rstrip()
 
 
-def _records(lines: list[str], header_index: int, problems: _Problems) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _records(lines: list[str], header_index: int,
+             problems: _Problems) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the records (with the physical line each starts on), broken records joined."""
     header = next(csv.reader([_strip_padding(lines[header_index])]))
     width = len(header)
@@ -392,7 +404,8 @@ def _records(lines: list[str], header_index: int, problems: _Problems) -> tuple[
         if len(record) > width and not any(v.strip() for v in record[width:]):
             record = record[:width]  # trailing empty fields (padding)
         # A record broken by an unquoted line break: join it with the next ones while they fit.
-        while len(record) < width and index < len(parsed) and len(record) + len(parsed[index][1]) - 1 <= width:
+        while (len(record) < width and index < len(parsed)
+               and len(record) + len(parsed[index][1]) - 1 <= width):
             following = parsed[index][1]
             record = record[:-1] + [f"{record[-1].rstrip()} {following[0].lstrip()}".strip()] + following[1:]
             index += 1
@@ -401,7 +414,7 @@ def _records(lines: list[str], header_index: int, problems: _Problems) -> tuple[
                          "Export the file again from SIPRI; a record must not be edited into more or fewer "
                          "fields.")
             continue
-        records.append((line, record))
+        records.append((line, [value.strip() for value in record] + [""]))  # [width]: a missing column
     return header, records
 
 
@@ -444,46 +457,49 @@ def _columns(header: list[str], layout: str, line: int, problems: _Problems) -> 
 
 
 class _Reader:
-    def __init__(self, columns: dict[str, int], problems: _Problems, today: dt.date | None) -> None:
+    def __init__(self, columns: dict[str, int], width: int, problems: _Problems,
+                 today: dt.date | None) -> None:
         self.columns = columns
+        self.width = width
         self.problems = problems
         self.today = today
-        self.sides = {}  # column -> _Cached
+        self._caches: dict[str, _Cached] = {}  # one converter (and its cache) per column
 
     def get(self, record: list[str], name: str) -> str:
-        position = self.columns.get(name)
-        return "" if position is None else record[position].strip()
+        return record[self.at(name)]
+
+    def at(self, name: str) -> int:
+        """The column's position; a missing (optional) column reads as the empty field records end with."""
+        return self.columns.get(name, self.width)
 
     def side(self, column: str) -> _Cached:
-        if column not in self.sides:
-            self.sides[column] = _Cached(resolve_party, column, self.problems)
-        return self.sides[column]
+        if column not in self._caches:
+            self._caches[column] = _Cached(resolve_party, column, self.problems)
+        return self._caches[column]
 
     def year(self, column: str) -> _Cached:
         key = f"year:{column}"
-        if key not in self.sides:
-            self.sides[key] = _Cached(self._parse_year, column, self.problems)
-        return self.sides[key]
+        if key not in self._caches:
+            self._caches[key] = _Cached(self._parse_year, column, self.problems)
+        return self._caches[key]
 
     def number(self, column: str, kind: type) -> _Cached:
         key = f"number:{column}"
-        if key not in self.sides:
-            self.sides[key] = _Cached(_integer if kind is int else _decimal, column, self.problems,
-                                           empty_is_none=True)
-        return self.sides[key]
+        if key not in self._caches:
+            convert = _integer if kind is int else _decimal
+            self._caches[key] = _Cached(convert, column, self.problems, empty_is_none=True)
+        return self._caches[key]
 
     def _parse_year(self, text: str) -> PartialDate:
         if not text:
-            raise InvalidValue("the year is empty", fix="Every SIPRI record has a year of order; export again.")
+            raise InvalidValue("the year is empty", fix="Every SIPRI record has its years; export it again.")
         if _YEAR.match(text):
             return parse_partial_date(text, today=self.today)
         raise InvalidValue(f'"{text}" is not a year', fix="Give a four-digit year, e.g. 2018.")
 
     def title(self, designation: str, description: str, seller: Side, buyer: Side) -> str:
         what = f"{designation} ({description})" if description else designation
-        title = f"{what} — {seller.label} to {buyer.label}"
-        limit = MAX_LENGTH["deal_title"]
-        return title if len(title) <= limit else title[: limit - 1] + "…"
+        return _fit(f"{what} — {seller.title} to {buyer.title}", "deal_title")
 
 
 class _ClassicReader(_Reader):
@@ -492,63 +508,77 @@ class _ClassicReader(_Reader):
         seen_keys: dict[str, int] = {}
         recipient_of, supplier_of = self.side("Recipient"), self.side("Supplier")
         order_year = self.year("Year of order")
-        delivery_year = self.year("Year(s) of delivery")
         ordered_of = self.number("Number ordered", int)
         delivered_of = self.number("Number delivered", int)
         tiv_of = self.number("SIPRI TIV for total order", float)
+        year_lists: dict[str, list[PartialDate] | None] = {}
+        (recipient, supplier, year, year_flag, number_ordered, ordered_flag, designation_at, description_at,
+         number_delivered, delivered_flag, delivery_years, status_at, comments) = map(self.at, (
+            "recipient", "supplier", "year of order", "? year of order", "number ordered", "? number ordered",
+            "weapon designation", "weapon description", "number delivered", "? number delivered",
+            "year(s) of delivery", "status", "comments"))
+        tiv_at = self.at("sipri tiv for total order")
         for line, record in records:
-            buyer = recipient_of(self.get(record, "recipient"), line)
-            seller = supplier_of(self.get(record, "supplier"), line)
-            order = order_year(self.get(record, "year of order"), line)
-            designation = " ".join(self.get(record, "weapon designation").split())
+            buyer = recipient_of(record[recipient], line)
+            seller = supplier_of(record[supplier], line)
+            order = order_year(record[year], line)
+            designation = " ".join(record[designation_at].split())
             if not designation:
                 self.problems.add(line, "Weapon designation", "", "the weapon designation is empty",
                                   "Every SIPRI record names its weapon; export the file again.")
-            ordered = ordered_of(self.get(record, "number ordered"), line)
-            delivered = delivered_of(self.get(record, "number delivered"), line)
-            tiv = tiv_of(self.get(record, "sipri tiv for total order"), line)
-            years = [delivery_year(y, line) for y in _year_list(self.get(record, "year(s) of delivery"))]
-            if buyer is None or seller is None or order is None or not designation or None in years:
+            ordered = ordered_of(record[number_ordered], line)
+            delivered = delivered_of(record[number_delivered], line)
+            tiv = tiv_of(record[tiv_at], line)
+            years_text = record[delivery_years]
+            years = year_lists.get(years_text, ())
+            if years == ():
+                years = self.delivery_years(years_text, line)
+                if years is not None:
+                    year_lists[years_text] = years
+            if buyer is None or seller is None or order is None or not designation or years is None:
                 continue
             ordered = ordered or None  # empty or 0 (open-ended licence production): not known
             if ordered is None and tiv == 0:
                 tiv = None
-            description = " ".join(self.get(record, "weapon description").split())
+            description = " ".join(record[description_at].split())
             key = "\x1f".join((buyer.key, seller.key, str(order.start.year), designation.casefold()))
             deal_id = f"sipri-c-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
-            seen_keys[deal_id] = seen_keys.get(deal_id, 0) + 1
-            if seen_keys[deal_id] > 1:
-                deal_id = f"{deal_id}-{seen_keys[deal_id]}"
+            seen = seen_keys[deal_id] = seen_keys.get(deal_id, 0) + 1
+            if seen > 1:
+                deal_id = f"{deal_id}-{seen}"
             order_notes = []
-            if self.get(record, "? year of order") == "?":
+            if record[year_flag] == "?":
                 order_notes.append("order year uncertain (SIPRI '?')")
-            if self.get(record, "? number ordered") == "?":
+            if record[ordered_flag] == "?":
                 order_notes.append("number ordered uncertain (SIPRI '?')")
-            delivered_uncertain = self.get(record, "? number delivered") == "?"
-            status = self.get(record, "status")
+            delivered_uncertain = record[delivered_flag] == "?"
+            status = record[status_at]
             deal = _Deal(
                 line=line, deal_id=deal_id, title=self.title(designation, description, seller, buyer),
-                summary=self.get(record, "comments"), category=description,
+                summary=_fit(record[comments], "deal_summary"), category=_fit(description, "category"),
                 tags=["sipri", *([status] if status and status.casefold() != "new" else [])],
                 quantity=ordered, tiv=tiv, external_id="", buyer=buyer, seller=seller, order=order,
                 order_quantity=ordered, order_notes=order_notes, order_uncertain=bool(order_notes))
-            unique_years = sorted({y.start.year: y for y in years}.values(), key=lambda d: d.start)
-            for date in unique_years:
-                deal.deliveries.append(_Delivery(
-                    line=line, date=date, quantity=delivered if len(unique_years) == 1 else None,
-                    notes=["number delivered uncertain (SIPRI '?')"] if delivered_uncertain else [],
-                    uncertain=delivered_uncertain))
-            if unique_years and ordered and delivered is not None and delivered >= ordered:
+            notes = ["number delivered uncertain (SIPRI '?')"] if delivered_uncertain else []
+            single = delivered if len(years) == 1 else None
+            deal.deliveries = [_Delivery(line, date, single, notes, delivered_uncertain) for date in years]
+            if years and ordered and delivered is not None and delivered >= ordered:
                 deal.deliveries[-1].stage = "completed"
             deals.append(deal)
         return deals
+
+    def delivery_years(self, text: str, line: int) -> list[PartialDate] | None:
+        """The distinct delivery years of "2018; 2019" or "2000;2001; 2002", in order; None on a problem."""
+        parse = self.year("Year(s) of delivery")
+        dates = [parse(part, line) for part in _year_list(text)]
+        if None in dates:
+            return None
+        return sorted({d.start.year: d for d in dates}.values(), key=lambda d: d.start)
 
 
 class _NewReader(_Reader):
     def deals(self, records: list[tuple[int, list[str]]]) -> list[_Deal]:
         by_id: dict[str, _Deal] = {}
-        recipient_of, supplier_of = self.side("Recipient"), self.side("Supplier")
-        order_year = self.year("Order date")
         delivery_year = self.year("Delivery year")
         delivered_of = self.number("Numbers delivered", int)
         tiv_of = self.number("TIV delivery values", float)
@@ -612,11 +642,19 @@ class _NewReader(_Reader):
             tags.append(self.get(record, "armament category"))
         if _yes(self.get(record, "local production")):
             tags.append("local production")
-        order_notes = ["order year is a SIPRI estimate"] if _yes(self.get(record, "order date is estimate")) else []
-        return _Deal(line=line, deal_id=f"sipri-{sipri_id}", title=self.title(designation, description, seller, buyer),
-                     summary="", category=description, tags=tags, quantity=None, tiv=None, external_id=sipri_id,
-                     buyer=buyer, seller=seller, order=order, order_quantity=None, order_notes=order_notes,
-                     order_uncertain=bool(order_notes))
+        estimated = _yes(self.get(record, "order date is estimate"))
+        order_notes = ["order year is a SIPRI estimate"] if estimated else []
+        title = self.title(designation, description, seller, buyer)
+        return _Deal(line=line, deal_id=f"sipri-{sipri_id}", title=title,
+                     summary="", category=_fit(description, "category"), tags=tags, quantity=None, tiv=None,
+                     external_id=sipri_id, buyer=buyer, seller=seller, order=order, order_quantity=None,
+                     order_notes=order_notes, order_uncertain=estimated)
+
+
+def _fit(text: str, column: str) -> str:
+    """`text` cut to the ledger column's length (SIPRI texts are far shorter; this only guards)."""
+    limit = MAX_LENGTH[column]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _yes(text: str) -> bool:
@@ -630,7 +668,7 @@ def _year_list(text: str) -> list[str]:
 
 def _integer(text: str) -> int:
     cleaned = text.replace(" ", "")
-    if cleaned.isdigit() and cleaned.isascii():
+    if cleaned.isdigit() and cleaned.isascii() and int(cleaned) <= MAX_QUANTITY:
         return int(cleaned)
     raise InvalidValue(f'"{text}" is not a whole number', fix="SIPRI gives numbers of units as digits.")
 
@@ -639,8 +677,8 @@ def _decimal(text: str) -> float:
     try:
         value = float(text.replace(" ", ""))
     except ValueError:
-        value = float("nan")
-    if value != value or value < 0 or value in (float("inf"), float("-inf")):
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
         raise InvalidValue(f'"{text}" is not a SIPRI TIV', fix="SIPRI TIVs are numbers ≥ 0, e.g. 27 or 4.5.")
     return value
 
@@ -665,59 +703,69 @@ def _source(snapshot: dt.date | None, data: bytes) -> _Source:
                    f"SIPRI Arms Transfers Database, trade register (undated export {digest[:8]})", None)
 
 
+_EVENT_COLUMNS = ("line", "deal_id", "date_start", "date_end", "date_precision", "date_text", "stage",
+                  "summary", "note", "event_quantity", "fingerprint", "credibility")
+_DEAL_COLUMNS = {  # given on a deal's first row only; the default elsewhere
+    "deal_title": "", "deal_summary": "", "category": "", "tags": "", "deal_quantity": None,
+    "deal_sipri_tiv": None,
+    "external_scheme": "", "external_id": "", "buyers": None, "sellers": None,
+    "party": "", "party_role": "", "party_kind": "", "party_country": "",
+}
+
+
 def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
-    base = dict.fromkeys(BATCH_COLUMNS, "")
-    base.update({
-        "deal_quantity": None, "deal_value_low": None, "deal_value_high": None, "deal_sipri_tiv": None,
-        "event_quantity": None, "event_value_low": None, "event_value_high": None, "event_currency": None,
-        "deal_currency": None, "buyers": None, "sellers": None,
-        "source_key": source.key, "source_title": source.title, "source_publisher": PUBLISHER,
-        "source_url": SIPRI_URL, "source_date": source.date, "source_date_precision": "day" if source.date else None,
-        "source_kind": "database", "reliability": RELIABILITY,
-    })
-    rows: list[dict[str, Any]] = []
+    """One row per event (columns built as lists: this runs for 100,000 events); constants broadcast."""
+    events: list[tuple[Any, ...]] = []
+    firsts: list[int] = []  # row index of each deal row that carries the deal's attributes
+    attributes: list[tuple[Any, ...]] = []
     for deal in deals:
-        order = dict(base)
-        order.update(_event(deal.deal_id, deal.line, deal.order, "contracted", SUMMARY_ORDER, deal.order_quantity,
-                            deal.order_notes, deal.order_uncertain))
-        order.update({
-            "deal_title": deal.title, "deal_summary": deal.summary, "category": deal.category,
-            "tags": ";".join(dict.fromkeys(" ".join(t.split()).lower()[:60] for t in deal.tags if t.strip())),
-            "deal_quantity": deal.quantity, "deal_sipri_tiv": deal.tiv,
-            "external_scheme": EXTERNAL_SCHEME if deal.external_id else "", "external_id": deal.external_id,
-        })
-        named: list[tuple[Side, str]] = []
-        for side, role, column in ((deal.buyer, "buyer", "buyers"), (deal.seller, "seller", "sellers")):
-            if side.current_state:
-                order[column] = side.code
-            else:
-                named.append((side, role))
-        rows.append(order)
-        for number, (side, role) in enumerate(named):
-            # One party per row: a second one (both sides non-state or former states) repeats the order row.
-            target = order if number == 0 else dict(order)
-            target.update({"party": side.label, "party_role": role, "party_kind": side.kind,
-                           "party_country": side.code or ""})
-            if number:
-                rows.append(target)
+        order = _event(deal.deal_id, deal.line, deal.order, "contracted", SUMMARY_ORDER, deal.order_quantity,
+                       deal.order_notes, deal.order_uncertain)
+        tags = ";".join(dict.fromkeys(" ".join(t.split()).lower()[:60] for t in deal.tags if t.strip()))
+        common = (deal.title, deal.summary, deal.category, tags, deal.quantity, deal.tiv,
+                  EXTERNAL_SCHEME if deal.external_id else "", deal.external_id)
+        buyers = deal.buyer.code if deal.buyer.current_state else None
+        sellers = deal.seller.code if deal.seller.current_state else None
+        named = [(side, role) for side, role in ((deal.buyer, "buyer"), (deal.seller, "seller"))
+                 if not side.current_state]
+        parties = [(side.label, role, side.kind, side.code or "") for side, role in named]
+        parties = parties or [("", "", "", "")]
+        # One party per row: a second one (both sides non-state or former states) repeats the order row.
+        for party in parties:
+            firsts.append(len(events))
+            events.append(order)
+            attributes.append((*common, buyers, sellers, *party))
         for delivery in deal.deliveries:
-            row = dict(base)
             summary = SUMMARY_FINAL if delivery.stage == "completed" else SUMMARY_DELIVERY
-            row.update(_event(deal.deal_id, delivery.line, delivery.date, delivery.stage, summary,
-                              delivery.quantity, delivery.notes, delivery.uncertain))
-            rows.append(row)
-    frame = pd.DataFrame({c: [row[c] for row in rows] for c in BATCH_COLUMNS}, dtype=object)
+            events.append(_event(deal.deal_id, delivery.line, delivery.date, delivery.stage, summary,
+                                 delivery.quantity, delivery.notes, delivery.uncertain))
+    count = len(events)
+    columns = list(zip(*events)) if events else [()] * len(_EVENT_COLUMNS)
+    data: dict[str, Any] = {name: list(values) for name, values in zip(_EVENT_COLUMNS, columns, strict=True)}
+    for position, (name, default) in enumerate(_DEAL_COLUMNS.items()):
+        column = [default] * count
+        for index, values in zip(firsts, attributes):
+            column[index] = values[position]
+        data[name] = column
+    frame = pd.DataFrame(data, dtype=object)
+    constants = {
+        "deal_value_low": None, "deal_value_high": None, "deal_currency": None, "topic": "",
+        "event_value_low": None, "event_value_high": None, "event_currency": None,
+        "source_key": source.key, "source_title": source.title, "source_publisher": PUBLISHER,
+        "source_url": SIPRI_URL, "source_date": source.date,
+        "source_date_precision": "day" if source.date else None,
+        "source_kind": "database", "reliability": RELIABILITY, "party_parent": "",
+    }
+    for name, value in constants.items():
+        frame[name] = pd.Series([value] * count, index=frame.index, dtype=object)
     frame["line"] = frame["line"].astype(int)
     frame["credibility"] = frame["credibility"].astype(int)
-    return frame
+    return frame[list(BATCH_COLUMNS)]
 
 
 def _event(deal_id: str, line: int, date: PartialDate, stage: str, summary: str, quantity: int | None,
-           notes: list[str], uncertain: bool) -> dict[str, Any]:
-    return {
-        "line": line, "deal_id": deal_id, "date_start": date.start, "date_end": date.end,
-        "date_precision": date.precision, "date_text": date.text, "stage": stage, "summary": summary,
-        "note": "; ".join(notes), "event_quantity": quantity,
-        "fingerprint": event_fingerprint(deal_id, date.text, stage, summary),
-        "credibility": CREDIBILITY_UNCERTAIN if uncertain else CREDIBILITY,
-    }
+           notes: list[str], uncertain: bool) -> tuple[Any, ...]:
+    """An event row in _EVENT_COLUMNS order."""
+    return (line, deal_id, date.start, date.end, date.precision, date.text, stage, summary, "; ".join(notes),
+            quantity, event_fingerprint(deal_id, date.text, stage, summary),
+            CREDIBILITY_UNCERTAIN if uncertain else CREDIBILITY)
