@@ -23,6 +23,7 @@ STAGE_COLOURS: dict[str, str] = {
 }  # fmt: skip
 _DAY_MS = 86_400_000
 _FONT = {"size": 14}
+# Data go in as plain lists (not numpy arrays, which plotly encodes as base64) so specs stay readable.
 
 
 def _layout(figure: go.Figure, title: str, *, height: int | None = None) -> go.Figure:
@@ -50,11 +51,14 @@ def stage_bar(stage_counts: pd.DataFrame) -> go.Figure:
         return empty_figure(title, "No deals match the filters")
     frame = stage_counts.set_index("stage").reindex(list(STAGE_NAMES), fill_value=0).reset_index()
     figure = go.Figure(go.Bar(
-        x=frame["stage"], y=frame["deals"], marker_color=[STAGE_COLOURS[s] for s in frame["stage"]],
-        text=frame["deals"], textposition="outside", name="Deals",
+        x=frame["stage"].tolist(), y=frame["deals"].tolist(),
+        marker_color=[STAGE_COLOURS[s] for s in frame["stage"]],
+        text=frame["deals"].tolist(), textposition="outside", cliponaxis=False, name="Deals",
         hovertemplate="Stage %{x}: %{y} deals<extra></extra>"))
     figure.update_xaxes(title_text="Current stage", categoryorder="array", categoryarray=list(STAGE_NAMES))
-    figure.update_yaxes(title_text="Deals", rangemode="tozero", dtick=max(1, int(frame["deals"].max()) // 5 or 1))
+    top = int(frame["deals"].max())
+    # Room above the tallest bar for its label; whole-number ticks.
+    figure.update_yaxes(title_text="Deals", range=[0, top * 1.15 + 0.5], dtick=max(1, top // 5))
     return _layout(figure, title, height=380)
 
 
@@ -66,11 +70,13 @@ def stage_country_heatmap(matrix: pd.DataFrame) -> go.Figure:
     countries = list(dict.fromkeys(matrix["country"]))
     grid = (matrix.pivot_table(index="country", columns="stage", values="deals", aggfunc="sum", fill_value=0)
             .reindex(index=countries, columns=list(STAGE_NAMES), fill_value=0))
+    z = grid.astype(int).to_numpy().tolist()
+    top = max(1, max(max(line) for line in z))
     figure = go.Figure(go.Heatmap(
-        z=grid.to_numpy(), x=list(grid.columns), y=list(grid.index), colorscale="Blues", zmin=0,
-        text=grid.to_numpy(), texttemplate="%{text}", colorbar={"title": {"text": "Deals"}},
+        z=z, x=list(grid.columns), y=list(grid.index), colorscale="Blues", zmin=0, zmax=top,
+        text=z, texttemplate="%{text}", colorbar={"title": {"text": "Deals"}, "dtick": max(1, top // 5)},
         hovertemplate="%{y}, %{x}: %{z} deals<extra></extra>", xgap=2, ygap=2))
-    figure.update_xaxes(title_text="Current stage", side="top")
+    figure.update_xaxes(title_text="Current stage")
     figure.update_yaxes(title_text="Country", autorange="reversed")
     return _layout(figure, title, height=max(300, 120 + 32 * len(countries)))
 
@@ -81,13 +87,20 @@ def country_map(counts: pd.DataFrame) -> go.Figure:
     if counts.empty:
         return empty_figure(title, "No buyer or seller countries in the matching deals")
     figure = go.Figure(go.Choropleth(
-        locations=counts["country_code"], z=counts["deals"], locationmode="ISO-3", text=counts["country"],
-        customdata=counts[["as_buyer", "as_seller"]].to_numpy(), colorscale="Blues", zmin=0,
-        marker_line_color="#ffffff", marker_line_width=0.5, colorbar={"title": {"text": "Deals"}},
+        locations=counts["country_code"].tolist(), z=counts["deals"].tolist(), locationmode="ISO-3",
+        text=counts["country"].tolist(), customdata=counts[["as_buyer", "as_seller"]].to_numpy().tolist(),
+        colorscale="Blues", zmin=0,
+        zmax=max(1, int(counts["deals"].max())), marker_line_color="#ffffff", marker_line_width=0.5,
+        # A horizontal colour bar below the map leaves the map the full width (a vertical one made
+        # plotly fit the map to the wider area and crop it).
+        colorbar={"title": {"text": "Deals", "side": "top"}, "orientation": "h", "y": -0.02, "yanchor": "top",
+                  "thickness": 12, "len": 0.5, "dtick": max(1, int(counts["deals"].max()) // 5)},
         hovertemplate="%{text}: %{z} deals<br>as buyer: %{customdata[0]}<br>as seller: %{customdata[1]}"
                       "<extra></extra>"))
+    # Explicit axis ranges: without them plotly.js fits the world to a larger box than it draws and crops it.
     figure.update_geos(showframe=False, showcoastlines=True, coastlinecolor="#9aa5b1", showcountries=True,
-                       countrycolor="#d0d7de", showland=True, landcolor="#f3f5f8")
+                       countrycolor="#d0d7de", showland=True, landcolor="#f3f5f8",
+                       lonaxis_range=[-180, 180], lataxis_range=[-58, 84])
     return _layout(figure, title, height=420)
 
 
@@ -121,7 +134,8 @@ def stage_timeline(intervals: pd.DataFrame, *, title: str = "Stage timeline") ->
     if intervals.empty:
         return empty_figure(title, "No event of this deal states a stage")
     frame = intervals.copy()
-    frame["shown_end"] = [max(end, start + dt.timedelta(days=1)) for start, end in zip(frame["start"], frame["end"])]
+    frame["shown_end"] = [max(end, start + dt.timedelta(days=1))
+                          for start, end in zip(frame["start"], frame["end"])]
     frame["label"] = [
         f"{format_partial_date(start, 'day')} – {'today' if ongoing else format_partial_date(end, 'day')}"
         for start, end, ongoing in zip(frame["start"], frame["end"], frame["ongoing"])]
@@ -130,12 +144,14 @@ def stage_timeline(intervals: pd.DataFrame, *, title: str = "Stage timeline") ->
     for stage in stages_present:
         part = frame[frame["stage"] == stage]
         figure.add_trace(go.Bar(
-            name=stage, orientation="h", y=part["stage"],
+            name=stage, orientation="h", y=part["stage"].tolist(),
             base=[start.isoformat() for start in part["start"]],
             x=[(end - start).days * _DAY_MS for start, end in zip(part["start"], part["shown_end"])],
             marker_color=STAGE_COLOURS[stage],
-            customdata=list(zip(part["days"], part["label"], ["ongoing" if o else "ended" for o in part["ongoing"]])),
-            hovertemplate="%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})<extra></extra>"))
+            customdata=[[int(days), label, "ongoing" if ongoing else "ended"]
+                        for days, label, ongoing in zip(part["days"], part["label"], part["ongoing"])],
+            hovertemplate="%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})"
+                          "<extra></extra>"))
     figure.update_xaxes(type="date", title_text="Date")
     figure.update_yaxes(title_text="Stage", categoryorder="array", categoryarray=stages_present,
                         autorange="reversed")

@@ -17,7 +17,7 @@ from typing import Literal
 import pandas as pd
 
 from tracker.dates import format_partial_date
-from tracker.display import grade, value_range_text
+from tracker.display import grade, markdown_link, value_range_text
 from tracker.vocab import STAGE_BY_NAME, STAGE_ORDER
 
 ConflictKind = Literal["topic", "value", "stage order"]
@@ -43,10 +43,26 @@ def source_list(sources: pd.DataFrame) -> pd.Series:
     if sources.empty:
         return pd.Series(dtype=object)
     ordered = sources.sort_values(["event_id", "reliability", "credibility", "source_id"])
-    names = ordered["publisher"].where(ordered["publisher"].notna() & (ordered["publisher"] != ""), ordered["title"])
+    named = ordered["publisher"].notna() & (ordered["publisher"] != "")
+    names = ordered["publisher"].where(named, ordered["title"])
     labels = [f"{name} ({grade(r, c)})" for name, r, c in
               zip(names.fillna("unnamed source"), ordered["reliability"], ordered["credibility"])]
     return pd.Series(labels, index=ordered.index).groupby(ordered["event_id"], sort=False).agg("; ".join)
+
+
+def linked_sources(sources: pd.DataFrame) -> dict[int, str]:
+    """Per event: its sources as escaped markdown, linked when they have an http(s) URL, best grade first,
+    e.g. "[LIGA.net (B3)](<https://...>); Devdiscourse (C3)"."""
+    if sources.empty:
+        return {}
+    ordered = sources.sort_values(["event_id", "reliability", "credibility", "source_id"])
+    links: dict[int, list[str]] = {}
+    columns = ("event_id", "publisher", "title", "url", "reliability", "credibility")
+    for event_id, publisher, title, url, reliability, credibility in zip(*(ordered[c] for c in columns)):
+        name = next((n for n in (publisher, title) if isinstance(n, str) and n), "unnamed source")
+        label = f"{name} ({grade(reliability, credibility)})"
+        links.setdefault(int(event_id), []).append(markdown_link(label, url))
+    return {event_id: "; ".join(items) for event_id, items in links.items()}
 
 
 def value_claims(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
@@ -140,4 +156,5 @@ def find_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[Conflict
     """All conflicts in one deal's events: by topic, by value, then by stage order."""
     if events.empty:
         return []
-    return topic_conflicts(events, sources) + value_conflicts(events, sources) + stage_order_conflicts(events, sources)
+    return (topic_conflicts(events, sources) + value_conflicts(events, sources)
+            + stage_order_conflicts(events, sources))

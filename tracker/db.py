@@ -8,6 +8,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from alembic import command
 from alembic.config import Config
@@ -85,7 +86,14 @@ def create_ledger_engine(url: str) -> Engine:
         raise LedgerUnavailable(f'"{url}" is not a database URL; use e.g. sqlite:///data/tracker.db') from exc
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
-        if database and database != ":memory:":
+        if str(parsed.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
+            # A SQLite URI filename, e.g. sqlite:///file:/srv/tracker.db?mode=ro&uri=true for a read-only view.
+            path = Path(unquote(urlsplit(database).path))
+            if not path.is_absolute():
+                path = PROJECT_ROOT / path
+                parsed = parsed.set(database=f"file:{path}")
+            _check_sqlite_file(path, read_only=parsed.query.get("mode") == "ro")
+        elif database and database != ":memory:":
             path = Path(database)
             if not path.is_absolute():
                 # Relative SQLite paths resolve against the project, never the working directory.
@@ -101,13 +109,15 @@ def create_ledger_engine(url: str) -> Engine:
         raise LedgerUnavailable(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from exc
 
 
-def _check_sqlite_file(path: Path) -> None:
+def _check_sqlite_file(path: Path, *, read_only: bool = False) -> None:
+    if read_only and not path.exists():
+        raise LedgerUnavailable(f"{path} does not exist; a ledger opened read-only (mode=ro) must already exist.")
     if path.exists():
         if path.is_dir():
             raise LedgerUnavailable(f"{path} is a folder, not a database file; point the database URL at a file.")
         if not os.access(path, os.R_OK):
             raise LedgerUnavailable(f"{path} cannot be read (permissions); give this user read access.")
-        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        if not read_only and (not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK)):
             raise LedgerUnavailable(
                 f"{path} is read-only for this user; SQLite needs write access to the file and its folder "
                 "(for the write-ahead log). Fix the permissions or copy the file somewhere writable."

@@ -17,12 +17,17 @@ _WHITESPACE = re.compile(r"\s+")
 _SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k"))
 
 
+def _missing(value: object) -> bool:
+    """None, or the NaN pandas puts in empty cells."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def escape_markdown(text: object, *, single_line: bool = True) -> str:
     """`text` as markdown that renders literally: no links, emphasis, HTML, icons or formulas.
 
     With `single_line`, line breaks become spaces so a value cannot start a heading or a list.
     """
-    if text is None or (isinstance(text, float) and math.isnan(text)):
+    if _missing(text):
         return ""
     value = str(text)
     if single_line:
@@ -52,8 +57,8 @@ def markdown_link(label: object, url: object) -> str:
 
 def grade(reliability: object, credibility: object) -> str:
     """The NATO Admiralty grade of a claim, e.g. "B2": source reliability A-F, claim credibility 1-6."""
-    letter = "" if reliability is None or reliability != reliability else str(reliability)
-    digit = "" if credibility is None or credibility != credibility else str(int(credibility))
+    letter = "" if _missing(reliability) else str(reliability)
+    digit = "" if _missing(credibility) else str(int(credibility))
     return letter + digit
 
 
@@ -70,9 +75,9 @@ def _scale(amount: float) -> tuple[float, str]:
 
 
 def value_range_text(low: float | None, high: float | None, currency: str | None) -> str:
-    """A value claim as an analyst writes it: "10–30 bn USD", "1.5 bn EUR", "up to 30 bn USD"; "" when none."""
-    low = None if low is None or low != low else float(low)
-    high = None if high is None or high != high else float(high)
+    """A value claim as analysts write it: "10–30 bn USD", "1.5 bn EUR", "up to 30 bn USD"; "" for none."""
+    low = None if _missing(low) else float(low)
+    high = None if _missing(high) else float(high)
     if low is None and high is None:
         return ""
     factor, unit = _scale(max(v for v in (low, high) if v is not None))
@@ -85,3 +90,14 @@ def value_range_text(low: float | None, high: float | None, currency: str | None
     if low is None:
         return f"up to {_number(high / factor)}{suffix}"  # type: ignore[operator]
     return f"{_number(low / factor)}{suffix}"
+
+
+def attribute_change_text(field: str, stored: str | None) -> str:
+    """A deal attribute as the importer records it in a change, for people: values ("low|high|currency")
+    as a range, a missing value as "not set"."""
+    if stored is None or stored == "":
+        return "not set"
+    if field == "value":
+        low, high, currency = (stored.split("|") + ["", ""])[:3]
+        return value_range_text(float(low) if low else None, float(high) if high else None, currency or None)
+    return stored

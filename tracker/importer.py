@@ -266,6 +266,8 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
                                 "Give deal_title on at least one row of this deal (or check the deal_id for a typo)."))
 
     changes, final_values = _attribute_changes(rows, existing)
+    # A new deal's first values are its creation, not changes: only deals already in the ledger get them.
+    changes = changes[changes["deal_id"].isin(existing.index)].reset_index(drop=True)
 
     # Events: identical rows (deal, date, stage, summary) are one event, told by one or more sources.
     _disagreements(rows, "fingerprint", ["event_quantity", "event_value_low", "event_value_high", "event_currency",

@@ -22,11 +22,11 @@ from sqlalchemy.orm import aliased
 
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
-from tracker.display import grade, web_url_or_none
+from tracker.display import grade, value_range_text, web_url_or_none
 from tracker.filters import Filters
 from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source, StageRow
 from tracker.stages import deal_status, stage_intervals
-from tracker.vocab import ACTIVE_STAGES, ROLES, STAGE_NAMES, STAGE_ORDER
+from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_NAMES, STAGE_ORDER
 
 STALE_AFTER_DAYS = 60
 DEALS_TABLE_LIMIT = 500
@@ -35,6 +35,7 @@ LATEST_EVENTS = 20
 TOP_FLOWS = 30
 MATRIX_COUNTRIES = 40
 SOURCES_TABLE_LIMIT = 500
+HISTORY_LIMIT = 200
 TRADE_ROLES = ("buyer", "seller")
 
 
@@ -44,9 +45,26 @@ def _frame(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
         return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
-def _country_name(code: str | None) -> str:
+def _state_names(engine: Engine) -> dict[str, str]:
+    """Display names of the states in the ledger by code; former states (SUN, YUG from SIPRI) keep the
+    ledger's name, since they have no current ISO code."""
+    states = _frame(engine, select(Party.country_code, Party.name)
+                    .where(Party.kind == "state", Party.country_code.is_not(None)))
+    names = {}
+    for code, name in zip(states["country_code"], states["name"]):
+        try:
+            names[code] = country_by_code(code).name
+        except KeyError:
+            names[code] = name
+    return names
+
+
+def _country_name(code: str | None, states: dict[str, str]) -> str:
+    """A country code as a name: the ledger's state name, else the ISO name, else the code itself."""
     if not code:
         return ""
+    if code in states:
+        return states[code]
     try:
         return country_by_code(code).name
     except KeyError:
@@ -80,12 +98,13 @@ def ledger_version(engine: Engine) -> str:
     return f"{count}:{last}:{undone}:{undone_at}"
 
 
-def import_history(engine: Engine) -> pd.DataFrame:
+def import_history(engine: Engine, *, limit: int | None = None) -> pd.DataFrame:
+    """Imports, newest first (at most `limit`)."""
     statement = select(
         Import.id, Import.file_name, Import.format, Import.editor, Import.committed_at, Import.rows_read,
         Import.events_added, Import.deals_created, Import.deals_updated, Import.duplicates_skipped, Import.status,
         Import.undone_at, Import.undone_by,
-    ).order_by(Import.id.desc())
+    ).order_by(Import.id.desc()).limit(limit)
     return _frame(engine, statement)
 
 
@@ -99,17 +118,22 @@ class FilterOptions:
 
 
 def filter_options(engine: Engine) -> FilterOptions:
-    states = _frame(engine, select(Party.country_code.label("code")).distinct()
-                    .join(DealParty, DealParty.party_id == Party.id)
-                    .where(Party.kind == "state", DealParty.role.in_(TRADE_ROLES), Party.country_code.is_not(None)))
-    states["name"] = states["code"].map(_country_name)
+    names = _state_names(engine)
+    codes = _frame(engine, select(Party.country_code.label("code")).distinct()
+                   .join(DealParty, DealParty.party_id == Party.id)
+                   .where(Party.kind == "state", DealParty.role.in_(TRADE_ROLES),
+                          Party.country_code.is_not(None)))
+    states = pd.DataFrame({"code": codes["code"].tolist(), "name": [names.get(c, c) for c in codes["code"]]})
     parties = _frame(engine, select(Party.id.label("party_id"), Party.name, Party.kind, Party.country_code)
-                     .where(Party.kind != "state", exists(select(DealParty.party_id).where(DealParty.party_id == Party.id)))
+                     .where(Party.kind != "state",
+                            exists(select(DealParty.party_id).where(DealParty.party_id == Party.id)))
                      .order_by(Party.name, Party.id))
-    parties["label"] = [f"{name} ({code})" if code else name
-                        for name, code in zip(parties["name"], parties["country_code"])]
-    repeated = parties["label"].duplicated(keep=False)
-    parties.loc[repeated, "label"] = parties.loc[repeated, "label"] + " #" + parties.loc[repeated, "party_id"].astype(str)
+    labels = [f"{name} ({code})" if code else name
+              for name, code in zip(parties["name"], parties["country_code"])]
+    # Two parties can share a name and country (different kinds): the id keeps their labels apart.
+    repeated = {label for label in labels if labels.count(label) > 1}
+    parties["label"] = [f"{label} #{party_id}" if label in repeated else label
+                        for label, party_id in zip(labels, parties["party_id"])]
     categories = _frame(engine, select(Deal.category).distinct()
                         .where(Deal.category.is_not(None)).order_by(Deal.category))
     return FilterOptions(countries=states.sort_values("name").reset_index(drop=True), parties=parties,
@@ -125,12 +149,11 @@ class _Scope:
 
     conditions: list[ColumnElement[bool]]
     statuses: pd.DataFrame | None  # tracker.stages.STATUS_COLUMNS, one row per deal (as-of views only)
-    as_of: dt.datetime | None
 
 
 def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scope:
     if as_of is None:
-        return _Scope([filters.deal_clause()], None, None)
+        return _Scope([filters.deal_clause()], None)
     # A deal is in an as-of view when an event known then matches the date and grade filters.
     conditions = [filters.deal_clause(include_stage=False), exists(select(Event.id).where(
         Event.deal_id == Deal.id, Event.recorded_at <= as_of, *filters.event_conditions()).correlate(Deal))]
@@ -140,7 +163,7 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
     if filters.stages:
         statuses = statuses[statuses["current_stage"].isin(filters.stages)].reset_index(drop=True)
         conditions = [Deal.id.in_(list(statuses["deal_id"]))]
-    return _Scope(conditions, statuses, as_of)
+    return _Scope(conditions, statuses)
 
 
 def _event_conditions(filters: Filters, as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
@@ -233,21 +256,23 @@ def stage_country_matrix(engine: Engine, *, filters: Filters, as_of: dt.datetime
             .where(*scope.conditions, Party.kind == "state", DealParty.role.in_(_country_roles(filters)),
                    *_role_known(as_of)))
     if scope.statuses is None:
-        pairs = base.add_columns(Deal.current_stage.label("stage")).where(Deal.current_stage.is_not(None)).subquery()
+        pairs = (base.add_columns(Deal.current_stage.label("stage"))
+                 .where(Deal.current_stage.is_not(None)).subquery())
         matrix = _frame(engine, select(pairs.c.country_code, pairs.c.stage,
                                        func.count(distinct(pairs.c.deal_id)).label("deals"))
                         .group_by(pairs.c.country_code, pairs.c.stage))
     else:
-        pairs = _frame(engine, base.distinct()).merge(
-            scope.statuses[["deal_id", "current_stage"]].rename(columns={"current_stage": "stage"}), on="deal_id")
+        stages = scope.statuses[["deal_id", "current_stage"]].rename(columns={"current_stage": "stage"})
+        pairs = _frame(engine, base.distinct()).merge(stages, on="deal_id")
         pairs = pairs[pairs["stage"].notna()]
         matrix = pairs.groupby(["country_code", "stage"], as_index=False).agg(deals=("deal_id", "nunique"))
     if matrix.empty:
         return pd.DataFrame(columns=["country_code", "country", "stage", "deals"])
+    names = _state_names(engine)
     matrix["deals"] = matrix["deals"].astype(int)
-    matrix["country"] = matrix["country_code"].map(_country_name)
+    matrix["country"] = matrix["country_code"].map(lambda code: names.get(code, code))
     totals = matrix.groupby("country_code")["deals"].sum()
-    ranked = sorted(totals.index, key=lambda code: (-totals[code], _country_name(code)))[:max_countries]
+    ranked = sorted(totals.index, key=lambda code: (-totals[code], names.get(code, code)))[:max_countries]
     matrix = matrix[matrix["country_code"].isin(ranked)].copy()
     matrix["rank"] = matrix["country_code"].map({code: i for i, code in enumerate(ranked)})
     matrix["position"] = matrix["stage"].map(STAGE_ORDER)
@@ -255,7 +280,8 @@ def stage_country_matrix(engine: Engine, *, filters: Filters, as_of: dt.datetime
             .reset_index(drop=True))
 
 
-def country_deal_counts(engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None) -> pd.DataFrame:
+def country_deal_counts(engine: Engine, *, filters: Filters,
+                        as_of: dt.datetime | None = None) -> pd.DataFrame:
     """Per state: deals it buys in, deals it sells in, and `deals` = the two added (the map's value)."""
     scope = _scope(engine, filters, as_of)
     statement = (
@@ -269,7 +295,8 @@ def country_deal_counts(engine: Engine, *, filters: Filters, as_of: dt.datetime 
         .order_by(Party.country_code)
     )
     counts = _frame(engine, statement)
-    counts["country"] = counts["country_code"].map(_country_name)
+    names = _state_names(engine)
+    counts["country"] = [names.get(code, code) for code in counts["country_code"]]
     counts["deals"] = counts["as_buyer"] + counts["as_seller"]
     return counts[["country_code", "country", "as_buyer", "as_seller", "deals"]]
 
@@ -295,8 +322,9 @@ def deal_flows(engine: Engine, *, filters: Filters, as_of: dt.datetime | None = 
         .limit(limit)
     )
     flows = _frame(engine, statement)
-    flows["buyer"] = flows["buyer_code"].map(_country_name)
-    flows["seller"] = flows["seller_code"].map(_country_name)
+    names = _state_names(engine)
+    flows["buyer"] = [names.get(code, code) for code in flows["buyer_code"]]
+    flows["seller"] = [names.get(code, code) for code in flows["seller_code"]]
     return flows[["buyer_code", "buyer", "seller_code", "seller", "deals"]]
 
 
@@ -316,7 +344,8 @@ def _event_sources(engine: Engine, event_ids: list[int], as_of: dt.datetime | No
 
 
 def _with_sources(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """Adds `date` (as reported), `sources` ("LIGA.net (B3); ...") and `source_url` (the best linked source)."""
+    """Adds `date` (as reported), `sources` ("LIGA.net (B3); ...") and `source_url` (the best linked
+    source)."""
     events = events.copy()
     events["date"] = [event_date_text(row) for _, row in events.iterrows()] if not events.empty else []
     listed = source_list(sources)
@@ -353,15 +382,16 @@ def pipeline_cards(engine: Engine, *, filters: Filters, today: dt.date,
     """
     rank = func.row_number().over(partition_by=Deal.current_stage,
                                   order_by=(Deal.last_event_on.desc(), Deal.id)).label("rank")
-    ranked = (select(Deal.id.label("deal_id"), Deal.title, Deal.current_stage.label("stage"), Deal.stage_since,
-                     Deal.last_event_on, Deal.buyers, Deal.sellers, Deal.value_low, Deal.value_high, Deal.currency,
-                     rank)
+    ranked = (select(Deal.id.label("deal_id"), Deal.title, Deal.current_stage.label("stage"),
+                     Deal.stage_since, Deal.last_event_on, Deal.buyers, Deal.sellers, Deal.value_low,
+                     Deal.value_high, Deal.currency, rank)
               .where(filters.deal_clause(), Deal.current_stage.is_not(None)).subquery())
     cards = _frame(engine, select(ranked).where(ranked.c.rank <= per_stage)
                    .order_by(ranked.c.stage, ranked.c.rank))
     cards["position"] = cards["stage"].map(STAGE_ORDER)
     cards = cards.sort_values(["position", "rank"]).drop(columns=["position", "rank"]).reset_index(drop=True)
-    cards["days_in_stage"] = [(today - since).days if since is not None else None for since in cards["stage_since"]]
+    cards["days_in_stage"] = [(today - since).days if since is not None else None
+                              for since in cards["stage_since"]]
     grades = _frame(engine, select(Event.deal_id, Event.id.label("event_id"), Event.occurred_on,
                                    Source.reliability, EventSource.credibility)
                     .join(EventSource, EventSource.event_id == Event.id)
@@ -378,8 +408,9 @@ def pipeline_cards(engine: Engine, *, filters: Filters, today: dt.date,
     return cards
 
 
-def deals_table(engine: Engine, *, filters: Filters, limit: int = DEALS_TABLE_LIMIT) -> pd.DataFrame:
-    """The filtered deals, most recently active first, at most `limit` rows (see `count_deals`)."""
+def deals_table(engine: Engine, *, filters: Filters, limit: int | None = DEALS_TABLE_LIMIT) -> pd.DataFrame:
+    """The filtered deals, most recently active first: at most `limit` rows for the page (see
+    `count_deals`), all of them (None) for a download. `value` is the range as text, "10–30 bn USD"."""
     statement = (
         select(Deal.id.label("deal_id"), Deal.title, Deal.current_stage.label("stage"), Deal.stage_since,
                Deal.buyers, Deal.sellers, Deal.category, Deal.value_low, Deal.value_high, Deal.currency,
@@ -388,7 +419,10 @@ def deals_table(engine: Engine, *, filters: Filters, limit: int = DEALS_TABLE_LI
         .order_by(Deal.last_event_on.desc().nulls_last(), Deal.id)
         .limit(limit)
     )
-    return _frame(engine, statement)
+    deals = _frame(engine, statement)
+    deals.insert(7, "value", [value_range_text(low, high, currency) for low, high, currency in
+                              zip(deals["value_low"], deals["value_high"], deals["currency"])])
+    return deals
 
 
 # --- one deal -----------------------------------------------------------------------------------------
@@ -479,7 +513,8 @@ def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
 
 
 def deal_event_sources(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
-    """One row per event and source: publisher, title, http(s) url or None, reliability, credibility, grade."""
+    """One row per event and source: publisher, title, http(s) url or None, reliability, credibility,
+    grade."""
     known = [Event.recorded_at <= as_of] if as_of is not None else []
     event_ids = select(Event.id).where(Event.deal_id == deal_id, *known)
     with engine.connect() as connection:
@@ -491,7 +526,8 @@ def deal_stage_intervals(engine: Engine, deal_id: str, *, today: dt.date,
                          as_of: dt.datetime | None = None) -> pd.DataFrame:
     """The deal's stages as intervals (tracker.stages.stage_intervals); the current one runs to today,
     or to the as-of date."""
-    events = deal_events(engine, deal_id, as_of=as_of)[["event_id", "occurred_on", "stage"]].assign(deal_id=deal_id)
+    events = deal_events(engine, deal_id, as_of=as_of)[["event_id", "occurred_on", "stage"]]
+    events = events.assign(deal_id=deal_id)
     return stage_intervals(events, until=as_of.date() if as_of is not None else today)
 
 
@@ -514,7 +550,8 @@ def deal_roles(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None
         .where(DealParty.deal_id == deal_id, *_role_known(as_of))
     )
     roles = _frame(engine, statement)
-    roles["country"] = roles["country_code"].map(_country_name)
+    names = _state_names(engine)
+    roles["country"] = [_country_name(code, names) for code in roles["country_code"]]
     order = {role: i for i, role in enumerate(ROLES)}
     roles["order"] = roles["role"].map(order)
     return roles.sort_values(["order", "party"]).drop(columns="order").reset_index(drop=True)
@@ -541,9 +578,11 @@ def sources_table(engine: Engine, *, filters: Filters, limit: int = SOURCES_TABL
     """Sources behind the filtered deals' events, with how many events and deals each supports;
     most-used first, at most `limit` (see `count_sources`)."""
     usage = _source_usage(filters).subquery()
-    sources = _frame(engine, select(usage).order_by(usage.c.events.desc(), usage.c.reliability, usage.c.publisher,
-                                                    usage.c.source_id).limit(limit))
+    sources = _frame(engine, select(usage).order_by(usage.c.events.desc(), usage.c.reliability,
+                                                    usage.c.publisher, usage.c.source_id).limit(limit))
     sources["url"] = sources["url"].map(web_url_or_none)
+    sources.insert(sources.columns.get_loc("reliability") + 1, "reliability_meaning",
+                   sources["reliability"].map(RELIABILITY))
     return sources
 
 

@@ -17,6 +17,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from tracker import queries
+from tracker.auth import editors_from_secrets
 from tracker.db import open_ledger, resolve_database_url
 from tracker.display import escape_markdown
 from tracker.filters import Filters
@@ -86,7 +87,14 @@ def read(query: Callable[..., T], *args: Any, **options: Any) -> T:
 def clear_ledger_caches() -> None:
     """After an import or undo: drop every cached answer so all pages show the new ledger at once."""
     _cached_read.clear()
-    _seeded.clear()
+
+
+def configured_editors() -> dict[str, str]:
+    """Editor usernames and password hashes from [editors] in .streamlit/secrets.toml ({} without one)."""
+    try:
+        return editors_from_secrets(st.secrets)
+    except FileNotFoundError:  # no secrets file, or one that cannot be parsed (StreamlitSecretNotFoundError)
+        return {}
 
 
 # --- filters ------------------------------------------------------------------------------------------
@@ -134,11 +142,13 @@ def sidebar_filters() -> Filters:
                             + ", ".join(f"{code} {name}" for code, name in country_names.items()))
         st.segmented_control("Country as", list(COUNTRY_SIDES), key="country_as", bind="query-params",
                              default="either", required=True, format_func=COUNTRY_SIDES.__getitem__)
-        st.multiselect("Current stage", list(STAGE_NAMES), key="stage", bind="query-params", placeholder="any stage")
+        st.multiselect("Current stage", list(STAGE_NAMES), key="stage", bind="query-params",
+                       placeholder="any stage")
         st.multiselect("Party", list(party_labels), key="party", bind="query-params", placeholder="any party",
                        format_func=lambda party_id: party_labels.get(party_id, f"party #{party_id}"),
                        help="People, ministries, agencies and companies named in a deal.")
-        st.multiselect("Party role", list(ROLES), key="party_role", bind="query-params", placeholder="any role",
+        st.multiselect("Party role", list(ROLES), key="party_role", bind="query-params",
+                       placeholder="any role",
                        help="Deals in which some party (or the chosen party) has this role.")
         st.multiselect("Category", list(options.categories), key="category", bind="query-params",
                        placeholder="any category")
@@ -148,25 +158,34 @@ def sidebar_filters() -> Filters:
         until_column.date_input("Events until", value=None, key="until", bind="query-params",
                                 min_value=EARLIEST_DATE, format="YYYY-MM-DD")
         st.text_input("Search", key="q", bind="query-params", placeholder="titles, summaries, sources",
-                      help="Words in deal titles and summaries, event summaries, source titles and publishers.")
+                      help="Words in deal titles and summaries, event summaries, source titles and "
+                           "publishers.")
+        grades = "; ".join(f"{letter} {meaning.lower()}" for letter, meaning in RELIABILITY.items())
         st.selectbox("Minimum source grade", list(RELIABILITY), index=None, key="grade", bind="query-params",
                      placeholder="any grade",
-                     help="Keeps deals with an event backed by a source graded this or better: "
-                          + "; ".join(f"{letter} {meaning.lower()}" for letter, meaning in RELIABILITY.items()))
+                     help=f"Keeps deals with an event backed by a source graded this or better: {grades}.")
         filters = current_filters()
         st.caption(escape_markdown(filters_caption(filters)))
         st.button("Clear filters", key="clear-filters", on_click=_reset_filters, disabled=filters.is_empty)
     return filters
 
 
-def as_of_picker() -> dt.datetime | None:
-    """The "ledger as known on" date (sidebar); None means now. Returns the end of that day (UTC)."""
+def as_of_picker(*, applies: bool) -> None:
+    """The "ledger as known on" date, in the shared sidebar so it holds across pages; it applies to the
+    overview and deal pages (`applies`) and is shown disabled elsewhere."""
     with st.sidebar:
         st.divider()
-        day = st.date_input("Ledger as known on", value=None, key="as_of", bind="query-params",
-                            min_value=EARLIEST_DATE, max_value=dt.date.today(), format="YYYY-MM-DD",
-                            help="Shows the ledger as it was known at the end of that day (UTC): events "
-                                 "recorded later are left out and stages are recomputed. Empty: now.")
+        st.date_input("Ledger as known on", value=None, key="as_of", bind="query-params",
+                      min_value=EARLIEST_DATE, max_value=dt.date.today(), format="YYYY-MM-DD",
+                      disabled=not applies,
+                      help="Shows the ledger as it was known at the end of that day (UTC): events "
+                           "recorded later are left out and stages are recomputed. Empty: now. Applies to "
+                           "the Overview and Deal pages.")
+
+
+def current_as_of() -> dt.datetime | None:
+    """The end of the chosen "ledger as known on" day, or None for the ledger as it is now."""
+    day = st.session_state.get("as_of")
     return dt.datetime.combine(day, dt.time.max) if day else None
 
 
@@ -195,7 +214,8 @@ def show_empty_ledger() -> None:
 
 def show_no_match(key: str) -> None:
     """The empty state of a filtered view: say so, and offer to clear the filters."""
-    st.info("No deals match these filters. Clear or loosen them in the sidebar.", icon=":material/filter_alt_off:")
+    st.info("No deals match these filters. Clear or loosen them in the sidebar.",
+            icon=":material/filter_alt_off:")
     st.button("Clear filters", key=key, on_click=_reset_filters)
 
 

@@ -1,0 +1,41 @@
+"""The defense-deal tracker dashboard: `streamlit run dashboard.py`.
+
+This script sets up the ledger (seeding it on first run), the shared sidebar filters and the pages;
+each page lives in tracker/views/ and reads the ledger only through tracker functions.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tracker.display import escape_markdown
+from tracker.errors import LedgerUnavailable
+from tracker.views import common
+
+# No page or page_config icons: Streamlit turns the current page's icon into the favicon and fetches a
+# Material icon's SVG from fonts.gstatic.com, which this deployment cannot reach.
+st.set_page_config(page_title="Defense-deal tracker", layout="wide")
+
+try:
+    common.seed_on_first_run()
+except LedgerUnavailable as exc:
+    st.error(f"The ledger cannot be opened: {escape_markdown(exc)}")
+    st.stop()
+
+overview = st.Page(common.OVERVIEW_PAGE, title="Overview", url_path="overview", default=True)
+deal = st.Page(common.DEAL_PAGE, title="Deal page", url_path="deal")
+navigation = st.navigation({
+    "Ledger": [
+        overview,
+        st.Page(common.PIPELINE_PAGE, title="Pipeline", url_path="pipeline"),
+        st.Page(common.DEALS_PAGE, title="Deals", url_path="deals"),
+        deal,
+        st.Page(common.SOURCES_PAGE, title="Sources", url_path="sources"),
+    ],
+    "Editors": [
+        st.Page(common.UPLOAD_PAGE, title="Upload", url_path="upload"),
+    ],
+})
+common.sidebar_filters()
+common.as_of_picker(applies=navigation in (overview, deal))
+navigation.run()

@@ -1,0 +1,402 @@
+"""The dashboard through Streamlit's AppTest: every page on the seed and on an empty ledger, filters,
+the deal page, as-of views, and the upload flow (login, check, reject, commit, undo, seed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from tests.test_queries import THREE_DEALS, ledger_csv, row
+from tracker import importer
+from tracker.auth import hash_password
+from tracker.display import escape_markdown
+from tracker.importer import import_bytes, undo_import
+
+DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+OVERVIEW, PIPELINE, DEALS, DEAL, SOURCES, UPLOAD = (
+    f"tracker/views/{name}.py" for name in ("overview", "pipeline", "deals", "deal", "sources", "upload"))
+PAGES = (OVERVIEW, PIPELINE, DEALS, DEAL, SOURCES, UPLOAD)
+SEED_DEAL = "us-ukraine-drone-deal"
+PASSWORD = "correct horse battery staple"
+EDITORS = {"alice": hash_password(PASSWORD)}
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """Streamlit's caches outlive a test: every test starts and ends with none."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def emptied(seeded: Engine) -> Engine:
+    """A ledger with no deals that has had an import (the seed, undone), so the app does not re-seed it."""
+    undo_import(seeded, 1, editor="test")
+    return seeded
+
+
+@pytest.fixture
+def three(engine: Engine) -> Engine:
+    import_bytes(engine, ledger_csv(THREE_DEALS), file_name="three.csv", editor="test")
+    return engine
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def open_page(page: str = OVERVIEW, *, query: dict[str, str | list[str]] | None = None,
+              secrets: dict | None = None) -> AppTest:
+    at = AppTest.from_file(DASHBOARD, default_timeout=30)
+    if secrets is not None:
+        at.secrets.update(secrets)
+    at.query_params.update(query or {})
+    run(at)
+    if page != OVERVIEW:
+        at.switch_page(page)
+        run(at)
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    return [element.value for element in getattr(at, kind)]
+
+
+def table(at: AppTest, *columns: str):  # a pandas DataFrame
+    """The first table showing all these columns (tables without selections carry no key in AppTest)."""
+    for frame in at.dataframe:
+        if set(columns) <= set(frame.value.columns):
+            return frame.value
+    raise KeyError(columns)
+
+
+def chart_specs(at: AppTest) -> dict[str, dict]:
+    return {chart.key: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+
+
+# --- every page renders -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_seed(seeded: Engine, page: str) -> None:
+    at = open_page(page)
+    assert at.title[0].value in {"Overview", "Pipeline", "Deals", "Deal page", "Sources", "Upload"}
+    assert not at.error
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_ledger(emptied: Engine, page: str) -> None:
+    at = open_page(page)
+    shown = " ".join(texts(at, "info") + texts(at, "warning"))
+    if page in (OVERVIEW, PIPELINE, DEALS, SOURCES):
+        assert "The ledger holds no deals yet" in shown
+        assert [link.proto.page for link in at.get("page_link")] == ["upload"]
+    elif page == DEAL:
+        assert "Choose a deal" in shown
+
+
+def test_first_run_seeds_a_ledger_that_never_had_an_import(engine: Engine) -> None:
+    at = open_page()
+    assert metrics(at)["Deals"] == "1"
+
+
+def test_an_import_from_elsewhere_shows_on_the_next_run(seeded: Engine) -> None:
+    at = open_page(DEALS)
+    assert len(at.dataframe(key="deals-table").value) == 1
+    import_bytes(seeded, ledger_csv(THREE_DEALS), file_name="three.csv", editor="cli")  # e.g. the CLI
+    run(at)
+    assert len(at.dataframe(key="deals-table").value) == 4
+
+
+# --- overview ---------------------------------------------------------------------------------------------
+
+
+def test_overview_on_the_seed(seeded: Engine) -> None:
+    at = open_page()
+    today = dt.date.today()  # the page counts from the real today
+    stale = int((today - dt.date(2025, 10, 17)).days > 60)
+    this_month = 3 if (today.year, today.month) == (2025, 10) else 0
+    assert metrics(at) == {"Deals": "1", "Active deals": "1", f"Events in {today:%B %Y}": str(this_month),
+                           "Stale deals": str(stale)}
+    assert at.caption[0].value == "All deals"
+    specs = chart_specs(at)
+    assert set(specs) == {"chart-stages", "chart-map", "chart-stage-country", "chart-flows"}
+    assert specs["chart-stages"]["data"][0]["y"] == [0, 1, 0, 0, 0, 0, 0, 0, 0]
+    choropleth = specs["chart-map"]["data"][0]
+    assert (choropleth["type"], choropleth["locations"], choropleth["z"]) == ("choropleth", ["UKR", "USA"],
+                                                                             [1, 1])
+    assert specs["chart-stage-country"]["data"][0]["y"] == ["Ukraine", "United States"]
+    assert specs["chart-flows"]["data"][0]["node"]["label"] == ["United States (buyer)", "Ukraine (seller)"]
+    configs = {chart.key: json.loads(chart.proto.config) for chart in at.get("plotly_chart")}
+    assert configs["chart-map"]["topojsonURL"] == "app/static/topojson/"
+    events = at.dataframe(key="latest-events").value
+    assert len(events) == 14
+    assert events["sources"].iloc[0] == "The Independent (B2)"
+
+
+def test_overview_filters_change_counts(three: Engine) -> None:
+    at = open_page()
+    assert metrics(at)["Deals"] == "3"
+    at.multiselect(key="country").set_value(["UKR"])
+    run(at)
+    assert metrics(at)["Deals"] == "2"
+    assert metrics(at)["Active deals"] == "1"  # gamma is cancelled
+    assert at.caption[0].value == "Deals with Ukraine as buyer or seller"
+    at.segmented_control(key="country_as").set_value("seller")
+    run(at)
+    assert "No deals match these filters" in " ".join(texts(at, "info"))
+    at.button(key="clear-filters-overview").click()
+    run(at)
+    assert metrics(at)["Deals"] == "3"
+
+
+@pytest.mark.parametrize(("query", "deals", "caption"), [
+    ({"stage": ["negotiating", "cancelled"]}, "2", "Deals stage negotiating or cancelled"),
+    ({"category": "tanks"}, "1", "Deals category tanks"),
+    ({"q": "patriot"}, "1", 'Deals mentioning "patriot"'),
+    ({"grade": "A"}, "1", "Deals sourced at grade A or better"),
+    ({"since": "2025-01-01"}, "2", "Deals since 2025-01-01"),
+    ({"country": "USA", "country_as": "seller"}, "1", "Deals with United States as seller"),
+    ({"party_role": "manufacturer"}, "1", "Deals with a party as manufacturer"),
+])
+def test_filters_from_the_url(three: Engine, query: dict, deals: str, caption: str) -> None:
+    at = open_page(query=query)
+    assert metrics(at)["Deals"] == deals
+    assert at.caption[0].value == escape_markdown(caption)
+    for page, table in ((DEALS, "deals-table"), (PIPELINE, None)):
+        at.switch_page(page)
+        run(at)
+        if table:
+            assert len(at.dataframe(key=table).value) == int(deals)
+
+
+def test_stage_filter_on_pipeline_and_sources(three: Engine) -> None:
+    at = open_page(PIPELINE, query={"stage": "negotiating"})
+    assert [b.key for b in at.button if b.key and b.key.startswith("open-")] == ["open-beta"]
+    at.switch_page(SOURCES)
+    run(at)
+    sources = table(at, "publisher", "reliability_meaning")
+    assert sources["publisher"].tolist() == ["Beta News"]
+
+
+# --- pipeline, deals, sources -----------------------------------------------------------------------------
+
+
+def test_pipeline_shows_a_card_per_deal(three: Engine) -> None:
+    at = open_page(PIPELINE)
+    assert sorted(b.key for b in at.button if b.key and b.key.startswith("open-")) == [
+        "open-alpha", "open-beta", "open-gamma"]
+    at.button(key="open-beta").click()
+    run(at)
+    assert at.title[0].value == "Beta air defence"
+
+
+def test_deals_table_row_opens_the_deal_page(seeded: Engine) -> None:
+    at = open_page(DEALS)
+    table = at.dataframe(key="deals-table").value
+    assert table[["title", "stage", "value"]].values.tolist() == [["US–Ukraine Drone Deal", "negotiating",
+                                                                   "10–30 bn USD"]]
+    assert "1 deals" in " ".join(texts(at, "caption"))
+    assert {b.proto.label for b in at.get("download_button")} >= {"Deals table (CSV)", "Workbook (XLSX)"}
+    at.session_state["deals-table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    run(at)
+    assert at.title[0].value == "US–Ukraine Drone Deal"
+    assert at.query_params["deal"] == SEED_DEAL
+
+
+def test_sources_page_lists_weakly_sourced_deals(three: Engine) -> None:
+    at = open_page(SOURCES)
+    assert len(table(at, "publisher", "reliability_meaning")) == 3
+    weak = at.dataframe(key="weak-deals-table").value
+    assert weak[["title", "sources", "best_grade"]].values.tolist() == [["Gamma shells", 1, "E"]]
+
+
+# --- deal page ----------------------------------------------------------------------------------------------
+
+
+def test_deal_page_from_the_url(seeded: Engine) -> None:
+    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    assert at.title[0].value == "US–Ukraine Drone Deal"
+    assert metrics(at)["Stage"] == "negotiating"
+    assert metrics(at)["Value"] == "10–30 bn USD"
+    assert metrics(at)["Events"] == "14"
+    (conflict,) = texts(at, "warning")
+    assert "delegation dates" in conflict and "29 Sep – 2 Oct 2025" in conflict
+    assert "[Ukrainska Pravda \\(B3\\)](<https://www.pravda.com.ua/eng/news/2025/09/24/7532305/>)" in conflict
+    events = table(at, "date", "summary", "topic")
+    assert len(events) == 14
+    links = table(at, "publisher", "grade", "url")
+    assert len(links) == 20
+    assert links["url"].dropna().str.match(r"^https?://").all()
+    timeline = chart_specs(at)["chart-deal-timeline"]
+    assert [trace["y"] for trace in timeline["data"]] == [["announced"], ["negotiating"]]
+    assert table(at, "stage", "days", "since")["stage"].tolist() == ["announced", "negotiating"]
+    assert table(at, "value", "quantity")["value"].tolist() == ["10–30 bn USD"]
+    roles = " ".join(texts(at, "markdown"))
+    assert "**Buyer:** US Department of Defense \\(ministry\\, USA\\), United States \\(state\\, USA\\)" in roles
+
+
+def test_deal_page_for_an_unknown_deal(seeded: Engine) -> None:
+    at = open_page(DEAL, query={"deal": "no-such-deal"})
+    assert "did not hold a deal" in texts(at, "warning")[0]
+
+
+def _at(moment: dt.datetime):  # a stand-in for importer._now
+    return lambda: moment
+
+
+@pytest.fixture
+def two_imports(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    monkeypatch.setattr(importer, "_now", _at(dt.datetime(2025, 8, 1, 12, 0)))
+    import_bytes(engine, ledger_csv([
+        row("delta", "2025-07-01", "Delta is announced.", source="Delta Daily", grade="B", stage="announced",
+            deal_title="Delta drones", buyer="Ukraine", category="UAV")]), file_name="first.csv", editor="test")
+    monkeypatch.setattr(importer, "_now", _at(dt.datetime(2025, 10, 1, 12, 0)))
+    import_bytes(engine, ledger_csv([
+        row("delta", "2025-09-01", "Delta talks begin.", source="Delta Weekly", grade="C", stage="negotiating",
+            seller="Poland")]), file_name="second.csv", editor="test")
+    return engine
+
+
+def test_as_of_hides_later_events(two_imports: Engine) -> None:
+    at = open_page(DEAL, query={"deal": "delta"})
+    assert (metrics(at)["Stage"], metrics(at)["Events"]) == ("negotiating", "2")
+    at.date_input(key="as_of").set_value(dt.date(2025, 8, 15))
+    run(at)
+    assert (metrics(at)["Stage"], metrics(at)["Events"]) == ("announced", "1")
+    assert table(at, "date", "summary", "topic")["summary"].tolist() == ["Delta is announced."]
+    assert "as known at the end of 2025-08-15" in texts(at, "info")[0]
+    at.switch_page(OVERVIEW)
+    run(at)
+    assert at.dataframe(key="latest-events").value["summary"].tolist() == ["Delta is announced."]
+    stages = chart_specs(at)["chart-stages"]["data"][0]
+    assert stages["y"][:2] == [1, 0]  # announced 1, negotiating 0
+    at.date_input(key="as_of").set_value(None)
+    run(at)
+    assert len(at.dataframe(key="latest-events").value) == 2
+
+
+def test_markdown_in_ledger_text_is_not_rendered(engine: Engine) -> None:
+    import_bytes(engine, ledger_csv([
+        row("evil", "2025-01-01", "A [link](https://evil.example) and **bold**.", source="Evil", grade="B",
+            stage="announced", deal_title="Evil :red[deal] [x](javascript:alert(1))")]),
+        file_name="evil.csv", editor="test")
+    at = open_page(DEAL, query={"deal": "evil"})
+    assert at.title[0].value == "Evil \\:red\\[deal\\] \\[x\\]\\(javascript\\:alert\\(1\\)\\)"
+
+
+# --- upload -------------------------------------------------------------------------------------------------
+
+GOOD_CSV = ledger_csv([row("epsilon", "2025-06-01", "Epsilon is announced.", source="Eps Wire", grade="B",
+                           stage="announced", deal_title="Epsilon radars", buyer="Finland", seller="Israel")])
+BAD_CSV = ledger_csv([row("epsilon", "2025-13-01", "Bad month.", source="Eps Wire", grade="Q", stage="announced",
+                          deal_title="Epsilon radars")])
+
+
+def test_upload_without_editors_says_how_to_configure_one(seeded: Engine) -> None:
+    at = open_page(UPLOAD)
+    (warning,) = texts(at, "warning")
+    assert "python -m tracker hash-password NAME" in warning and ".streamlit/secrets.toml" in warning
+    assert "[editors]" in warning
+    assert not at.get("file_uploader")
+
+
+def login(at: AppTest, password: str = PASSWORD) -> AppTest:
+    at.text_input(key="login-username").input("alice")
+    at.text_input(key="login-password").input(password)
+    at.button(key="login-submit").click()
+    return run(at)
+
+
+def test_upload_needs_a_login(seeded: Engine) -> None:
+    at = open_page(UPLOAD, secrets={"editors": EDITORS})
+    assert not at.get("file_uploader")
+    login(at, "wrong password")
+    assert texts(at, "error") == ["Unknown username or wrong password."]
+    assert not at.get("file_uploader")
+    login(at)
+    assert at.get("file_uploader")
+    assert "Logged in as editor alice" in texts(at, "caption")
+    assert {b.proto.label for b in at.get("download_button")} == {"Download the CSV template"}
+
+
+def test_upload_rejects_a_bad_file_with_its_problems(seeded: Engine) -> None:
+    at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
+    at.file_uploader(key="upload-file").upload("bad.csv", BAD_CSV, "text/csv")
+    run(at)
+    at.button(key="check-file").click()
+    run(at)
+    assert texts(at, "error")[0].startswith("2 problems found")
+    problems = table(at, "line", "column", "fix")
+    assert problems[["line", "column"]].values.tolist() == [[2, "date"], [2, "reliability"]]
+    assert problems["fix"].str.len().min() > 0
+    assert not [b for b in at.button if b.key == "commit-import"]
+
+
+def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:
+    at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
+    at.file_uploader(key="upload-file").upload("good.csv", GOOD_CSV, "text/csv")
+    run(at)
+    assert not [b for b in at.button if b.key == "commit-import"]  # check first
+    at.button(key="check-file").click()
+    run(at)
+    assert metrics(at) == {"New events": "1", "New deals": "1", "Deals updated": "0", "New sources": "1"}
+    assert table(at, "line", "deal_id", "date_text")["summary"].tolist() == ["Epsilon is announced."]
+    at.button(key="commit-import").click()
+    run(at)
+    assert texts(at, "success")[0].startswith("Import \\#2\\: good\\.csv\\: 1 rows read\\; added 1 events")
+    assert "imported as import #2" in texts(at, "info")[0]  # the same file is not offered again
+    history = table(at, "file_name", "status")
+    assert history[["id", "status"]].values.tolist() == [[2, "committed"], [1, "committed"]]
+    at.switch_page(DEALS)
+    run(at)
+    assert len(at.dataframe(key="deals-table").value) == 2  # caches were cleared
+
+    at.switch_page(UPLOAD)
+    run(at)
+    at.selectbox(key="undo-import").set_value(2)
+    at.button(key="undo-button").click()
+    run(at)
+    assert texts(at, "success")[0].startswith("Undid import \\#2")
+    assert table(at, "file_name", "status")["status"].tolist() == ["undone", "committed"]
+    at.switch_page(DEALS)
+    run(at)
+    assert len(at.dataframe(key="deals-table").value) == 1
+
+
+def test_undo_refused_is_explained(seeded: Engine) -> None:
+    later = ledger_csv([row(SEED_DEAL, "2025-11-01", "Talks continue.", source="Eps Wire", grade="B",
+                            stage="negotiating")])
+    import_bytes(seeded, later, file_name="later.csv", editor="test")
+    at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
+    at.selectbox(key="undo-import").set_value(1)
+    at.button(key="undo-button").click()
+    run(at)
+    assert "cannot be undone" in texts(at, "error")[0]
+
+
+def test_editor_can_seed_an_empty_ledger(emptied: Engine) -> None:
+    at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
+    at.button(key="load-seed").click()
+    run(at)
+    assert texts(at, "success")[0].startswith("Import \\#2\\: us\\-ukraine\\-drone\\-deal\\.csv")
+    assert not [b for b in at.button if b.key == "load-seed"]
+    at.switch_page(OVERVIEW)
+    run(at)
+    assert metrics(at)["Deals"] == "1"

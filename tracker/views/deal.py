@@ -1,0 +1,142 @@
+"""Deal page: one deal's stages over time, events with their sources, parties, value claims and conflicts.
+
+Reached from the Deals table, the pipeline cards, or directly with ?deal=<deal id> in the URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from tracker import charts, queries
+from tracker.conflicts import find_conflicts, linked_sources, value_claims
+from tracker.display import escape_markdown, value_range_text
+from tracker.views import common
+
+GRADE_HELP = "Source reliability A–F and claim credibility 1–6."
+LINK = {"display_text": "open ↗", "validate": r"^https?://"}  # links only for http(s) URLs
+
+as_of = common.current_as_of()
+deal_id = st.query_params.get("deal", "")
+
+if not deal_id:
+    common.page_header("Deal page", None, as_of=as_of)
+    st.info("Choose a deal: select a row on the Deals page or open a card on the Pipeline page. A deal's "
+            "page can also be opened directly with ?deal=<deal id> at the end of the address.",
+            icon=":material/touch_app:")
+    st.page_link(common.DEALS_PAGE, label="Go to Deals", icon=":material/table_rows:")
+    st.stop()
+
+header = common.read(queries.deal_header, deal_id, as_of=as_of)
+if header is None:
+    common.page_header("Deal page", None, as_of=as_of)
+    when = f" on {as_of:%Y-%m-%d}" if as_of is not None else ""
+    st.warning(f"The ledger did not hold a deal with id “{escape_markdown(deal_id)}”{when}. Check the "
+               "link, or find the deal on the Deals page.", icon=":material/search_off:")
+    st.page_link(common.DEALS_PAGE, label="Go to Deals", icon=":material/table_rows:")
+    st.stop()
+
+common.page_header(escape_markdown(header.title), None, as_of=as_of)
+st.caption("The sidebar filters choose deals for the other pages; a deal page always shows the whole deal.")
+today = as_of.date() if as_of is not None else dt.date.today()
+value = value_range_text(header.value_low, header.value_high, header.currency) or "not stated"
+stage_column, since_column, value_column, events_column = st.columns(4)
+stage_column.metric("Stage", header.stage or "none stated", border=True)
+if header.stage_since:
+    since_column.metric("Days in stage", (today - header.stage_since).days, border=True,
+                        help=f"Since {header.stage_since:%d %b %Y}.")
+else:
+    since_column.metric("Days in stage", "–", border=True)
+value_column.metric("Value", value, border=True, help="The deal's value range; see the notes of the value "
+                    "claims below for who states it.")
+events_column.metric("Events", header.event_count, border=True)
+facts = [f"**Buyers:** {escape_markdown(header.buyers or 'not stated')}",
+         f"**Sellers:** {escape_markdown(header.sellers or 'not stated')}",
+         f"**Category:** {escape_markdown(header.category or 'not stated')}"]
+if header.quantity is not None:
+    facts.append(f"**Quantity:** {header.quantity:,}")
+st.markdown(" · ".join(facts))
+if header.summary:
+    st.markdown(escape_markdown(header.summary))
+
+events = common.read(queries.deal_events, deal_id, as_of=as_of)
+sources = common.read(queries.deal_event_sources, deal_id, as_of=as_of)
+
+conflicts = find_conflicts(events, sources)
+links = linked_sources(sources)
+for conflict in conflicts:
+    lines = [f"**Conflicting claims ({conflict.kind}):** {escape_markdown(conflict.title)}"]
+    for claim in conflict.claims.itertuples(index=False):
+        parts = [escape_markdown(claim.date)]
+        if claim.stage:
+            parts.append(escape_markdown(claim.stage))
+        if claim.value:
+            parts.append(escape_markdown(claim.value))
+        lines.append(f"- {' · '.join(parts)}: {escape_markdown(claim.summary)} — "
+                     f"{links.get(int(claim.event_id), 'no source')}")
+    st.warning("\n".join(lines), icon=":material/warning:")
+
+timeline_tab, events_tab, parties_tab, values_tab = st.tabs(
+    ["Timeline", f"Events ({len(events)})", "Parties", "Value claims"], key="deal-tabs")
+
+with timeline_tab:
+    intervals = common.read(queries.deal_stage_intervals, deal_id, today=today, as_of=as_of)
+    common.show_chart(charts.stage_timeline(intervals, title="Stages over time"), key="chart-deal-timeline")
+    st.markdown("**Time in each stage**")
+    st.dataframe(queries.time_in_stage(intervals), key="time-in-stage", hide_index=True, placeholder="–",
+                 width="content",
+                 column_config={"stage": "Stage", "days": st.column_config.NumberColumn("Days", format="%d"),
+                                "since": st.column_config.DateColumn("First entered", format="D MMM YYYY"),
+                                "ongoing": st.column_config.CheckboxColumn("Current")})
+
+with events_tab:
+    st.dataframe(
+        events, key="deal-events", hide_index=True, placeholder="–",
+        column_order=("date", "stage", "summary", "sources", "source_url", "note", "topic"),
+        column_config={
+            "date": st.column_config.TextColumn("Date", width="small"),
+            "stage": st.column_config.TextColumn("Stage", width="small"),
+            "summary": st.column_config.TextColumn("What happened", width="large"),
+            "sources": st.column_config.TextColumn("Sources (grade)", help=GRADE_HELP),
+            "source_url": st.column_config.LinkColumn("Best source", **LINK),
+            "note": st.column_config.TextColumn("Note"),
+            "topic": st.column_config.TextColumn("Topic", width="small"),
+        })
+    st.markdown("**Every source, by event**")
+    by_event = sources.merge(events[["event_id", "date", "summary"]], on="event_id")
+    st.dataframe(
+        by_event, key="deal-event-sources", hide_index=True, placeholder="–",
+        column_order=("date", "summary", "publisher", "title", "grade", "url", "published_on"),
+        column_config={
+            "date": st.column_config.TextColumn("Event date", width="small"),
+            "summary": st.column_config.TextColumn("Event", width="medium"),
+            "publisher": st.column_config.TextColumn("Publisher"),
+            "title": st.column_config.TextColumn("Title"),
+            "grade": st.column_config.TextColumn("Grade", width="small", help=GRADE_HELP),
+            "url": st.column_config.LinkColumn("Link", **LINK),
+            "published_on": st.column_config.DateColumn("Published", format="D MMM YYYY"),
+        })
+
+with parties_tab:
+    roles = common.read(queries.deal_roles, deal_id, as_of=as_of)
+    if roles.empty:
+        st.info("No parties are named for this deal yet.")
+    for role, members in roles.groupby("role", sort=False):
+        described = [f"{name} ({kind}{', ' + code if code else ''})"
+                     for name, kind, code in zip(members["party"], members["kind"], members["country_code"])]
+        names = ", ".join(escape_markdown(text) for text in described)
+        st.markdown(f"**{escape_markdown(role.capitalize())}:** {names}")
+
+with values_tab:
+    claims = value_claims(events, sources)
+    if claims.empty:
+        st.info("No event of this deal states a value or a quantity.")
+    else:
+        st.dataframe(claims, key="value-claims", hide_index=True, placeholder="–",
+                     column_order=("date", "value", "quantity", "summary", "sources"),
+                     column_config={"date": "Date", "value": "Value claimed", "quantity": "Quantity",
+                                    "summary": st.column_config.TextColumn("Claim", width="large"),
+                                    "sources": "Sources (grade)"})
+        st.caption("Each event's claim with its sources, side by side. Who states a value is in the event "
+                   "notes (Events tab).")

