@@ -77,3 +77,21 @@ def test_party_filter_by_id(ledger: Engine):
         saab = connection.execute(select(Party.id).where(Party.name == "Saab")).scalar_one()
     assert deals(ledger, Filters(parties=(saab,))) == ["jets"]
     assert deals(ledger, Filters(parties=(saab,), roles=("buyer",))) == []
+
+
+def test_as_of_views_ignore_what_was_recorded_later(engine: Engine):
+    import_bytes(engine, ledger_csv(row(deal_id="drones", deal_title="Drones", stage="announced")),
+                 file_name="first.csv", editor="t", now=dt.datetime(2025, 8, 1, 12, 0))
+    import_bytes(engine, ledger_csv(row(deal_id="drones", summary="Tank talks.", date="2025-09-01",
+                                        party="Saab", party_role="manufacturer", party_kind="company")),
+                 file_name="second.csv", editor="t", now=dt.datetime(2025, 10, 1, 12, 0))
+    between = dt.datetime(2025, 9, 1)
+
+    def selected(filters: Filters, as_of: dt.datetime | None) -> list[str]:
+        with engine.connect() as connection:
+            return list(connection.execute(select(Deal.id).where(filters.deal_clause(as_of=as_of))).scalars())
+
+    assert [selected(Filters(text="tank"), between), selected(Filters(text="tank"), None),
+            selected(Filters(roles=("manufacturer",)), between), selected(Filters(roles=("manufacturer",)), None),
+            selected(Filters(since=D(2025, 8, 15)), between), selected(Filters(stages=("negotiating",)), between)] == [
+        [], ["drones"], [], ["drones"], [], ["drones"]]

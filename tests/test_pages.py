@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from tests.test_queries import THREE_DEALS, ledger_csv, row
-from tracker import importer
 from tracker.auth import hash_password
 from tracker.display import escape_markdown
 from tracker.importer import import_bytes, undo_import
@@ -257,18 +256,12 @@ def test_deal_page_for_an_unknown_deal(seeded: Engine) -> None:
     assert "did not hold a deal" in texts(at, "warning")[0]
 
 
-def _at(moment: dt.datetime):  # a stand-in for importer._now
-    return lambda: moment
-
-
 @pytest.fixture
-def two_imports(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setattr(importer, "_now", _at(dt.datetime(2025, 8, 1, 12, 0)))
-    import_bytes(engine, ledger_csv([
+def two_imports(engine: Engine) -> Engine:
+    import_bytes(engine, now=dt.datetime(2025, 8, 1, 12, 0), data=ledger_csv([
         row("delta", "2025-07-01", "Delta is announced.", source="Delta Daily", grade="B", stage="announced",
             deal_title="Delta drones", buyer="Ukraine", category="UAV")]), file_name="first.csv", editor="test")
-    monkeypatch.setattr(importer, "_now", _at(dt.datetime(2025, 10, 1, 12, 0)))
-    import_bytes(engine, ledger_csv([
+    import_bytes(engine, now=dt.datetime(2025, 10, 1, 12, 0), data=ledger_csv([
         row("delta", "2025-09-01", "Delta talks begin.", source="Delta Weekly", grade="C", stage="negotiating",
             seller="Poland")]), file_name="second.csv", editor="test")
     return engine

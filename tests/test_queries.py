@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from tracker import importer, queries
+from tracker import queries
 from tracker.conflicts import find_conflicts, linked_sources, value_claims
 from tracker.display import (
     attribute_change_text,
@@ -78,21 +78,15 @@ def three(engine: Engine) -> Engine:
     return engine
 
 
-def _at(moment: dt.datetime):  # a stand-in for importer._now
-    return lambda: moment
-
-
 @pytest.fixture
-def two_imports(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+def two_imports(engine: Engine) -> Engine:
     """One deal imported on 1 Aug 2025 (announced), then on 1 Oct 2025 a negotiating event, a value change,
     a seller and a second source."""
-    monkeypatch.setattr(importer, "_now", _at(dt.datetime(2025, 8, 1, 12, 0)))
-    import_bytes(engine, ledger_csv([
+    import_bytes(engine, now=dt.datetime(2025, 8, 1, 12, 0), data=ledger_csv([
         row("delta", "2025-07-01", "Delta is announced.", source="Delta Daily", grade="B", stage="announced",
             deal_title="Delta drones", buyer="Ukraine", category="UAV", value_low="5m", currency="EUR"),
     ]), file_name="first.csv", editor="test")
-    monkeypatch.setattr(importer, "_now", _at(dt.datetime(2025, 10, 1, 12, 0)))
-    import_bytes(engine, ledger_csv([
+    import_bytes(engine, now=dt.datetime(2025, 10, 1, 12, 0), data=ledger_csv([
         row("delta", "2025-09-01", "Delta talks begin.", source="Delta Weekly", grade="C", stage="negotiating",
             seller="Poland", value_low="8m", currency="EUR"),
     ]), file_name="second.csv", editor="test")

@@ -10,7 +10,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
 from tracker.countries import country_by_code
-from tracker.models import Deal, DealParty, Event, EventSource, Party, Source
+from tracker.models import Deal, DealParty, Event, EventSource, Import, Party, Source
 from tracker.vocab import RELIABILITY
 
 CountryRole = Literal["either", "buyer", "seller"]
@@ -46,23 +46,28 @@ class Filters:
             return tuple(RELIABILITY)
         return tuple(g for g in RELIABILITY if g <= self.min_reliability)
 
-    def deal_conditions(self, *, include_stage: bool = True) -> list[ColumnElement[bool]]:
-        """Conditions on `deals` rows. Stage is left out for as-of views, which derive it themselves.
+    def deal_conditions(self, *, as_of: dt.datetime | None = None) -> list[ColumnElement[bool]]:
+        """Conditions on `deals` rows.
 
+        `as_of` (an as-of view) looks only at events and roles recorded by then, and leaves the stage
+        out: those views derive each deal's stage from the events known then.
         Subqueries correlate to `deals` only, so the conditions also work in queries that join
         events, parties or sources themselves.
         """
         conditions: list[ColumnElement[bool]] = []
+        roles_known = [] if as_of is None else [DealParty.import_id.in_(
+            select(Import.id).where(Import.committed_at <= as_of))]
+        events_known = [] if as_of is None else [Event.recorded_at <= as_of]
         if self.countries:
             roles = ("buyer", "seller") if self.country_role == "either" else (self.country_role,)
             conditions.append(exists(
                 select(DealParty.deal_id).join(Party, Party.id == DealParty.party_id).where(
                     DealParty.deal_id == Deal.id, DealParty.role.in_(roles), Party.kind == "state",
-                    Party.country_code.in_(self.countries)).correlate(Deal)))
-        if self.stages and include_stage:
+                    Party.country_code.in_(self.countries), *roles_known).correlate(Deal)))
+        if self.stages and as_of is None:
             conditions.append(Deal.current_stage.in_(self.stages))
         if self.parties or self.roles:
-            party_conditions = [DealParty.deal_id == Deal.id]
+            party_conditions = [DealParty.deal_id == Deal.id, *roles_known]
             if self.parties:
                 party_conditions.append(DealParty.party_id.in_(self.parties))
             if self.roles:
@@ -72,14 +77,15 @@ class Filters:
             conditions.append(Deal.category.in_(self.categories))
         if self.since or self.until or self.min_reliability:
             conditions.append(exists(
-                select(Event.id).where(Event.deal_id == Deal.id, *self.event_conditions()).correlate(Deal)))
+                select(Event.id).where(Event.deal_id == Deal.id, *self.event_conditions(), *events_known)
+                .correlate(Deal)))
         if self.text.strip():
             pattern = _like_pattern(self.text.strip())
             conditions.append(or_(
                 func.lower(Deal.title).like(pattern, escape="\\"),
                 func.lower(func.coalesce(Deal.summary, "")).like(pattern, escape="\\"),
-                exists(select(Event.id).where(Event.deal_id == Deal.id, self._event_text_condition(pattern))
-                       .correlate(Deal)),
+                exists(select(Event.id).where(Event.deal_id == Deal.id, self._event_text_condition(pattern),
+                                              *events_known).correlate(Deal)),
             ))
         return conditions
 
@@ -106,8 +112,8 @@ class Filters:
                     func.lower(func.coalesce(Source.publisher, "")).like(pattern, escape="\\")))),
         )
 
-    def deal_clause(self, *, include_stage: bool = True) -> ColumnElement[bool]:
-        conditions = self.deal_conditions(include_stage=include_stage)
+    def deal_clause(self, *, as_of: dt.datetime | None = None) -> ColumnElement[bool]:
+        conditions = self.deal_conditions(as_of=as_of)
         return and_(*conditions) if conditions else true()
 
     def caption(self, *, party_names: Mapping[int, str] | Callable[[int], str] | None = None) -> str:

@@ -116,11 +116,13 @@ def import_bytes(
     dry_run: bool = False,
     max_bytes: int | None = None,
     today: dt.date | None = None,
+    now: dt.datetime | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import a file (ledger CSV or a SIPRI export, detected from its content) as one transaction.
 
-    Raises ImportRejected with every problem found; the ledger is then unchanged.
+    Raises ImportRejected with every problem found; the ledger is then unchanged. `now` (naive UTC)
+    stamps the import and its events instead of the clock, for replaying history and for tests.
     """
     report_progress = progress or (lambda _fraction, _text: None)
     if max_bytes is not None and len(data) > max_bytes:
@@ -129,7 +131,7 @@ def import_bytes(
                                       f"{max_bytes / 1e6:.0f} MB",
                                       "Split it into smaller files, or import it with the CLI: "
                                       "python -m tracker import FILE")])
-    started = _now()
+    started = now or _now()
     report_progress(0.05, "Reading the file")
     batch, encoding = formats.read_batch(data, today=today)
     report = ImportReport(file_name=_safe_file_name(file_name), sha256=hashlib.sha256(data).hexdigest(),
@@ -145,7 +147,7 @@ def import_bytes(
         if report.nothing_new:
             return report
         report_progress(0.6, "Writing to the ledger")
-        _apply(connection, plan, report, editor=_safe_editor(editor), started=started)
+        _apply(connection, plan, report, editor=_safe_editor(editor), started=started, now=now or _now())
     report_progress(1.0, "Done")
     return report
 
@@ -611,8 +613,8 @@ def _ordered_parties(parties: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(order, columns=parties.columns)
 
 
-def _apply(connection: Connection, plan: _Plan, report: ImportReport, *, editor: str, started: dt.datetime) -> None:
-    now = _now()
+def _apply(connection: Connection, plan: _Plan, report: ImportReport, *, editor: str, started: dt.datetime,
+           now: dt.datetime) -> None:
     import_id = _next_id(connection, Import.__table__)
     connection.execute(insert(Import.__table__), [{
         "id": import_id, "file_name": report.file_name, "sha256": report.sha256, "format": report.format,

@@ -155,7 +155,7 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
     if as_of is None:
         return _Scope([filters.deal_clause()], None)
     # A deal is in an as-of view when an event known then matches the date and grade filters.
-    conditions = [filters.deal_clause(include_stage=False), exists(select(Event.id).where(
+    conditions = [filters.deal_clause(as_of=as_of), exists(select(Event.id).where(
         Event.deal_id == Deal.id, Event.recorded_at <= as_of, *filters.event_conditions()).correlate(Deal))]
     events = _frame(engine, select(Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage)
                     .join(Deal, Deal.id == Event.deal_id).where(Event.recorded_at <= as_of, *conditions))
