@@ -123,3 +123,13 @@ def test_every_command_has_an_example_in_its_help():
         result = subprocess.run([sys.executable, "-m", "tracker", command, "--help"], cwd=PROJECT_ROOT,
                                 capture_output=True, text=True, check=True)
         assert f"example: python -m tracker {command}" in result.stdout
+
+
+def test_import_lists_the_deal_attributes_it_changed(ledger_url: str, tmp_path: Path, capsys):
+    run(capsys, "seed")
+    path = tmp_path / "update.csv"
+    path.write_bytes(ledger_csv(row(deal_id="us-ukraine-drone-deal", deal_title="", category="Drones",
+                                    date="2025-10-20", summary="Recategorised.")))
+    code, out, _ = run(capsys, "import", str(path))
+    assert (code, out.splitlines()[1:]) == (0, ["Deal attributes changed (1):",
+                                                "  us-ukraine-drone-deal: category 'UAV' -> 'Drones'"])

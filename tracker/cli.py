@@ -18,7 +18,7 @@ from tracker.db import head_revision, open_ledger
 from tracker.errors import ImportRejected, InvalidValue, TrackerError
 from tracker.export import deal_parties, ledger_rows, to_csv_bytes, to_xlsx_bytes
 from tracker.filters import Filters
-from tracker.importer import import_bytes, undo_import
+from tracker.importer import ImportReport, import_bytes, undo_import
 from tracker.seed import seed_ledger
 from tracker.vocab import resolve_reliability, resolve_role, resolve_stage
 
@@ -31,11 +31,16 @@ def _editor(args: argparse.Namespace) -> str:
     return args.editor or os.environ.get("USER") or getpass.getuser() or "cli"
 
 
-def _print_import(report) -> None:  # noqa: ANN001 - ImportReport
+def _print_import(report: ImportReport) -> None:
     print(report.describe())
-    if report.dry_run and not report.nothing_new:
-        for change in report.changes[:20]:
+    if report.changes:
+        shown = report.changes[:20]
+        verb = "would change" if report.dry_run else "changed"
+        print(f"Deal attributes {verb} ({len(report.changes)}):")
+        for change in shown:
             print(f"  {change.deal_id}: {change.field} {change.old!r} -> {change.new!r}")
+        if len(report.changes) > len(shown):
+            print(f"  … and {len(report.changes) - len(shown)} more")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
