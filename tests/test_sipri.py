@@ -452,7 +452,8 @@ def test_cli_imports_a_sipri_export(ledger_url: str, capsys):
                    "0 deals updated, 1 sources, 19 parties; 0 rows already in the ledger (skipped).\n")
     newer = FIXTURES / "classic-2025.csv"
     assert main(["--database", ledger_url, "import", str(newer), "--dry-run"]) == 0
-    assert capsys.readouterr().out.splitlines()[1:] == [f"  {CUW_DEAL}: quantity '12' -> '14'",
+    assert capsys.readouterr().out.splitlines()[1:] == ["Deal attributes would change (2):",
+                                                        f"  {CUW_DEAL}: quantity '12' -> '14'",
                                                         f"  {CUW_DEAL}: sipri_tiv '24.0' -> '28.0'"]
     assert main(["--database", ledger_url, "import", str(FIXTURES / "classic-bad.csv")]) == 1
     err = capsys.readouterr().err

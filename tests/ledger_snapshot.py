@@ -1,0 +1,76 @@
+"""Snapshots of a ledger's whole logical content, to prove that a refused or killed import changed nothing.
+
+Why not compare the database file's bytes? A SQLite ledger runs in WAL mode: reading it can checkpoint
+the write-ahead log into the main file, and opening or closing connections rewrites the -shm index, so
+the bytes on disk change while the content does not. PostgreSQL has no single file at all. What the
+guarantee is about is the content, so we compare that: every table (the schema version included), every
+row ordered by primary key, every column, with values in a canonical text form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, select
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)  # exact: 0.1 stays 0.1, 1e+300 stays 1e+300
+    if isinstance(value, bytes):
+        return "b:" + value.hex()
+    return f"{type(value).__name__}:{value}"
+
+
+_REFLECTED: dict[str, MetaData] = {}
+
+
+def _tables(engine: Engine) -> MetaData:
+    """The database's own tables (reflected, so nothing the models forget is missed), once per database."""
+    key = engine.url.render_as_string(hide_password=False)
+    if key not in _REFLECTED:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        _REFLECTED[key] = metadata
+    return _REFLECTED[key]
+
+
+def dump(engine: Engine) -> dict[str, list[tuple[str, ...]]]:
+    """Every table's rows (column names first), ordered by primary key, as canonical text."""
+    metadata = _tables(engine)
+    out: dict[str, list[tuple[str, ...]]] = {}
+    with engine.connect() as connection:
+        for name in sorted(metadata.tables):
+            table = metadata.tables[name]
+            order = list(table.primary_key.columns) or list(table.columns)
+            rows = connection.execute(select(table).order_by(*order)).all()
+            out[name] = [tuple(c.name for c in table.columns)] + [tuple(_canonical(v) for v in row) for row in rows]
+    return out
+
+
+def digest(engine: Engine) -> str:
+    """SHA-256 of `dump`: equal digests mean byte-for-byte equal logical content."""
+    hasher = hashlib.sha256()
+    for name, rows in dump(engine).items():
+        hasher.update(f"\x1d{name}\x1e".encode())
+        for row in rows:
+            hasher.update(("\x1f".join(row) + "\x1e").encode())
+    return hasher.hexdigest()
+
+
+def sqlite_dump(engine: Engine) -> list[str]:
+    """SQLite's own `.dump` (schema and INSERTs) of the whole database; [] for other databases."""
+    if engine.dialect.name != "sqlite":
+        return []
+    raw = engine.raw_connection()
+    try:
+        connection: sqlite3.Connection = raw.driver_connection
+        return list(connection.iterdump())
+    finally:
+        raw.close()
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    return {name: len(rows) - 1 for name, rows in dump(engine).items()}
