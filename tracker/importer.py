@@ -400,9 +400,13 @@ def _attribute_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.D
                            "date": rows["date_start"].tolist()})
     for column, field_name in DEAL_FIELDS.items():
         claims[field_name] = [_text_of(v) if v != "" else None for v in rows[column].tolist()]
-    claims[VALUE_FIELD] = [_value_text(_none(lo), _none(hi), _none(cur)) for lo, hi, cur in
-                           zip(rows["deal_value_low"].tolist(), rows["deal_value_high"].tolist(),
-                               rows["deal_currency"].tolist())]
+    valued = rows["deal_value_low"].notna() | rows["deal_value_high"].notna()
+    claims[VALUE_FIELD] = None
+    if valued.any():
+        claims.loc[valued.to_numpy(), VALUE_FIELD] = [
+            _value_text(_none(lo), _none(hi), _none(cur)) for lo, hi, cur in
+            zip(rows.loc[valued, "deal_value_low"].tolist(), rows.loc[valued, "deal_value_high"].tolist(),
+                rows.loc[valued, "deal_currency"].tolist())]
     claims = claims.sort_values(["date", "line"], kind="stable")
     deal_ids = list(dict.fromkeys(rows["deal_id"].tolist()))
     known = existing.reindex(deal_ids)

@@ -57,8 +57,8 @@ MULTILINE_COLUMNS = frozenset({"summary", "deal_summary", "note"})
 MAX_QUANTITY = 2_147_483_647  # events.quantity and deals.quantity are INTEGER (32-bit on PostgreSQL)
 SOURCE_KEY_LENGTH = 2100  # sources.key
 PARTY_KEY_LENGTH = 320  # parties.key
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL_WITH_BREAKS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|m|mn|bn|b|million|billion|thousand|trillion|tn)?$", re.IGNORECASE)
@@ -217,7 +217,7 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
             frame[column] = ""
     lines = pd.Series(records.lines, index=frame.index)
     check = _Checker(frame, lines)
-    _clean_text(frame, check)
+    _clean_text(frame, check, plain=records.plain)
 
     out = pd.DataFrame(index=frame.index)
     out["line"] = lines
@@ -307,17 +307,25 @@ def _finish(check: _Checker, records: Records) -> None:
                      "Fix the ones above and upload again.")] if len(check.problems) > MAX_PROBLEMS else []))
 
 
-def _clean_text(frame: pd.DataFrame, check: _Checker) -> None:
-    """NFC, invisible characters removed, trimmed; control characters and over-long cells are problems."""
+def _clean_text(frame: pd.DataFrame, check: _Checker, *, plain: bool) -> None:
+    """NFC, invisible characters removed, trimmed; control characters and over-long cells are problems.
+
+    `plain` text (see tracker.textfile.Records) only needs trimming and the length limits.
+    """
     for column in ALL_COLUMNS:
-        series = frame[column].astype(str)
-        if series.str.contains(r"[^\x20-\x7e]", regex=True).any():
-            series = series.map(lambda v: _INVISIBLE.sub("", unicodedata.normalize("NFC", v)))
-        series = series.str.strip()
-        frame[column] = series
-        control = _CONTROL if column in MULTILINE_COLUMNS else _CONTROL_WITH_BREAKS
-        bad = series.str.contains(control.pattern, regex=True)
-        if bad.any():
+        if plain:
+            series = frame[column].str.strip()
+            frame[column] = series
+            bad = None
+        else:
+            series = frame[column].astype(str)
+            if series.str.contains(r"[^\x20-\x7e]", regex=True).any():
+                series = series.map(lambda v: _INVISIBLE.sub("", unicodedata.normalize("NFC", v)))
+            series = series.str.strip()
+            frame[column] = series
+            control = _CONTROL_EXCEPT_BREAKS if column in MULTILINE_COLUMNS else _CONTROL_OR_BREAK
+            bad = series.str.contains(control.pattern, regex=True)
+        if bad is not None and bad.any():
             check.add(bad, column, "the cell contains a control character",
                       "Delete the invisible control character (retype the text if unsure)."
                       + ("" if column in MULTILINE_COLUMNS else " Line breaks are allowed only in summaries and notes."))

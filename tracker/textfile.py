@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from tracker.errors import ImportRejected, Problem
 
 MAX_PROBLEMS = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r]")
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 FIELD_LIMIT = 131_072
@@ -37,6 +38,9 @@ class Records:
     rows: list[list[str]]
     lines: list[int]
     delimiter: str
+    # True when the text is ASCII without control characters and no record spans two lines: then no
+    # cell needs Unicode normalisation or a control-character check (the common case, checked once).
+    plain: bool = False
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -97,9 +101,11 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
     `skip_lines` physical lines (a preamble) are skipped before the header. Blank lines are ignored.
     Short rows are an error unless `allow_short_rows` (some exports drop empty trailing fields).
     """
-    lines = text.splitlines(keepends=True)
-    body = "".join(lines[skip_lines:])
-    first = next((ln for ln in lines[skip_lines:] if ln.strip()), "")
+    if skip_lines:
+        body = "".join(text.splitlines(keepends=True)[skip_lines:])
+    else:
+        body = text
+    first = next((ln for ln in body.splitlines()[:50] if ln.strip()), "")
     delimiter = delimiter or sniff_delimiter(first)
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
     problems: list[Problem] = []
@@ -108,6 +114,7 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
     rows: list[list[str]] = []
     starts: list[int] = []
     previous_end = 0
+    single_lines = True
     while True:
         start = previous_end + 1 + skip_lines
         try:
@@ -117,8 +124,9 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
         except csv.Error as exc:
             problems.append(_csv_problem(start, str(exc), delimiter))
             break
+        single_lines = single_lines and reader.line_num == previous_end + 1
         previous_end = reader.line_num
-        if not "".join(record).strip():
+        if not (record and record[0].strip()) and not "".join(record).strip():
             # Blank lines, and rows of empty cells (",,,,") that spreadsheet exports leave at the end.
             continue
         if header is None:
@@ -141,7 +149,9 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
     if header is None:
         raise ImportRejected([Problem(None, None, None, "the file has no header line",
                                       "Start the file with the header; download the template to see it.")])
-    return Records(header=header, header_line=header_line, rows=rows, lines=starts, delimiter=delimiter)
+    plain = single_lines and body.isascii() and _CONTROL.search(body) is None
+    return Records(header=header, header_line=header_line, rows=rows, lines=starts, delimiter=delimiter,
+                   plain=plain)
 
 
 def _csv_problem(line: int, detail: str, delimiter: str) -> Problem:
