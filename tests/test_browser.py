@@ -1,0 +1,527 @@
+"""Real-browser tests: Playwright drives Debian's Chromium against `streamlit run dashboard.py`.
+
+What they check that AppTest cannot: the charts really draw (the world map from the app's own topojson),
+a shared URL reproduces a filtered view and the sidebar writes its filters into the URL, an upload goes
+through the real file uploader, and no request leaves 127.0.0.1 while an analyst uses every page. They
+also take the README's screenshots (docs/screenshots/overview.png and deal.png, refreshed with
+TRACKER_UPDATE_SCREENSHOTS=1).
+
+Each server is a `streamlit run` subprocess on a free port of 127.0.0.1 with a fresh SQLite ledger (the
+app seeds it on first run), its own HOME and its own secrets file, passed with `--secrets.files` so that
+a developer's real `.streamlit/secrets.toml` in the project is never read (Streamlit would otherwise
+read `~/.streamlit/secrets.toml` *and* the project's, the project's [editors] replacing ours).
+
+Needs /usr/bin/chromium (Debian's `chromium` package; `.ci/run` installs it); skipped without it.
+Playwright's own browser downloads are not used: the machine cannot fetch them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+                "(apt-get install chromium) to run the browser tests", allow_module_level=True)
+pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install -r "
+                                                  "requirements-dev.txt to run the browser tests")
+
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
+
+from tests.builders import ledger_csv, row  # noqa: E402
+from tracker.auth import hash_password  # noqa: E402
+from tracker.db import PROJECT_ROOT, sqlite_url_for  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+# The probe's flags: without the background-networking ones Chromium tries to reach Google's hosts.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1600, "height": 1000}
+TIMEOUT_MS = 30_000
+SERVER_START_SECONDS = 60
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+LOCAL_SCHEMES = {"data", "blob", "about"}  # never leave the browser
+# The README's pictures are refreshed only on request (TRACKER_UPDATE_SCREENSHOTS=1); other runs write
+# them to a temporary folder, so running the tests does not leave the work tree modified.
+README_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+
+EDITOR, PASSWORD = "analyst", "browser-test password"
+SEED_DEAL, SEED_TITLE = "us-ukraine-drone-deal", "US–Ukraine Drone Deal"
+# The plotly charts of tracker/views/overview.py, by key.
+OVERVIEW_CHARTS = ("chart-stages", "chart-map", "chart-stage-country", "chart-flows")
+GOOD_CSV = ledger_csv(row(deal_id="browser-radars", deal_title="Browser test radars", date="2025-06-01",
+                          summary="Radars are announced.", buyer="Finland", seller="Israel",
+                          source_title="Radar Wire"))
+BAD_CSV = ledger_csv(row(date="2025-13-01", reliability="Q"))
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+# --- the servers -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _log_tail(log: Path) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-40:]) if log.exists() else "(no log)"
+
+
+def _serve(folder: Path, editors: dict[str, str] | None) -> Iterator[Server]:
+    """`streamlit run dashboard.py` on a free port with a fresh ledger; [editors] only when given."""
+    home = folder / "home"
+    (home / ".streamlit").mkdir(parents=True)
+    secrets = home / ".streamlit" / "secrets.toml"
+    if editors is not None:
+        lines = [f'{name} = "{hashed}"' for name, hashed in editors.items()]
+        secrets.write_text("\n".join(["[editors]", *lines, ""]), encoding="utf-8")
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("STREAMLIT_")}
+    env.update(HOME=str(home), PYTHONUNBUFFERED="1",
+               TRACKER_DATABASE_URL=sqlite_url_for(folder / "ledger.db"))
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true",
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+               # Only this file (which need not exist): never the project's own .streamlit/secrets.toml.
+               "--secrets.files", str(secrets)]
+    log = folder / "streamlit.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output,
+                                   stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # its own process group, killed at teardown
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit run exited with {process.returncode}:\n{_log_tail(log)}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit run did not answer on {url} within {SERVER_START_SECONDS} s:\n"
+                            f"{_log_tail(log)}")
+            time.sleep(0.2)
+        yield Server(url, process, log)
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The dashboard with one editor configured."""
+    yield from _serve(tmp_path_factory.mktemp("server"), {EDITOR: hash_password(PASSWORD)})
+
+
+@pytest.fixture(scope="module")
+def server_without_editors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The dashboard as first deployed: no secrets file at all."""
+    yield from _serve(tmp_path_factory.mktemp("server-without-editors"), None)
+
+
+# --- the browser ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Traffic:
+    """Every URL the browser requested, websockets included."""
+
+    urls: list[str] = field(default_factory=list)
+
+    def record(self, url: str) -> None:
+        self.urls.append(url)
+
+    def outside(self) -> list[str]:
+        return [url for url in self.urls if not _stays_local(url)]
+
+
+def _stays_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOCAL_HOSTS
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def traffic() -> Traffic:
+    return Traffic()
+
+
+@pytest.fixture
+def new_page(browser: Browser, traffic: Traffic) -> Iterator[Callable[[], Page]]:
+    """Opens pages (each its own Streamlit session) in one fresh browser context that records traffic."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.on("request", lambda request: traffic.record(request.url))
+    # Websockets are reported per page; this covers pages the app opens (links in new tabs) as well.
+    context.on("page", lambda opened: opened.on("websocket", lambda socket_: traffic.record(socket_.url)))
+    yield context.new_page
+    context.close()
+    # Every test, not only the one about it: nothing the dashboard does may reach another host.
+    assert not traffic.outside(), f"requests left the dashboard's host: {traffic.outside()}"
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Page]) -> Page:
+    return new_page()
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def settle(page: Page) -> None:
+    """Wait until the script run is over (Streamlit marks stApp) and the "Running" widget has gone."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
+
+
+def visit(page: Page, server: Server, path: str) -> Locator:
+    """Open `path` in a new session and return the main area once the page has rendered."""
+    page.goto(f"{server.url}/{path.lstrip('/')}")
+    expect(page.get_by_test_id("stApp")).to_be_visible()
+    settle(page)
+    return page.get_by_test_id("stMain")
+
+
+def heading(main: Locator) -> Locator:
+    return main.locator("h1")
+
+
+def filter_caption(main: Locator) -> Locator:
+    """The caption under the page title that says which deals the filters choose."""
+    return main.get_by_test_id("stCaptionContainer").first
+
+
+def metrics(scope: Locator, count: int) -> dict[str, str]:
+    expect(scope.get_by_test_id("stMetric")).to_have_count(count)
+    labels = scope.get_by_test_id("stMetricLabel").all_inner_texts()
+    values = scope.get_by_test_id("stMetricValue").all_inner_texts()
+    return {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
+
+
+def table(scope: Locator, *headers: str) -> Locator:
+    """The grid of the st.dataframe with these column headers. The canvas-drawn table has a hidden
+    accessible copy (so CSS, not roles); only dataframes with a selection carry their key as a class.
+    Its aria-rowcount counts the data rows and the header row."""
+    frames = scope.get_by_test_id("stDataFrame")
+    for header in headers:
+        frames = frames.filter(has=scope.page.locator("[role=columnheader]",
+                                                      has_text=re.compile(f"^{re.escape(header)}$")))
+    return frames.locator("[role=grid]")
+
+
+def cells(grid: Locator) -> list[str]:
+    """The grid's cell texts, row by row (raw values: ISO dates, plain numbers)."""
+    return [text.strip() for text in grid.locator("[role=gridcell]").all_text_contents()]
+
+
+def query(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def pick(sidebar: Locator, label: str, option: str) -> None:
+    """Choose `option` in the sidebar multiselect `label` by typing it, as a user would."""
+    box = sidebar.get_by_role("combobox", name=label)
+    box.click()
+    box.fill(option)
+    sidebar.page.get_by_role("option", name=option, exact=True).click()
+    box.press("Escape")
+
+
+def go_to(page: Page, title: str) -> Locator:
+    """Follow a sidebar navigation link: another page in the same session (a login holds)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    main = page.get_by_test_id("stMain")
+    expect(heading(main)).to_have_text(title)
+    settle(page)
+    return main
+
+
+def screenshot(page: Page, name: str, *, height: int | None = None) -> Path:
+    """Save a README screenshot; `height` grows the viewport for a taller picture, then restores it."""
+    folder = (README_SCREENSHOTS if os.environ.get("TRACKER_UPDATE_SCREENSHOTS") == "1"
+              else Path(tempfile.gettempdir()) / "tracker-screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if height is not None:
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        page.wait_for_timeout(500)  # plotly redraws on resize
+        settle(page)
+    # Park the mouse in the right margin: no hover effects, tooltips or sidebar controls in the picture.
+    page.mouse.move(VIEWPORT["width"] - 10, (height or VIEWPORT["height"]) // 2)
+    page.screenshot(path=path, animations="disabled")
+    if height is not None:
+        page.set_viewport_size(VIEWPORT)
+    assert path.stat().st_size > 20_000, f"{path} looks blank"
+    return path
+
+
+def seed_overview_figures(today: dt.date) -> dict[str, str]:
+    """The headline metrics on the seed ledger, counted from the real today (as in test_pages.py)."""
+    stale = int((today - dt.date(2025, 10, 17)).days > 60)  # the seed's last event is 17 Oct 2025
+    this_month = 3 if (today.year, today.month) == (2025, 10) else 0
+    return {"Deals": "1", "Active deals": "1", f"Events in {today:%B %Y}": str(this_month),
+            "Stale deals": str(stale)}
+
+
+# --- the tests ------------------------------------------------------------------------------------------
+
+
+def test_overview_renders_its_charts(page: Page, server: Server, traffic: Traffic) -> None:
+    main = visit(page, server, "/")
+    expect(heading(main)).to_have_text("Overview")
+    expect(filter_caption(main)).to_have_text("All deals")
+    assert metrics(main, 4) == seed_overview_figures(dt.date.today())
+
+    expect(main.locator(".js-plotly-plot")).to_have_count(len(OVERVIEW_CHARTS))
+    for key in OVERVIEW_CHARTS:
+        expect(main.locator(f".st-key-{key} .js-plotly-plot .main-svg").first).to_be_visible()
+    # The bar chart: one bar per stage, labelled with its count (negotiating 1, the others 0).
+    bars = main.locator(".st-key-chart-stages .bars .point text")
+    expect(bars).to_have_text(["0", "1", "0", "0", "0", "0", "0", "0", "0"])
+    # The map: the base map drew from the app's own topojson, and both seed countries are shaded.
+    world = main.locator(".st-key-chart-map .geo .layer.countries path")
+    expect(world).not_to_have_count(0)
+    assert len(world.first.get_attribute("d") or "") > 10_000, "the country outlines did not draw"
+    expect(main.locator(".st-key-chart-map .choroplethlocation")).to_have_count(2)
+    assert f"{server.url}/app/static/topojson/world_110m.json" in traffic.urls
+    # The heatmap's countries and the sankey's nodes.
+    countries = main.locator(".st-key-chart-stage-country .ytick text")
+    expect(countries).to_have_count(2)
+    assert sorted(countries.all_text_contents()) == ["Ukraine", "United States"]
+    expect(main.locator(".st-key-chart-flows .sankey-node text.node-label")).to_have_text(
+        ["United States (buyer)", "Ukraine (seller)"])
+    # The latest events: the seed's 14 events and the header row.
+    expect(table(main, "Date", "Deal", "What happened")).to_have_attribute("aria-rowcount", "15")
+
+    screenshot(page, "overview.png", height=1500)
+
+
+def test_a_shared_url_reproduces_a_filtered_view(new_page: Callable[[], Page], server: Server) -> None:
+    page = new_page()
+    main = visit(page, server, "/deals?country=UKR&country_as=buyer")
+    expect(heading(main)).to_have_text("Deals")
+    expect(filter_caption(main)).to_have_text("Deals with Ukraine as buyer")
+    expect(main.get_by_test_id("stAlert")).to_contain_text("No deals match these filters")
+    expect(main.get_by_test_id("stDataFrame")).to_have_count(0)
+
+    main = visit(page, server, "/deals?country=UKR&country_as=seller&stage=negotiating")
+    expect(filter_caption(main)).to_have_text("Deals with Ukraine as seller, stage negotiating")
+    expect(table(main, "Deal", "Buyers", "Sellers")).to_have_attribute("aria-rowcount", "2")  # deal + header
+    assert cells(table(main, "Deal", "Buyers", "Sellers"))[0] == SEED_TITLE
+    sidebar = page.get_by_test_id("stSidebar")  # the widgets show the URL's filters
+    expect(sidebar.get_by_role("radio", name="seller", exact=True)).to_have_attribute("aria-checked", "true")
+    expect(sidebar.locator(".st-key-country")).to_contain_text("UKR")
+
+    page.reload()
+    settle(page)
+    expect(filter_caption(main)).to_have_text("Deals with Ukraine as seller, stage negotiating")
+    expect(table(main, "Deal", "Buyers", "Sellers")).to_have_attribute("aria-rowcount", "2")
+    assert query(page) == {"country": ["UKR"], "country_as": ["seller"], "stage": ["negotiating"]}
+
+
+def test_sidebar_filters_write_the_url(new_page: Callable[[], Page], server: Server) -> None:
+    page = new_page()
+    main = visit(page, server, "/deals")
+    expect(filter_caption(main)).to_have_text("All deals")
+    assert query(page) == {}
+    sidebar = page.get_by_test_id("stSidebar")
+
+    pick(sidebar, "Country (ISO code)", "UKR")
+    expect(page).to_have_url(re.compile(r"[?&]country=UKR(&|$)"))
+    expect(filter_caption(main)).to_have_text("Deals with Ukraine as buyer or seller")
+    sidebar.get_by_role("radio", name="buyer", exact=True).click()
+    expect(page).to_have_url(re.compile(r"[?&]country_as=buyer(&|$)"))
+    expect(main.get_by_test_id("stAlert")).to_contain_text("No deals match these filters")
+    sidebar.get_by_role("radio", name="seller", exact=True).click()
+    expect(page).to_have_url(re.compile(r"[?&]country_as=seller(&|$)"))
+    pick(sidebar, "Current stage", "negotiating")
+    expect(page).to_have_url(re.compile(r"[?&]stage=negotiating(&|$)"))
+    expect(filter_caption(main)).to_have_text("Deals with Ukraine as seller, stage negotiating")
+    expect(table(main, "Deal", "Buyers", "Sellers")).to_have_attribute("aria-rowcount", "2")
+    settle(page)
+    assert query(page) == {"country": ["UKR"], "country_as": ["seller"], "stage": ["negotiating"]}
+
+    # The address the sidebar wrote, opened by someone else (a new session), shows the same view.
+    written = urlsplit(page.url)
+    shared = visit(new_page(), server, f"{written.path}?{written.query}")
+    expect(filter_caption(shared)).to_have_text("Deals with Ukraine as seller, stage negotiating")
+    expect(table(shared, "Deal", "Buyers", "Sellers")).to_have_attribute("aria-rowcount", "2")
+
+
+def test_deal_page(page: Page, server: Server) -> None:
+    main = visit(page, server, f"/deal?deal={SEED_DEAL}")
+    expect(heading(main)).to_have_text(SEED_TITLE)
+    shown = metrics(main, 4)
+    assert (shown["Stage"], shown["Value"], shown["Events"]) == ("negotiating", "10–30 bn USD", "14")
+    conflict = main.get_by_test_id("stAlert")
+    expect(conflict).to_have_count(1)
+    expect(conflict).to_contain_text('3 claims about "delegation dates" give different dates')
+    expect(conflict).to_contain_text("29 Sep – 2 Oct 2025")
+    # The stage timeline: a bar for each stage the deal has been in.
+    timeline = main.locator(".st-key-chart-deal-timeline")
+    expect(timeline.locator(".js-plotly-plot .main-svg").first).to_be_visible()
+    expect(timeline.locator(".gtitle")).to_have_text("Stages over time")
+    expect(timeline.locator(".bars .point")).to_have_count(2)
+    expect(timeline.locator(".ytick text")).to_have_text(["negotiating", "announced"])
+    expect(table(main, "Stage", "Days", "First entered")).to_have_attribute("aria-rowcount", "3")
+
+    screenshot(page, "deal.png")
+
+
+def test_upload_without_editors_allows_nothing(page: Page, server_without_editors: Server) -> None:
+    main = visit(page, server_without_editors, "/upload")
+    expect(heading(main)).to_have_text("Upload")
+    warning = main.get_by_test_id("stAlert")
+    expect(warning).to_contain_text("No editors are configured")
+    expect(warning).to_contain_text("python -m tracker hash-password NAME")
+    expect(warning).to_contain_text(".streamlit/secrets.toml")
+    expect(warning).to_contain_text("[editors]")
+    expect(main.get_by_test_id("stFileUploader")).to_have_count(0)
+    expect(main.get_by_role("button", name="Log in")).to_have_count(0)
+
+
+def test_no_request_leaves_the_host_on_any_page(page: Page, server: Server, traffic: Traffic) -> None:
+    main = visit(page, server, "/")
+    expect(main.locator(".st-key-chart-map .choroplethlocation")).to_have_count(2)
+    sidebar = page.get_by_test_id("stSidebar")
+    pick(sidebar, "Country (ISO code)", "UKR")
+    expect(filter_caption(main)).to_have_text("Deals with Ukraine as buyer or seller")
+    settle(page)
+
+    main = go_to(page, "Pipeline")
+    card = main.locator(f".st-key-card-{SEED_DEAL}")
+    expect(card).to_contain_text(SEED_TITLE)
+    card.get_by_role("button", name="Open").click()  # st.switch_page to the deal page
+    expect(heading(main)).to_have_text(SEED_TITLE)
+    settle(page)
+    assert query(page).get("deal") == [SEED_DEAL]
+    main.get_by_role("tab", name="Events (14)").click()
+    expect(table(main, "Date", "Stage", "What happened")).to_have_attribute("aria-rowcount", "15")
+    main.get_by_role("tab", name="Parties").click()
+    expect(main.get_by_test_id("stTabPanel").nth(2)).to_contain_text("US Department of Defense")
+    main.get_by_role("tab", name="Value claims").click()
+    expect(table(main, "Value claimed")).to_have_attribute("aria-rowcount", "2")
+
+    main = go_to(page, "Deals")
+    expect(table(main, "Deal", "Buyers", "Sellers")).to_have_attribute("aria-rowcount", "2")
+    with page.expect_download() as download:
+        main.get_by_role("button", name="Deals table (CSV)").click()
+    assert download.value.suggested_filename == "deals.csv"
+    settle(page)
+
+    main = go_to(page, "Sources")
+    expect(main.get_by_role("heading", name="Deals resting on low-grade sources")).to_be_visible()
+    main = go_to(page, "Upload")
+    expect(main.get_by_role("button", name="Log in")).to_be_visible()
+    main = go_to(page, "Deal page")
+    expect(main.get_by_test_id("stAlert")).to_contain_text("Choose a deal")
+
+    assert any(urlsplit(url).scheme == "ws" and url.endswith("/_stcore/stream") for url in traffic.urls)
+    hosts = {urlsplit(url).hostname for url in traffic.urls if urlsplit(url).scheme not in LOCAL_SCHEMES}
+    assert hosts == {"127.0.0.1"}, traffic.outside()
+
+
+def test_upload_goes_through_and_is_undone(page: Page, server: Server) -> None:
+    # Last in the module: it changes the ledger (and undoes the change) that the other tests read.
+    main = visit(page, server, "/upload")
+    expect(main).to_contain_text("Log in to continue")
+    expect(main.get_by_test_id("stFileUploader")).to_have_count(0)
+
+    def log_in(password: str) -> None:
+        main.get_by_label("Username").fill(EDITOR)
+        main.get_by_label("Password", exact=True).fill(password)
+        main.get_by_role("button", name="Log in").click()
+
+    log_in("not the password")
+    expect(main.get_by_test_id("stAlert")).to_contain_text("Unknown username or wrong password.")
+    expect(main.get_by_test_id("stFileUploader")).to_have_count(0)
+    log_in(PASSWORD)
+    expect(main.get_by_test_id("stFileUploader")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(f"Logged in as editor {EDITOR}")
+    settle(page)
+    upload = main.get_by_test_id("stFileUploaderDropzoneInput")
+
+    # A bad file: its problems, each with line and column; nothing to commit.
+    upload.set_input_files(files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": BAD_CSV}])
+    expect(main.get_by_test_id("stFileChipName")).to_have_text("bad.csv")
+    expect(main.get_by_text("Check the file first")).to_be_visible()  # the server has the new file
+    settle(page)
+    main.get_by_role("button", name="Check file").click()
+    expect(main.get_by_test_id("stAlert")).to_contain_text("2 problems found")
+    expect(table(main, "Line", "Column", "How to fix it")).to_have_attribute("aria-rowcount", "3")
+    problems = cells(table(main, "Line", "Column", "How to fix it"))
+    assert (problems[0], problems[1]) == ("2", "date") and (problems[5], problems[6]) == ("2", "reliability")
+    expect(main.get_by_role("button", name="Commit import")).to_have_count(0)
+
+    # A good file: check (a preview with counts), commit, see the import number.
+    upload.set_input_files(files=[{"name": "browser-test.csv", "mimeType": "text/csv", "buffer": GOOD_CSV}])
+    expect(main.get_by_test_id("stFileChipName")).to_have_text("browser-test.csv")
+    expect(main.get_by_text("Check the file first")).to_be_visible()  # the server has the new file
+    settle(page)
+    main.get_by_role("button", name="Check file").click()
+    expect(main.get_by_test_id("stAlert")).to_contain_text("The file can be imported.")
+    assert metrics(main, 4) == {"New events": "1", "New deals": "1", "Deals updated": "0", "New sources": "1"}
+    main.get_by_role("button", name="Commit import").click()
+    expect(main.get_by_test_id("stAlert").first).to_contain_text("Import #2: browser-test.csv: 1 rows read")
+    expect(main.get_by_test_id("stAlert").nth(1)).to_contain_text("This file was imported as import #2.")
+    expect(table(main, "Import", "File", "Status")).to_have_attribute("aria-rowcount", "3")
+    settle(page)
+
+    main = go_to(page, "Deals")
+    expect(table(main, "Deal", "Buyers", "Sellers")).to_have_attribute("aria-rowcount", "3")
+    assert "Browser test radars" in cells(table(main, "Deal", "Buyers", "Sellers"))
+
+    # Undo it from the import history (the newest import is offered first); the login held.
+    main = go_to(page, "Upload")
+    expect(main.get_by_role("combobox", name="Undo an import")).to_have_value(
+        re.compile(rf"^#2 browser-test\.csv \(.*, {EDITOR}\)$"))
+    main.get_by_role("button", name="Undo import", exact=True).click()
+    expect(main.get_by_test_id("stAlert").first).to_contain_text(
+        "Undid import #2 (browser-test.csv): removed 1 events and 1 deals")
+    settle(page)
+    main = go_to(page, "Deals")
+    expect(table(main, "Deal", "Buyers", "Sellers")).to_have_attribute("aria-rowcount", "2")
