@@ -18,7 +18,6 @@ is an upper bound on the time spent queued.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import multiprocessing
 import time
 from multiprocessing.synchronize import Event as EventType
@@ -28,15 +27,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.hostile import make_corpus
 from tracker.db import open_ledger
 from tracker.importer import import_bytes
 
 TODAY = dt.date(2026, 11, 25)
 CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
-_spec = importlib.util.spec_from_file_location("make_corpus", CORPUS_DIR / "make_corpus.py")
-assert _spec is not None and _spec.loader is not None
-make_corpus = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_corpus)
 
 WRITERS = {"alpha": 15_000, "bravo": 10_000, "charlie": 5_000}  # prefix -> rows (= events) of its file
 READERS = 3

@@ -7,7 +7,6 @@ PostgreSQL in CI wherever the fault makes sense there (file faults and the backu
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import signal
 import sqlite3
@@ -21,6 +20,7 @@ from ledger_snapshot import digest, dump
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from tests.hostile import make_corpus
 from tracker.backup import backup_ledger
 from tracker.cli import main
 from tracker.db import PROJECT_ROOT, head_revision, open_ledger, schema_revision, sqlite_url_for
@@ -30,10 +30,6 @@ from tracker.models import Event, Import
 
 TODAY = dt.date(2026, 11, 25)
 CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
-_spec = importlib.util.spec_from_file_location("make_corpus", CORPUS_DIR / "make_corpus.py")
-assert _spec is not None and _spec.loader is not None
-make_corpus = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_corpus)
 
 SMALL = make_corpus.base_text().encode()  # a good three-event file
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
 import io
 import unicodedata
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from ledger_snapshot import digest, sqlite_dump
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
+from tests.hostile import make_corpus
 from tracker.cli import main
 from tracker.errors import ImportRejected
 from tracker.export import FORMULA_STARTS, deal_parties, ledger_rows, to_csv_bytes, to_xlsx_bytes
@@ -40,10 +40,6 @@ TODAY = dt.date(2026, 11, 25)
 UPLOAD_LIMIT = 50_000_000
 CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
 
-_spec = importlib.util.spec_from_file_location("make_corpus", CORPUS_DIR / "make_corpus.py")
-assert _spec is not None and _spec.loader is not None
-make_corpus = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_corpus)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
 import io
 import sqlite3
 from pathlib import Path
@@ -34,6 +33,7 @@ from hypothesis import strategies as st
 from ledger_snapshot import digest
 from sqlalchemy import Engine, func, select
 
+from tests.hostile import make_corpus
 from tracker.db import open_ledger, sqlite_url_for
 from tracker.errors import ImportRejected
 from tracker.importer import import_bytes
@@ -43,10 +43,6 @@ from tracker.seed import SEED_DIR, seed_ledger
 TODAY = dt.date(2026, 11, 25)
 SEED_BYTES = (SEED_DIR / "us-ukraine-drone-deal.csv").read_bytes()
 CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
-_spec = importlib.util.spec_from_file_location("make_corpus", CORPUS_DIR / "make_corpus.py")
-assert _spec is not None and _spec.loader is not None
-make_corpus = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_corpus)
 BASES = (SEED_BYTES, make_corpus.base_text().encode(), make_corpus.to_csv(
     make_corpus._html_payloads(), make_corpus.COLUMNS + ("deal_summary", "tags", "topic") + make_corpus.PARTY_COLUMNS
 ).encode())
