@@ -213,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     except TrackerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (`... | head`): not an error worth a traceback
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

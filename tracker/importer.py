@@ -36,6 +36,8 @@ from tracker.stages import deal_status
 
 Progress = Callable[[float, str], None]
 CHUNK = 5000
+# The upload page's limit, the same as server.maxUploadSize in .streamlit/config.toml; the CLI has none.
+UPLOAD_LIMIT_BYTES = 50_000_000
 DEAL_FIELDS: dict[str, str] = {  # batch column -> deals column
     "deal_title": "title",
     "deal_summary": "summary",

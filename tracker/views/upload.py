@@ -9,12 +9,11 @@ from tracker import queries
 from tracker.auth import authenticate
 from tracker.display import attribute_change_text, escape_markdown
 from tracker.errors import ImportRejected, Problem, UndoRefused
-from tracker.importer import ImportReport, import_bytes, undo_import
+from tracker.importer import UPLOAD_LIMIT_BYTES, ImportReport, import_bytes, undo_import
 from tracker.ledger_csv import TEMPLATE_PATH
 from tracker.seed import seed_ledger
 from tracker.views import common
 
-MAX_UPLOAD_BYTES = 50_000_000  # the same limit as server.maxUploadSize, enforced here too
 CHECKED = "upload-checked"  # {"file_id", "report" | "problems"}: the last "Check file" result
 COMMITTED = "upload-committed"  # file ids already imported in this session -> import id
 MESSAGE = "upload-message"  # a success message to show after the rerun that follows a write
@@ -67,7 +66,7 @@ def _check(uploaded: UploadedFile, editor: str) -> None:
     """A dry run: nothing is written; the result (preview or problems) is kept for this file."""
     try:
         report = import_bytes(common.ledger(), uploaded.getvalue(), file_name=uploaded.name, editor=editor,
-                              dry_run=True, max_bytes=MAX_UPLOAD_BYTES)
+                              dry_run=True, max_bytes=UPLOAD_LIMIT_BYTES)
         st.session_state[CHECKED] = {"file_id": uploaded.file_id, "report": report}
     except ImportRejected as rejected:
         st.session_state[CHECKED] = {"file_id": uploaded.file_id, "problems": rejected.problems}
@@ -77,7 +76,7 @@ def _commit(uploaded: UploadedFile, editor: str) -> None:
     progress = st.progress(0.0, text="Starting the import")
     try:
         report = import_bytes(common.ledger(), uploaded.getvalue(), file_name=uploaded.name, editor=editor,
-                              max_bytes=MAX_UPLOAD_BYTES,
+                              max_bytes=UPLOAD_LIMIT_BYTES,
                               progress=lambda fraction, text: progress.progress(fraction, text=text))
     except ImportRejected as rejected:  # the ledger changed since the check
         st.session_state[CHECKED] = {"file_id": uploaded.file_id, "problems": rejected.problems}
@@ -128,12 +127,12 @@ st.download_button("Download the CSV template", data=TEMPLATE_PATH.read_bytes(),
                    icon=":material/download:", on_click="ignore",
                    help="The upload format's columns with one example row from the seed ledger.")
 uploaded = st.file_uploader("CSV file (ledger format or a SIPRI export)", type=["csv"], key="upload-file",
-                            max_upload_size=MAX_UPLOAD_BYTES // 1_000_000)
+                            max_upload_size=UPLOAD_LIMIT_BYTES // 1_000_000)
 if uploaded is not None:
     committed = st.session_state.get(COMMITTED, {})
-    if uploaded.size > MAX_UPLOAD_BYTES:
+    if uploaded.size > UPLOAD_LIMIT_BYTES:
         st.error(f"The file is {uploaded.size / 1e6:.1f} MB; uploads are limited to "
-                 f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB. Split it, or import it with "
+                 f"{UPLOAD_LIMIT_BYTES / 1e6:.0f} MB. Split it, or import it with "
                  "`python -m tracker import FILE`.", icon=":material/error:")
     elif uploaded.file_id in committed:
         st.info(f"This file was imported as import #{committed[uploaded.file_id]}. Choose another file to "
