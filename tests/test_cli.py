@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from builders import ledger_csv, row
+from tests.builders import ledger_csv, row
 from tracker.cli import main
 from tracker.db import PROJECT_ROOT
 

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from builders import ledger_csv, row
+from tests.builders import ledger_csv, row
 from tracker.export import ledger_rows, neutralise, to_csv_bytes, to_xlsx_bytes
 from tracker.filters import Filters
 from tracker.importer import import_bytes

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, select
 
-from builders import ledger_csv, row
+from tests.builders import ledger_csv, row
 from tracker.filters import Filters
 from tracker.importer import import_bytes
 from tracker.models import Deal

@@ -13,7 +13,8 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from tests.test_queries import THREE_DEALS, ledger_csv, row
+from tests.builders import ledger_csv
+from tests.test_queries import THREE_DEALS, row
 from tracker.auth import hash_password
 from tracker.display import escape_markdown
 from tracker.importer import import_bytes, undo_import
@@ -46,7 +47,7 @@ def emptied(seeded: Engine) -> Engine:
 
 @pytest.fixture
 def three(engine: Engine) -> Engine:
-    import_bytes(engine, ledger_csv(THREE_DEALS), file_name="three.csv", editor="test")
+    import_bytes(engine, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="test")
     return engine
 
 
@@ -118,7 +119,7 @@ def test_first_run_seeds_a_ledger_that_never_had_an_import(engine: Engine) -> No
 def test_an_import_from_elsewhere_shows_on_the_next_run(seeded: Engine) -> None:
     at = open_page(DEALS)
     assert len(at.dataframe(key="deals-table").value) == 1
-    import_bytes(seeded, ledger_csv(THREE_DEALS), file_name="three.csv", editor="cli")  # e.g. the CLI
+    import_bytes(seeded, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="cli")  # e.g. the CLI
     run(at)
     assert len(at.dataframe(key="deals-table").value) == 4
 
@@ -258,10 +259,10 @@ def test_deal_page_for_an_unknown_deal(seeded: Engine) -> None:
 
 @pytest.fixture
 def two_imports(engine: Engine) -> Engine:
-    import_bytes(engine, now=dt.datetime(2025, 8, 1, 12, 0), data=ledger_csv([
+    import_bytes(engine, now=dt.datetime(2025, 8, 1, 12, 0), data=ledger_csv(*[
         row("delta", "2025-07-01", "Delta is announced.", source="Delta Daily", grade="B", stage="announced",
             deal_title="Delta drones", buyer="Ukraine", category="UAV")]), file_name="first.csv", editor="test")
-    import_bytes(engine, now=dt.datetime(2025, 10, 1, 12, 0), data=ledger_csv([
+    import_bytes(engine, now=dt.datetime(2025, 10, 1, 12, 0), data=ledger_csv(*[
         row("delta", "2025-09-01", "Delta talks begin.", source="Delta Weekly", grade="C", stage="negotiating",
             seller="Poland")]), file_name="second.csv", editor="test")
     return engine
@@ -286,7 +287,7 @@ def test_as_of_hides_later_events(two_imports: Engine) -> None:
 
 
 def test_markdown_in_ledger_text_is_not_rendered(engine: Engine) -> None:
-    import_bytes(engine, ledger_csv([
+    import_bytes(engine, ledger_csv(*[
         row("evil", "2025-01-01", "A [link](https://evil.example) and **bold**.", source="Evil", grade="B",
             stage="announced", deal_title="Evil :red[deal] [x](javascript:alert(1))")]),
         file_name="evil.csv", editor="test")
@@ -296,9 +297,9 @@ def test_markdown_in_ledger_text_is_not_rendered(engine: Engine) -> None:
 
 # --- upload -------------------------------------------------------------------------------------------------
 
-GOOD_CSV = ledger_csv([row("epsilon", "2025-06-01", "Epsilon is announced.", source="Eps Wire", grade="B",
+GOOD_CSV = ledger_csv(*[row("epsilon", "2025-06-01", "Epsilon is announced.", source="Eps Wire", grade="B",
                            stage="announced", deal_title="Epsilon radars", buyer="Finland", seller="Israel")])
-BAD_CSV = ledger_csv([row("epsilon", "2025-13-01", "Bad month.", source="Eps Wire", grade="Q", stage="announced",
+BAD_CSV = ledger_csv(*[row("epsilon", "2025-13-01", "Bad month.", source="Eps Wire", grade="Q", stage="announced",
                           deal_title="Epsilon radars")])
 
 
@@ -374,7 +375,7 @@ def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:
 
 
 def test_undo_refused_is_explained(seeded: Engine) -> None:
-    later = ledger_csv([row(SEED_DEAL, "2025-11-01", "Talks continue.", source="Eps Wire", grade="B",
+    later = ledger_csv(*[row(SEED_DEAL, "2025-11-01", "Talks continue.", source="Eps Wire", grade="B",
                             stage="negotiating")])
     import_bytes(seeded, later, file_name="later.csv", editor="test")
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
+from tests.builders import ledger_csv
 from tracker import queries
 from tracker.conflicts import find_conflicts, linked_sources, value_claims
 from tracker.display import (
@@ -33,16 +33,6 @@ SEED_DEAL = "us-ukraine-drone-deal"
 SEED_CSV = Path(__file__).resolve().parent.parent / "data" / "seed" / "us-ukraine-drone-deal.csv"
 TODAY = dt.date(2026, 11, 25)
 ALL = Filters()
-
-
-def ledger_csv(rows: list[dict[str, str]]) -> bytes:
-    """A ledger CSV in the upload format with the given cells (others empty)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(ALL_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({column: row.get(column, "") for column in ALL_COLUMNS})
-    return buffer.getvalue().encode()
 
 
 def row(deal: str, date: str, summary: str, *, source: str, grade: str, **cells: str) -> dict[str, str]:
@@ -74,7 +64,7 @@ THREE_DEALS = [
 
 @pytest.fixture
 def three(engine: Engine) -> Engine:
-    import_bytes(engine, ledger_csv(THREE_DEALS), file_name="three.csv", editor="test")
+    import_bytes(engine, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="test")
     return engine
 
 
@@ -82,11 +72,11 @@ def three(engine: Engine) -> Engine:
 def two_imports(engine: Engine) -> Engine:
     """One deal imported on 1 Aug 2025 (announced), then on 1 Oct 2025 a negotiating event, a value change,
     a seller and a second source."""
-    import_bytes(engine, now=dt.datetime(2025, 8, 1, 12, 0), data=ledger_csv([
+    import_bytes(engine, now=dt.datetime(2025, 8, 1, 12, 0), data=ledger_csv(*[
         row("delta", "2025-07-01", "Delta is announced.", source="Delta Daily", grade="B", stage="announced",
             deal_title="Delta drones", buyer="Ukraine", category="UAV", value_low="5m", currency="EUR"),
     ]), file_name="first.csv", editor="test")
-    import_bytes(engine, now=dt.datetime(2025, 10, 1, 12, 0), data=ledger_csv([
+    import_bytes(engine, now=dt.datetime(2025, 10, 1, 12, 0), data=ledger_csv(*[
         row("delta", "2025-09-01", "Delta talks begin.", source="Delta Weekly", grade="C", stage="negotiating",
             seller="Poland", value_low="8m", currency="EUR"),
     ]), file_name="second.csv", editor="test")
@@ -236,7 +226,7 @@ def test_filter_options_on_the_seed(seeded: Engine) -> None:
 
 def test_ledger_version_changes_with_imports_and_undo(engine: Engine) -> None:
     empty = queries.ledger_version(engine)
-    report = import_bytes(engine, ledger_csv(THREE_DEALS), file_name="three.csv", editor="test")
+    report = import_bytes(engine, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="test")
     imported = queries.ledger_version(engine)
     undo_import(engine, report.import_id, editor="test")
     undone = queries.ledger_version(engine)
@@ -309,7 +299,7 @@ def test_pipeline_cards_are_capped_per_stage(three: Engine) -> None:
         ["beta", "negotiating", "C2"], ["alpha", "contracted", "A2"], ["gamma", "cancelled", "E2"]]
     more = [row(f"deal-{i}", "2025-05-0" + str(i), f"Deal {i} is announced.", source="Wire", grade="B",
                 stage="announced", deal_title=f"Deal {i}") for i in range(1, 6)]
-    import_bytes(three, ledger_csv(more), file_name="more.csv", editor="test")
+    import_bytes(three, ledger_csv(*more), file_name="more.csv", editor="test")
     capped = queries.pipeline_cards(three, filters=Filters(stages=("announced",)), today=TODAY, per_stage=3)
     assert capped["deal_id"].tolist() == ["deal-5", "deal-4", "deal-3"]  # most recently active first
 
@@ -388,7 +378,7 @@ def test_as_of_now_agrees_with_the_stored_stages(three: Engine, filters: Filters
 
 
 def test_value_and_stage_order_conflicts(engine: Engine) -> None:
-    import_bytes(engine, ledger_csv([
+    import_bytes(engine, ledger_csv(*[
         row("omega", "2024-01-10", "Omega contract signed for 2bn.", source="Wire One", grade="B",
             stage="contracted", deal_title="Omega", value_low="2bn", value_high="2bn", currency="USD"),
         row("omega", "2024-03-01", "Omega is said to be still under negotiation, worth 3bn.", source="Wire Two",

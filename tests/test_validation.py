@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from builders import GOOD_ROW, ledger_csv, row
+from tests.builders import GOOD_ROW, ledger_csv, row
 from tracker.errors import ImportRejected
 from tracker.formats import read_batch
 from tracker.ledger_csv import ALL_COLUMNS
