@@ -7,8 +7,9 @@ CLI, TRACKER_DATABASE_URL points at it, Streamlit's caches are cleared, and `str
 runs dashboard.py:
 
 - overview, deals, deal page (a typical deal: the one whose event count is nearest the mean, 20):
-  "cold" is the first run with Streamlit's data cache empty (what the first visitor after an import waits
-  for: the SQL runs); "warm" is the median of --runs reruns after a warm-up run (what every click costs);
+  "cold" is a run with Streamlit's data cache empty (what the first visitor after an import waits for: the
+  SQL runs), the median of --runs such runs, the cache cleared before each; "warm" is the median of
+  --runs reruns after a warm-up run (what every click costs);
 - filter change: on the overview, the country filter (sidebar widget key `country`) is set to a new
   country --runs times (a different country each time, so each run misses the cache and queries).
 
@@ -48,6 +49,7 @@ class PageTiming:
     cold: float | None
     warm: float
     runs: list[float]
+    cold_runs: list[float] = field(default_factory=list)
     queries: dict[str, float] = field(default_factory=dict)
 
 
@@ -166,15 +168,20 @@ def bench_size(size: int, *, runs: int) -> list[PageTiming]:
 
     def measure(page: str, prepare: Callable[[], None], shows: Callable[[], bool]) -> None:
         prepare()
-        _clear_data_cache()
-        _query_seconds.clear()
-        cold = _run(at)
-        cold_queries = dict(_query_seconds)
-        if not shows():  # the page must show its content, not an empty state, or the timing means nothing
-            raise RuntimeError(f"the {page} page did not show its content at {size:,} events")
+        colds, cold_queries = [], defaultdict(float)
+        for _ in range(runs):
+            _clear_data_cache()
+            _query_seconds.clear()
+            colds.append(_run(at))
+            for name, seconds in _query_seconds.items():
+                cold_queries[name] += seconds / runs
+            if not shows():  # the page must show its content, not an empty state, or the timing means nothing
+                raise RuntimeError(f"the {page} page did not show its content at {size:,} events")
+        cold = statistics.median(colds)
         _run(at)  # warm-up
         times = [_run(at) for _ in range(runs)]
-        results.append(PageTiming(size, page, cold, statistics.median(times), times, cold_queries))
+        results.append(PageTiming(size, page, cold, statistics.median(times), times, queries=dict(cold_queries),
+                                  cold_runs=colds))
         print(f"  {size:>9,} {page:<14} cold {cold:7.3f} s  warm {statistics.median(times):7.3f} s",
               file=sys.stderr,
               flush=True)
@@ -203,7 +210,7 @@ def bench_size(size: int, *, runs: int) -> list[PageTiming]:
         for name, seconds in _query_seconds.items():
             query_totals[name] += seconds / runs
     results.append(PageTiming(size, "filter change", None, statistics.median(times), times,
-                              dict(query_totals)))
+                              queries=dict(query_totals)))
     print(f"  {size:>9,} {'filter change':<14} median {statistics.median(times):7.3f} s", file=sys.stderr,
           flush=True)
     return results
@@ -220,7 +227,7 @@ def report(results: list[PageTiming]) -> str:
             has_cold = r.cold is not None and first.cold
             cold = f"{r.cold:8.3f} {r.cold / first.cold:8.2f}" if has_cold else f"{'':8} {'':8}"
             lines.append(f"{size:>10,}  {r.page:<14} {cold} {r.warm:8.3f} {r.warm / first.warm:8.2f}")
-    lines.append("cold: first run with an empty data cache; warm: median of reruns after a warm-up; "
+    lines.append("cold: median of runs with an empty data cache; warm: median of reruns after a warm-up; "
                  "filter change: a new country on the overview (each a cache miss).")
     return "\n".join(lines)
 

@@ -1,10 +1,15 @@
-"""Small builders for ledger CSV files used across the tests."""
+"""Small builders used across the tests: ledger CSV files, and ledgers at an older schema revision."""
 
 from __future__ import annotations
 
 import csv
 import io
 
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from tracker.db import MIGRATIONS_PATH
 from tracker.ledger_csv import ALL_COLUMNS
 
 GOOD_ROW: dict[str, str] = {
@@ -36,3 +41,12 @@ def ledger_csv(*rows: dict[str, str], columns: tuple[str, ...] = ALL_COLUMNS, de
 def row(**changes: str) -> dict[str, str]:
     """GOOD_ROW with some cells changed."""
     return {**GOOD_ROW, **changes}
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take a ledger back to an older schema revision, keeping its rows (as an older tracker left it)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_PATH))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

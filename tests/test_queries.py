@@ -224,6 +224,12 @@ def test_filter_options_on_the_seed(seeded: Engine) -> None:
     assert options.parties["label"].is_unique
 
 
+def test_has_deals(engine: Engine) -> None:
+    assert queries.has_deals(engine) is False
+    import_bytes(engine, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="test")
+    assert queries.has_deals(engine) is True
+
+
 def test_ledger_version_changes_with_imports_and_undo(engine: Engine) -> None:
     empty = queries.ledger_version(engine)
     report = import_bytes(engine, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="test")
@@ -372,6 +378,34 @@ def test_as_of_now_agrees_with_the_stored_stages(three: Engine, filters: Filters
                                       check_dtype=False)
     assert queries.headline_figures(three, filters=filters, today=TODAY) == queries.headline_figures(
         three, filters=filters, today=TODAY, as_of=now)
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(stages=("negotiating", "cancelled")),
+                                     Filters(countries=("UKR",), country_role="buyer"),
+                                     Filters(countries=("FRA",)),
+                                     Filters(since=dt.date(2025, 2, 1), min_reliability="E")])
+@pytest.mark.parametrize("as_of", [None, dt.datetime(2100, 1, 1)])
+def test_overview_agrees_with_the_single_chart_queries(three: Engine, filters: Filters,
+                                                       as_of: dt.datetime | None) -> None:
+    overview = queries.overview(three, filters=filters, today=TODAY, as_of=as_of)
+    assert overview.figures == queries.headline_figures(three, filters=filters, today=TODAY, as_of=as_of)
+    for frame, query in ((overview.by_stage, queries.deals_by_stage), (overview.matrix, queries.stage_country_matrix),
+                         (overview.country_counts, queries.country_deal_counts), (overview.flows, queries.deal_flows)):
+        pd.testing.assert_frame_equal(frame, query(three, filters=filters, as_of=as_of))
+
+
+def test_overview_counts_a_deal_with_two_buyers_once_per_country(three: Engine) -> None:
+    import_bytes(three, ledger_csv(row("delta", "2025-06-01", "Two buyers order jointly.", source="Delta Wire",
+                                       grade="B", stage="agreed", deal_title="Delta", buyer="Ukraine; Poland",
+                                       seller="Poland")), file_name="delta.csv", editor="test")
+    overview = queries.overview(three, filters=ALL, today=TODAY)
+    assert overview.figures == queries.HeadlineFigures(deals=4, active_deals=3, events_this_month=0, stale_deals=3)
+    assert overview.matrix.loc[overview.matrix["stage"] == "agreed", ["country_code", "deals"]].values.tolist() == [
+        ["UKR", 1], ["POL", 1]]  # Ukraine first: 3 deals in all; Poland counts once though on both sides
+    counts = overview.country_counts.set_index("country_code")
+    assert counts.loc["POL", ["as_buyer", "as_seller", "deals"]].tolist() == [2, 1, 3]
+    assert sorted(zip(overview.flows["buyer_code"], overview.flows["seller_code"], overview.flows["deals"])) == [
+        ("POL", "KOR", 1), ("POL", "POL", 1), ("UKR", "DEU", 1), ("UKR", "POL", 1), ("UKR", "USA", 1)]
 
 
 # --- conflicts ----------------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 
+from tests.builders import downgrade, ledger_csv, row
 from tracker.db import create_ledger_engine, head_revision, migrate, schema_revision
-from tracker.models import Base, StageRow
+from tracker.importer import import_bytes
+from tracker.models import Base, Deal, StageRow
 
 
 def test_upgrade_from_empty_matches_the_models(ledger_url: str):
@@ -57,3 +59,14 @@ def test_relative_sqlite_paths_resolve_against_the_project(monkeypatch, tmp_path
     engine = create_ledger_engine("sqlite:///data/somewhere-else.db")
     assert engine.url.database == str(db.PROJECT_ROOT / "data" / "somewhere-else.db")
     engine.dispose()
+
+
+def test_upgrading_from_0001_derives_the_deals_country_codes(seeded: Engine):
+    import_bytes(seeded, ledger_csv(row(deal_id="joint-order", buyer="Poland; Estonia", seller="Germany")),
+                 file_name="joint.csv", editor="test")
+    downgrade(seeded, "0001")
+    assert schema_revision(seeded) == "0001"
+    migrate(seeded)
+    with seeded.connect() as connection:
+        codes = connection.execute(select(Deal.id, Deal.buyer_codes, Deal.seller_codes).order_by(Deal.id)).all()
+    assert [tuple(c) for c in codes] == [("joint-order", "EST POL", "DEU"), ("us-ukraine-drone-deal", "USA", "UKR")]

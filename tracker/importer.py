@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -722,11 +723,14 @@ def refresh_deals(connection: Connection, deal_ids: Sequence[str], *,
         events = pd.concat([events, created_events], ignore_index=True) if not events.empty else created_events
     status = deal_status(events).set_index("deal_id").reindex(list(deal_ids)).astype(object)
     status = status.where(status.notna(), None)
-    parties = _deal_country_names(connection, deal_ids)
+    states = _deal_states(connection, deal_ids)
     records = [
         {"b_id": deal_id, "b_current_stage": stage, "b_stage_since": since, "b_first": first, "b_last": last,
-         "b_count": int(count or 0), "b_buyers": parties.get((deal_id, "buyer")),
-         "b_sellers": parties.get((deal_id, "seller"))}
+         "b_count": int(count or 0),
+         **{f"b_{role}s": "; ".join(sorted(names)) if (names := states.names.get((deal_id, role))) else None
+            for role in ("buyer", "seller")},
+         **{f"b_{role}_codes": " ".join(sorted(codes)) if (codes := states.codes.get((deal_id, role))) else None
+            for role in ("buyer", "seller")}}
         for deal_id, stage, since, first, last, count in zip(
             deal_ids, *(status[c].tolist() for c in ("current_stage", "stage_since", "first_event_on",
                                                       "last_event_on", "event_count")))
@@ -734,23 +738,32 @@ def refresh_deals(connection: Connection, deal_ids: Sequence[str], *,
     statement = update(Deal.__table__).where(Deal.__table__.c.id == bindparam("b_id")).values(
         current_stage=bindparam("b_current_stage"), stage_since=bindparam("b_stage_since"),
         first_event_on=bindparam("b_first"), last_event_on=bindparam("b_last"), event_count=bindparam("b_count"),
-        buyers=bindparam("b_buyers"), sellers=bindparam("b_sellers"))
+        buyers=bindparam("b_buyers"), sellers=bindparam("b_sellers"),
+        buyer_codes=bindparam("b_buyer_codes"), seller_codes=bindparam("b_seller_codes"))
     for start in range(0, len(records), 50_000):
         connection.execute(statement, records[start:start + 50_000])
 
 
-def _deal_country_names(connection: Connection, deal_ids: Sequence[str]) -> dict[tuple[str, str], str]:
-    """'; '-joined names of the states buying and selling in each deal, for display and text search."""
-    statement = (select(DealParty.deal_id, DealParty.role, Party.name)
+@dataclass(frozen=True, slots=True)
+class _DealStates:
+    """The states buying and selling in each deal, by (deal_id, role)."""
+
+    names: dict[tuple[str, str], set[str]]  # for display and text search
+    codes: dict[tuple[str, str], set[str]]  # ISO codes, for the overview's counts
+
+
+def _deal_states(connection: Connection, deal_ids: Sequence[str]) -> _DealStates:
+    statement = (select(DealParty.deal_id, DealParty.role, Party.name, Party.country_code)
                  .join(Party, Party.id == DealParty.party_id)
                  .where(DealParty.role.in_(("buyer", "seller")), Party.kind == "state",
-                        DealParty.deal_id.in_(bindparam("ids", expanding=True)))
-                 .order_by(DealParty.deal_id, DealParty.role, Party.name))
-    names: dict[tuple[str, str], list[str]] = {}
+                        DealParty.deal_id.in_(bindparam("ids", expanding=True))))
+    states = _DealStates(defaultdict(set), defaultdict(set))
     for start in range(0, len(deal_ids), CHUNK):
-        for deal_id, role, name in connection.execute(statement, {"ids": list(deal_ids[start:start + CHUNK])}):
-            names.setdefault((deal_id, role), []).append(name)
-    return {key: "; ".join(value) for key, value in names.items()}
+        for deal_id, role, name, code in connection.execute(statement, {"ids": list(deal_ids[start:start + CHUNK])}):
+            states.names[(deal_id, role)].add(name)
+            if code:
+                states.codes[(deal_id, role)].add(code)
+    return states
 
 
 # --- undo ---------------------------------------------------------------------------------------------

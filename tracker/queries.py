@@ -13,19 +13,20 @@ one row per deal, because the stage is not in the database.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+import heapq
+from collections import Counter, defaultdict
+from itertools import product
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Select, and_, case, distinct, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, distinct, exists, func, literal, select
 
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
 from tracker.display import grade, value_range_text, web_url_or_none
 from tracker.filters import Filters
-from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source, StageRow
+from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
 from tracker.stages import deal_status, stage_intervals
 from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_NAMES, STAGE_ORDER
 
@@ -43,7 +44,11 @@ TRADE_ROLES = ("buyer", "seller")
 def _frame(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
     with engine.connect() as connection:
         result = connection.execute(statement)
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+        keys = list(result.keys())
+        rows = result.all()
+    # Built column-wise: given Row objects, pandas probes each one for namedtuple fields (an exception per row).
+    columns = list(zip(*rows)) if rows else [()] * len(keys)
+    return pd.DataFrame({key: list(column) for key, column in zip(keys, columns)}, columns=keys)
 
 
 def _state_names(engine: Engine) -> dict[str, str]:
@@ -88,6 +93,12 @@ def ledger_counts(engine: Engine) -> dict[str, int]:
                                 ("source links", EventSource))
         } | {"imports": int(connection.execute(
             select(func.count()).select_from(Import).where(Import.status == "committed")).scalar_one())}
+
+
+def has_deals(engine: Engine) -> bool:
+    """Whether the ledger holds any deal (without counting a large one)."""
+    with engine.connect() as connection:
+        return connection.execute(select(Deal.id).limit(1)).first() is not None
 
 
 def ledger_version(engine: Engine) -> str:
@@ -193,52 +204,187 @@ class HeadlineFigures:
     stale_deals: int  # active deals with no event for more than STALE_AFTER_DAYS days
 
 
-def headline_figures(engine: Engine, *, filters: Filters, today: dt.date,
-                     as_of: dt.datetime | None = None) -> HeadlineFigures:
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Everything the overview charts, from one pass over the filtered deals."""
+
+    figures: HeadlineFigures
+    by_stage: pd.DataFrame  # see deals_by_stage
+    country_counts: pd.DataFrame  # see country_deal_counts
+    matrix: pd.DataFrame  # see stage_country_matrix
+    flows: pd.DataFrame  # see deal_flows
+
+
+class _MixRow(NamedTuple):
+    """Filtered deals sharing a current stage, state buyers and state sellers."""
+
+    stage: str | None  # None: no event gives a stage yet
+    buyers: tuple[str, ...]  # ISO codes
+    sellers: tuple[str, ...]
+    deals: int
+    stale: int  # active deals whose last event is before `stale_before`
+
+
+def _deal_mix(engine: Engine, filters: Filters, as_of: dt.datetime | None, *,
+              stale_before: dt.date | None = None) -> list[_MixRow]:
+    """The filtered deals counted per combination of current stage, state buyers and state sellers.
+
+    Every overview chart is a sum over these rows, so the deals are read once per filter however many
+    charts there are, and what Python loops over is bounded by the combinations that occur (about 13,000
+    for 50,000 synthetic deals), not by the number of deals.
+    """
     scope = _scope(engine, filters, as_of)
-    stale_before = today - dt.timedelta(days=STALE_AFTER_DAYS)
     if scope.statuses is None:
-        active = Deal.current_stage.in_(ACTIVE_STAGES)
-        statement = select(
-            func.count(Deal.id),
-            func.coalesce(func.sum(case((active, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(active, Deal.last_event_on < stale_before), 1), else_=0)), 0),
-        ).where(*scope.conditions)
+        stale = (func.coalesce(func.sum(case((and_(Deal.current_stage.in_(ACTIVE_STAGES),
+                                                    Deal.last_event_on < stale_before), 1), else_=0)), 0)
+                 if stale_before is not None else literal(0))
+        statement = (select(Deal.current_stage, Deal.buyer_codes, Deal.seller_codes, func.count(), stale)
+                     .where(*scope.conditions)
+                     .group_by(Deal.current_stage, Deal.buyer_codes, Deal.seller_codes))
         with engine.connect() as connection:
-            deals, active_deals, stale = (int(v) for v in connection.execute(statement).one())
-    else:
-        statuses = scope.statuses
-        is_active = statuses["current_stage"].isin(ACTIVE_STAGES)
-        deals, active_deals = len(statuses), int(is_active.sum())
-        stale = int((is_active & (statuses["last_event_on"] < stale_before)).sum())
+            rows = connection.execute(statement).all()
+        codes: dict[str | None, tuple[str, ...]] = {None: ()}
+        for _, buyer_codes, seller_codes, _, _ in rows:
+            for text in (buyer_codes, seller_codes):
+                if text not in codes:
+                    codes[text] = tuple(text.split(" "))
+        return [_MixRow(stage, codes[buyers], codes[sellers], int(deals), int(stale_deals))
+                for stage, buyers, sellers, deals, stale_deals in rows]
+    # As of a date: the stage recomputed from the events known then, the roles recorded by then.
+    statuses = scope.statuses
+    roles = _frame(engine, select(DealParty.deal_id, DealParty.role, Party.country_code)
+                   .join(Party, Party.id == DealParty.party_id).join(Deal, Deal.id == DealParty.deal_id)
+                   .where(*scope.conditions, Party.kind == "state", Party.country_code.is_not(None),
+                          DealParty.role.in_(TRADE_ROLES), *_role_known(as_of))
+                   .distinct())
+    sides: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for deal_id, role, code in zip(roles["deal_id"], roles["role"], roles["country_code"]):
+        sides[(deal_id, role)].append(code)
+    mix: Counter[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = Counter()
+    stale_mix: Counter[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = Counter()
+    for deal_id, stage, last_event_on in zip(statuses["deal_id"], statuses["current_stage"],
+                                             statuses["last_event_on"]):
+        stage = stage if isinstance(stage, str) else None
+        key = (stage, tuple(sorted(sides[(deal_id, "buyer")])), tuple(sorted(sides[(deal_id, "seller")])))
+        mix[key] += 1
+        stale_mix[key] += int(stale_before is not None and stage in ACTIVE_STAGES and last_event_on < stale_before)
+    return [_MixRow(*key, deals, stale_mix[key]) for key, deals in mix.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """The sums every overview chart is drawn from, made in one pass over a deal mix."""
+
+    deals: int
+    active: int
+    stale: int
+    by_stage: Counter[str]
+    as_buyer: Counter[str]
+    as_seller: Counter[str]
+    cells: Counter[tuple[str, str]]  # (country, stage): deals with the country on the counted sides
+    flows: Counter[tuple[str, str]]  # (buyer, seller)
+
+
+def _tally(mix: list[_MixRow], *, roles: tuple[str, ...] = TRADE_ROLES) -> _Tally:
+    deals_total = active = stale = 0
+    by_stage: Counter[str] = Counter()
+    as_buyer: Counter[str] = Counter()
+    as_seller: Counter[str] = Counter()
+    cells: Counter[tuple[str, str]] = Counter()
+    flows: Counter[tuple[str, str]] = Counter()
+    buyer_side, seller_side = "buyer" in roles, "seller" in roles
+    for stage, buyers, sellers, deals, stale_deals in mix:
+        deals_total += deals
+        stale += stale_deals
+        for code in buyers:
+            as_buyer[code] += deals
+        for code in sellers:
+            as_seller[code] += deals
+        for pair in product(buyers, sellers):
+            flows[pair] += deals
+        if stage is None:
+            continue
+        by_stage[stage] += deals
+        if stage in ACTIVE_STAGES:
+            active += deals
+        # A country on both sides of a deal counts once for it.
+        for code in dict.fromkeys((buyers if buyer_side else ()) + (sellers if seller_side else ())):
+            cells[(code, stage)] += deals
+    return _Tally(deals_total, active, stale, by_stage, as_buyer, as_seller, cells, flows)
+
+
+def _events_this_month(engine: Engine, filters: Filters, today: dt.date, as_of: dt.datetime | None) -> int:
     month_start = today.replace(day=1)
     next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
     events = select(func.count(Event.id)).join(Deal, Deal.id == Event.deal_id).where(
-        *scope.conditions, Event.occurred_on >= month_start, Event.occurred_on < next_month,
+        *_scope(engine, filters, as_of).conditions, Event.occurred_on >= month_start, Event.occurred_on < next_month,
         *_event_conditions(filters, as_of))
     with engine.connect() as connection:
-        events_this_month = int(connection.execute(events).scalar_one())
-    return HeadlineFigures(deals=deals, active_deals=active_deals, events_this_month=events_this_month,
-                           stale_deals=stale)
+        return int(connection.execute(events).scalar_one())
+
+
+def _figures_frame(tally: _Tally, events_this_month: int) -> HeadlineFigures:
+    return HeadlineFigures(deals=tally.deals, active_deals=tally.active, events_this_month=events_this_month,
+                           stale_deals=tally.stale)
+
+
+def _by_stage_frame(tally: _Tally) -> pd.DataFrame:
+    return pd.DataFrame({"stage": list(STAGE_NAMES), "deals": [tally.by_stage[stage] for stage in STAGE_NAMES]})
+
+
+def _counts_frame(tally: _Tally, names: dict[str, str]) -> pd.DataFrame:
+    codes = sorted(tally.as_buyer.keys() | tally.as_seller.keys())
+    as_buyer = [tally.as_buyer[code] for code in codes]
+    as_seller = [tally.as_seller[code] for code in codes]
+    return pd.DataFrame({"country_code": codes, "country": [names.get(code, code) for code in codes],
+                         "as_buyer": as_buyer, "as_seller": as_seller,
+                         "deals": [b + s for b, s in zip(as_buyer, as_seller)]},
+                        columns=["country_code", "country", "as_buyer", "as_seller", "deals"])
+
+
+def _matrix_frame(tally: _Tally, names: dict[str, str], *, max_countries: int) -> pd.DataFrame:
+    totals: Counter[str] = Counter()
+    for (code, _), deals in tally.cells.items():
+        totals[code] += deals
+    ranked = sorted(totals, key=lambda code: (-totals[code], names.get(code, code)))[:max_countries]
+    rank = {code: i for i, code in enumerate(ranked)}
+    kept = sorted((key for key in tally.cells if key[0] in rank), key=lambda key: (rank[key[0]], STAGE_ORDER[key[1]]))
+    return pd.DataFrame({"country_code": [code for code, _ in kept],
+                         "country": [names.get(code, code) for code, _ in kept],
+                         "stage": [stage for _, stage in kept], "deals": [tally.cells[key] for key in kept]},
+                        columns=["country_code", "country", "stage", "deals"])
+
+
+def _flows_frame(tally: _Tally, names: dict[str, str], *, limit: int) -> pd.DataFrame:
+    top = heapq.nsmallest(limit, tally.flows.items(), key=lambda item: (-item[1], item[0]))
+    return pd.DataFrame({"buyer_code": [b for (b, _), _ in top], "buyer": [names.get(b, b) for (b, _), _ in top],
+                         "seller_code": [s for (_, s), _ in top], "seller": [names.get(s, s) for (_, s), _ in top],
+                         "deals": [deals for _, deals in top]},
+                        columns=["buyer_code", "buyer", "seller_code", "seller", "deals"])
+
+
+def overview(engine: Engine, *, filters: Filters, today: dt.date, as_of: dt.datetime | None = None,
+             max_countries: int = MATRIX_COUNTRIES, top_flows: int = TOP_FLOWS) -> Overview:
+    """The overview's figures and charts; the same values as the single-chart functions below."""
+    tally = _tally(_deal_mix(engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS)),
+                   roles=_country_roles(filters))
+    names = _state_names(engine)
+    return Overview(figures=_figures_frame(tally, _events_this_month(engine, filters, today, as_of)),
+                    by_stage=_by_stage_frame(tally), country_counts=_counts_frame(tally, names),
+                    matrix=_matrix_frame(tally, names, max_countries=max_countries),
+                    flows=_flows_frame(tally, names, limit=top_flows))
+
+
+def headline_figures(engine: Engine, *, filters: Filters, today: dt.date,
+                     as_of: dt.datetime | None = None) -> HeadlineFigures:
+    tally = _tally(_deal_mix(engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS)))
+    return _figures_frame(tally, _events_this_month(engine, filters, today, as_of))
 
 
 def deals_by_stage(engine: Engine, *, filters: Filters | None = None,
                    as_of: dt.datetime | None = None) -> pd.DataFrame:
     """Every stage in order with its number of deals (zero included); deals with no stage are not counted."""
-    filters = filters or Filters()
-    scope = _scope(engine, filters, as_of)
-    if scope.statuses is not None:
-        counts = scope.statuses["current_stage"].value_counts()
-        return pd.DataFrame({"stage": list(STAGE_NAMES),
-                             "deals": [int(counts.get(stage, 0)) for stage in STAGE_NAMES]})
-    statement = (
-        select(StageRow.name.label("stage"), func.count(Deal.id).label("deals"))
-        .select_from(StageRow)
-        .outerjoin(Deal, and_(Deal.current_stage == StageRow.name, *scope.conditions))
-        .group_by(StageRow.name, StageRow.position)
-        .order_by(StageRow.position)
-    )
-    return _frame(engine, statement)
+    return _by_stage_frame(_tally(_deal_mix(engine, filters or Filters(), as_of)))
 
 
 def _country_roles(filters: Filters) -> tuple[str, ...]:
@@ -252,82 +398,20 @@ def stage_country_matrix(engine: Engine, *, filters: Filters, as_of: dt.datetime
     A country counts when it is a buyer or seller of the deal, or only the side the country filter
     names; the `max_countries` countries with most deals are kept.
     """
-    scope = _scope(engine, filters, as_of)
-    base = (select(Party.country_code, Deal.id.label("deal_id"))
-            .join(DealParty, DealParty.deal_id == Deal.id).join(Party, Party.id == DealParty.party_id)
-            .where(*scope.conditions, Party.kind == "state", DealParty.role.in_(_country_roles(filters)),
-                   *_role_known(as_of)))
-    if scope.statuses is None:
-        pairs = (base.add_columns(Deal.current_stage.label("stage"))
-                 .where(Deal.current_stage.is_not(None)).subquery())
-        matrix = _frame(engine, select(pairs.c.country_code, pairs.c.stage,
-                                       func.count(distinct(pairs.c.deal_id)).label("deals"))
-                        .group_by(pairs.c.country_code, pairs.c.stage))
-    else:
-        stages = scope.statuses[["deal_id", "current_stage"]].rename(columns={"current_stage": "stage"})
-        pairs = _frame(engine, base.distinct()).merge(stages, on="deal_id")
-        pairs = pairs[pairs["stage"].notna()]
-        matrix = pairs.groupby(["country_code", "stage"], as_index=False).agg(deals=("deal_id", "nunique"))
-    if matrix.empty:
-        return pd.DataFrame(columns=["country_code", "country", "stage", "deals"])
-    names = _state_names(engine)
-    matrix["deals"] = matrix["deals"].astype(int)
-    matrix["country"] = matrix["country_code"].map(lambda code: names.get(code, code))
-    totals = matrix.groupby("country_code")["deals"].sum()
-    ranked = sorted(totals.index, key=lambda code: (-totals[code], names.get(code, code)))[:max_countries]
-    matrix = matrix[matrix["country_code"].isin(ranked)].copy()
-    matrix["rank"] = matrix["country_code"].map({code: i for i, code in enumerate(ranked)})
-    matrix["position"] = matrix["stage"].map(STAGE_ORDER)
-    return (matrix.sort_values(["rank", "position"])[["country_code", "country", "stage", "deals"]]
-            .reset_index(drop=True))
+    tally = _tally(_deal_mix(engine, filters, as_of), roles=_country_roles(filters))
+    return _matrix_frame(tally, _state_names(engine), max_countries=max_countries)
 
 
 def country_deal_counts(engine: Engine, *, filters: Filters,
                         as_of: dt.datetime | None = None) -> pd.DataFrame:
     """Per state: deals it buys in, deals it sells in, and `deals` = the two added (the map's value)."""
-    scope = _scope(engine, filters, as_of)
-    statement = (
-        select(Party.country_code,
-               func.count(distinct(case((DealParty.role == "buyer", Deal.id)))).label("as_buyer"),
-               func.count(distinct(case((DealParty.role == "seller", Deal.id)))).label("as_seller"))
-        .join(DealParty, DealParty.deal_id == Deal.id).join(Party, Party.id == DealParty.party_id)
-        .where(*scope.conditions, Party.kind == "state", DealParty.role.in_(TRADE_ROLES),
-               Party.country_code.is_not(None), *_role_known(as_of))
-        .group_by(Party.country_code)
-        .order_by(Party.country_code)
-    )
-    counts = _frame(engine, statement)
-    names = _state_names(engine)
-    counts["country"] = [names.get(code, code) for code in counts["country_code"]]
-    counts["deals"] = counts["as_buyer"] + counts["as_seller"]
-    return counts[["country_code", "country", "as_buyer", "as_seller", "deals"]]
+    return _counts_frame(_tally(_deal_mix(engine, filters, as_of)), _state_names(engine))
 
 
 def deal_flows(engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None,
                limit: int = TOP_FLOWS) -> pd.DataFrame:
     """Buyer state -> seller state pairs with their number of deals, the `limit` largest."""
-    buyer_role, seller_role = aliased(DealParty), aliased(DealParty)
-    buyer, seller = aliased(Party), aliased(Party)
-    known = [] if as_of is None else [buyer_role.import_id.in_(_imports_known_by(as_of)),
-                                      seller_role.import_id.in_(_imports_known_by(as_of))]
-    scope = _scope(engine, filters, as_of)
-    deals = func.count(distinct(Deal.id)).label("deals")
-    statement = (
-        select(buyer.country_code.label("buyer_code"), seller.country_code.label("seller_code"), deals)
-        .join(buyer_role, and_(buyer_role.deal_id == Deal.id, buyer_role.role == "buyer"))
-        .join(buyer, and_(buyer.id == buyer_role.party_id, buyer.kind == "state"))
-        .join(seller_role, and_(seller_role.deal_id == Deal.id, seller_role.role == "seller"))
-        .join(seller, and_(seller.id == seller_role.party_id, seller.kind == "state"))
-        .where(*scope.conditions, *known)
-        .group_by(buyer.country_code, seller.country_code)
-        .order_by(deals.desc(), buyer.country_code, seller.country_code)
-        .limit(limit)
-    )
-    flows = _frame(engine, statement)
-    names = _state_names(engine)
-    flows["buyer"] = [names.get(code, code) for code in flows["buyer_code"]]
-    flows["seller"] = [names.get(code, code) for code in flows["seller_code"]]
-    return flows[["buyer_code", "buyer", "seller_code", "seller", "deals"]]
+    return _flows_frame(_tally(_deal_mix(engine, filters, as_of)), _state_names(engine), limit=limit)
 
 
 def _event_sources(engine: Engine, event_ids: list[int], as_of: dt.datetime | None) -> pd.DataFrame:

@@ -203,7 +203,7 @@ def page_header(title: str, filters: Filters | None, *, as_of: dt.datetime | Non
 
 
 def ledger_is_empty() -> bool:
-    return read(queries.ledger_counts)["deals"] == 0
+    return not read(queries.has_deals)
 
 
 def show_empty_ledger() -> None:

