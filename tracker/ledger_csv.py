@@ -242,10 +242,10 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     out["buyers"] = check.map_values("buyer", _country_codes)
     out["sellers"] = check.map_values("seller", _country_codes)
 
-    quantity = check.map_values("quantity", _parse_quantity)
-    # map() turns whole numbers with gaps into floats (12.0); keep them whole, or a re-import of the same
-    # file would record a change of the deal's quantity from "12" (as stored) to "12.0".
-    quantity = pd.Series([None if pd.isna(q) else int(q) for q in quantity], index=quantity.index, dtype=object)
+    # Not map(): it turns whole numbers with gaps into floats (12.0), and a re-import of the same file would
+    # then record a change of the deal's quantity from "12" (as stored) to "12.0".
+    quantities = check.convert_distinct("quantity", _parse_quantity)
+    quantity = pd.Series([quantities[v] for v in frame["quantity"].tolist()], index=frame.index, dtype=object)
     low = check.map_values("value_low", _parse_value)
     high = check.map_values("value_high", _parse_value)
     currency = check.map_values("currency", _parse_currency)
@@ -289,11 +289,11 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
               "party_role or party_kind is given but party is empty", "Name the party, or clear those cells.")
 
     _finish(check, records)
-    out["source_key"] = [source_key(u, p, t) for u, p, t in
-                         zip(out["source_url"].tolist(), out["source_publisher"].tolist(), out["source_title"].tolist())]
-    out["fingerprint"] = [event_fingerprint(d, t, s, m) for d, t, s, m in
-                          zip(out["deal_id"].tolist(), out["date_text"].tolist(), out["stage"].tolist(),
-                              out["summary"].tolist())]
+    # Keys are hashed once per distinct source and event: most events are told by more than one row.
+    out["source_key"] = _once_per_distinct(source_key, out["source_url"], out["source_publisher"],
+                                           out["source_title"])
+    out["fingerprint"] = _once_per_distinct(event_fingerprint, out["deal_id"], out["date_text"], out["stage"],
+                                            out["summary"])
     # Plain Python objects from here on: the importer iterates these columns, which is slow on Arrow strings.
     return Batch(rows=out[list(BATCH_COLUMNS)].astype(object), format="ledger-csv", rows_read=len(frame))
 
@@ -307,6 +307,12 @@ def _finish(check: _Checker, records: Records) -> None:
                      "Fix the ones above and upload again.")] if len(check.problems) > MAX_PROBLEMS else []))
 
 
+def _once_per_distinct(function: Callable[..., str], *columns: pd.Series) -> list[str]:
+    keys = list(zip(*(column.tolist() for column in columns)))
+    results = {key: function(*key) for key in dict.fromkeys(keys)}
+    return [results[key] for key in keys]
+
+
 def _clean_text(frame: pd.DataFrame, check: _Checker, *, plain: bool) -> None:
     """NFC, invisible characters removed, trimmed; control characters and over-long cells are problems.
 
@@ -314,8 +320,13 @@ def _clean_text(frame: pd.DataFrame, check: _Checker, *, plain: bool) -> None:
     """
     for column in ALL_COLUMNS:
         if plain:
-            series = frame[column].str.strip()
-            frame[column] = series
+            values = frame[column].tolist()
+            # In plain text only spaces and tabs can surround a cell: look for them once in the whole column.
+            joined = "\x00".join(values)
+            if "\t" in joined or " \x00" in joined or "\x00 " in joined or joined.startswith(" ") or joined.endswith(" "):
+                values = [value.strip() for value in values]
+                frame[column] = pd.Series(values, index=frame.index, dtype=object)
+            series = frame[column]
             bad = None
         else:
             series = frame[column].astype(str)
@@ -332,7 +343,7 @@ def _clean_text(frame: pd.DataFrame, check: _Checker, *, plain: bool) -> None:
             frame.loc[bad, column] = ""
             check.reported[column] = bad
         limit = MAX_LENGTH.get(column)
-        if limit:
+        if limit and max(map(len, series.tolist()), default=0) > limit:
             long = series.str.len() > limit
             if long.any():
                 check.add(long, column, lambda v: f"the cell is too long ({len(v):,} characters; at most {limit:,})",
