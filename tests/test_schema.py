@@ -52,6 +52,15 @@ def test_sqlite_connections_are_set_up_for_sharing(engine: Engine):
     assert settings == ["wal", 1, 60000]
 
 
+def test_imports_leave_the_sqlite_planner_statistics_of_the_filtered_tables(seeded: Engine):
+    if seeded.dialect.name != "sqlite":
+        return
+    with seeded.connect() as connection:
+        analysed = connection.execute(text("SELECT DISTINCT tbl FROM sqlite_stat1 ORDER BY tbl")).scalars().all()
+        deals = connection.execute(text("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_deals_stage_mix'")).scalar()
+    assert (analysed, deals) == (["deal_parties", "deals", "parties"], "1 1 1 1 1")
+
+
 def test_relative_sqlite_paths_resolve_against_the_project(monkeypatch, tmp_path):
     from tracker import db
 

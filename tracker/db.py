@@ -207,6 +207,21 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         raise
 
 
+# The tables the dashboard's filters start from: with statistics, SQLite finds a country's deals through
+# parties -> deal_parties instead of testing every deal (0.035 s -> 0.004 s for a small country at 1M events).
+_PLANNED_TABLES = ("deals", "deal_parties", "parties")
+
+
+def refresh_planner_statistics(connection: Connection) -> None:
+    """Recount what SQLite's query planner knows about the filtered tables (PostgreSQL's autovacuum does this).
+
+    A full ANALYZE of these three tables takes about 0.07 s at 1M events; all tables would take 3 s.
+    """
+    if connection.dialect.name == "sqlite":
+        for table in _PLANNED_TABLES:
+            connection.exec_driver_sql(f"ANALYZE {table}")  # fixed names, not input
+
+
 def describe_database_error(engine: Engine, exc: DBAPIError) -> str:
     """A plain-words account of why the database could not be used."""
     where = engine.url.render_as_string(hide_password=True)

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, inser
 
 from tracker import formats
 from tracker.countries import country_by_code, resolve_country
-from tracker.db import write_transaction
+from tracker.db import refresh_planner_statistics, write_transaction
 from tracker.errors import ImportRejected, InvalidValue, Problem, UndoRefused
 from tracker.ledger_csv import Batch, party_key
 from tracker.models import (
@@ -151,6 +151,7 @@ def import_bytes(
             return report
         report_progress(0.6, "Writing to the ledger")
         _apply(connection, plan, report, editor=_safe_editor(editor), started=started, now=now or _now())
+        refresh_planner_statistics(connection)
     report_progress(1.0, "Done")
     return report
 
@@ -806,6 +807,7 @@ def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
         connection.execute(delete(Source.__table__).where(Source.import_id == import_id))
         connection.execute(delete(Deal.__table__).where(Deal.import_id == import_id))
         refresh_deals(connection, sorted(deals_touched - created))
+        refresh_planner_statistics(connection)
         connection.execute(update(Import.__table__).where(Import.id == import_id).values(
             status="undone", undone_at=_now(), undone_by=_safe_editor(editor)))
     return UndoReport(import_id=import_id, file_name=record.file_name, events_removed=int(events_removed),
