@@ -1,12 +1,13 @@
 """Read-side queries: every figure and table the dashboard and the CLI show comes from here.
 
 Aggregation happens in SQL; functions return small pandas DataFrames ready to render, capped at
-what a page shows. Options are keyword-only; `filters` is the analyst's `Filters` value.
+what a page shows. Options are keyword-only; `filters` is the analyst's `Filters` value. The overview's
+charts are summed in Python from one GROUP BY per filter (see `_deal_mix`).
 
 As-of views (`as_of`: the end of a day, naive UTC like `recorded_at`) show the ledger as it was known
 then: events recorded later, and roles, sources and attribute changes from later imports, are left
 out, and each deal's stage is recomputed by `tracker.stages.deal_status` from the events known then
-(the same derivation the importer stores). Grouping by that recomputed stage happens in pandas, over
+(the same derivation the importer stores). Grouping by that recomputed stage happens in Python, over
 one row per deal, because the stage is not in the database.
 """
 
@@ -15,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import Counter, defaultdict
-from itertools import product
 from dataclasses import dataclass
+from itertools import product
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -323,7 +324,7 @@ def _events_this_month(engine: Engine, filters: Filters, today: dt.date, as_of: 
         return int(connection.execute(events).scalar_one())
 
 
-def _figures_frame(tally: _Tally, events_this_month: int) -> HeadlineFigures:
+def _headline(tally: _Tally, events_this_month: int) -> HeadlineFigures:
     return HeadlineFigures(deals=tally.deals, active_deals=tally.active, events_this_month=events_this_month,
                            stale_deals=tally.stale)
 
@@ -369,7 +370,7 @@ def overview(engine: Engine, *, filters: Filters, today: dt.date, as_of: dt.date
     tally = _tally(_deal_mix(engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS)),
                    roles=_country_roles(filters))
     names = _state_names(engine)
-    return Overview(figures=_figures_frame(tally, _events_this_month(engine, filters, today, as_of)),
+    return Overview(figures=_headline(tally, _events_this_month(engine, filters, today, as_of)),
                     by_stage=_by_stage_frame(tally), country_counts=_counts_frame(tally, names),
                     matrix=_matrix_frame(tally, names, max_countries=max_countries),
                     flows=_flows_frame(tally, names, limit=top_flows))
@@ -378,7 +379,7 @@ def overview(engine: Engine, *, filters: Filters, today: dt.date, as_of: dt.date
 def headline_figures(engine: Engine, *, filters: Filters, today: dt.date,
                      as_of: dt.datetime | None = None) -> HeadlineFigures:
     tally = _tally(_deal_mix(engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS)))
-    return _figures_frame(tally, _events_this_month(engine, filters, today, as_of))
+    return _headline(tally, _events_this_month(engine, filters, today, as_of))
 
 
 def deals_by_stage(engine: Engine, *, filters: Filters | None = None,
