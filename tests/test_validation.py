@@ -206,6 +206,18 @@ def test_invisible_characters_are_removed_and_text_is_trimmed():
     assert (batch.rows["deal_id"].tolist(), batch.rows["buyers"].tolist()) == (["test-deal"], ["UKR"])
 
 
+@pytest.mark.parametrize(("cells", "summary", "title"), [
+    ({"summary": "  spaced  "}, "spaced", "Test deal"),
+    ({"summary": "tab\tinside"}, "tab\tinside", "Test deal"),
+    ({"deal_title": "\tLead "}, "A development.", "Lead"),
+    ({"summary": "a,  b"}, "a,  b", "Test deal"),
+])
+def test_plain_ascii_cells_are_trimmed_only_at_their_edges(cells: dict[str, str], summary: str, title: str):
+    # Plain ASCII files take the fast path that looks for spaces and tabs at cell edges once per column.
+    batch, _ = read_batch(ledger_csv(row(**cells)), today=TODAY)
+    assert (batch.rows["summary"].tolist(), batch.rows["deal_title"].tolist()) == ([summary], [title])
+
+
 def test_template_file_has_every_column():
     from tracker.ledger_csv import TEMPLATE_PATH
 
