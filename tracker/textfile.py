@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tracker.errors import ImportRejected, Problem
@@ -105,27 +106,16 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
         body = "".join(text.splitlines(keepends=True)[skip_lines:])
     else:
         body = text
-    first = next((ln for ln in body.splitlines()[:50] if ln.strip()), "")
+    # The header is among the first lines: no need to split the whole file to find it.
+    first = next((ln for ln in body[:65_536].splitlines()[:50] if ln.strip()), "")
     delimiter = delimiter or sniff_delimiter(first)
-    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
+    starts, records, failure, single_lines = _parse(body, delimiter, skip_lines)
     problems: list[Problem] = []
     header: list[str] | None = None
     header_line = 0
     rows: list[list[str]] = []
-    starts: list[int] = []
-    previous_end = 0
-    single_lines = True
-    while True:
-        start = previous_end + 1 + skip_lines
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(_csv_problem(start, str(exc), delimiter))
-            break
-        single_lines = single_lines and reader.line_num == previous_end + 1
-        previous_end = reader.line_num
+    lines: list[int] = []
+    for start, record in zip(starts, records):
         if not (record and record[0].strip()) and not "".join(record).strip():
             # Blank lines, and rows of empty cells (",,,,") that spreadsheet exports leave at the end.
             continue
@@ -143,15 +133,47 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
                 break
             continue
         rows.append(record)
-        starts.append(start)
+        lines.append(start)
+    else:
+        if failure:
+            problems.append(failure)
     if problems:
         raise ImportRejected(problems)
     if header is None:
         raise ImportRejected([Problem(None, None, None, "the file has no header line",
                                       "Start the file with the header; download the template to see it.")])
     plain = single_lines and body.isascii() and _CONTROL.search(body) is None
-    return Records(header=header, header_line=header_line, rows=rows, lines=starts, delimiter=delimiter,
+    return Records(header=header, header_line=header_line, rows=rows, lines=lines, delimiter=delimiter,
                    plain=plain)
+
+
+def _parse(body: str, delimiter: str, skip_lines: int) -> tuple[Sequence[int], list[list[str]], Problem | None, bool]:
+    """Every record with the line it starts on, the problem that stopped the parse (None at the end of
+    the text), and whether every record is a single line."""
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
+    try:
+        records = list(reader)  # the whole file at C speed; line numbers follow when no record spans lines
+    except csv.Error:
+        pass
+    else:
+        if reader.line_num == len(records):
+            return range(1 + skip_lines, len(records) + 1 + skip_lines), records, None, True
+    # A record spans lines, or the file is malformed: go record by record to know where each starts.
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
+    starts: list[int] = []
+    records = []
+    previous_end = 0
+    while True:
+        start = previous_end + 1 + skip_lines
+        try:
+            record = next(reader)
+        except StopIteration:
+            return starts, records, None, False
+        except csv.Error as exc:
+            return starts, records, _csv_problem(start, str(exc), delimiter), False
+        starts.append(start)
+        records.append(record)
+        previous_end = reader.line_num
 
 
 def _csv_problem(line: int, detail: str, delimiter: str) -> Problem:
