@@ -137,23 +137,29 @@ class _Checker:
             text = message(value) if callable(message) else message
             self.problems.append(Problem(int(line), column, _shorten(value), text, fix))
 
+    def series(self, values: list[Any]) -> pd.Series:
+        """A column of plain Python objects aligned with the file's rows (no dtype inference: it is slow)."""
+        return pd.Series(values, index=self.frame.index, dtype=object)
+
     def map_values(self, column: str, convert: Callable[[str], Any]) -> pd.Series:
         """`convert` applied once per distinct non-empty value; empty cells give None."""
-        return self.frame[column].map(self.convert_distinct(column, convert))
+        results = self.convert_distinct(column, convert)
+        return self.series([results[value] for value in self.frame[column].tolist()])
 
     def map_parts(self, column: str, convert: Callable[[str], Any], parts: tuple[str, ...]) -> dict[str, pd.Series]:
         """Like map_values, but one Series per attribute in `parts` of the converted values."""
         results = self.convert_distinct(column, convert)
-        series = self.frame[column]
-        return {part: series.map({raw: None if value is None else getattr(value, part)
-                                  for raw, value in results.items()}).astype(object) for part in parts}
+        split = {raw: (None,) * len(parts) if value is None else tuple(getattr(value, part) for part in parts)
+                 for raw, value in results.items()}
+        columns = zip(*(split[value] for value in self.frame[column].tolist()), strict=True)
+        return {part: self.series(list(values)) for part, values in zip(parts, columns, strict=True)}
 
     def convert_distinct(self, column: str, convert: Callable[[str], Any]) -> dict[str, Any]:
         """Each distinct cell value of `column` converted once; failures become problems and None."""
         series = self.frame[column]
         results: dict[str, Any] = {"": None}
         failures: dict[str, InvalidValue] = {}
-        for value in series.unique():
+        for value in dict.fromkeys(series.tolist()):
             if value in results:
                 continue
             try:
@@ -230,7 +236,9 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     for column in ("deal_title", "deal_summary", "category", "note", "topic", "summary"):
         out[column] = frame[column]
     check.add(frame["summary"] == "", "summary", "summary is empty", "Say in a sentence what happened.")
-    out["tags"] = frame["tags"].map({v: _normalise_tags(v) for v in frame["tags"].unique()})
+    tags = frame["tags"].tolist()
+    normalised = {v: _normalise_tags(v) for v in dict.fromkeys(tags)}
+    out["tags"] = check.series([normalised[v] for v in tags])
 
     dates = check.map_parts("date", lambda v: parse_partial_date(v, today=today),
                             ("start", "end", "precision", "text"))
