@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
 
@@ -238,28 +239,48 @@ def _mapped(series: pd.Series, mapping: dict[Any, Any]) -> pd.Series:
     return pd.Series([mapping.get(value) for value in series.tolist()], index=series.index, dtype=object)
 
 
-def _blank_to_none(series: pd.Series) -> pd.Series:
-    return series.where(series.notna() & (series != ""), None)
+def _given(values: np.ndarray) -> np.ndarray:
+    """Which cells are non-empty (neither missing nor blank)."""
+    return pd.notna(values) & (values != "")
 
 
 def _first_per(rows: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.DataFrame:
-    """The first non-empty value of each column per key (rows are in file order)."""
-    cleaned = rows[[key, *columns]].copy()
+    """The first non-empty value of each column per key (rows are in file order; None when no row gives one).
+
+    Indexed by key, in order of first appearance.
+    """
+    codes, keys = pd.factorize(rows[key].to_numpy())
+    order = np.argsort(codes, kind="stable")  # rows grouped by key, each group in file order
+    grouped_codes = codes[order]
+    first: dict[str, np.ndarray] = {}
     for column in columns:
-        cleaned[column] = _blank_to_none(cleaned[column])
-    return cleaned.groupby(key, sort=False).first()
+        values = rows[column].to_numpy(dtype=object)
+        given = _given(values)[order]
+        at, run = order[given], grouped_codes[given]
+        starts = np.flatnonzero(np.concatenate(([True], run[1:] != run[:-1]))) if len(run) else run
+        first[column] = np.full(len(keys), None, dtype=object)
+        first[column][run[starts]] = values[at[starts]]
+    return pd.DataFrame(first, index=pd.Index(keys, name=key, dtype=object))
 
 
 def _disagreements(rows: pd.DataFrame, key: str, columns: Sequence[str], what: str,
                    problems: list[Problem]) -> None:
     """Rows that describe the same thing (`key`) must not give it different values."""
+    codes, _ = pd.factorize(rows[key].to_numpy())
     for column in columns:
-        given = _blank_to_none(rows[column].astype(object)).notna()
-        if not given.any():
+        values = rows[column].to_numpy(dtype=object)
+        given = np.flatnonzero(_given(values))
+        if not len(given):
             continue
-        present = rows.loc[given, [key, column, "line"]]  # only these columns: rows may be wide
-        counts = present.groupby(key, sort=False)[column].nunique()
-        for key_value in counts[counts > 1].index:
+        value_codes, distinct_values = pd.factorize(values[given])
+        # Each distinct (key, value) pair once, sorted by key: a key listed twice has two different values.
+        pairs = np.unique(codes[given] * len(distinct_values) + value_codes)
+        pair_keys = pairs // len(distinct_values)
+        clashing = np.unique(pair_keys[1:][pair_keys[1:] == pair_keys[:-1]])
+        if not len(clashing):
+            continue
+        present = rows.iloc[given][[key, column, "line"]]  # only these columns: rows may be wide
+        for key_value in pd.unique(rows[key].to_numpy()[given][np.isin(codes[given], clashing)]):
             clash = present[present[key] == key_value]
             first_line, first_value = int(clash["line"].iloc[0]), clash[column].iloc[0]
             # Name the column as the analyst's file does, not as the batch does ("event_value_high").
@@ -626,21 +647,42 @@ def _bulk_insert(connection: Connection, table: Table, frame: pd.DataFrame, mapp
     """
     if frame.empty:
         return
+    columns = {target: frame[source].astype(object).where(frame[source].notna(), None).tolist()
+               for source, target in mapping.items()}
+    columns.update({target: [value] * len(frame) for target, value in constants.items()})
+    preparer = connection.dialect.identifier_preparer
+    marker = _marker(connection)
+    statement = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(map(preparer.quote, columns))}) "
+                 f"VALUES ({', '.join([marker] * len(columns))})")
+    _execute_many(connection, statement, [_stored(connection, table.c[name], values) for name, values in columns.items()])
+
+
+def _bulk_update(connection: Connection, table: Table, *, key: str, columns: dict[str, list[Any]]) -> None:
+    """Set `columns` of the rows whose `key` column is given in columns[key], as one executemany (as _bulk_insert)."""
+    preparer = connection.dialect.identifier_preparer
+    marker = _marker(connection)
+    names = [name for name in columns if name != key]
+    statement = (f"UPDATE {preparer.format_table(table)} SET {', '.join(f'{preparer.quote(n)} = {marker}' for n in names)} "
+                 f"WHERE {preparer.quote(key)} = {marker}")
+    _execute_many(connection, statement, [_stored(connection, table.c[name], columns[name]) for name in [*names, key]])
+
+
+def _marker(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+def _stored(connection: Connection, column: Any, values: list[Any]) -> list[Any]:
+    """`values` as the driver takes them for `column` (SQLite stores dates as ISO text, for one)."""
     dialect = connection.dialect
-    columns: list[list[Any]] = []
-    for source, target in mapping.items():
-        series = frame[source]
-        values = series.astype(object).where(series.notna(), None).tolist()
-        processor = table.c[target].type.dialect_impl(dialect).bind_processor(dialect)
-        columns.append([processor(v) for v in values] if processor else values)
-    for target, value in constants.items():
-        processor = table.c[target].type.dialect_impl(dialect).bind_processor(dialect)
-        columns.append([processor(value) if processor else value] * len(frame))
-    names = [*mapping.values(), *constants]
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    preparer = dialect.identifier_preparer
-    statement = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
-                 f"VALUES ({', '.join([marker] * len(names))})")
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None:
+        return values
+    # Once per distinct value: a column of 100,000 dates holds a few thousand different days.
+    stored = {value: processor(value) for value in set(values)}
+    return [stored[value] for value in values]
+
+
+def _execute_many(connection: Connection, statement: str, columns: list[list[Any]]) -> None:
     rows = list(zip(*columns))
     for start in range(0, len(rows), 100_000):
         connection.exec_driver_sql(statement, rows[start:start + 100_000])
@@ -741,9 +783,8 @@ def _apply(connection: Connection, plan: _Plan, report: ImportReport, *, editor:
                  import_id=import_id, recorded_at=now)
     created = set(report.deals_created)
     fresh = plan.new_events[plan.new_events["deal_id"].isin(created)]
-    refresh_deals(connection, plan.touched_deals, created_events=pd.DataFrame({
-        "deal_id": fresh["deal_id"].tolist(), "event_id": fresh["event_id"].tolist(),
-        "occurred_on": fresh["date_start"].tolist(), "stage": fresh["stage"].tolist()}))
+    refresh_deals(connection, plan.touched_deals, created_events=fresh[["deal_id", "event_id", "date_start", "stage"]]
+                  .rename(columns={"date_start": "occurred_on"}).reset_index(drop=True))
 
 
 def _split_value(frame: pd.DataFrame) -> None:
@@ -763,7 +804,7 @@ def refresh_deals(connection: Connection, deal_ids: Sequence[str], *,
     """
     if not deal_ids:
         return
-    created = set() if created_events is None else set(created_events["deal_id"])
+    created = set() if created_events is None else set(created_events["deal_id"].tolist())
     events = _select_in(connection, [Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage],
                         Event.deal_id, [d for d in deal_ids if d not in created])
     if created:
@@ -771,24 +812,16 @@ def refresh_deals(connection: Connection, deal_ids: Sequence[str], *,
     status = deal_status(events).set_index("deal_id").reindex(list(deal_ids)).astype(object)
     status = status.where(status.notna(), None)
     states = _deal_states(connection, deal_ids)
-    records = [
-        {"b_id": deal_id, "b_current_stage": stage, "b_stage_since": since, "b_first": first, "b_last": last,
-         "b_count": int(count or 0),
-         **{f"b_{role}s": "; ".join(sorted(names)) if (names := states.names.get((deal_id, role))) else None
-            for role in ("buyer", "seller")},
-         **{f"b_{role}_codes": " ".join(sorted(codes)) if (codes := states.codes.get((deal_id, role))) else None
-            for role in ("buyer", "seller")}}
-        for deal_id, stage, since, first, last, count in zip(
-            deal_ids, *(status[c].tolist() for c in ("current_stage", "stage_since", "first_event_on",
-                                                      "last_event_on", "event_count")))
-    ]
-    statement = update(Deal.__table__).where(Deal.__table__.c.id == bindparam("b_id")).values(
-        current_stage=bindparam("b_current_stage"), stage_since=bindparam("b_stage_since"),
-        first_event_on=bindparam("b_first"), last_event_on=bindparam("b_last"), event_count=bindparam("b_count"),
-        buyers=bindparam("b_buyers"), sellers=bindparam("b_sellers"),
-        buyer_codes=bindparam("b_buyer_codes"), seller_codes=bindparam("b_seller_codes"))
-    for start in range(0, len(records), 50_000):
-        connection.execute(statement, records[start:start + 50_000])
+    joined = {role: [" ".join(sorted(states.codes[(deal_id, role)])) or None for deal_id in deal_ids]
+              for role in ("buyer", "seller")}
+    named = {role: ["; ".join(sorted(states.names[(deal_id, role)])) or None for deal_id in deal_ids]
+             for role in ("buyer", "seller")}
+    _bulk_update(connection, Deal.__table__, key="id", columns={
+        "id": list(deal_ids), **{column: status[column].tolist() for column in (
+            "current_stage", "stage_since", "first_event_on", "last_event_on")},
+        "event_count": [int(count or 0) for count in status["event_count"].tolist()],
+        "buyers": named["buyer"], "sellers": named["seller"],
+        "buyer_codes": joined["buyer"], "seller_codes": joined["seller"]})
 
 
 @dataclass(frozen=True, slots=True)
