@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 
 from tests.builders import downgrade, ledger_csv, row
-from tracker.db import create_ledger_engine, head_revision, migrate, schema_revision
+from tracker.db import SCHEMA_HEAD, create_ledger_engine, head_revision, migrate, schema_revision
 from tracker.importer import import_bytes
 from tracker.models import Base, Deal, StageRow
 
@@ -20,6 +20,11 @@ def test_upgrade_from_empty_matches_the_models(ledger_url: str):
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert (schema_revision(engine), differences) == (head_revision(), [])
     engine.dispose()
+
+
+def test_the_schema_head_constant_is_the_newest_migration():
+    # migrate() skips Alembic when a ledger is at SCHEMA_HEAD: a new migration must move it.
+    assert SCHEMA_HEAD == head_revision() == "0002"
 
 
 def test_tables(engine: Engine):

@@ -10,21 +10,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from tracker.errors import LedgerUnavailable
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_PATH = PROJECT_ROOT / "data" / "tracker.db"
 DATABASE_URL_VARIABLE = "TRACKER_DATABASE_URL"
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 MIGRATIONS_PATH = Path(__file__).resolve().parent / "migrations"
+# The newest revision in tracker/migrations (tests/test_schema.py checks it): opening a ledger that is
+# already at it needs no Alembic, whose import is a tenth of a second of every CLI command.
+SCHEMA_HEAD = "0002"
 # Any constant works; it only has to be the same for every importer sharing a PostgreSQL database.
 _PG_IMPORT_LOCK = 7_240_513
 
@@ -140,6 +144,9 @@ def _check_sqlite_file(path: Path, *, read_only: bool = False) -> None:
 
 
 def _script_directory() -> ScriptDirectory:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_PATH))
     return ScriptDirectory.from_config(config)
@@ -155,22 +162,27 @@ def schema_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at; None for an empty database."""
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except DBAPIError as exc:
         raise LedgerUnavailable(describe_database_error(engine, exc)) from exc
 
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to this code's version; refuse a schema newer than the code."""
-    script = _script_directory()
     current = schema_revision(engine)
+    if current == SCHEMA_HEAD:
+        return
+    from alembic import command
+    from alembic.config import Config
+
+    script = _script_directory()
     if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
         raise LedgerUnavailable(
             f"the ledger's schema (revision {current}) is newer than this version of the tracker; "
             "update the tracker (git pull, then pip install -r requirements.txt) before opening it."
         )
-    if current == script.get_current_head():
-        return
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_PATH))
     try:
