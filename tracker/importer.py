@@ -308,7 +308,7 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     problems: list[Problem] = []
 
     # Deals
-    deal_ids = list(dict.fromkeys(rows["deal_id"]))
+    deal_ids = list(dict.fromkeys(rows["deal_id"].tolist()))
     existing = _select_in(connection, [Deal.id, Deal.title, Deal.summary, Deal.category, Deal.quantity,
                                        Deal.value_low, Deal.value_high, Deal.currency, Deal.sipri_tiv],
                           Deal.id, deal_ids).set_index("id")
@@ -340,14 +340,14 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
                                                     "event_currency", "note", "topic"])
     next_event = _next_id(connection, Event.__table__)
     new_events["event_id"] = range(next_event, next_event + len(new_events))
-    event_ids.update(zip(new_events["fingerprint"], new_events["event_id"]))
+    event_ids.update(zip(new_events["fingerprint"].tolist(), new_events["event_id"].tolist()))
     claims_of_new = event_claims.reindex(new_events["fingerprint"].tolist())
     for column in event_claims.columns:
         new_events[column] = claims_of_new[column].to_numpy()
 
     # Sources
     _disagreements(rows, "source_key", ["reliability"], "this row names the same source", problems)
-    keys = list(dict.fromkeys(rows["source_key"]))
+    keys = list(dict.fromkeys(rows["source_key"].tolist()))
     known_sources = _select_in(connection, [Source.key, Source.id, Source.reliability], Source.key, keys)
     known_grade = dict(zip(known_sources["key"], known_sources["reliability"]))
     clash = rows["source_key"].isin(known_grade) & (rows["reliability"] != "") & (
@@ -399,7 +399,7 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
         set(known_tags["deal_id"] + "|" + known_tags["tag"]))]
     new_external_ids = _plan_external_ids(connection, rows, problems)
     # A duplicate row is one that adds nothing: no new event-source link, role or attribute change.
-    adding_lines = set(new_links["line"]) | set(new_roles["line"]) | set(changes["line"])
+    adding_lines = set(new_links["line"].tolist()) | set(new_roles["line"].tolist()) | set(changes["line"].tolist())
     # Counted in file records (lines): a SIPRI record gives several batch rows, a ledger CSV row one.
     duplicate_rows = int(rows.loc[~rows["line"].isin(adding_lines), "line"].nunique())
 
@@ -412,8 +412,9 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     updated_deals = final_values.loc[[d for d in final_values.index if d in existing.index]]
     changed_deals = set(changes["deal_id"]) - set(new_deal_ids)
     deal_updates = updated_deals.loc[[d for d in updated_deals.index if d in changed_deals]].reset_index()
-    touched = set(new_events["deal_id"]) | changed_deals | set(new_roles["deal_id"]) | set(new_tags["deal_id"]) | set(
-        rows.loc[rows["fingerprint"].isin(set(new_links["fingerprint"])), "deal_id"])
+    touched = set(new_events["deal_id"].tolist()) | changed_deals | set(new_roles["deal_id"].tolist()) | set(
+        new_tags["deal_id"].tolist()) | set(rows.loc[rows["fingerprint"].isin(set(new_links["fingerprint"].tolist())),
+                                                     "deal_id"].tolist())
     report.deals_created = new_deal_ids
     created = set(new_deal_ids)
     report.deals_updated = [d for d in deal_ids if d in touched and d not in created]

@@ -133,6 +133,8 @@ class _Checker:
     def add(self, mask: pd.Series, column: str, message: str | Callable[[str], str], fix: str) -> None:
         if column in self.reported:
             mask = mask & ~self.reported[column]
+        if not mask.any():
+            return
         for line, value in zip(self.lines[mask], self.frame.loc[mask, column]):
             text = message(value) if callable(message) else message
             self.problems.append(Problem(int(line), column, _shorten(value), text, fix))
