@@ -10,6 +10,7 @@ from tests.builders import GOOD_ROW, ledger_csv, row
 from tracker.errors import ImportRejected
 from tracker.formats import read_batch
 from tracker.ledger_csv import ALL_COLUMNS
+from tracker.textfile import first_lines, read_records
 
 TODAY = dt.date(2026, 11, 25)
 URL_FIX = "Give the article's http:// or https:// address, or leave source_url empty and give source_title."
@@ -141,6 +142,26 @@ def test_delimiter_is_sniffed(delimiter, name):
     assert (len(batch.rows), encoding, batch.rows["seller"].iloc[0] if "seller" in batch.rows else None) == (
         1, "utf-8", None)
     assert batch.rows["sellers"].tolist() == ["UKR"]
+
+
+@pytest.mark.parametrize(("text", "count", "expected"), [
+    ("a\nb\r\nc\rd", 2, ["a", "b"]),
+    ("a\nb", 5, ["a", "b"]),
+    ("", 3, []),
+    ("x" * 70_000 + "\nshort\n" + "y" * 300_000, 3, ["x" * 70_000, "short", "y" * 300_000]),  # grows past 64 KB
+    ("\n" * 100_000 + "last", 2, ["", ""]),
+])
+def test_first_lines_are_those_of_splitlines(text, count, expected):
+    assert first_lines(text, count) == expected == text.splitlines()[:count]
+
+
+@pytest.mark.parametrize(("text", "lines", "plain"), [
+    ("h1,h2\na,b\n\nc,d\n", [2, 4], True),  # one record per line: parsed at once, blank line skipped
+    ('h1,h2\n"a\nstill a",b\nc,d\n', [2, 4], False),  # a record spans lines: parsed record by record
+])
+def test_records_keep_the_line_they_start_on(text, lines, plain):
+    records = read_records(text)
+    assert (records.lines, records.plain, len(records.rows)) == (lines, plain, 2)
 
 
 @pytest.mark.parametrize(("encode", "expected_encoding"), [

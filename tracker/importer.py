@@ -648,14 +648,20 @@ def _bulk_insert(connection: Connection, table: Table, frame: pd.DataFrame, mapp
     """
     if frame.empty:
         return
-    columns = {target: frame[source].astype(object).where(frame[source].notna(), None).tolist()
-               for source, target in mapping.items()}
+    columns = {target: _values(frame[source]) for source, target in mapping.items()}
     columns.update({target: [value] * len(frame) for target, value in constants.items()})
     preparer = connection.dialect.identifier_preparer
     marker = _marker(connection)
     statement = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(map(preparer.quote, columns))}) "
                  f"VALUES ({', '.join([marker] * len(columns))})")
     _execute_many(connection, statement, [_stored(connection, table.c[name], values) for name, values in columns.items()])
+
+
+def _values(column: pd.Series) -> list[Any]:
+    """The column as Python values, missing ones (NaN, NaT, None) as None."""
+    if not column.hasnans:
+        return column.tolist()
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def _bulk_update(connection: Connection, table: Table, *, key: str, columns: dict[str, list[Any]]) -> None:

@@ -229,10 +229,13 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
 
     out = pd.DataFrame(index=frame.index)
     out["line"] = lines
-    out["deal_id"] = frame["deal_id"].str.lower()
+    deal_ids = frame["deal_id"].tolist()
+    lowered = {value: value.lower() for value in dict.fromkeys(deal_ids)}
+    out["deal_id"] = check.series([lowered[value] for value in deal_ids])
     check.add(frame["deal_id"] == "", "deal_id", "deal_id is empty",
               "Give every row the id of its deal, e.g. us-ukraine-drone-deal.")
-    bad_slug = (frame["deal_id"] != "") & ~out["deal_id"].str.fullmatch(_SLUG.pattern)
+    not_slugs = [raw for raw, value in lowered.items() if value and not _SLUG.fullmatch(value)]
+    bad_slug = frame["deal_id"].isin(not_slugs)
     check.add(bad_slug, "deal_id", lambda v: f'"{_shorten(v, 40)}" is not a valid deal id',
               "Use lowercase letters, digits and single hyphens, e.g. us-ukraine-drone-deal.")
     for column in ("deal_title", "deal_summary", "category", "note", "topic", "summary"):
@@ -353,7 +356,7 @@ def _clean_text(frame: pd.DataFrame, check: _Checker, *, plain: bool) -> None:
             frame.loc[bad, column] = ""
             check.reported[column] = bad
         limit = MAX_LENGTH.get(column)
-        if limit and max(map(len, series.tolist()), default=0) > limit:
+        if limit and max(map(len, values if plain else series.tolist()), default=0) > limit:
             long = series.str.len() > limit
             if long.any():
                 check.add(long, column, lambda v: f"the cell is too long ({len(v):,} characters; at most {limit:,})",

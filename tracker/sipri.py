@@ -90,7 +90,7 @@ from tracker.countries import resolve_country
 from tracker.dates import PartialDate, parse_partial_date
 from tracker.errors import ImportRejected, InvalidValue, Problem
 from tracker.ledger_csv import BATCH_COLUMNS, MAX_LENGTH, MAX_QUANTITY, Batch, event_fingerprint, party_key
-from tracker.textfile import MAX_PROBLEMS
+from tracker.textfile import MAX_PROBLEMS, first_lines
 
 CLASSIC = "sipri-classic"
 NEW = "sipri-new"
@@ -244,7 +244,7 @@ def detect_layout(text: str) -> tuple[str, int] | None:
 
     A line naming deal_id first is a ledger CSV's header: what follows it is data, never SIPRI's header.
     """
-    for index, line in enumerate(text.splitlines()[:HEADER_SCAN_LINES]):
+    for index, line in enumerate(first_lines(text, HEADER_SCAN_LINES)):
         head = line.lstrip("\ufeff").replace('"', "").strip().casefold()
         for start, layout in _HEADER_STARTS:
             if head.startswith(start):

@@ -95,6 +95,16 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def first_lines(text: str, count: int) -> list[str]:
+    """`text.splitlines()[:count]`, without splitting the whole of a large file."""
+    size = 65_536
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > count or size >= len(text):  # more lines than asked: the first `count` are whole
+            return lines[:count]
+        size *= 4
+
+
 def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0,
                  allow_short_rows: bool = False) -> Records:
     """Parse CSV text strictly: every record must have as many fields as the header.
@@ -106,8 +116,7 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
         body = "".join(text.splitlines(keepends=True)[skip_lines:])
     else:
         body = text
-    # The header is among the first lines: no need to split the whole file to find it.
-    first = next((ln for ln in body[:65_536].splitlines()[:50] if ln.strip()), "")
+    first = next((ln for ln in first_lines(body, 50) if ln.strip()), "")
     delimiter = delimiter or sniff_delimiter(first)
     starts, records, failure, single_lines = _parse(body, delimiter, skip_lines)
     problems: list[Problem] = []
