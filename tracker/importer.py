@@ -7,11 +7,9 @@ the write transaction (holding the ledger's write lock), so concurrent imports c
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +22,7 @@ from tracker.countries import country_by_code, resolve_country
 from tracker.db import refresh_planner_statistics, write_transaction
 from tracker.errors import ImportRejected, InvalidValue, Problem, UndoRefused
 from tracker.ledger_csv import Batch, party_key
+from tracker.memory import cycle_collection_paused
 from tracker.models import (
     Deal,
     DealChange,
@@ -138,7 +137,7 @@ def import_bytes(
                                       "Split it into smaller files, or import it with the CLI: "
                                       "python -m tracker import FILE")])
     started = now or _now()
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         report_progress(0.05, "Reading the file")
         batch, encoding = formats.read_batch(data, today=today)
         report = ImportReport(file_name=_safe_file_name(file_name), sha256=hashlib.sha256(data).hexdigest(),
@@ -158,25 +157,6 @@ def import_bytes(
             refresh_planner_statistics(connection)
     report_progress(1.0, "Done")
     return report
-
-
-@contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """Pause Python's cycle collector for the import; reference counting still frees everything.
-
-    An import allocates millions of small objects that form no cycles (cells, rows, keys). Each
-    allocation burst triggers a collection that rescans every live object, the file's cells included:
-    0.6 s of a 100,000-event import. The pause is process-wide, so other threads (other dashboard
-    sessions) collect no cycles for those seconds; they resume, and catch up, when it ends.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _safe_file_name(name: str) -> str:

@@ -21,12 +21,13 @@ from itertools import product
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Select, and_, case, distinct, exists, func, literal, select
+from sqlalchemy import ColumnElement, Engine, Select, case, distinct, exists, func, literal, select
 
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
 from tracker.display import grade, value_range_text, web_url_or_none
 from tracker.filters import Filters
+from tracker.memory import cycle_collection_paused
 from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
 from tracker.stages import deal_status, stage_intervals
 from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_NAMES, STAGE_ORDER
@@ -370,8 +371,9 @@ def overview(engine: Engine, *, filters: Filters, today: dt.date, as_of: dt.date
     """The overview's figures and charts; the same values as the single-chart functions below."""
     # One scope for both queries: as of a date it recomputes every deal's stage, worth doing once.
     scope = _scope(engine, filters, as_of)
-    tally = _tally(_deal_mix(engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS),
-                             scope=scope), roles=_country_roles(filters))
+    with cycle_collection_paused():
+        tally = _tally(_deal_mix(engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS),
+                                 scope=scope), roles=_country_roles(filters))
     names = _state_names(engine)
     return Overview(figures=_headline(tally, _events_this_month(engine, filters, today, as_of, scope=scope)),
                     by_stage=_by_stage_frame(tally), country_counts=_counts_frame(tally, names),
