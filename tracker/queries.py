@@ -237,9 +237,9 @@ def _deal_mix(engine: Engine, filters: Filters, as_of: dt.datetime | None, *,
     """
     scope = scope or _scope(engine, filters, as_of)
     if scope.statuses is None:
-        stale = (func.coalesce(func.sum(case((and_(Deal.current_stage.in_(ACTIVE_STAGES),
-                                                    Deal.last_event_on < stale_before), 1), else_=0)), 0)
-                 if stale_before is not None else literal(0))
+        # Counted for every group; only active stages keep the count (below): testing the stage per row
+        # in SQL costs a third of this query at 1M events.
+        stale = func.count(case((Deal.last_event_on < stale_before, 1))) if stale_before is not None else literal(0)
         statement = (select(Deal.current_stage, Deal.buyer_codes, Deal.seller_codes, func.count(), stale)
                      .where(*scope.conditions)
                      .group_by(Deal.current_stage, Deal.buyer_codes, Deal.seller_codes))
@@ -250,7 +250,7 @@ def _deal_mix(engine: Engine, filters: Filters, as_of: dt.datetime | None, *,
             for text in (buyer_codes, seller_codes):
                 if text not in codes:
                     codes[text] = tuple(text.split(" "))
-        return [_MixRow(stage, codes[buyers], codes[sellers], int(deals), int(stale_deals))
+        return [_MixRow(stage, codes[buyers], codes[sellers], deals, stale_deals if stage in ACTIVE_STAGES else 0)
                 for stage, buyers, sellers, deals, stale_deals in rows]
     # As of a date: the stage recomputed from the events known then, the roles recorded by then.
     statuses = scope.statuses
@@ -289,11 +289,12 @@ class _Tally:
 
 def _tally(mix: list[_MixRow], *, roles: tuple[str, ...] = TRADE_ROLES) -> _Tally:
     deals_total = active = stale = 0
-    by_stage: Counter[str] = Counter()
-    as_buyer: Counter[str] = Counter()
-    as_seller: Counter[str] = Counter()
-    cells: Counter[tuple[str, str]] = Counter()
-    flows: Counter[tuple[str, str]] = Counter()
+    # defaultdicts while summing (a Counter's missing key is a Python-level call: a quarter of the loop).
+    by_stage: defaultdict[str, int] = defaultdict(int)
+    as_buyer: defaultdict[str, int] = defaultdict(int)
+    as_seller: defaultdict[str, int] = defaultdict(int)
+    cells: defaultdict[tuple[str, str], int] = defaultdict(int)
+    flows: defaultdict[tuple[str, str], int] = defaultdict(int)
     buyer_side, seller_side = "buyer" in roles, "seller" in roles
     for stage, buyers, sellers, deals, stale_deals in mix:
         deals_total += deals
@@ -312,7 +313,8 @@ def _tally(mix: list[_MixRow], *, roles: tuple[str, ...] = TRADE_ROLES) -> _Tall
         # A country on both sides of a deal counts once for it.
         for code in dict.fromkeys((buyers if buyer_side else ()) + (sellers if seller_side else ())):
             cells[(code, stage)] += deals
-    return _Tally(deals_total, active, stale, by_stage, as_buyer, as_seller, cells, flows)
+    return _Tally(deals_total, active, stale, Counter(by_stage), Counter(as_buyer), Counter(as_seller), Counter(cells),
+                  Counter(flows))
 
 
 def _events_this_month(engine: Engine, filters: Filters, today: dt.date, as_of: dt.datetime | None, *,
