@@ -143,7 +143,7 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
             continue
         rows.append(record)
         lines.append(start)
-    else:
+    else:  # not cut short at MAX_PROBLEMS: the parser's own problem, if any, comes after the others
         if failure:
             problems.append(failure)
     if problems:
