@@ -675,11 +675,6 @@ def _execute_many(connection: Connection, statement: str, columns: list[list[Any
         connection.exec_driver_sql(statement, rows[start:start + 100_000])
 
 
-def _update_parameters(frame: pd.DataFrame, mapping: dict[str, str]) -> list[dict[str, Any]]:
-    part = frame[list(mapping)].rename(columns=mapping).astype(object)
-    return part.where(part.notna(), None).to_dict("records")
-
-
 def _ordered_parties(parties: pd.DataFrame) -> pd.DataFrame:
     """Parents before their children, so each insert satisfies the foreign key."""
     placed: set[Any] = set()
@@ -723,15 +718,9 @@ def _apply(connection: Connection, plan: _Plan, report: ImportReport, *, editor:
         updates["quantity"] = [None if v is None else int(float(v)) for v in updates["quantity"]]
         updates["sipri_tiv"] = [None if v is None else float(v) for v in updates["sipri_tiv"]]
         _split_value(updates)
-        connection.execute(
-            update(Deal.__table__).where(Deal.__table__.c.id == bindparam("b_id")).values(
-                title=bindparam("b_title"), summary=bindparam("b_summary"), category=bindparam("b_category"),
-                quantity=bindparam("b_quantity"), value_low=bindparam("b_value_low"),
-                value_high=bindparam("b_value_high"), currency=bindparam("b_currency"),
-                sipri_tiv=bindparam("b_sipri_tiv")),
-            _update_parameters(updates, {c: f"b_{c}" for c in ("title", "summary", "category", "quantity",
-                                                               "value_low", "value_high", "currency", "sipri_tiv")}
-                               | {"deal_id": "b_id"}))
+        _bulk_update(connection, Deal.__table__, key="id", columns={
+            "id": updates["deal_id"].tolist(), **{column: _values(updates[column]) for column in (
+                "title", "summary", "category", "quantity", "value_low", "value_high", "currency", "sipri_tiv")}})
     _bulk_insert(connection, DealExternalId.__table__, plan.new_external_ids,
                  {"deal_id": "deal_id", "external_scheme": "scheme", "external_id": "external_id"},
                  import_id=import_id)
