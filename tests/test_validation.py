@@ -155,13 +155,21 @@ def test_first_lines_are_those_of_splitlines(text, count, expected):
     assert first_lines(text, count) == expected == text.splitlines()[:count]
 
 
-@pytest.mark.parametrize(("text", "lines", "plain"), [
-    ("h1,h2\na,b\n\nc,d\n", [2, 4], True),  # one record per line: parsed at once, blank line skipped
-    ('h1,h2\n"a\nstill a",b\nc,d\n', [2, 4], False),  # a record spans lines: parsed record by record
+@pytest.mark.parametrize(("text", "lines", "plain", "rows"), [
+    ("h1,h2\na,b\nc,d\n", [2, 3], True, [["a", "b"], ["c", "d"]]),  # every record well formed: checked at once
+    ("\n\nh1,h2\na,b\nc,d", [4, 5], True, [["a", "b"], ["c", "d"]]),  # blank lines before the header
+    ("h1,h2\na,b\n\nc,d\n", [2, 4], True, [["a", "b"], ["c", "d"]]),  # a blank line between records is skipped
+    ("h1,h2\na,b\nc,d\n,\n , \n", [2, 3], True, [["a", "b"], ["c", "d"]]),  # trailing rows of empty cells
+    ("h1,h2\n ,b\nc,d\n", [2, 3], True, [[" ", "b"], ["c", "d"]]),  # a blank first cell alone is not a blank row
+    ('h1,h2\n"a\nstill a",b\nc,d\n', [2, 4], False, [["a\nstill a", "b"], ["c", "d"]]),  # a record spans lines
+    ("h1,h2\r\na,b\r\nc,d\r\n", [2, 3], False, [["a", "b"], ["c", "d"]]),  # CRLF: carriage returns are controls
+    ("h1,h2\ra,b\rc,d", [2, 3], False, [["a", "b"], ["c", "d"]]),  # old Mac line ends
+    ("h1,h2\na\x07,b\nc,d\n", [2, 3], False, [["a\x07", "b"], ["c", "d"]]),  # a control character
+    ("h1,h2\nRéunion,b\nc,d\n", [2, 3], False, [["Réunion", "b"], ["c", "d"]]),  # not ASCII
 ])
-def test_records_keep_the_line_they_start_on(text, lines, plain):
+def test_records_keep_the_line_they_start_on(text, lines, plain, rows):
     records = read_records(text)
-    assert (records.lines, records.plain, len(records.rows)) == (lines, plain, 2)
+    assert (records.header, records.lines, records.plain, records.rows) == (["h1", "h2"], lines, plain, rows)
 
 
 @pytest.mark.parametrize(("encode", "expected_encoding"), [
