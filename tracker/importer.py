@@ -240,7 +240,7 @@ def _first_per(rows: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.DataF
         starts = np.flatnonzero(np.concatenate(([True], run[1:] != run[:-1]))) if len(run) else run
         first[column] = np.full(len(keys), None, dtype=object)
         first[column][run[starts]] = values[at[starts]]
-    return pd.DataFrame(first, index=pd.Index(keys, name=key, dtype=object))
+    return pd.DataFrame(first, index=pd.Index(keys, name=key, dtype=object), dtype=object)
 
 
 def _disagreements(rows: pd.DataFrame, key: str, columns: Sequence[str], what: str,
@@ -321,9 +321,9 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     next_event = _next_id(connection, Event.__table__)
     new_events["event_id"] = range(next_event, next_event + len(new_events))
     event_ids.update(zip(new_events["fingerprint"].tolist(), new_events["event_id"].tolist()))
-    claims_of_new = event_claims.reindex(new_events["fingerprint"].tolist())
+    claims_of_new = event_claims.reindex(pd.Index(new_events["fingerprint"].tolist(), dtype=object))
     for column in event_claims.columns:
-        new_events[column] = claims_of_new[column].to_numpy()
+        new_events[column] = pd.Series(claims_of_new[column].to_numpy(), index=new_events.index, dtype=object)
 
     # Sources
     _disagreements(rows, "source_key", ["reliability"], "this row names the same source", problems)
@@ -365,8 +365,8 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     new_parties, roles = _plan_parties(connection, rows, event_ids, problems)
     known_roles = _select_in(connection, [DealParty.deal_id, DealParty.party_id, DealParty.role], DealParty.deal_id,
                              known_deal_ids)
-    known_role_keys = set(known_roles["deal_id"] + "|" + known_roles["party_id"].astype(str) + "|" + known_roles["role"])
-    roles["key"] = roles["deal_id"] + "|" + roles["party_id"].astype(str) + "|" + roles["role"]
+    known_role_keys = set(_role_keys(known_roles))
+    roles["key"] = pd.Series(_role_keys(roles), index=roles.index, dtype=object)
     new_roles = roles.drop_duplicates("key")
     new_roles = new_roles[~new_roles["key"].isin(known_role_keys)]
 
@@ -413,6 +413,11 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
                  new_external_ids=new_external_ids, touched_deals=sorted(touched | set(new_deal_ids)))
 
 
+def _role_keys(roles: pd.DataFrame) -> list[str]:
+    return [f"{deal_id}|{party_id}|{role}" for deal_id, party_id, role in
+            zip(roles["deal_id"].tolist(), roles["party_id"].tolist(), roles["role"].tolist())]
+
+
 def _value_text(low: Any, high: Any, currency: Any) -> str | None:
     if low is None and high is None:
         return None
@@ -447,19 +452,19 @@ def _attribute_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.D
         claiming |= rows[column].notna() & (rows[column] != "")
     claimed = rows[claiming]
     # Object columns throughout: inferring Arrow strings for each new column costs more than the work here.
-    claims = pd.DataFrame({"deal_id": claimed["deal_id"].to_numpy(dtype=object), "line": claimed["line"].to_numpy(),
+    claims = pd.DataFrame({"deal_id": claimed["deal_id"].to_numpy(dtype=object),
                            "date": claimed["date_start"].to_numpy(dtype=object),
-                           **{field_name: pd.array(_texts(claimed[column].tolist()), dtype=object)
-                              for column, field_name in DEAL_FIELDS.items()},
-                           VALUE_FIELD: pd.array(_value_texts(claimed, valued[claiming].tolist()), dtype=object)})
+                           **{field_name: _texts(claimed[column].tolist()) for column, field_name in DEAL_FIELDS.items()},
+                           VALUE_FIELD: _value_texts(claimed, valued[claiming].tolist())}, dtype=object)
+    claims["line"] = claimed["line"].to_numpy()
     claims = claims.sort_values(["date", "line"], kind="stable")
     deal_ids = list(dict.fromkeys(rows["deal_id"].tolist()))
     known = existing.reindex(deal_ids)
-    final = pd.DataFrame(index=pd.Index(deal_ids, name="deal_id"))
-    for field_name in DEAL_FIELDS.values():
-        final[field_name] = [_text_of(v) for v in known[field_name].tolist()]
-    final[VALUE_FIELD] = [_value_text(_none(lo), _none(hi), _none(cur)) for lo, hi, cur in
-                          zip(known["value_low"].tolist(), known["value_high"].tolist(), known["currency"].tolist())]
+    final = pd.DataFrame({
+        **{field_name: [_text_of(v) for v in known[field_name].tolist()] for field_name in DEAL_FIELDS.values()},
+        VALUE_FIELD: [_value_text(_none(lo), _none(hi), _none(cur)) for lo, hi, cur in
+                      zip(known["value_low"].tolist(), known["value_high"].tolist(), known["currency"].tolist())],
+    }, index=pd.Index(deal_ids, name="deal_id", dtype=object), dtype=object)
     changes = []
     for field_name in [*DEAL_FIELDS.values(), VALUE_FIELD]:
         given = claims.loc[claims[field_name].notna(), ["deal_id", "line", field_name]]
@@ -567,7 +572,7 @@ def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[st
     first = frame.drop_duplicates("key")
     defined_kind = _first_per(frame, "key", ["kind"])["kind"]
     fresh = first[~first["key"].isin(party_ids)].copy()
-    fresh["kind"] = fresh["key"].map(defined_kind)
+    fresh["kind"] = _mapped(fresh["key"], defined_kind.to_dict())
     for line, name in zip(fresh.loc[fresh["kind"].isna(), "line"], fresh.loc[fresh["kind"].isna(), "name"]):
         problems.append(Problem(int(line), "party_kind", "", f'party "{name}" is new to the ledger and has no kind',
                                 "Give party_kind, e.g. person, ministry, company."))

@@ -303,10 +303,10 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
 
     _finish(check, records)
     # Keys are hashed once per distinct source and event: most events are told by more than one row.
-    out["source_key"] = _once_per_distinct(source_key, out["source_url"], out["source_publisher"],
-                                           out["source_title"])
-    out["fingerprint"] = _once_per_distinct(event_fingerprint, out["deal_id"], out["date_text"], out["stage"],
-                                            out["summary"])
+    out["source_key"] = check.series(_once_per_distinct(source_key, out["source_url"], out["source_publisher"],
+                                                        out["source_title"]))
+    out["fingerprint"] = check.series(_once_per_distinct(event_fingerprint, out["deal_id"], out["date_text"],
+                                                         out["stage"], out["summary"]))
     # Plain Python objects from here on: the importer iterates these columns, which is slow on Arrow strings.
     return Batch(rows=out[list(BATCH_COLUMNS)].astype(object), format="ledger-csv", rows_read=len(frame))
 
