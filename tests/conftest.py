@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from tracker.db import open_ledger, sqlite_url_for
 from tracker.seed import seed_ledger
@@ -63,10 +64,27 @@ def ledger_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
 
 @pytest.fixture
 def engine(ledger_url: str) -> Iterator[Engine]:
-    """A migrated, empty ledger."""
+    """A migrated, empty ledger; after the test, every foreign key in it must still resolve.
+
+    The importer writes with SQLite's per-row foreign-key checks off (tracker.db.write_transaction), so
+    this is what holds its plan to the constraints, after every test that imports anything.
+    """
     ledger = open_ledger(ledger_url)
     yield ledger
+    if ledger.dialect.name == "sqlite" and _readable(ledger):
+        with ledger.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     ledger.dispose()
+
+
+def _readable(ledger: Engine) -> bool:
+    """False for a ledger file a test has deliberately corrupted, removed or made unreadable."""
+    try:
+        with ledger.connect() as connection:
+            connection.exec_driver_sql("SELECT count(*) FROM alembic_version").all()
+    except DBAPIError:
+        return False
+    return True
 
 
 @pytest.fixture

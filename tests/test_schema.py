@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 
 from tests.builders import downgrade, ledger_csv, row
-from tracker.db import SCHEMA_HEAD, create_ledger_engine, head_revision, migrate, schema_revision
+from tracker.db import SCHEMA_HEAD, create_ledger_engine, head_revision, migrate, schema_revision, write_transaction
 from tracker.importer import import_bytes
+from tracker.errors import LedgerUnavailable
 from tracker.models import Base, Deal, StageRow
 
 
@@ -55,6 +57,21 @@ def test_sqlite_connections_are_set_up_for_sharing(engine: Engine):
         settings = [connection.execute(text(f"PRAGMA {name}")).scalar() for name in
                     ("journal_mode", "foreign_keys", "busy_timeout")]
     assert settings == ["wal", 1, 60000]
+
+
+def test_only_the_importers_transactions_skip_sqlite_foreign_key_checks(seeded: Engine):
+    if seeded.dialect.name != "sqlite":
+        return
+    orphan = text("INSERT INTO event_sources (event_id, source_id, credibility, import_id) VALUES (9999, 1, 3, 1)")
+    with write_transaction(seeded, references_resolved=True) as connection:
+        during_import = connection.execute(text("PRAGMA foreign_keys")).scalar()
+    # The same pooled connection, in an ordinary write transaction: checks are back on.
+    with pytest.raises(LedgerUnavailable, match="FOREIGN KEY constraint failed"), write_transaction(seeded) as connection:
+        after = connection.execute(text("PRAGMA foreign_keys")).scalar()
+        connection.execute(orphan)
+    with seeded.connect() as connection:
+        orphans = connection.execute(text("SELECT count(*) FROM event_sources WHERE event_id = 9999")).scalar()
+    assert (during_import, after, orphans, seeded.pool.checkedin()) == (0, 1, 0, 1)
 
 
 def test_imports_leave_the_sqlite_planner_statistics_of_the_filtered_tables(seeded: Engine):

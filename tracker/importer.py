@@ -148,7 +148,7 @@ def import_bytes(
             with engine.connect() as connection:
                 _plan(connection, batch, report)
             return report
-        with write_transaction(engine) as connection:
+        with write_transaction(engine, references_resolved=True) as connection:
             plan = _plan(connection, batch, report)
             if report.nothing_new:
                 return report
