@@ -216,60 +216,74 @@ class _Plan:
 
 def _mapped(series: pd.Series, mapping: dict[Any, Any]) -> pd.Series:
     """`series.map(mapping)`, None where a key is missing, without pandas' re-indexing and dtype inference."""
-    return pd.Series([mapping.get(value) for value in series.tolist()], index=series.index, dtype=object)
+    return pd.Series(list(map(mapping.get, series.tolist())), index=series.index, dtype=object)
 
 
-def _given(values: np.ndarray) -> np.ndarray:
-    """Which cells are non-empty (neither missing nor blank)."""
-    return pd.notna(values) & (values != "")
+class _Grouped:
+    """Rows grouped by one key column, for the first value each key is given and for disagreements.
 
-
-def _first_per(rows: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.DataFrame:
-    """The first non-empty value of each column per key (rows are in file order; None when no row gives one).
-
-    Indexed by key, in order of first appearance.
+    The key is factorized once, and each column's non-empty cells are found once, for both uses.
     """
-    codes, keys = pd.factorize(rows[key].to_numpy())
-    order = np.argsort(codes, kind="stable")  # rows grouped by key, each group in file order
-    grouped_codes = codes[order]
-    first: dict[str, np.ndarray] = {}
-    for column in columns:
-        values = rows[column].to_numpy(dtype=object)
-        given = _given(values)[order]
-        at, run = order[given], grouped_codes[given]
-        starts = np.flatnonzero(np.concatenate(([True], run[1:] != run[:-1]))) if len(run) else run
-        first[column] = np.full(len(keys), None, dtype=object)
-        first[column][run[starts]] = values[at[starts]]
-    return pd.DataFrame(first, index=pd.Index(keys, name=key, dtype=object), dtype=object)
 
+    def __init__(self, rows: pd.DataFrame, key: str) -> None:
+        self.rows = rows
+        self.key = key
+        self.codes, self.keys = pd.factorize(rows[key].to_numpy())
+        self._given: dict[str, np.ndarray] = {}
 
-def _disagreements(rows: pd.DataFrame, key: str, columns: Sequence[str], what: str,
-                   problems: list[Problem]) -> None:
-    """Rows that describe the same thing (`key`) must not give it different values."""
-    codes, _ = pd.factorize(rows[key].to_numpy())
-    for column in columns:
-        values = rows[column].to_numpy(dtype=object)
-        given = np.flatnonzero(_given(values))
-        if not len(given):
-            continue
-        value_codes, distinct_values = pd.factorize(values[given])
-        # Each distinct (key, value) pair once, sorted by key: a key listed twice has two different values.
-        pairs = np.unique(codes[given] * len(distinct_values) + value_codes)
-        pair_keys = pairs // len(distinct_values)
-        clashing = np.unique(pair_keys[1:][pair_keys[1:] == pair_keys[:-1]])
-        if not len(clashing):
-            continue
-        present = rows.iloc[given][[key, column, "line"]]  # only these columns: rows may be wide
-        for key_value in pd.unique(rows[key].to_numpy()[given][np.isin(codes[given], clashing)]):
-            clash = present[present[key] == key_value]
-            first_line, first_value = int(clash["line"].iloc[0]), clash[column].iloc[0]
-            # Name the column as the analyst's file does, not as the batch does ("event_value_high").
-            name = _FILE_COLUMN.get(column, column)
-            for line, value in zip(clash["line"], clash[column]):
-                if value != first_value:
-                    problems.append(Problem(int(line), name, _shown(value),
-                                            f"{what} as line {first_line}, which gives {name} {_shown(first_value)}",
-                                            "Make the rows agree, or give the differing claim its own summary."))
+    def values(self, column: str) -> np.ndarray:
+        return self.rows[column].to_numpy(dtype=object)
+
+    def given(self, column: str) -> np.ndarray:
+        """Which cells of `column` are non-empty (neither missing nor blank)."""
+        if column not in self._given:
+            values = self.values(column)
+            self._given[column] = pd.notna(values) & (values != "")
+        return self._given[column]
+
+    def first(self, columns: Sequence[str]) -> pd.DataFrame:
+        """The first non-empty value of each column per key (rows are in file order; None when no row gives one).
+
+        Indexed by key, in order of first appearance.
+        """
+        order = np.argsort(self.codes, kind="stable")  # rows grouped by key, each group in file order
+        grouped_codes = self.codes[order]
+        first: dict[str, np.ndarray] = {}
+        for column in columns:
+            values = self.values(column)
+            given = self.given(column)[order]
+            at, run = order[given], grouped_codes[given]
+            starts = np.flatnonzero(np.concatenate(([True], run[1:] != run[:-1]))) if len(run) else run
+            first[column] = np.full(len(self.keys), None, dtype=object)
+            first[column][run[starts]] = values[at[starts]]
+        return pd.DataFrame(first, index=pd.Index(self.keys, name=self.key, dtype=object), dtype=object)
+
+    def disagreements(self, columns: Sequence[str], what: str, problems: list[Problem]) -> None:
+        """Rows that describe the same thing (the key) must not give it different values."""
+        key, codes = self.key, self.codes
+        for column in columns:
+            values = self.values(column)
+            given = np.flatnonzero(self.given(column))
+            if not len(given):
+                continue
+            value_codes, distinct_values = pd.factorize(values[given])
+            # Each distinct (key, value) pair once, sorted by key: a key listed twice has two different values.
+            pairs = np.unique(codes[given] * len(distinct_values) + value_codes)
+            pair_keys = pairs // len(distinct_values)
+            clashing = np.unique(pair_keys[1:][pair_keys[1:] == pair_keys[:-1]])
+            if not len(clashing):
+                continue
+            present = self.rows.iloc[given][[key, column, "line"]]  # only these columns: rows may be wide
+            for key_value in pd.unique(self.rows[key].to_numpy()[given][np.isin(codes[given], clashing)]):
+                clash = present[present[key] == key_value]
+                first_line, first_value = int(clash["line"].iloc[0]), clash[column].iloc[0]
+                # Name the column as the analyst's file does, not as the batch does ("event_value_high").
+                name = _FILE_COLUMN.get(column, column)
+                for line, value in zip(clash["line"], clash[column]):
+                    if value != first_value:
+                        problems.append(Problem(int(line), name, _shown(value),
+                                                f"{what} as line {first_line}, which gives {name} {_shown(first_value)}",
+                                                "Make the rows agree, or give the differing claim its own summary."))
 
 
 _FILE_COLUMN = {"event_quantity": "quantity", "event_value_low": "value_low", "event_value_high": "value_high",
@@ -304,8 +318,9 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     changes = changes[changes["deal_id"].isin(existing.index)].reset_index(drop=True)
 
     # Events: identical rows (deal, date, stage, summary) are one event, told by one or more sources.
-    _disagreements(rows, "fingerprint", ["event_quantity", "event_value_low", "event_value_high", "event_currency",
-                                         "note", "topic"], "this row describes the same event", problems)
+    event_rows = _Grouped(rows, "fingerprint")
+    event_claim_columns = ["event_quantity", "event_value_low", "event_value_high", "event_currency", "note", "topic"]
+    event_rows.disagreements(event_claim_columns, "this row describes the same event", problems)
     # A fingerprint includes the deal, so only deals already in the ledger can have known events.
     known_deal_ids = [d for d in deal_ids if d in existing.index]
     known_events = _select_in(connection, [Event.fingerprint, Event.id], Event.deal_id, known_deal_ids)
@@ -316,8 +331,7 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     # Only the event's own columns: taking every batch column of 100,000 rows costs a fifth of a second.
     new_events = rows.loc[first_telling, ["line", "deal_id", "date_start", "date_end", "date_precision", "date_text",
                                           "stage", "summary", "fingerprint"]]
-    event_claims = _first_per(rows, "fingerprint", ["event_quantity", "event_value_low", "event_value_high",
-                                                    "event_currency", "note", "topic"])
+    event_claims = event_rows.first(event_claim_columns)
     next_event = _next_id(connection, Event.__table__)
     new_events["event_id"] = range(next_event, next_event + len(new_events))
     event_ids.update(zip(new_events["fingerprint"].tolist(), new_events["event_id"].tolist()))
@@ -326,7 +340,8 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
         new_events[column] = pd.Series(claims_of_new[column].to_numpy(), index=new_events.index, dtype=object)
 
     # Sources
-    _disagreements(rows, "source_key", ["reliability"], "this row names the same source", problems)
+    source_rows = _Grouped(rows, "source_key")
+    source_rows.disagreements(["reliability"], "this row names the same source", problems)
     keys = list(dict.fromkeys(rows["source_key"].tolist()))
     known_sources = _select_in(connection, [Source.key, Source.id, Source.reliability], Source.key, keys)
     known_grade = dict(zip(known_sources["key"], known_sources["reliability"]))
@@ -337,9 +352,9 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
                                 f"this source is graded {known_grade[key]} in the ledger",
                                 f"Use {known_grade[key]}, or leave reliability empty to keep the ledger's grade."))
     source_ids: dict[str, int] = dict(zip(known_sources["key"], known_sources["id"].astype(int)))
-    source_rows = _first_per(rows, "source_key", ["source_title", "source_publisher", "source_url", "source_date",
-                                                  "source_date_precision", "source_kind", "reliability"])
-    new_sources = source_rows[~source_rows.index.isin(list(source_ids))].reset_index()
+    source_claims = source_rows.first(["source_title", "source_publisher", "source_url", "source_date",
+                                       "source_date_precision", "source_kind", "reliability"])
+    new_sources = source_claims[~source_claims.index.isin(list(source_ids))].reset_index()
     next_source = _next_id(connection, Source.__table__)
     new_sources["source_id"] = range(next_source, next_source + len(new_sources))
     new_sources["reliability"] = new_sources["reliability"].fillna("F")
@@ -353,7 +368,7 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     pair_base = max(source_ids.values(), default=0) + 1
     links["pair"] = links["event_id"].astype("int64") * pair_base + links["source_id"].astype("int64")
     links["credibility_given"] = links["credibility"].where(links["credibility"] > 0, None)
-    _disagreements(links, "pair", ["credibility_given"], "this row gives the same event and source", problems)
+    _Grouped(links, "pair").disagreements(["credibility_given"], "this row gives the same event and source", problems)
     known_links = _select_in(connection, [EventSource.event_id, EventSource.source_id], EventSource.event_id,
                              [int(i) for i in known_events["id"]])
     known_pairs = set(known_links["event_id"].astype("int64") * pair_base + known_links["source_id"].astype("int64"))
@@ -564,13 +579,13 @@ def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[st
         if parent:
             parents.setdefault(key, (int(line), parent))
     frame = pd.concat([*states, pd.DataFrame(claims, columns=columns)], ignore_index=True).astype(object)
-    _disagreements(frame[frame["kind"] != ""], "key", ["kind"], "this row names the same party", problems)
+    _Grouped(frame[frame["kind"] != ""], "key").disagreements(["kind"], "this row names the same party", problems)
 
     keys = list(dict.fromkeys(frame["key"]))
     known = _select_in(connection, [Party.key, Party.id, Party.kind, Party.name, Party.country_code], Party.key, keys)
     party_ids: dict[str, int] = dict(zip(known["key"], known["id"].astype(int)))
     first = frame.drop_duplicates("key")
-    defined_kind = _first_per(frame, "key", ["kind"])["kind"]
+    defined_kind = _Grouped(frame, "key").first(["kind"])["kind"]
     fresh = first[~first["key"].isin(party_ids)].copy()
     fresh["kind"] = _mapped(fresh["key"], defined_kind.to_dict())
     for line, name in zip(fresh.loc[fresh["kind"].isna(), "line"], fresh.loc[fresh["kind"].isna(), "name"]):

@@ -143,17 +143,20 @@ class _Checker:
         """A column of plain Python objects aligned with the file's rows (no dtype inference: it is slow)."""
         return pd.Series(values, index=self.frame.index, dtype=object)
 
-    def map_values(self, column: str, convert: Callable[[str], Any]) -> pd.Series:
-        """`convert` applied once per distinct non-empty value; empty cells give None."""
+    def map_values(self, column: str, convert: Callable[[str], Any], *, missing: Any = None) -> pd.Series:
+        """`convert` applied once per distinct non-empty value; empty cells give `missing`, and so do cells
+        that cannot be converted (they are problems, so the batch is rejected anyway)."""
         results = self.convert_distinct(column, convert)
-        return self.series([results[value] for value in self.frame[column].tolist()])
+        if missing is not None:
+            results = {raw: missing if value is None else value for raw, value in results.items()}
+        return self.series(list(map(results.__getitem__, self.frame[column].tolist())))
 
     def map_parts(self, column: str, convert: Callable[[str], Any], parts: tuple[str, ...]) -> dict[str, pd.Series]:
         """Like map_values, but one Series per attribute in `parts` of the converted values."""
         results = self.convert_distinct(column, convert)
         split = {raw: (None,) * len(parts) if value is None else tuple(getattr(value, part) for part in parts)
                  for raw, value in results.items()}
-        columns = zip(*(split[value] for value in self.frame[column].tolist()), strict=True)
+        columns = zip(*map(split.__getitem__, self.frame[column].tolist()), strict=True)
         return {part: self.series(list(values)) for part, values in zip(parts, columns, strict=True)}
 
     def convert_distinct(self, column: str, convert: Callable[[str], Any]) -> dict[str, Any]:
@@ -258,7 +261,7 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     # Not map(): it turns whole numbers with gaps into floats (12.0), and a re-import of the same file would
     # then record a change of the deal's quantity from "12" (as stored) to "12.0".
     quantities = check.convert_distinct("quantity", _parse_quantity)
-    quantity = pd.Series([quantities[v] for v in frame["quantity"].tolist()], index=frame.index, dtype=object)
+    quantity = check.series(list(map(quantities.__getitem__, frame["quantity"].tolist())))
     low = check.map_values("value_low", _parse_value)
     high = check.map_values("value_high", _parse_value)
     currency = check.map_values("currency", _parse_currency)
@@ -280,20 +283,20 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
 
     out["source_title"] = frame["source_title"]
     out["source_publisher"] = frame["source_publisher"]
-    out["source_url"] = check.map_values("source_url", _parse_url).fillna("")
+    out["source_url"] = check.map_values("source_url", _parse_url, missing="")
     check.add((frame["source_title"] == "") & (frame["source_url"] == ""), "source_title", "the row has no source",
               "Give source_title or source_url (or both): every event needs a source.")
     source_dates = check.map_parts("source_date", lambda v: parse_partial_date(v, today=today), ("start", "precision"))
     out["source_date"] = source_dates["start"]
     out["source_date_precision"] = source_dates["precision"]
-    out["source_kind"] = check.map_values("source_kind", resolve_source_kind).fillna("news")
-    out["reliability"] = check.map_values("reliability", resolve_reliability).fillna("")
-    out["credibility"] = check.map_values("credibility", resolve_credibility).fillna(0).astype(int)
+    out["source_kind"] = check.map_values("source_kind", resolve_source_kind, missing="news")
+    out["reliability"] = check.map_values("reliability", resolve_reliability, missing="")
+    out["credibility"] = check.map_values("credibility", resolve_credibility, missing=0)
 
     out["party"] = frame["party"]
-    out["party_role"] = check.map_values("party_role", resolve_role).fillna("")
-    out["party_kind"] = check.map_values("party_kind", resolve_party_kind).fillna("")
-    out["party_country"] = check.map_values("party_country", lambda v: resolve_country(v).code).fillna("")
+    out["party_role"] = check.map_values("party_role", resolve_role, missing="")
+    out["party_kind"] = check.map_values("party_kind", resolve_party_kind, missing="")
+    out["party_country"] = check.map_values("party_country", lambda v: resolve_country(v).code, missing="")
     out["party_parent"] = frame["party_parent"]
     named = frame["party"] != ""
     check.add(named & (frame["party_role"] == ""), "party_role", "a party is given without its role",
@@ -323,7 +326,7 @@ def _finish(check: _Checker, records: Records) -> None:
 def _once_per_distinct(function: Callable[..., str], *columns: pd.Series) -> list[str]:
     keys = list(zip(*(column.tolist() for column in columns)))
     results = {key: function(*key) for key in dict.fromkeys(keys)}
-    return [results[key] for key in keys]
+    return list(map(results.__getitem__, keys))
 
 
 def _clean_text(frame: pd.DataFrame, check: _Checker, *, plain: bool) -> None:
