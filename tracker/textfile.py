@@ -122,8 +122,7 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
     delimiter = delimiter or sniff_delimiter(first)
     encoded = body.encode("utf-8", "surrogatepass")
     starts, records, failure, single_lines = _parse(encoded, delimiter, skip_lines)
-    # translate() with nothing to delete keeps every byte: twice as fast as a regular-expression search.
-    plain = single_lines and body.isascii() and len(encoded.translate(None, _CONTROL_BYTES)) == len(encoded)
+    plain = single_lines and body.isascii() and not _has_control_bytes(encoded)
     if failure is None and (whole := _well_formed(records)) is not None:
         return Records(header=records[whole], header_line=starts[whole], rows=records[whole + 1:],
                        lines=list(starts[whole + 1:]), delimiter=delimiter, plain=plain)
@@ -161,6 +160,14 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
                                       "Start the file with the header; download the template to see it.")])
     return Records(header=header, header_line=header_line, rows=rows, lines=lines, delimiter=delimiter,
                    plain=plain)
+
+
+def _has_control_bytes(encoded: bytes) -> bool:
+    # translate() deleting them shortens a chunk that has any: twice as fast as a regular-expression
+    # search. A megabyte at a time, so that no copy of a large file is made (new memory is slow here).
+    step = 1 << 20
+    return any(len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk)
+               for chunk in (encoded[start:start + step] for start in range(0, len(encoded), step)))
 
 
 def _well_formed(records: list[list[str]]) -> int | None:
