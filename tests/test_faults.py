@@ -86,13 +86,14 @@ BIG_ROWS = {"sqlite": 80_000, "postgresql": 40_000}  # 80,000 rows: about 35 MB 
 # once it holds the write lock, before its first insert). ("wal", n): on SQLite, as soon as n bytes of
 # the import's pages have reached the write-ahead log (polled), so the kill lands mid-write whatever
 # the machine's speed. ("insert", s): on PostgreSQL, s seconds after the server first shows one of the
-# import's INSERT statements running (polled in pg_stat_activity).
+# import's writes (an INSERT, or a COPY of the bulk rows) running (polled in pg_stat_activity).
 SQLITE_KILLS = (("line", "Reading the file"), ("line", "Writing to the ledger"), ("wal", 1_000_000),
                 ("wal", 8_000_000), ("wal", 20_000_000))
 POSTGRES_KILLS = (("line", "Reading the file"), ("line", "Writing to the ledger"), ("insert", 0.0),
                   ("insert", 0.2), ("insert", 0.6))
-ACTIVE_INSERTS = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                      "AND pid <> pg_backend_pid() AND state = 'active' AND query ILIKE 'INSERT%'")
+ACTIVE_WRITES = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid() AND state = 'active' "
+                      "AND (query ILIKE 'INSERT%' OR query ILIKE 'COPY%')")
 
 
 def _start_import(url: str, path: Path) -> subprocess.Popen[str]:
@@ -113,7 +114,7 @@ def _wait_for_line(process: subprocess.Popen[str], marker: str, seen: list[str])
 def _kill(process: subprocess.Popen[str], how: str, value: object, wal: Path | None,
           url: str) -> tuple[list[str], int]:
     """Kill the import at the given point; the lines it printed, and the bytes written when it was killed
-    (the WAL's size on SQLite; on PostgreSQL 1 once an INSERT was seen running, else 0)."""
+    (the WAL's size on SQLite; on PostgreSQL 1 once a write was seen running, else 0)."""
     seen: list[str] = []
     written = 0
     if how == "line":
@@ -122,9 +123,9 @@ def _kill(process: subprocess.Popen[str], how: str, value: object, wal: Path | N
         watcher = open_ledger(url, migrate_schema=False)
         deadline = time.monotonic() + 300
         with watcher.connect() as connection:
-            while not connection.execute(ACTIVE_INSERTS).scalar_one():
+            while not connection.execute(ACTIVE_WRITES).scalar_one():
                 connection.rollback()
-                assert process.poll() is None, "the import ended before an INSERT was seen"
+                assert process.poll() is None, "the import ended before a write was seen"
                 assert time.monotonic() < deadline
                 time.sleep(0.002)
         watcher.dispose()
