@@ -215,6 +215,16 @@ def test_parties_get_parents_and_roles(engine: Engine):
     assert [tuple(r) for r in roles] == [(1, "buyer"), (2, "seller"), (3, "seller"), (4, "negotiator")]
 
 
+def test_whole_numbers_are_stored_as_integers_when_some_deals_have_none(engine: Engine):
+    # pandas holds a column of whole numbers with gaps as floats; the ledger must still get 12, not 12.0
+    # (PostgreSQL's COPY refuses "12.0" for an integer column).
+    run(engine, ledger_csv(row(quantity="12"), row(deal_id="other-deal", deal_title="Other deal", summary="Other.")))
+    with engine.connect() as connection:
+        stored = connection.execute(select(Deal.id, Deal.quantity).order_by(Deal.id)).all()
+    assert [(deal_id, quantity, type(quantity)) for deal_id, quantity in stored] == [
+        ("other-deal", None, type(None)), ("test-deal", 12, int)]
+
+
 def test_upload_size_limit_is_checked_in_code(engine: Engine):
     with pytest.raises(ImportRejected) as caught:
         import_bytes(engine, b"x" * 2_000_001, file_name="big.csv", editor="alice", max_bytes=2_000_000)
