@@ -321,9 +321,14 @@ def _events_this_month(engine: Engine, filters: Filters, today: dt.date, as_of: 
                        scope: _Scope | None = None) -> int:
     month_start = today.replace(day=1)
     next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
-    events = select(func.count(Event.id)).join(Deal, Deal.id == Event.deal_id).where(
-        *(scope or _scope(engine, filters, as_of)).conditions, Event.occurred_on >= month_start, Event.occurred_on < next_month,
-        *_event_conditions(filters, as_of))
+    # The month's events first (a range of the date index), then their deals: asked the other way round,
+    # SQLite seeks the month in each filtered deal's events (15,000 seeks for the USA at 1M events).
+    in_month = (select(Event.id, Event.deal_id)
+                .where(Event.occurred_on >= month_start, Event.occurred_on < next_month,
+                       *_event_conditions(filters, as_of))
+                .cte("in_month").prefix_with("MATERIALIZED"))
+    events = select(func.count(in_month.c.id)).join(Deal, Deal.id == in_month.c.deal_id).where(
+        *(scope or _scope(engine, filters, as_of)).conditions)
     with engine.connect() as connection:
         return int(connection.execute(events).scalar_one())
 
