@@ -741,9 +741,7 @@ def _apply(connection: Connection, plan: _Plan, report: ImportReport, *, editor:
     report.import_id = import_id
     new_deals = plan.new_deals.copy()
     for column, kind in (("quantity", int), ("sipri_tiv", float)):
-        # As objects: a column of whole numbers with gaps would otherwise become floats (424.0).
-        new_deals[column] = pd.Series([None if v is None else kind(float(v)) for v in new_deals[column]],
-                                      index=new_deals.index, dtype=object)
+        new_deals[column] = [None if v is None else kind(float(v)) for v in new_deals[column]]
     _split_value(new_deals)
     _bulk_insert(connection, Deal.__table__, new_deals,
                  {"deal_id": "id", "title": "title", "summary": "summary", "category": "category",
