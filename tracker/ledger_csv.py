@@ -234,7 +234,7 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     out["line"] = lines
     deal_ids = frame["deal_id"].tolist()
     lowered = {value: value.lower() for value in dict.fromkeys(deal_ids)}
-    out["deal_id"] = check.series([lowered[value] for value in deal_ids])
+    out["deal_id"] = check.series(list(map(lowered.__getitem__, deal_ids)))
     check.add(frame["deal_id"] == "", "deal_id", "deal_id is empty",
               "Give every row the id of its deal, e.g. us-ukraine-drone-deal.")
     not_slugs = [raw for raw, value in lowered.items() if value and not _SLUG.fullmatch(value)]
@@ -244,9 +244,7 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     for column in ("deal_title", "deal_summary", "category", "note", "topic", "summary"):
         out[column] = frame[column]
     check.add(frame["summary"] == "", "summary", "summary is empty", "Say in a sentence what happened.")
-    tags = frame["tags"].tolist()
-    normalised = {v: _normalise_tags(v) for v in dict.fromkeys(tags)}
-    out["tags"] = check.series([normalised[v] for v in tags])
+    out["tags"] = check.map_values("tags", _normalise_tags, missing="")
 
     dates = check.map_parts("date", lambda v: parse_partial_date(v, today=today),
                             ("start", "end", "precision", "text"))
@@ -258,10 +256,9 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     out["buyers"] = check.map_values("buyer", _country_codes)
     out["sellers"] = check.map_values("seller", _country_codes)
 
-    # Not map(): it turns whole numbers with gaps into floats (12.0), and a re-import of the same file would
-    # then record a change of the deal's quantity from "12" (as stored) to "12.0".
-    quantities = check.convert_distinct("quantity", _parse_quantity)
-    quantity = check.series(list(map(quantities.__getitem__, frame["quantity"].tolist())))
+    # An object column (as map_values gives): pandas would hold whole numbers with gaps as floats (12.0), and a
+    # re-import of the same file would then record a change of the deal's quantity from "12" to "12.0".
+    quantity = check.map_values("quantity", _parse_quantity)
     low = check.map_values("value_low", _parse_value)
     high = check.map_values("value_high", _parse_value)
     currency = check.map_values("currency", _parse_currency)

@@ -6,8 +6,8 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from operator import itemgetter
 from dataclasses import dataclass
+from operator import itemgetter
 
 from tracker.errors import ImportRejected, Problem
 
