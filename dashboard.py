@@ -24,18 +24,20 @@ except LedgerUnavailable as exc:
 
 overview = st.Page(common.OVERVIEW_PAGE, title="Overview", url_path="overview", default=True)
 deal = st.Page(common.DEAL_PAGE, title="Deal page", url_path="deal")
-navigation = st.navigation({
-    "Ledger": [
-        overview,
-        st.Page(common.PIPELINE_PAGE, title="Pipeline", url_path="pipeline"),
-        st.Page(common.DEALS_PAGE, title="Deals", url_path="deals"),
-        deal,
-        st.Page(common.SOURCES_PAGE, title="Sources", url_path="sources"),
-    ],
-    "Editors": [
-        st.Page(common.UPLOAD_PAGE, title="Upload", url_path="upload"),
-    ],
-})
+navigation = st.navigation(
+    {
+        "Ledger": [
+            overview,
+            st.Page(common.PIPELINE_PAGE, title="Pipeline", url_path="pipeline"),
+            st.Page(common.DEALS_PAGE, title="Deals", url_path="deals"),
+            deal,
+            st.Page(common.SOURCES_PAGE, title="Sources", url_path="sources"),
+        ],
+        "Editors": [
+            st.Page(common.UPLOAD_PAGE, title="Upload", url_path="upload"),
+        ],
+    }
+)
 common.sidebar_filters()
 common.as_of_picker(applies=navigation in (overview, deal))
 navigation.run()

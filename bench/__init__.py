@@ -33,9 +33,11 @@ def code_version() -> str:
     import subprocess
 
     try:
+
         def git(*args: str) -> str:
-            return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                                  check=True).stdout.strip()
+            return subprocess.run(
+                ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+            ).stdout.strip()
 
         commit = git("rev-parse", "--short", "HEAD")
         dirty = git("status", "--porcelain", "--", "tracker", "dashboard.py")

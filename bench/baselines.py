@@ -37,18 +37,44 @@ import sys
 
 _SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "bn": 1e9}
 _NOW = dt.datetime(2026, 11, 25, 0, 0, 0)
-EVENT_COLUMNS = ("id", "deal_id", "occurred_on", "occurred_until", "date_precision", "date_text", "stage",
-                 "summary", "note", "topic", "quantity", "value_low", "value_high", "currency", "fingerprint",
-                 "import_id", "recorded_at")
-SOURCE_COLUMNS = ("id", "key", "publisher", "title", "url", "published_on", "published_precision", "kind",
-                  "reliability", "import_id")
+EVENT_COLUMNS = (
+    "id",
+    "deal_id",
+    "occurred_on",
+    "occurred_until",
+    "date_precision",
+    "date_text",
+    "stage",
+    "summary",
+    "note",
+    "topic",
+    "quantity",
+    "value_low",
+    "value_high",
+    "currency",
+    "fingerprint",
+    "import_id",
+    "recorded_at",
+)
+SOURCE_COLUMNS = (
+    "id",
+    "key",
+    "publisher",
+    "title",
+    "url",
+    "published_on",
+    "published_precision",
+    "kind",
+    "reliability",
+    "import_id",
+)
 
 
 def _amount(text: str) -> float | None:
     if not text:
         return None
     digits = text.rstrip("kmbn")
-    return float(digits) * _SCALE[text[len(digits):]]
+    return float(digits) * _SCALE[text[len(digits) :]]
 
 
 def _span(text: str) -> tuple[dt.date, dt.date, str]:
@@ -63,11 +89,31 @@ def _span(text: str) -> tuple[dt.date, dt.date, str]:
 
 
 def _import_record(file_name: str, rows: int) -> dict:
-    counts = dict.fromkeys(("deals_created", "deals_updated", "events_added", "sources_added",
-                            "parties_added", "links_added", "duplicates_skipped"), 0)
-    return {"id": 1, "file_name": file_name, "sha256": "0" * 64, "format": "baseline", "encoding": "utf-8",
-            "editor": "bench", "started_at": _NOW, "committed_at": _NOW, "rows_read": rows, **counts,
-            "status": "committed"}
+    counts = dict.fromkeys(
+        (
+            "deals_created",
+            "deals_updated",
+            "events_added",
+            "sources_added",
+            "parties_added",
+            "links_added",
+            "duplicates_skipped",
+        ),
+        0,
+    )
+    return {
+        "id": 1,
+        "file_name": file_name,
+        "sha256": "0" * 64,
+        "format": "baseline",
+        "encoding": "utf-8",
+        "editor": "bench",
+        "started_at": _NOW,
+        "committed_at": _NOW,
+        "rows_read": rows,
+        **counts,
+        "status": "committed",
+    }
 
 
 # --- (b) csv + executemany --------------------------------------------------------------------------------
@@ -84,11 +130,52 @@ def raw_tables(path: str) -> dict[str, tuple[list[str], list[tuple]]]:
         sources: dict[str, list] = {}
         links: dict[tuple[int, int], tuple] = {}
         rows = 0
-        (i_deal, i_title, i_dsum, i_cat, i_date, i_stage, i_sum, i_note, i_topic, i_qty, i_low, i_high, i_cur,
-         i_stitle, i_pub, i_url, i_sdate, i_rel, i_cred, i_kind) = (at[c] for c in (
-            "deal_id", "deal_title", "deal_summary", "category", "date", "stage", "summary", "note", "topic",
-            "quantity", "value_low", "value_high", "currency", "source_title", "source_publisher",
-            "source_url", "source_date", "reliability", "credibility", "source_kind"))
+        (
+            i_deal,
+            i_title,
+            i_dsum,
+            i_cat,
+            i_date,
+            i_stage,
+            i_sum,
+            i_note,
+            i_topic,
+            i_qty,
+            i_low,
+            i_high,
+            i_cur,
+            i_stitle,
+            i_pub,
+            i_url,
+            i_sdate,
+            i_rel,
+            i_cred,
+            i_kind,
+        ) = (
+            at[c]
+            for c in (
+                "deal_id",
+                "deal_title",
+                "deal_summary",
+                "category",
+                "date",
+                "stage",
+                "summary",
+                "note",
+                "topic",
+                "quantity",
+                "value_low",
+                "value_high",
+                "currency",
+                "source_title",
+                "source_publisher",
+                "source_url",
+                "source_date",
+                "reliability",
+                "credibility",
+                "source_kind",
+            )
+        )
         for row in reader:
             rows += 1
             deal_id = row[i_deal]
@@ -103,28 +190,52 @@ def raw_tables(path: str) -> dict[str, tuple[list[str], list[tuple]]]:
             if event is None:
                 start, end, precision = _span(row[i_date])
                 fingerprint = hashlib.sha256("\x1f".join(key).encode()).hexdigest()[:32]
-                event = events[key] = [len(events) + 1, deal_id, start, end, precision, row[i_date],
-                                       row[i_stage] or None, row[i_sum], row[i_note] or None,
-                                       row[i_topic] or None, int(row[i_qty]) if row[i_qty] else None,
-                                       _amount(row[i_low]), _amount(row[i_high]), row[i_cur] or None,
-                                       fingerprint, 1, _NOW]
+                event = events[key] = [
+                    len(events) + 1,
+                    deal_id,
+                    start,
+                    end,
+                    precision,
+                    row[i_date],
+                    row[i_stage] or None,
+                    row[i_sum],
+                    row[i_note] or None,
+                    row[i_topic] or None,
+                    int(row[i_qty]) if row[i_qty] else None,
+                    _amount(row[i_low]),
+                    _amount(row[i_high]),
+                    row[i_cur] or None,
+                    fingerprint,
+                    1,
+                    _NOW,
+                ]
                 deal[4] += 1
             url = row[i_url]
             source_key = url.lower() if url else f"{row[i_pub].lower()}|{row[i_stitle].lower()}"
             source = sources.get(source_key)
             if source is None:
                 published = dt.date.fromisoformat(row[i_sdate]) if row[i_sdate] else None
-                source = sources[source_key] = [len(sources) + 1, source_key, row[i_pub] or None,
-                                                row[i_stitle] or None, url or None, published,
-                                                "day" if published else None, row[i_kind] or "news",
-                                                row[i_rel] or "F", 1]
+                source = sources[source_key] = [
+                    len(sources) + 1,
+                    source_key,
+                    row[i_pub] or None,
+                    row[i_stitle] or None,
+                    url or None,
+                    published,
+                    "day" if published else None,
+                    row[i_kind] or "news",
+                    row[i_rel] or "F",
+                    1,
+                ]
             pair = (event[0], source[0])
             if pair not in links:
                 links[pair] = (event[0], source[0], int(row[i_cred] or 6), 1)
     return {
         "imports": (list(_import_record(path, rows)), [tuple(_import_record(path, rows).values())]),
-        "deals": (["id", "title", "summary", "category", "event_count", "import_id", "created_at"],
-                  [tuple(d) for d in deals.values()]),
+        "deals": (
+            ["id", "title", "summary", "category", "event_count", "import_id", "created_at"],
+            [tuple(d) for d in deals.values()],
+        ),
         "events": (list(EVENT_COLUMNS), [tuple(e) for e in events.values()]),
         "sources": (list(SOURCE_COLUMNS), [tuple(s) for s in sources.values()]),
         "event_sources": (["event_id", "source_id", "credibility", "import_id"], list(links.values())),
@@ -152,7 +263,8 @@ def raw_import(url: str, path: str) -> None:
         for table, (columns, rows) in tables.items():
             connection.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                [tuple(map(_sqlite_value, row)) for row in rows])
+                [tuple(map(_sqlite_value, row)) for row in rows],
+            )
         connection.execute("COMMIT")
         connection.close()
         return
@@ -189,8 +301,9 @@ def pandas_import(url: str, path: str) -> None:
     deals["import_id"], deals["created_at"] = 1, _NOW
     text = events["date"]
     length = text.str.len()
-    start = pd.to_datetime(text.where(length == 10, text.where(length == 7, text + "-01") + "-01"),
-                           format="%Y-%m-%d")
+    start = pd.to_datetime(
+        text.where(length == 10, text.where(length == 7, text + "-01") + "-01"), format="%Y-%m-%d"
+    )
     month_or_year_end = (start + pd.offsets.MonthEnd(0)).where(length == 7, start + pd.offsets.YearEnd(0))
     end = start.where(length == 10, month_or_year_end)
     events["occurred_on"], events["occurred_until"] = start.dt.date, end.dt.date
@@ -199,13 +312,16 @@ def pandas_import(url: str, path: str) -> None:
         parts = events[column].str.extract(r"^([\d.]+)(k|m|bn)?$")
         events[column] = pd.to_numeric(parts[0]) * parts[1].map({"k": 1e3, "m": 1e6, "bn": 1e9}).fillna(1.0)
     events["quantity"] = pd.to_numeric(events["quantity"].replace("", None)).astype("Int64")
-    frame["event_key"] = (frame["deal_id"] + "\x1f" + frame["date"] + "\x1f" + frame["stage"] + "\x1f"
-                          + frame["summary"])
-    events["fingerprint"] = [hashlib.sha256(key.encode()).hexdigest()[:32]
-                             for key in frame.loc[events.index, "event_key"]]
+    frame["event_key"] = (
+        frame["deal_id"] + "\x1f" + frame["date"] + "\x1f" + frame["stage"] + "\x1f" + frame["summary"]
+    )
+    events["fingerprint"] = [
+        hashlib.sha256(key.encode()).hexdigest()[:32] for key in frame.loc[events.index, "event_key"]
+    ]
     event_ids = dict(zip(frame.loc[events.index, "event_key"], events["id"]))
     events = events.rename(columns={"date": "date_text"}).replace(
-        {column: {"": None} for column in ("stage", "note", "topic", "currency")})
+        {column: {"": None} for column in ("stage", "note", "topic", "currency")}
+    )
     events["import_id"], events["recorded_at"] = 1, _NOW
 
     without_url = frame["source_publisher"].str.lower() + "|" + frame["source_title"].str.lower()
@@ -215,8 +331,15 @@ def pandas_import(url: str, path: str) -> None:
     published = pd.to_datetime(sources["source_date"].replace("", None), format="%Y-%m-%d")
     sources["published_on"] = published.dt.date.astype(object).where(published.notna(), None)
     sources["published_precision"] = published.notna().map({True: "day", False: None})
-    sources = sources.rename(columns={"source_key": "key", "source_publisher": "publisher",
-                                      "source_title": "title", "source_url": "url", "source_kind": "kind"})
+    sources = sources.rename(
+        columns={
+            "source_key": "key",
+            "source_publisher": "publisher",
+            "source_title": "title",
+            "source_url": "url",
+            "source_kind": "kind",
+        }
+    )
     sources["url"] = sources["url"].replace("", None)
     sources["import_id"] = 1
 

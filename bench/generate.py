@@ -79,27 +79,104 @@ FINAL_STAGES: tuple[tuple[str, int], ...] = (
     ("delivering", 7), ("completed", 3), ("stalled", 5), ("cancelled", 3),
 )  # fmt: skip
 PATH: tuple[str, ...] = (
-    "announced", "negotiating", "agreed", "approved", "contracted", "delivering", "completed")
+    "announced",
+    "negotiating",
+    "agreed",
+    "approved",
+    "contracted",
+    "delivering",
+    "completed",
+)
 RELIABILITY_WEIGHTS: tuple[tuple[str, int], ...] = (
-    ("A", 5), ("B", 36), ("C", 34), ("D", 12), ("E", 5), ("F", 8))
+    ("A", 5),
+    ("B", 36),
+    ("C", 34),
+    ("D", 12),
+    ("E", 5),
+    ("F", 8),
+)
 CREDIBILITY_WEIGHTS: tuple[tuple[str, int], ...] = (
-    ("1", 10), ("2", 30), ("3", 35), ("4", 10), ("5", 5), ("6", 10))
+    ("1", 10),
+    ("2", 30),
+    ("3", 35),
+    ("4", 10),
+    ("5", 5),
+    ("6", 10),
+)
 SOURCE_KINDS: tuple[tuple[str, int], ...] = (
-    ("news", 80), ("official statement", 12), ("government document", 6), ("database", 2))
-PUBLISHER_WORDS = ("Defence", "Security", "Military", "Strategic", "Aerospace", "Naval", "Global", "Eastern",
-                   "Western", "Northern", "Southern", "Daily", "Weekly", "Arms", "Policy")
-PUBLISHER_NOUNS = ("Wire", "Review", "Monitor", "Journal", "Observer", "Gazette", "Times", "Herald", "Digest",
-                   "Bulletin", "Insider", "Post")
-COMPANY_WORDS = ("Aero", "Dyna", "Arma", "Vector", "Orbital", "Falcon", "Titan", "Nordic", "Atlas", "Helix",
-                 "Sentinel", "Kestrel", "Aegis", "Polar", "Granite")
-COMPANY_NOUNS = ("Systems", "Industries", "Dynamics", "Works", "Technologies", "Defence", "Munitions",
-                 "Aviation")
+    ("news", 80),
+    ("official statement", 12),
+    ("government document", 6),
+    ("database", 2),
+)
+PUBLISHER_WORDS = (
+    "Defence",
+    "Security",
+    "Military",
+    "Strategic",
+    "Aerospace",
+    "Naval",
+    "Global",
+    "Eastern",
+    "Western",
+    "Northern",
+    "Southern",
+    "Daily",
+    "Weekly",
+    "Arms",
+    "Policy",
+)
+PUBLISHER_NOUNS = (
+    "Wire",
+    "Review",
+    "Monitor",
+    "Journal",
+    "Observer",
+    "Gazette",
+    "Times",
+    "Herald",
+    "Digest",
+    "Bulletin",
+    "Insider",
+    "Post",
+)
+COMPANY_WORDS = (
+    "Aero",
+    "Dyna",
+    "Arma",
+    "Vector",
+    "Orbital",
+    "Falcon",
+    "Titan",
+    "Nordic",
+    "Atlas",
+    "Helix",
+    "Sentinel",
+    "Kestrel",
+    "Aegis",
+    "Polar",
+    "Granite",
+)
+COMPANY_NOUNS = (
+    "Systems",
+    "Industries",
+    "Dynamics",
+    "Works",
+    "Technologies",
+    "Defence",
+    "Munitions",
+    "Aviation",
+)
 PERSON_ROLES = ("spokesperson", "official", "negotiator", "head of state")
 STAGE_PHRASES: dict[str, tuple[str, ...]] = {
-    "announced": ("{buyer} says it intends to acquire {category} from {seller}",
-                  "Officials in {buyer} announce plans to buy {category} made in {seller}"),
-    "negotiating": ("Delegations of {buyer} and {seller} hold talks on the {category} purchase",
-                    "Technical groups from {seller} and {buyer} continue negotiating terms for {category}"),
+    "announced": (
+        "{buyer} says it intends to acquire {category} from {seller}",
+        "Officials in {buyer} announce plans to buy {category} made in {seller}",
+    ),
+    "negotiating": (
+        "Delegations of {buyer} and {seller} hold talks on the {category} purchase",
+        "Technical groups from {seller} and {buyer} continue negotiating terms for {category}",
+    ),
     "agreed": ("{buyer} and {seller} sign an agreement on the supply of {category}",),
     "approved": ("The {seller} government approves the export of {category} to {buyer}",),
     "contracted": ("A contract for {category} is signed between {buyer} and suppliers in {seller}",),
@@ -107,8 +184,10 @@ STAGE_PHRASES: dict[str, tuple[str, ...]] = {
     "completed": ("Deliveries of {category} from {seller} to {buyer} are reported complete",),
     "stalled": ("Talks between {buyer} and {seller} on {category} are reported stalled",),
     "cancelled": ("{buyer} is reported to have cancelled the {category} deal with {seller}",),
-    "": ("Media in {buyer} discuss the financing of the {category} deal with {seller}",
-         "Analysts comment on the {category} deal between {buyer} and {seller}"),
+    "": (
+        "Media in {buyer} discuss the financing of the {category} deal with {seller}",
+        "Analysts comment on the {category} deal between {buyer} and {seller}",
+    ),
 }
 
 
@@ -199,10 +278,18 @@ def _source_pool(rng: random.Random, size: int) -> list[_Source]:
 def _party_pool(rng: random.Random) -> list[_Party]:
     parties = []
     for code, name, _ in COUNTRIES:
-        parties.append(_Party(f"Synthetic Ministry of Defence of {name}", "ministry", code, code,
-                              ("buyer", "seller", "negotiator")))
-        parties.append(_Party(f"Synthetic Armed Forces of {name}", "armed service", code, code,
-                              ("buyer", "participant")))
+        parties.append(
+            _Party(
+                f"Synthetic Ministry of Defence of {name}",
+                "ministry",
+                code,
+                code,
+                ("buyer", "seller", "negotiator"),
+            )
+        )
+        parties.append(
+            _Party(f"Synthetic Armed Forces of {name}", "armed service", code, code, ("buyer", "participant"))
+        )
     for n in range(600):
         code = rng.choice(COUNTRIES)[0]
         company = f"Synthetic {rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_NOUNS)} {n + 1}"
@@ -314,7 +401,8 @@ def generate_rows(events: int, *, seed: int) -> Iterator[list[str]]:
                     row[index["seller"]] = seller[0] if rng.random() < 0.7 else seller[1]
                     if rng.random() < 0.5:
                         row[index["deal_summary"]] = (
-                            f"Synthetic deal for benchmarks (seed {seed}); not a real deal.")
+                            f"Synthetic deal for benchmarks (seed {seed}); not a real deal."
+                        )
                 if position == 0:
                     for column, value in claims.items():
                         row[index[column]] = value
@@ -379,8 +467,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="CSV file to write (default: bench/out/ledger-N.csv)")
     args = parser.parse_args(argv)
     written = write_ledger(args.events, seed=args.seed, out=args.out or ledger_path(args.events, args.seed))
-    print(f"{written.path}: {written.events:,} events, {written.deals:,} deals, {written.rows:,} rows, "
-          f"{written.bytes / 1e6:.1f} MB in {written.seconds:.1f} s")
+    print(
+        f"{written.path}: {written.events:,} events, {written.deals:,} deals, {written.rows:,} rows, "
+        f"{written.bytes / 1e6:.1f} MB in {written.seconds:.1f} s"
+    )
     return 0
 
 

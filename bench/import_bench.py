@@ -38,7 +38,15 @@ CONTESTANTS: tuple[tuple[str, str], ...] = (
 )
 TIME = "/usr/bin/time"
 TABLES = (
-    "deals", "events", "sources", "event_sources", "parties", "deal_parties", "deal_tags", "deal_changes")
+    "deals",
+    "events",
+    "sources",
+    "event_sources",
+    "parties",
+    "deal_parties",
+    "deal_tags",
+    "deal_changes",
+)
 
 
 @dataclass(slots=True)
@@ -69,10 +77,11 @@ def run_timed(command: list[str], *, env: dict[str, str] | None = None) -> tuple
     from this (large) process would count the pages a fork inherits before exec.
     """
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
-        wrapped = ([TIME, "-f", "%M", "-o", rss_file.name, *command] if Path(TIME).exists() else command)
+        wrapped = [TIME, "-f", "%M", "-o", rss_file.name, *command] if Path(TIME).exists() else command
         started = time.perf_counter()
-        done = subprocess.run(wrapped, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env=env, check=False)
+        done = subprocess.run(
+            wrapped, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False
+        )
         seconds = time.perf_counter() - started
         output = done.stdout.decode(errors="replace")
         if done.returncode != 0:
@@ -112,8 +121,9 @@ def fresh_postgres(name: str) -> str:
 
     server = os.environ.get("TRACKER_TEST_POSTGRES_URL")
     if not server:
-        raise SystemExit("--database postgres needs TRACKER_TEST_POSTGRES_URL: "
-                         'eval "$(scripts/start-postgres.sh)"')
+        raise SystemExit(
+            '--database postgres needs TRACKER_TEST_POSTGRES_URL: eval "$(scripts/start-postgres.sh)"'
+        )
     database = f"bench_{name}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -153,24 +163,41 @@ def bench(events: int, *, database: str, repeat: int, seed: int = 1) -> list[Tim
             runs[contestant].append((seconds, rss))
             urls[contestant] = url
             said = f"  [{output.strip().splitlines()[-1][:120]}]" if output.strip() else ""
-            print(f"  {contestant} run {attempt + 1}: {seconds:.2f} s, peak RSS {rss:.0f} MB{said}",
-                  file=sys.stderr)
-    return [Timing(contestant, database, events, rows, statistics.median(s for s, _ in runs[contestant]),
-                   max(r for _, r in runs[contestant]), table_counts(urls[contestant]))
-            for contestant, _label in CONTESTANTS]
+            print(
+                f"  {contestant} run {attempt + 1}: {seconds:.2f} s, peak RSS {rss:.0f} MB{said}",
+                file=sys.stderr,
+            )
+    return [
+        Timing(
+            contestant,
+            database,
+            events,
+            rows,
+            statistics.median(s for s, _ in runs[contestant]),
+            max(r for _, r in runs[contestant]),
+            table_counts(urls[contestant]),
+        )
+        for contestant, _label in CONTESTANTS
+    ]
 
 
 def report(results: list[Timing]) -> str:
     by = {r.contestant: r for r in results}
     first = results[0]
-    lines = [(f"Import of {first.events:,} events ({first.rows:,} CSV rows) into {first.database} "
-             f"(tracker at {code_version()}):"),
-             f"  {'contestant':<34} {'seconds':>8} {'rows/s':>9} {'peak MB':>8}  events  sources  links"]
+    lines = [
+        (
+            f"Import of {first.events:,} events ({first.rows:,} CSV rows) into {first.database} "
+            f"(tracker at {code_version()}):"
+        ),
+        f"  {'contestant':<34} {'seconds':>8} {'rows/s':>9} {'peak MB':>8}  events  sources  links",
+    ]
     for contestant, label in CONTESTANTS:
         r = by[contestant]
-        lines.append(f"  {contestant + ' ' + label:<34} {r.seconds:>8.2f} {r.rows_per_second:>9,.0f} "
-                     f"{r.peak_rss_mb:>8.0f}  {r.counts['events']:>6}  {r.counts['sources']:>7}  "
-                     f"{r.counts['event_sources']:>5}")
+        lines.append(
+            f"  {contestant + ' ' + label:<34} {r.seconds:>8.2f} {r.rows_per_second:>9,.0f} "
+            f"{r.peak_rss_mb:>8.0f}  {r.counts['events']:>6}  {r.counts['sources']:>7}  "
+            f"{r.counts['event_sources']:>5}"
+        )
     ours = by["ours"].seconds
     lines.append(f"  time ours/(a) = {ours / by['a'].seconds:.2f}  (target <= 1.0: as fast as pandas)")
     lines.append(f"  time ours/(b) = {ours / by['b'].seconds:.2f}  (target <= 2.0: within 2x of executemany)")
@@ -190,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             with args.json.open("a", encoding="utf-8") as handle:
                 for r in results:
-                    handle.write(json.dumps(asdict(r) | {"rows_per_second": r.rows_per_second,
-                                                         "code": code_version()}) + "\n")
+                    handle.write(
+                        json.dumps(asdict(r) | {"rows_per_second": r.rows_per_second, "code": code_version()})
+                        + "\n"
+                    )
     return 0
 
 

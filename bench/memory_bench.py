@@ -73,9 +73,26 @@ def dashboard_peak(events: int, *, timeout_ms: int = 900_000) -> dict:
     port = _free_port()
     env = {**os.environ, "TRACKER_DATABASE_URL": url}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     samples: list[tuple[float, int]] = []
     marks: list[tuple[str, float, float, int]] = []  # page, started, seconds, VmHWM kB after it
     stop = threading.Event()
@@ -97,17 +114,23 @@ def dashboard_peak(events: int, *, timeout_ms: int = 900_000) -> dict:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            pages = [("overview", ""), ("overview, country=USA", "?country=USA"),  # the default page is at /
-                     ("deals", "deals"), ("deal", f"deal?deal={deal_id}")]
+            pages = [
+                ("overview", ""),
+                ("overview, country=USA", "?country=USA"),  # the default page is at /
+                ("deals", "deals"),
+                ("deal", f"deal?deal={deal_id}"),
+            ]
             for name, path in pages:
                 began = time.monotonic()
                 page.goto(f"http://127.0.0.1:{port}/{path}", timeout=timeout_ms)
                 # The app has finished a run when the stApp element says so and no exception is shown.
                 # Done: the page's last table is on screen and the script is no longer running.
-                page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stDataFrame"]',
-                                       timeout=timeout_ms)
-                page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                                       timeout=timeout_ms)
+                page.wait_for_selector(
+                    '[data-testid="stMainBlockContainer"] [data-testid="stDataFrame"]', timeout=timeout_ms
+                )
+                page.wait_for_selector(
+                    '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms
+                )
                 shots.mkdir(parents=True, exist_ok=True)
                 shot = f"{events}-{name.split(',')[0]}{'-filtered' if ',' in name else ''}.png"
                 page.screenshot(path=str(shots / shot))
@@ -115,8 +138,12 @@ def dashboard_peak(events: int, *, timeout_ms: int = 900_000) -> dict:
                     raise RuntimeError(f"the {name} page shows an exception")
                 seconds = time.monotonic() - began
                 marks.append((name, began - started, seconds, _status(server.pid)["VmHWM"]))
-                print(f"  {name:<24} loaded in {seconds:6.1f} s; server peak so far "
-                      f"{marks[-1][3] / 1024:,.0f} MB", file=sys.stderr, flush=True)
+                print(
+                    f"  {name:<24} loaded in {seconds:6.1f} s; server peak so far "
+                    f"{marks[-1][3] / 1024:,.0f} MB",
+                    file=sys.stderr,
+                    flush=True,
+                )
             browser.close()
         peak = _status(server.pid)
     finally:
@@ -126,11 +153,16 @@ def dashboard_peak(events: int, *, timeout_ms: int = 900_000) -> dict:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-    return {"events": events, "baseline_rss_mb": baseline["VmRSS"] / 1024,
-            "peak_rss_mb": peak["VmHWM"] / 1024,
-            "pages": [{"page": n, "at_s": round(a, 2), "seconds": round(s, 2), "peak_mb": round(h / 1024, 1)}
-                      for n, a, s, h in marks],
-            "samples": [(round(t, 1), round(kb / 1024, 1)) for t, kb in samples[::5]]}
+    return {
+        "events": events,
+        "baseline_rss_mb": baseline["VmRSS"] / 1024,
+        "peak_rss_mb": peak["VmHWM"] / 1024,
+        "pages": [
+            {"page": n, "at_s": round(a, 2), "seconds": round(s, 2), "peak_mb": round(h / 1024, 1)}
+            for n, a, s, h in marks
+        ],
+        "samples": [(round(t, 1), round(kb / 1024, 1)) for t, kb in samples[::5]],
+    }
 
 
 def import_peak(events: int) -> dict:
@@ -153,16 +185,22 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {}
     if not args.skip_import:
         results["import"] = import_peak(args.import_events)
-        print(f"Import of {args.import_events:,} events: peak RSS {results['import']['peak_rss_mb']:,.0f} MB "
-              f"({results['import']['seconds']:.1f} s)", flush=True)
+        print(
+            f"Import of {args.import_events:,} events: peak RSS {results['import']['peak_rss_mb']:,.0f} MB "
+            f"({results['import']['seconds']:.1f} s)",
+            flush=True,
+        )
     if not args.skip_dashboard:
         results["dashboard"] = dashboard_peak(args.events)
         d = results["dashboard"]
-        print(f"Dashboard server at {args.events:,} events: peak RSS {d['peak_rss_mb']:,.0f} MB "
-              f"(started at {d['baseline_rss_mb']:,.0f} MB; target < 1,024 MB)")
+        print(
+            f"Dashboard server at {args.events:,} events: peak RSS {d['peak_rss_mb']:,.0f} MB "
+            f"(started at {d['baseline_rss_mb']:,.0f} MB; target < 1,024 MB)"
+        )
         for mark in d["pages"]:
-            print(f"  after {mark['page']:<24} {mark['peak_mb']:>7,.0f} MB  "
-                  f"(page took {mark['seconds']:.1f} s)")
+            print(
+                f"  after {mark['page']:<24} {mark['peak_mb']:>7,.0f} MB  (page took {mark['seconds']:.1f} s)"
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0

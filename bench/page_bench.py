@@ -68,8 +68,9 @@ def _instrument_queries() -> None:
         if getattr(function, "_bench_wrapped", False) or isinstance(function, type):
             continue
 
-        def wrapper(*args: Any, __function: Callable[..., Any] = function, __name: str = name,
-                    **kwargs: Any) -> Any:
+        def wrapper(
+            *args: Any, __function: Callable[..., Any] = function, __name: str = name, **kwargs: Any
+        ) -> Any:
             started = time.perf_counter()
             try:
                 return __function(*args, **kwargs)
@@ -100,8 +101,21 @@ def ledger_database(size: int) -> str:
         csv_path = ensure_ledger(size)
         print(f"importing {csv_path.name} into {path} ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tracker", "--database", url, "import", str(csv_path),
-                        "--editor", "bench"], cwd=PROJECT_ROOT, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tracker",
+                "--database",
+                url,
+                "import",
+                str(csv_path),
+                "--editor",
+                "bench",
+            ],
+            cwd=PROJECT_ROOT,
+            check=True,
+        )
         print(f"  imported in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         done.write_text("ok\n")
     return url
@@ -117,7 +131,8 @@ def _copy_from_import_bench(size: int, path: Path) -> bool:
     with sqlite3.connect(source) as ledger:
         try:
             imports = ledger.execute(
-                "SELECT count(*), sum(events_added) FROM imports WHERE status = 'committed'").fetchone()
+                "SELECT count(*), sum(events_added) FROM imports WHERE status = 'committed'"
+            ).fetchone()
         except sqlite3.Error:
             return False
         if tuple(imports) != (1, size):
@@ -133,8 +148,9 @@ def typical_deal(url: str) -> str:
 
     engine = create_engine(url)
     with engine.connect() as connection:
-        deal = connection.execute(text(
-            "SELECT id FROM deals ORDER BY abs(event_count - 20), id LIMIT 1")).scalar_one()
+        deal = connection.execute(
+            text("SELECT id FROM deals ORDER BY abs(event_count - 20), id LIMIT 1")
+        ).scalar_one()
     engine.dispose()
     return deal
 
@@ -180,17 +196,28 @@ def bench_size(size: int, *, runs: int) -> list[PageTiming]:
         cold = statistics.median(colds)
         _run(at)  # warm-up
         times = [_run(at) for _ in range(runs)]
-        results.append(PageTiming(size, page, cold, statistics.median(times), times, queries=dict(cold_queries),
-                                  cold_runs=colds))
-        print(f"  {size:>9,} {page:<14} cold {cold:7.3f} s  warm {statistics.median(times):7.3f} s",
-              file=sys.stderr,
-              flush=True)
+        results.append(
+            PageTiming(
+                size, page, cold, statistics.median(times), times, queries=dict(cold_queries), cold_runs=colds
+            )
+        )
+        print(
+            f"  {size:>9,} {page:<14} cold {cold:7.3f} s  warm {statistics.median(times):7.3f} s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     _run(at)  # the first run opens the engine (and migrates: a no-op) outside the timings
-    measure("overview", lambda: at.switch_page(OVERVIEW),
-            lambda: len(at.metric) == 4 and len(at.get("plotly_chart")) >= 4)
-    measure("deals", lambda: at.switch_page(DEALS),
-            lambda: len(at.dataframe) >= 1 and len(at.dataframe[0].value) > 0)
+    measure(
+        "overview",
+        lambda: at.switch_page(OVERVIEW),
+        lambda: len(at.metric) == 4 and len(at.get("plotly_chart")) >= 4,
+    )
+    measure(
+        "deals",
+        lambda: at.switch_page(DEALS),
+        lambda: len(at.dataframe) >= 1 and len(at.dataframe[0].value) > 0,
+    )
 
     def open_deal() -> None:
         at.switch_page(DEAL)
@@ -209,26 +236,36 @@ def bench_size(size: int, *, runs: int) -> list[PageTiming]:
         times.append(_run(at))
         for name, seconds in _query_seconds.items():
             query_totals[name] += seconds / runs
-    results.append(PageTiming(size, "filter change", None, statistics.median(times), times,
-                              queries=dict(query_totals)))
-    print(f"  {size:>9,} {'filter change':<14} median {statistics.median(times):7.3f} s", file=sys.stderr,
-          flush=True)
+    results.append(
+        PageTiming(size, "filter change", None, statistics.median(times), times, queries=dict(query_totals))
+    )
+    print(
+        f"  {size:>9,} {'filter change':<14} median {statistics.median(times):7.3f} s",
+        file=sys.stderr,
+        flush=True,
+    )
     return results
 
 
 def report(results: list[PageTiming]) -> str:
     sizes = sorted({r.size for r in results})
     base = {(r.page): r for r in results if r.size == sizes[0]}
-    lines = [(f"{'events':>10}  {'page':<14} {'cold s':>8} {'x' + format(sizes[0], ','):>8} "
-             f"{'warm s':>8} {'x' + format(sizes[0], ','):>8}")]
+    lines = [
+        (
+            f"{'events':>10}  {'page':<14} {'cold s':>8} {'x' + format(sizes[0], ','):>8} "
+            f"{'warm s':>8} {'x' + format(sizes[0], ','):>8}"
+        )
+    ]
     for size in sizes:
         for r in (r for r in results if r.size == size):
             first = base[r.page]
             has_cold = r.cold is not None and first.cold
             cold = f"{r.cold:8.3f} {r.cold / first.cold:8.2f}" if has_cold else f"{'':8} {'':8}"
             lines.append(f"{size:>10,}  {r.page:<14} {cold} {r.warm:8.3f} {r.warm / first.warm:8.2f}")
-    lines.append("cold: median of runs with an empty data cache; warm: median of reruns after a warm-up; "
-                 "filter change: a new country on the overview (each a cache miss).")
+    lines.append(
+        "cold: median of runs with an empty data cache; warm: median of reruns after a warm-up; "
+        "filter change: a new country on the overview (each a cache miss)."
+    )
     return "\n".join(lines)
 
 
@@ -238,8 +275,10 @@ def slowest_queries(results: list[PageTiming], top: int = 5) -> str:
         if r.queries:
             ranked = sorted(r.queries.items(), key=lambda item: -item[1])[:top]
             total = r.cold if r.cold is not None else r.warm
-            lines.append(f"{r.size:>10,} {r.page:<14} total {total:6.2f} s; queries: "
-                         + ", ".join(f"{name} {seconds:.2f}" for name, seconds in ranked))
+            lines.append(
+                f"{r.size:>10,} {r.page:<14} total {total:6.2f} s; queries: "
+                + ", ".join(f"{name} {seconds:.2f}" for name, seconds in ranked)
+            )
     return "\n".join(lines)
 
 

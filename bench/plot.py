@@ -27,9 +27,20 @@ def _read(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _panel(x0: float, y0: float, title: str, series: dict[str, list[tuple[float, float]]], *, y_label: str,
-           y_max: float, y_ticks: list[float], y_format: str, target: float | None = None,
-           dashed: frozenset[str] = frozenset(), colours: dict[str, str] | None = None) -> list[str]:
+def _panel(
+    x0: float,
+    y0: float,
+    title: str,
+    series: dict[str, list[tuple[float, float]]],
+    *,
+    y_label: str,
+    y_max: float,
+    y_ticks: list[float],
+    y_format: str,
+    target: float | None = None,
+    dashed: frozenset[str] = frozenset(),
+    colours: dict[str, str] | None = None,
+) -> list[str]:
     sizes = sorted({x for points in series.values() for x, _ in points})
     lo, hi = math.log10(sizes[0]), math.log10(sizes[-1])
 
@@ -39,27 +50,44 @@ def _panel(x0: float, y0: float, title: str, series: dict[str, list[tuple[float,
     def py(y: float) -> float:
         return y0 + PANEL_H - y / y_max * PANEL_H
 
-    out = [(f'<text x="{x0 + PANEL_W / 2}" y="{y0 - 18}" text-anchor="middle" font-size="15" '
-            f'font-weight="bold">{escape(title)}</text>'),
-           f'<rect x="{x0}" y="{y0}" width="{PANEL_W}" height="{PANEL_H}" fill="none" stroke="#999"/>']
+    out = [
+        (
+            f'<text x="{x0 + PANEL_W / 2}" y="{y0 - 18}" text-anchor="middle" font-size="15" '
+            f'font-weight="bold">{escape(title)}</text>'
+        ),
+        f'<rect x="{x0}" y="{y0}" width="{PANEL_W}" height="{PANEL_H}" fill="none" stroke="#999"/>',
+    ]
     for tick in y_ticks:
-        out.append(f'<line x1="{x0}" x2="{x0 + PANEL_W}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" '
-                   'stroke="#e3e3e3"/>')
-        out.append(f'<text x="{x0 - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" font-size="11">'
-                   f'{format(tick, y_format)}</text>')
+        out.append(
+            f'<line x1="{x0}" x2="{x0 + PANEL_W}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="#e3e3e3"/>'
+        )
+        out.append(
+            f'<text x="{x0 - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" font-size="11">'
+            f"{format(tick, y_format)}</text>"
+        )
     for size in sizes:
         label = f"{size / 1e6:g}M" if size >= 1e6 else f"{size / 1e3:g}k"
-        out.append(f'<text x="{px(size):.1f}" y="{y0 + PANEL_H + 16}" text-anchor="middle" font-size="11">'
-                   f'{label}</text>')
-    out.append(f'<text x="{x0 + PANEL_W / 2}" y="{y0 + PANEL_H + 34}" text-anchor="middle" font-size="12">'
-               'ledger size (events, log scale)</text>')
-    out.append(f'<text x="{x0 - 52}" y="{y0 + PANEL_H / 2}" text-anchor="middle" font-size="12" '
-               f'transform="rotate(-90 {x0 - 52} {y0 + PANEL_H / 2})">{escape(y_label)}</text>')
+        out.append(
+            f'<text x="{px(size):.1f}" y="{y0 + PANEL_H + 16}" text-anchor="middle" font-size="11">'
+            f"{label}</text>"
+        )
+    out.append(
+        f'<text x="{x0 + PANEL_W / 2}" y="{y0 + PANEL_H + 34}" text-anchor="middle" font-size="12">'
+        "ledger size (events, log scale)</text>"
+    )
+    out.append(
+        f'<text x="{x0 - 52}" y="{y0 + PANEL_H / 2}" text-anchor="middle" font-size="12" '
+        f'transform="rotate(-90 {x0 - 52} {y0 + PANEL_H / 2})">{escape(y_label)}</text>'
+    )
     if target is not None:
-        out.append(f'<line x1="{x0}" x2="{x0 + PANEL_W}" y1="{py(target):.1f}" y2="{py(target):.1f}" '
-                   'stroke="#d1495b" stroke-dasharray="2 3"/>')
-        out.append(f'<text x="{x0 + PANEL_W - 4}" y="{py(target) - 4:.1f}" text-anchor="end" font-size="11" '
-                   f'fill="#d1495b">target {target:g}x</text>')
+        out.append(
+            f'<line x1="{x0}" x2="{x0 + PANEL_W}" y1="{py(target):.1f}" y2="{py(target):.1f}" '
+            'stroke="#d1495b" stroke-dasharray="2 3"/>'
+        )
+        out.append(
+            f'<text x="{x0 + PANEL_W - 4}" y="{py(target) - 4:.1f}" text-anchor="end" font-size="11" '
+            f'fill="#d1495b">target {target:g}x</text>'
+        )
     for index, (name, points) in enumerate(series.items()):
         colour = (colours or {}).get(name, COLOURS[index % len(COLOURS)])
         dash = ' stroke-dasharray="6 4"' if name in dashed else ""
@@ -68,8 +96,10 @@ def _panel(x0: float, y0: float, title: str, series: dict[str, list[tuple[float,
         for x, y in points:
             out.append(f'<circle cx="{px(x):.1f}" cy="{py(min(y, y_max)):.1f}" r="3" fill="{colour}"/>')
         ly = y0 + 14 + 16 * index
-        out.append(f'<line x1="{x0 + 10}" x2="{x0 + 30}" y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" '
-                   f'stroke-width="2"{dash}/>')
+        out.append(
+            f'<line x1="{x0 + 10}" x2="{x0 + 30}" y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" '
+            f'stroke-width="2"{dash}/>'
+        )
         out.append(f'<text x="{x0 + 36}" y="{ly}" font-size="11">{escape(name)}</text>')
     return out
 
@@ -83,20 +113,35 @@ def _ticks(top: float, count: int = 5) -> tuple[float, list[float]]:
 
 
 def draw(imports: list[dict], pages: list[dict]) -> str:
-    names = {"ours": "ours (validated import)", "a": "(a) pandas read_csv + to_sql",
-             "b": "(b) csv + executemany"}
+    names = {
+        "ours": "ours (validated import)",
+        "a": "(a) pandas read_csv + to_sql",
+        "b": "(b) csv + executemany",
+    }
     throughput: dict[str, list[tuple[float, float]]] = {}
     for r in imports:
         if r.get("database", "sqlite") == "sqlite":
             point = (r["events"], r["rows_per_second"] / 1000)
             throughput.setdefault(names[r["contestant"]], []).append(point)
     y_max, y_ticks = _ticks(max(y for points in throughput.values() for _, y in points))
-    parts = _panel(90, 60, "Import throughput (SQLite, whole process)", throughput,
-                   y_label="thousand CSV rows/s",
-                   y_max=y_max, y_ticks=y_ticks, y_format="g")
+    parts = _panel(
+        90,
+        60,
+        "Import throughput (SQLite, whole process)",
+        throughput,
+        y_label="thousand CSV rows/s",
+        y_max=y_max,
+        y_ticks=y_ticks,
+        y_format="g",
+    )
 
-    base = {(r["page"], kind): r[kind] for r in pages if r["size"] == min(p["size"] for p in pages)
-            for kind in ("cold", "warm") if r[kind]}
+    base = {
+        (r["page"], kind): r[kind]
+        for r in pages
+        if r["size"] == min(p["size"] for p in pages)
+        for kind in ("cold", "warm")
+        if r[kind]
+    }
     ratios: dict[str, list[tuple[float, float]]] = {}
     colours: dict[str, str] = {}
     dashed = set()
@@ -118,13 +163,24 @@ def draw(imports: list[dict], pages: list[dict]) -> str:
             colours[label] = COLOURS[page_names.index(r["page"]) % len(COLOURS)]
     top = max(2.5, max(y for points in ratios.values() for _, y in points))
     y_max, y_ticks = _ticks(top)
-    parts += _panel(620, 60, "Page run time relative to 1k events", ratios,
-                    y_label="time / time at 1k events",
-                    y_max=y_max, y_ticks=y_ticks, y_format="g", target=2.0, dashed=frozenset(dashed),
-                    colours=colours)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-            f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif">\n'
-            f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>\n' + "\n".join(parts) + "\n</svg>\n")
+    parts += _panel(
+        620,
+        60,
+        "Page run time relative to 1k events",
+        ratios,
+        y_label="time / time at 1k events",
+        y_max=y_max,
+        y_ticks=y_ticks,
+        y_format="g",
+        target=2.0,
+        dashed=frozenset(dashed),
+        colours=colours,
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif">\n'
+        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>\n' + "\n".join(parts) + "\n</svg>\n"
+    )
 
 
 def to_png(svg: Path, png: Path) -> None:

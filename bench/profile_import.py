@@ -79,12 +79,17 @@ def instrument() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile_import",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.profile_import", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--cprofile", type=Path, help="also write a cProfile of import_bytes to this file")
-    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
-                        help="postgres: a fresh database on $TRACKER_TEST_POSTGRES_URL")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: a fresh database on $TRACKER_TEST_POSTGRES_URL",
+    )
     parser.add_argument("--min-share", type=float, default=0.5, help="hide phases under this percentage")
     args = parser.parse_args(argv)
 

@@ -34,7 +34,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _postgres_database() -> Iterator[str]:
     server = os.environ.get("TRACKER_TEST_POSTGRES_URL")
     if not server:
-        pytest.fail("TRACKER_TEST_DATABASE=postgres needs TRACKER_TEST_POSTGRES_URL (scripts/start-postgres.sh)")
+        pytest.fail(
+            "TRACKER_TEST_DATABASE=postgres needs TRACKER_TEST_POSTGRES_URL (scripts/start-postgres.sh)"
+        )
     name = f"tracker_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

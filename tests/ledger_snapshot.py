@@ -46,7 +46,9 @@ def dump(engine: Engine) -> dict[str, list[tuple[str, ...]]]:
             table = metadata.tables[name]
             order = list(table.primary_key.columns) or list(table.columns)
             rows = connection.execute(select(table).order_by(*order)).all()
-            out[name] = [tuple(c.name for c in table.columns)] + [tuple(_canonical(v) for v in row) for row in rows]
+            out[name] = [tuple(c.name for c in table.columns)] + [
+                tuple(_canonical(v) for v in row) for row in rows
+            ]
     return out
 
 

@@ -17,16 +17,23 @@ def test_salts_differ():
     assert hash_password("same password") != hash_password("same password")
 
 
-@pytest.mark.parametrize("stored", ["", "plain-text", "md5$abc", "scrypt$x$8$1$00$00", "scrypt$16384$8$1$zz$00"])
+@pytest.mark.parametrize(
+    "stored", ["", "plain-text", "md5$abc", "scrypt$x$8$1$00$00", "scrypt$16384$8$1$zz$00"]
+)
 def test_malformed_hashes_never_verify(stored):
     assert verify_password("anything", stored) is False
 
 
 def test_authenticate_against_the_editors_table():
-    editors = editors_from_secrets({"editors": {"alice": hash_password("alice-password")}, "database": {"url": "x"}})
-    assert (authenticate(editors, "alice", "alice-password"), authenticate(editors, " alice ", "alice-password"),
-            authenticate(editors, "alice", "nope"), authenticate(editors, "mallory", "alice-password")) == (
-        True, True, False, False)
+    editors = editors_from_secrets(
+        {"editors": {"alice": hash_password("alice-password")}, "database": {"url": "x"}}
+    )
+    assert (
+        authenticate(editors, "alice", "alice-password"),
+        authenticate(editors, " alice ", "alice-password"),
+        authenticate(editors, "alice", "nope"),
+        authenticate(editors, "mallory", "alice-password"),
+    ) == (True, True, False, False)
 
 
 @pytest.mark.parametrize("secrets", [{}, {"editors": "not a table"}, {"editors": {"bob": 5}}])

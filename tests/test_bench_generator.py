@@ -25,7 +25,7 @@ FIRST_ROW: dict[str, str] = {
     "date": "2016-08-08",
     "stage": "announced",
     "summary": "Officials in Philippines announce plans to buy helicopters made in United States "
-               "(synthetic event 1 of deal 1).",
+    "(synthetic event 1 of deal 1).",
     "buyer": "PHL;MAR",
     "seller": "USA",
     "category": "Helicopters",
@@ -95,7 +95,9 @@ def test_every_row_is_clearly_synthetic_and_in_the_past():
             assert r[COLUMN["deal_title"]].startswith("[SYNTHETIC] ")
             assert r[COLUMN["tags"]].split(";")[0] == "synthetic"
             deals_with_title.add(r[COLUMN["deal_id"]])
-        assert r[COLUMN["source_url"]] == "" or r[COLUMN["source_url"]].startswith("https://synthetic.example/")
+        assert r[COLUMN["source_url"]] == "" or r[COLUMN["source_url"]].startswith(
+            "https://synthetic.example/"
+        )
         assert r[COLUMN["source_publisher"]].startswith("Synthetic ")
         assert r[COLUMN["party"]] == "" or r[COLUMN["party"]].startswith("Synthetic ")
         assert start_of(r[COLUMN["date"]]) <= LATEST
@@ -129,8 +131,9 @@ def test_the_ledger_imports_cleanly_with_every_event(engine: Engine):
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(ALL_COLUMNS)
     writer.writerows(rows_200())
-    report = import_bytes(engine, buffer.getvalue().encode(), file_name="synthetic-200.csv", editor="bench",
-                          today=TODAY)
+    report = import_bytes(
+        engine, buffer.getvalue().encode(), file_name="synthetic-200.csv", editor="bench", today=TODAY
+    )
     assert report.rows_read == 285
     assert report.events_added == 200
     assert len(report.deals_created) == 10

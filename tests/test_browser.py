@@ -36,22 +36,34 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
-                "(apt-get install chromium) to run the browser tests", allow_module_level=True)
-pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install -r "
-                                                  "requirements-dev.txt to run the browser tests")
+    pytest.skip(
+        f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+        "(apt-get install chromium) to run the browser tests",
+        allow_module_level=True,
+    )
+pytest.importorskip(
+    "playwright.sync_api",
+    reason="Playwright is not installed: pip install -r requirements-dev.txt to run the browser tests",
+)
 
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from tests.builders import ledger_csv, row  # noqa: E402
-from tracker.auth import hash_password  # noqa: E402
-from tracker.db import PROJECT_ROOT, sqlite_url_for  # noqa: E402
+from tests.builders import ledger_csv, row
+from tracker.auth import hash_password
+from tracker.db import PROJECT_ROOT, sqlite_url_for
 
 pytestmark = pytest.mark.browser
 
 # The probe's flags: without the background-networking ones Chromium tries to reach Google's hosts.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1600, "height": 1000}
 TIMEOUT_MS = 30_000
 SERVER_START_SECONDS = 60
@@ -65,9 +77,17 @@ EDITOR, PASSWORD = "analyst", "browser-test password"
 SEED_DEAL, SEED_TITLE = "us-ukraine-drone-deal", "US–Ukraine Drone Deal"
 # The plotly charts of tracker/views/overview.py, by key.
 OVERVIEW_CHARTS = ("chart-stages", "chart-map", "chart-stage-country", "chart-flows")
-GOOD_CSV = ledger_csv(row(deal_id="browser-radars", deal_title="Browser test radars", date="2025-06-01",
-                          summary="Radars are announced.", buyer="Finland", seller="Israel",
-                          source_title="Radar Wire"))
+GOOD_CSV = ledger_csv(
+    row(
+        deal_id="browser-radars",
+        deal_title="Browser test radars",
+        date="2025-06-01",
+        summary="Radars are announced.",
+        buyer="Finland",
+        seller="Israel",
+        source_title="Radar Wire",
+    )
+)
 BAD_CSV = ledger_csv(row(date="2025-13-01", reliability="Q"))
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -103,18 +123,39 @@ def _serve(folder: Path, editors: dict[str, str] | None) -> Iterator[Server]:
         secrets.write_text("\n".join(["[editors]", *lines, ""]), encoding="utf-8")
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("STREAMLIT_")}
-    env.update(HOME=str(home), PYTHONUNBUFFERED="1",
-               TRACKER_DATABASE_URL=sqlite_url_for(folder / "ledger.db"))
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-               # Only this file (which need not exist): never the project's own .streamlit/secrets.toml.
-               "--secrets.files", str(secrets)]
+    env.update(
+        HOME=str(home), PYTHONUNBUFFERED="1", TRACKER_DATABASE_URL=sqlite_url_for(folder / "ledger.db")
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        # Only this file (which need not exist): never the project's own .streamlit/secrets.toml.
+        "--secrets.files",
+        str(secrets),
+    ]
     log = folder / "streamlit.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT,
-                                   start_new_session=True)  # its own process group, killed at teardown
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # its own process group, killed at teardown
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
@@ -128,8 +169,10 @@ def _serve(folder: Path, editors: dict[str, str] | None) -> Iterator[Server]:
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"streamlit run did not answer on {url} within {SERVER_START_SECONDS} s:\n"
-                            f"{_log_tail(log)}")
+                pytest.fail(
+                    f"streamlit run did not answer on {url} within {SERVER_START_SECONDS} s:\n"
+                    f"{_log_tail(log)}"
+                )
             time.sleep(0.2)
         yield Server(url, process, log)
     finally:
@@ -179,8 +222,9 @@ def _stays_local(url: str) -> bool:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                              headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         yield chromium
         chromium.close()
 
@@ -248,8 +292,9 @@ def table(scope: Locator, *headers: str) -> Locator:
     Its aria-rowcount counts the data rows and the header row."""
     frames = scope.get_by_test_id("stDataFrame")
     for header in headers:
-        frames = frames.filter(has=scope.page.locator("[role=columnheader]",
-                                                      has_text=re.compile(f"^{re.escape(header)}$")))
+        frames = frames.filter(
+            has=scope.page.locator("[role=columnheader]", has_text=re.compile(f"^{re.escape(header)}$"))
+        )
     return frames.locator("[role=grid]")
 
 
@@ -282,8 +327,11 @@ def go_to(page: Page, title: str) -> Locator:
 
 def screenshot(page: Page, name: str, *, height: int | None = None) -> Path:
     """Save a README screenshot; `height` grows the viewport for a taller picture, then restores it."""
-    folder = (README_SCREENSHOTS if os.environ.get("TRACKER_UPDATE_SCREENSHOTS") == "1"
-              else Path(tempfile.gettempdir()) / "tracker-screenshots")
+    folder = (
+        README_SCREENSHOTS
+        if os.environ.get("TRACKER_UPDATE_SCREENSHOTS") == "1"
+        else Path(tempfile.gettempdir()) / "tracker-screenshots"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     if height is not None:
@@ -303,8 +351,12 @@ def seed_overview_figures(today: dt.date) -> dict[str, str]:
     """The headline metrics on the seed ledger, counted from the real today (as in test_pages.py)."""
     stale = int((today - dt.date(2025, 10, 17)).days > 60)  # the seed's last event is 17 Oct 2025
     this_month = 3 if (today.year, today.month) == (2025, 10) else 0
-    return {"Deals": "1", "Active deals": "1", f"Events in {today:%B %Y}": str(this_month),
-            "Stale deals": str(stale)}
+    return {
+        "Deals": "1",
+        "Active deals": "1",
+        f"Events in {today:%B %Y}": str(this_month),
+        "Stale deals": str(stale),
+    }
 
 
 # --- the tests ------------------------------------------------------------------------------------------
@@ -333,7 +385,8 @@ def test_overview_renders_its_charts(page: Page, server: Server, traffic: Traffi
     expect(countries).to_have_count(2)
     assert sorted(countries.all_text_contents()) == ["Ukraine", "United States"]
     expect(main.locator(".st-key-chart-flows .sankey-node text.node-label")).to_have_text(
-        ["United States (buyer)", "Ukraine (seller)"])
+        ["United States (buyer)", "Ukraine (seller)"]
+    )
     # The latest events: the seed's 14 events and the header row.
     expect(table(main, "Date", "Deal", "What happened")).to_have_attribute("aria-rowcount", "15")
 
@@ -518,10 +571,12 @@ def test_upload_goes_through_and_is_undone(page: Page, server: Server) -> None:
     # Undo it from the import history (the newest import is offered first); the login held.
     main = go_to(page, "Upload")
     expect(main.get_by_role("combobox", name="Undo an import")).to_have_value(
-        re.compile(rf"^#2 browser-test\.csv \(.*, {EDITOR}\)$"))
+        re.compile(rf"^#2 browser-test\.csv \(.*, {EDITOR}\)$")
+    )
     main.get_by_role("button", name="Undo import", exact=True).click()
     expect(main.get_by_test_id("stAlert").first).to_contain_text(
-        "Undid import #2 (browser-test.csv): removed 1 events and 1 deals")
+        "Undid import #2 (browser-test.csv): removed 1 events and 1 deals"
+    )
     settle(page)
     main = go_to(page, "Deals")
     expect(table(main, "Deal", "Buyers", "Sellers")).to_have_attribute("aria-rowcount", "2")

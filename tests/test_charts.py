@@ -62,8 +62,10 @@ def test_country_map_is_an_offline_iso3_choropleth(seeded: Engine) -> None:
     assert trace["customdata"] == [[0, 1], [1, 0]]  # as buyer, as seller
     assert "as buyer" in trace["hovertemplate"] and "as seller" in trace["hovertemplate"]
     assert "projection" not in figure["layout"]["geo"]  # plotly's default projection
-    assert title(charts.country_map(queries.country_deal_counts(seeded, filters=Filters()))) == \
-        "Buyers and sellers: deals per country"
+    assert (
+        title(charts.country_map(queries.country_deal_counts(seeded, filters=Filters())))
+        == "Buyers and sellers: deals per country"
+    )
 
 
 def test_flow_sankey(seeded: Engine) -> None:
@@ -80,9 +82,16 @@ def test_stage_timeline(seeded: Engine) -> None:
     figure = spec(charts.stage_timeline(intervals))
     assert [t["type"] for t in figure["data"]] == ["bar", "bar"]
     announced, negotiating = figure["data"]
-    assert (announced["y"], announced["base"], announced["x"]) == (["announced"], ["2025-07-01"], [83 * DAY_MS])
-    assert (negotiating["y"], negotiating["base"], negotiating["x"]) == (["negotiating"], ["2025-09-22"],
-                                                                        [429 * DAY_MS])
+    assert (announced["y"], announced["base"], announced["x"]) == (
+        ["announced"],
+        ["2025-07-01"],
+        [83 * DAY_MS],
+    )
+    assert (negotiating["y"], negotiating["base"], negotiating["x"]) == (
+        ["negotiating"],
+        ["2025-09-22"],
+        [429 * DAY_MS],
+    )
     assert negotiating["customdata"] == [[429, "22 Sep 2025 – today", "ongoing"]]
     assert announced["orientation"] == "h"
     assert figure["layout"]["xaxis"]["type"] == "date"
@@ -92,22 +101,36 @@ def test_stage_timeline(seeded: Engine) -> None:
 
 def test_a_same_day_stage_stays_visible() -> None:
     day = dt.date(2025, 1, 1)
-    intervals = pd.DataFrame([{"deal_id": "x", "stage": "agreed", "start": day, "end": day, "days": 0,
-                               "ongoing": False}])
+    intervals = pd.DataFrame(
+        [{"deal_id": "x", "stage": "agreed", "start": day, "end": day, "days": 0, "ongoing": False}]
+    )
     (trace,) = spec(charts.stage_timeline(intervals))["data"]
     assert trace["x"] == [DAY_MS]
     assert trace["customdata"][0][0] == 0
 
 
-@pytest.mark.parametrize(("build", "columns", "expected_title"), [
-    (charts.stage_bar, ["stage", "deals"], "Deals by current stage"),
-    (charts.stage_country_heatmap, ["country_code", "country", "stage", "deals"], "Deals by country and stage"),
-    (charts.country_map, ["country_code", "country", "as_buyer", "as_seller", "deals"],
-     "Buyers and sellers: deals per country"),
-    (charts.flow_sankey, ["buyer_code", "buyer", "seller_code", "seller", "deals"],
-     "Buyer → seller: deals per pair of countries"),
-    (charts.stage_timeline, ["deal_id", "stage", "start", "end", "days", "ongoing"], "Stage timeline"),
-])
+@pytest.mark.parametrize(
+    ("build", "columns", "expected_title"),
+    [
+        (charts.stage_bar, ["stage", "deals"], "Deals by current stage"),
+        (
+            charts.stage_country_heatmap,
+            ["country_code", "country", "stage", "deals"],
+            "Deals by country and stage",
+        ),
+        (
+            charts.country_map,
+            ["country_code", "country", "as_buyer", "as_seller", "deals"],
+            "Buyers and sellers: deals per country",
+        ),
+        (
+            charts.flow_sankey,
+            ["buyer_code", "buyer", "seller_code", "seller", "deals"],
+            "Buyer → seller: deals per pair of countries",
+        ),
+        (charts.stage_timeline, ["deal_id", "stage", "start", "end", "days", "ongoing"], "Stage timeline"),
+    ],
+)
 def test_empty_frames_give_annotated_empty_figures(build, columns: list[str], expected_title: str) -> None:
     figure = spec(build(pd.DataFrame(columns=columns)))
     assert figure["data"] == []
@@ -116,13 +139,24 @@ def test_empty_frames_give_annotated_empty_figures(build, columns: list[str], ex
 
 
 def test_no_webgl_or_tile_traces(seeded: Engine) -> None:
-    figures = [charts.stage_bar(queries.deals_by_stage(seeded)),
-               charts.stage_country_heatmap(queries.stage_country_matrix(seeded, filters=Filters())),
-               charts.country_map(queries.country_deal_counts(seeded, filters=Filters())),
-               charts.flow_sankey(queries.deal_flows(seeded, filters=Filters())),
-               charts.stage_timeline(queries.deal_stage_intervals(seeded, SEED_DEAL, today=TODAY))]
+    figures = [
+        charts.stage_bar(queries.deals_by_stage(seeded)),
+        charts.stage_country_heatmap(queries.stage_country_matrix(seeded, filters=Filters())),
+        charts.country_map(queries.country_deal_counts(seeded, filters=Filters())),
+        charts.flow_sankey(queries.deal_flows(seeded, filters=Filters())),
+        charts.stage_timeline(queries.deal_stage_intervals(seeded, SEED_DEAL, today=TODAY)),
+    ]
     types = {trace["type"] for figure in figures for trace in spec(figure)["data"]}
     assert types == {"bar", "heatmap", "choropleth", "sankey"}
-    webgl_or_tiles = {"scattergl", "heatmapgl", "scatter3d", "scattermap", "scattermapbox", "choroplethmap",
-                      "choroplethmapbox", "densitymap", "densitymapbox"}
+    webgl_or_tiles = {
+        "scattergl",
+        "heatmapgl",
+        "scatter3d",
+        "scattermap",
+        "scattermapbox",
+        "choroplethmap",
+        "choroplethmapbox",
+        "densitymap",
+        "densitymapbox",
+    }
     assert not types & webgl_or_tiles

@@ -24,12 +24,24 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_init_seed_stats(ledger_url: str, capsys):
     assert run(capsys, "init")[0] == 0
     code, out, _ = run(capsys, "seed")
-    assert (code, out) == (0, "Import #1: us-ukraine-drone-deal.csv: 29 rows read; added 14 events, 1 new deals, "
-                              "0 deals updated, 13 sources, 18 parties; 4 rows already in the ledger (skipped).\n")
+    assert (code, out) == (
+        0,
+        (
+            "Import #1: us-ukraine-drone-deal.csv: 29 rows read; added 14 events, 1 new deals, "
+            "0 deals updated, 13 sources, 18 parties; 4 rows already in the ledger (skipped).\n"
+        ),
+    )
     code, out, _ = run(capsys, "stats")
     assert code == 0
-    assert out.splitlines()[1:8] == ["  deals: 1", "  events: 14", "  sources: 13", "  parties: 18",
-                                     "  source links: 20", "  imports: 1", "Deals by stage:"]
+    assert out.splitlines()[1:8] == [
+        "  deals: 1",
+        "  events: 14",
+        "  sources: 13",
+        "  parties: 18",
+        "  source links: 20",
+        "  imports: 1",
+        "Deals by stage:",
+    ]
     assert "  negotiating: 1" in out.splitlines()
 
 
@@ -37,38 +49,66 @@ def test_import_dry_run_then_commit_then_undo(ledger_url: str, tmp_path: Path, c
     path = tmp_path / "update.csv"
     path.write_bytes(ledger_csv(row()))
     code, out, _ = run(capsys, "import", str(path), "--dry-run")
-    assert (code, out.splitlines()[0]) == (0, "update.csv: 1 rows read; would add 1 events, 1 new deals, 0 deals "
-                                              "updated, 1 sources, 2 parties; 0 rows already in the ledger (skipped).")
+    assert (code, out.splitlines()[0]) == (
+        0,
+        (
+            "update.csv: 1 rows read; would add 1 events, 1 new deals, 0 deals "
+            "updated, 1 sources, 2 parties; 0 rows already in the ledger (skipped)."
+        ),
+    )
     code, out, _ = run(capsys, "import", str(path), "--editor", "alice")
     assert (code, out.split(":")[0]) == (0, "Import #1")
     code, out, _ = run(capsys, "imports")
-    assert out.startswith("#1 ") and out.rstrip().endswith("update.csv (ledger-csv) by alice: 1 events, 1 new deals")
+    assert out.startswith("#1 ") and out.rstrip().endswith(
+        "update.csv (ledger-csv) by alice: 1 events, 1 new deals"
+    )
     code, out, _ = run(capsys, "undo", "1", "--editor", "bob")
-    assert (code, out) == (0, "Undid import #1 (update.csv): removed 1 events and 1 deals; restored 0 deals' "
-                              "attributes.\n")
+    assert (code, out) == (
+        0,
+        "Undid import #1 (update.csv): removed 1 events and 1 deals; restored 0 deals' attributes.\n",
+    )
 
 
 def test_rejected_import_exits_1_listing_every_problem(ledger_url: str, tmp_path: Path, capsys):
     path = tmp_path / "bad.csv"
     path.write_bytes(ledger_csv(row(date="03/04/2025"), row(stage="maybe")))
     code, out, err = run(capsys, "import", str(path))
-    assert (code, out, err.splitlines()) == (1, "", [
-        "error: 2 problem(s); nothing was imported.",
-        '  line 2, column date: "03/04/2025" is ambiguous: day and month order is unknown. '
-        "Write it as 2025-04-03 or 2025-03-04.",
-        '  line 3, column stage: unknown stage "maybe". Use one of: announced, negotiating, agreed, approved, '
-        "contracted, delivering, completed, stalled, cancelled (or leave it empty when the stage does not change).",
-    ])
+    assert (code, out, err.splitlines()) == (
+        1,
+        "",
+        [
+            "error: 2 problem(s); nothing was imported.",
+            (
+                '  line 2, column date: "03/04/2025" is ambiguous: day and month order is unknown. '
+                "Write it as 2025-04-03 or 2025-03-04."
+            ),
+            (
+                '  line 3, column stage: unknown stage "maybe". Use one of: announced, negotiating, '
+                "agreed, approved, contracted, delivering, completed, stalled, cancelled (or leave it "
+                "empty when the stage does not change)."
+            ),
+        ],
+    )
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("import", "no-such-file.csv"), "error: no-such-file.csv is not a file.\n"),
-    (("undo", "42"), "error: there is no import #42; `python -m tracker imports` lists them.\n"),
-    (("export", "--country", "Atlantis"), 'error: unknown country "Atlantis". Use a country name or an ISO 3166 code '
-                                          "such as UKR.\n"),
-    (("export", "--since", "03/04/2025"), 'error: "03/04/2025" is ambiguous: day and month order is unknown. '
-                                          "Write it as 2025-04-03 or 2025-03-04.\n"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("import", "no-such-file.csv"), "error: no-such-file.csv is not a file.\n"),
+        (("undo", "42"), "error: there is no import #42; `python -m tracker imports` lists them.\n"),
+        (
+            ("export", "--country", "Atlantis"),
+            'error: unknown country "Atlantis". Use a country name or an ISO 3166 code such as UKR.\n',
+        ),
+        (
+            ("export", "--since", "03/04/2025"),
+            (
+                'error: "03/04/2025" is ambiguous: day and month order is unknown. '
+                "Write it as 2025-04-03 or 2025-03-04.\n"
+            ),
+        ),
+    ],
+)
 def test_user_errors_are_one_line_and_exit_1(ledger_url: str, capsys, args, message):
     assert run(capsys, *args) == (1, "", message)
 
@@ -76,12 +116,27 @@ def test_user_errors_are_one_line_and_exit_1(ledger_url: str, capsys, args, mess
 def test_export_csv_with_filters(ledger_url: str, tmp_path: Path, capsys):
     run(capsys, "seed")
     output = tmp_path / "out.csv"
-    code, _, err = run(capsys, "export", "--country", "Ukraine", "--role", "seller", "--since", "2025-10",
-                       "--output", str(output))
+    code, _, err = run(
+        capsys,
+        "export",
+        "--country",
+        "Ukraine",
+        "--role",
+        "seller",
+        "--since",
+        "2025-10",
+        "--output",
+        str(output),
+    )
     lines = output.read_text(encoding="utf-8-sig").splitlines()
-    assert (code, err, len(lines)) == (0, "Deals with Ukraine as seller, since 2025-10-01: 7 rows written to "
-                                          f"{output}.\n", 8)
-    assert lines[1].startswith("us-ukraine-drone-deal,US–Ukraine Drone Deal,2025-09-29/2025-10-02,negotiating,")
+    assert (code, err, len(lines)) == (
+        0,
+        f"Deals with Ukraine as seller, since 2025-10-01: 7 rows written to {output}.\n",
+        8,
+    )
+    assert lines[1].startswith(
+        "us-ukraine-drone-deal,US–Ukraine Drone Deal,2025-09-29/2025-10-02,negotiating,"
+    )
     code, _, err = run(capsys, "export", "--country", "Ukraine", "--role", "buyer", "--output", str(output))
     assert (code, len(output.read_text(encoding="utf-8-sig").splitlines())) == (0, 1)
 
@@ -92,21 +147,32 @@ def test_export_xlsx(ledger_url: str, tmp_path: Path, capsys):
     assert run(capsys, "export", "--format", "xlsx", "--output", str(output))[0] == 0
     workbook = load_workbook(io.BytesIO(output.read_bytes()))
     assert (workbook.sheetnames, workbook["events"].max_row, workbook["parties"].max_row) == (
-        ["events", "parties"], 21, 21)
+        ["events", "parties"],
+        21,
+        21,
+    )
 
 
 def test_backup_copies_a_sqlite_ledger(ledger_url: str, tmp_path: Path, capsys):
     if not ledger_url.startswith("sqlite"):
         code, _, err = run(capsys, "backup", str(tmp_path / "b.db"))
-        assert (code, err.startswith("error: backup copies SQLite ledgers only; for PostgreSQL use pg_dump")) == (
-            1, True)
+        assert (
+            code,
+            err.startswith("error: backup copies SQLite ledgers only; for PostgreSQL use pg_dump"),
+        ) == (1, True)
         return
     run(capsys, "seed")
     code, out, _ = run(capsys, "backup", str(tmp_path / "b.db"))
     assert (code, out) == (0, f"Backed up to {tmp_path / 'b.db'}.\n")
-    assert run(capsys, "--database", f"sqlite:///{tmp_path / 'b.db'}", "stats")[1].splitlines()[2] == "  events: 14"
+    assert (
+        run(capsys, "--database", f"sqlite:///{tmp_path / 'b.db'}", "stats")[1].splitlines()[2]
+        == "  events: 14"
+    )
     assert run(capsys, "backup", str(tmp_path / "b.db")) == (
-        1, "", f"error: {tmp_path / 'b.db'} already exists; choose a new file name.\n")
+        1,
+        "",
+        f"error: {tmp_path / 'b.db'} already exists; choose a new file name.\n",
+    )
 
 
 def test_hash_password_from_stdin(monkeypatch, capsys):
@@ -119,17 +185,43 @@ def test_hash_password_from_stdin(monkeypatch, capsys):
 
 
 def test_every_command_has_an_example_in_its_help():
-    for command in ("init", "seed", "import", "undo", "imports", "export", "stats", "backup", "hash-password"):
-        result = subprocess.run([sys.executable, "-m", "tracker", command, "--help"], cwd=PROJECT_ROOT,
-                                capture_output=True, text=True, check=True)
+    for command in (
+        "init",
+        "seed",
+        "import",
+        "undo",
+        "imports",
+        "export",
+        "stats",
+        "backup",
+        "hash-password",
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "tracker", command, "--help"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert f"example: python -m tracker {command}" in result.stdout
 
 
 def test_import_lists_the_deal_attributes_it_changed(ledger_url: str, tmp_path: Path, capsys):
     run(capsys, "seed")
     path = tmp_path / "update.csv"
-    path.write_bytes(ledger_csv(row(deal_id="us-ukraine-drone-deal", deal_title="", category="Drones",
-                                    date="2025-10-20", summary="Recategorised.")))
+    path.write_bytes(
+        ledger_csv(
+            row(
+                deal_id="us-ukraine-drone-deal",
+                deal_title="",
+                category="Drones",
+                date="2025-10-20",
+                summary="Recategorised.",
+            )
+        )
+    )
     code, out, _ = run(capsys, "import", str(path))
-    assert (code, out.splitlines()[1:]) == (0, ["Deal attributes changed (1):",
-                                                "  us-ukraine-drone-deal: category 'UAV' -> 'Drones'"])
+    assert (code, out.splitlines()[1:]) == (
+        0,
+        ["Deal attributes changed (1):", "  us-ukraine-drone-deal: category 'UAV' -> 'Drones'"],
+    )

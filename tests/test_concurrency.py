@@ -36,8 +36,10 @@ CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
 
 WRITERS = {"alpha": 15_000, "bravo": 10_000, "charlie": 5_000}  # prefix -> rows (= events) of its file
 READERS = 3
-SNAPSHOT = text("SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM imports), "
-                "(SELECT coalesce(sum(event_count), 0) FROM deals)")
+SNAPSHOT = text(
+    "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM imports), "
+    "(SELECT coalesce(sum(event_count), 0) FROM deals)"
+)
 
 
 def writer(url: str, path: str, start: EventType, results: Any) -> None:
@@ -51,13 +53,16 @@ def writer(url: str, path: str, start: EventType, results: Any) -> None:
     start.wait()
     began = time.monotonic()
     try:
-        report = import_bytes(engine, data, file_name=Path(path).name, editor="writer", today=TODAY,
-                              progress=progress)
+        report = import_bytes(
+            engine, data, file_name=Path(path).name, editor="writer", today=TODAY, progress=progress
+        )
         outcome: Any = report.events_added
     except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on anything but a number
         outcome = f"{type(exc).__name__}: {exc}"
     finished = time.monotonic()
-    wait = marks.get("Writing to the ledger", finished) - marks.get("Checking the rows against the ledger", began)
+    wait = marks.get("Writing to the ledger", finished) - marks.get(
+        "Checking the rows against the ledger", began
+    )
     results.put(("writer", Path(path).stem, outcome, wait, finished - began))
     engine.dispose()
 
@@ -97,8 +102,12 @@ def test_concurrent_imports_queue_and_readers_never_see_half(seeded: Engine, led
 
     context = multiprocessing.get_context("spawn")
     start, stop, results = context.Event(), context.Event(), context.Queue()
-    writers = [context.Process(target=writer, args=(ledger_url, str(files[p]), start, results)) for p in WRITERS]
-    readers = [context.Process(target=reader, args=(ledger_url, start, stop, results)) for _ in range(READERS)]
+    writers = [
+        context.Process(target=writer, args=(ledger_url, str(files[p]), start, results)) for p in WRITERS
+    ]
+    readers = [
+        context.Process(target=reader, args=(ledger_url, start, stop, results)) for _ in range(READERS)
+    ]
     for process in writers + readers:
         process.start()
     time.sleep(1.0)  # let every process import the tracker and open the ledger before the start signal
@@ -112,8 +121,10 @@ def test_concurrent_imports_queue_and_readers_never_see_half(seeded: Engine, led
     gathered = [results.get(timeout=30) for _ in range(len(writers) + len(readers))]
     assert all(p.exitcode == 0 for p in writers + readers)
 
-    written = {name: (outcome, wait, total) for kind, name, outcome, wait, total in
-               (g for g in gathered if g[0] == "writer")}
+    written = {
+        name: (outcome, wait, total)
+        for kind, name, outcome, wait, total in (g for g in gathered if g[0] == "writer")
+    }
     assert {name: outcome for name, (outcome, _w, _t) in written.items()} == WRITERS  # every import landed
 
     # Every state a reader may see: the ledger after any subset of the imports, all or nothing of each.
@@ -133,11 +144,16 @@ def test_concurrent_imports_queue_and_readers_never_see_half(seeded: Engine, led
     assert len(states) >= 2  # the readers were reading while imports landed, not only before or after
 
     engine = open_ledger(ledger_url)
-    assert _snapshot(engine) == (events + sum(WRITERS.values()), imports + len(WRITERS),
-                                 events + sum(WRITERS.values()))
+    assert _snapshot(engine) == (
+        events + sum(WRITERS.values()),
+        imports + len(WRITERS),
+        events + sum(WRITERS.values()),
+    )
     engine.dispose()
     longest = max(wait for _o, wait, _t in written.values())
-    print(f"{engine.dialect.name}: {len(WRITERS)} writers and {READERS} readers ({reads} reads, "
-          f"{len(states)} of {len(allowed)} possible states seen); "
-          f"longest wait for the write lock {longest * 1000:.0f} ms; "
-          f"import times {', '.join(f'{n} {t:.1f} s' for n, (_o, _w, t) in written.items())}")
+    print(
+        f"{engine.dialect.name}: {len(WRITERS)} writers and {READERS} readers ({reads} reads, "
+        f"{len(states)} of {len(allowed)} possible states seen); "
+        f"longest wait for the write lock {longest * 1000:.0f} ms; "
+        f"import times {', '.join(f'{n} {t:.1f} s' for n, (_o, _w, t) in written.items())}"
+    )

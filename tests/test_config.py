@@ -11,10 +11,14 @@ CONFIG = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text(e
 
 
 def test_security_settings():
-    assert (CONFIG["browser"]["gatherUsageStats"], CONFIG["client"]["showErrorDetails"],
-            CONFIG["client"]["disableDataExport"], CONFIG["server"]["enableXsrfProtection"],
-            CONFIG["server"]["address"], CONFIG["server"]["enableStaticServing"]) == (
-        False, "none", True, True, "127.0.0.1", True)
+    assert (
+        CONFIG["browser"]["gatherUsageStats"],
+        CONFIG["client"]["showErrorDetails"],
+        CONFIG["client"]["disableDataExport"],
+        CONFIG["server"]["enableXsrfProtection"],
+        CONFIG["server"]["address"],
+        CONFIG["server"]["enableStaticServing"],
+    ) == (False, "none", True, True, "127.0.0.1", True)
 
 
 def test_upload_limit_matches_the_code():
@@ -23,5 +27,7 @@ def test_upload_limit_matches_the_code():
 
 def test_secrets_are_not_committed():
     ignored = (PROJECT_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
-    assert (".streamlit/secrets.toml" in ignored, (PROJECT_ROOT / ".streamlit" / "secrets.toml.example").is_file()) == (
-        True, True)
+    assert (
+        ".streamlit/secrets.toml" in ignored,
+        (PROJECT_ROOT / ".streamlit" / "secrets.toml.example").is_file(),
+    ) == (True, True)

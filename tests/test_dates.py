@@ -18,9 +18,7 @@ TODAY = D(2026, 11, 25)
 EMPTY_FIX = "Write the date as YYYY-MM-DD, YYYY-MM or YYYY."
 UNREADABLE_FIX = "Write the date as YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2025-09-29, 2025-07, 2025)."
 NOT_REAL_FIX = "Check the day and month; write the date as YYYY-MM-DD."
-FUTURE_FIX = (
-    "The ledger records developments that have happened; put a planned date in the summary."
-)
+FUTURE_FIX = "The ledger records developments that have happened; put a planned date in the summary."
 YEARS_FIX = "Check the year; the ledger covers 1900 to 2027."
 
 

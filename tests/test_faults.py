@@ -45,8 +45,10 @@ def _sqlite_path(url: str) -> Path:
 
 def _counts(engine: Engine) -> tuple[int, int]:
     with engine.connect() as connection:
-        return (connection.execute(select(func.count()).select_from(Event)).scalar_one(),
-                connection.execute(select(func.count()).select_from(Import)).scalar_one())
+        return (
+            connection.execute(select(func.count()).select_from(Event)).scalar_one(),
+            connection.execute(select(func.count()).select_from(Import)).scalar_one(),
+        )
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -78,7 +80,8 @@ data = Path(sys.argv[2]).read_bytes()
 def progress(fraction, text):
     print(f"{fraction} {text}", flush=True)
 
-import_bytes(engine, data, file_name="big.csv", editor="killed", today=dt.date(2026, 11, 25), progress=progress)
+import_bytes(engine, data, file_name="big.csv", editor="killed", today=dt.date(2026, 11, 25),
+             progress=progress)
 print("committed", flush=True)
 """
 BIG_ROWS = {"sqlite": 80_000, "postgresql": 40_000}  # 80,000 rows: about 35 MB of SQLite write-ahead log
@@ -87,19 +90,37 @@ BIG_ROWS = {"sqlite": 80_000, "postgresql": 40_000}  # 80,000 rows: about 35 MB 
 # the import's pages have reached the write-ahead log (polled), so the kill lands mid-write whatever
 # the machine's speed. ("insert", s): on PostgreSQL, s seconds after the server first shows one of the
 # import's writes (an INSERT, or a COPY of the bulk rows) running (polled in pg_stat_activity).
-SQLITE_KILLS = (("line", "Reading the file"), ("line", "Writing to the ledger"), ("wal", 1_000_000),
-                ("wal", 8_000_000), ("wal", 20_000_000))
-POSTGRES_KILLS = (("line", "Reading the file"), ("line", "Writing to the ledger"), ("insert", 0.0),
-                  ("insert", 0.2), ("insert", 0.6))
-ACTIVE_WRITES = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                      "AND pid <> pg_backend_pid() AND state = 'active' "
-                      "AND (query ILIKE 'INSERT%' OR query ILIKE 'COPY%')")
+SQLITE_KILLS = (
+    ("line", "Reading the file"),
+    ("line", "Writing to the ledger"),
+    ("wal", 1_000_000),
+    ("wal", 8_000_000),
+    ("wal", 20_000_000),
+)
+POSTGRES_KILLS = (
+    ("line", "Reading the file"),
+    ("line", "Writing to the ledger"),
+    ("insert", 0.0),
+    ("insert", 0.2),
+    ("insert", 0.6),
+)
+ACTIVE_WRITES = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND state = 'active' "
+    "AND (query ILIKE 'INSERT%' OR query ILIKE 'COPY%')"
+)
 
 
 def _start_import(url: str, path: Path) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
-    return subprocess.Popen([sys.executable, "-c", KILLED_IMPORT, url, str(path)], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", KILLED_IMPORT, url, str(path)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for_line(process: subprocess.Popen[str], marker: str, seen: list[str]) -> None:
@@ -108,11 +129,14 @@ def _wait_for_line(process: subprocess.Popen[str], marker: str, seen: list[str])
         seen.append(line.strip())
         if marker in line:
             return
-    pytest.fail(f"the import ended before {marker!r}: {seen} {process.stderr.read() if process.stderr else ''}")
+    pytest.fail(
+        f"the import ended before {marker!r}: {seen} {process.stderr.read() if process.stderr else ''}"
+    )
 
 
-def _kill(process: subprocess.Popen[str], how: str, value: object, wal: Path | None,
-          url: str) -> tuple[list[str], int]:
+def _kill(
+    process: subprocess.Popen[str], how: str, value: object, wal: Path | None, url: str
+) -> tuple[list[str], int]:
     """Kill the import at the given point; the lines it printed, and the bytes written when it was killed
     (the WAL's size on SQLite; on PostgreSQL 1 once a write was seen running, else 0)."""
     seen: list[str] = []
@@ -135,7 +159,9 @@ def _kill(process: subprocess.Popen[str], how: str, value: object, wal: Path | N
         assert wal is not None
         deadline = time.monotonic() + 300
         while not (wal.exists() and wal.stat().st_size >= int(value)):  # type: ignore[call-overload]
-            assert process.poll() is None, f"the import ended before the WAL reached {value} bytes: raise BIG_ROWS"
+            assert process.poll() is None, (
+                f"the import ended before the WAL reached {value} bytes: raise BIG_ROWS"
+            )
             assert time.monotonic() < deadline
             time.sleep(0.001)
     if wal is not None and wal.exists():
@@ -182,7 +208,10 @@ def test_an_import_killed_midway_leaves_the_ledger_as_it_was(seeded: Engine, led
         seen, written = _kill(_start_import(ledger_url, big), how, value, wal, ledger_url)
         committed = "committed" in seen
         killed_mid_write += bool(written) and not committed
-        print(f"kill {number} at {how} {value}: written {written:,}; {'committed first' if committed else 'killed'}")
+        print(
+            f"kill {number} at {how} {value}: written {written:,}; "
+            f"{'committed first' if committed else 'killed'}"
+        )
         if sqlite:
             _sqlite_checks(_sqlite_path(ledger_url))
         engine = open_ledger(ledger_url)  # the next start: opens, checks the schema
@@ -228,7 +257,9 @@ def test_a_read_only_ledger_can_be_read_but_not_changed(tmp_path: Path, capsys: 
     engine = open_ledger(url)
     before = digest(engine)
     with pytest.raises(LedgerUnavailable) as caught:
-        import_bytes(engine, SMALL.replace(b"hostile-test", b"other"), file_name="x.csv", editor="t", today=TODAY)
+        import_bytes(
+            engine, SMALL.replace(b"hostile-test", b"other"), file_name="x.csv", editor="t", today=TODAY
+        )
     shown = engine.url.render_as_string(hide_password=True)
     assert str(caught.value) == READ_ONLY.format(url=shown)
     assert digest(engine) == before
@@ -242,8 +273,11 @@ def test_a_read_only_ledger_can_be_read_but_not_changed(tmp_path: Path, capsys: 
     assert _one_error_line(err) == READ_ONLY.format(url=shown)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions; "
-                    "test_a_read_only_ledger_can_be_read_but_not_changed covers read-only ledgers as root")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="root ignores file permissions; "
+    "test_a_read_only_ledger_can_be_read_but_not_changed covers read-only ledgers as root",
+)
 def test_a_ledger_without_write_permission_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -252,8 +286,10 @@ def test_a_ledger_without_write_permission_is_refused(tmp_path: Path, capsys: py
     path.chmod(0o444)
     folder.chmod(0o555)
     try:
-        message = (f"{path} is read-only for this user; SQLite needs write access to the file and its folder "
-                   "(for the write-ahead log). Fix the permissions or copy the file somewhere writable.")
+        message = (
+            f"{path} is read-only for this user; SQLite needs write access to the file and its folder "
+            "(for the write-ahead log). Fix the permissions or copy the file somewhere writable."
+        )
         with pytest.raises(LedgerUnavailable, match="is read-only for this user") as caught:
             open_ledger(url)
         assert str(caught.value) == message
@@ -264,7 +300,9 @@ def test_a_ledger_without_write_permission_is_refused(tmp_path: Path, capsys: py
         path.chmod(0o644)
 
 
-def test_a_missing_ledger_in_a_folder_that_cannot_be_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_a_missing_ledger_in_a_folder_that_cannot_be_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the ledger's folder should be\n")
     path = blocker / "data" / "ledger.db"  # mkdir fails even for root: a file is in the way
@@ -281,7 +319,10 @@ def test_a_missing_read_only_ledger(tmp_path: Path, capsys: pytest.CaptureFixtur
     path = tmp_path / "nowhere.db"
     code, out, err = _cli(capsys, "--database", f"sqlite:///file:{path}?mode=ro&uri=true", "stats")
     assert (code, out) == (1, "")
-    assert _one_error_line(err) == f"{path} does not exist; a ledger opened read-only (mode=ro) must already exist."
+    assert (
+        _one_error_line(err)
+        == f"{path} does not exist; a ledger opened read-only (mode=ro) must already exist."
+    )
     assert not path.exists()
 
 
@@ -292,12 +333,17 @@ def test_a_missing_ledger_in_an_existing_folder_is_created(tmp_path: Path):
     engine.dispose()
 
 
-@pytest.mark.parametrize("content", [b"hello, this is a text file\n", bytes(range(256)) * 8, b"\x89PNG\r\n\x1a\n"],
-                         ids=["text", "binary", "png"])
+@pytest.mark.parametrize(
+    "content",
+    [b"hello, this is a text file\n", bytes(range(256)) * 8, b"\x89PNG\r\n\x1a\n"],
+    ids=["text", "binary", "png"],
+)
 def test_a_file_that_is_not_a_database(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes):
     path = tmp_path / "ledger.db"
     path.write_bytes(content)
-    message = f"{path} is not a SQLite database; move it aside and run `python -m tracker init` to create one."
+    message = (
+        f"{path} is not a SQLite database; move it aside and run `python -m tracker init` to create one."
+    )
     with pytest.raises(LedgerUnavailable) as caught:
         open_ledger(sqlite_url_for(path))
     assert str(caught.value) == message
@@ -346,7 +392,9 @@ def test_an_empty_database_is_migrated_on_start(ledger_url: str):
     engine.dispose()
 
 
-def test_a_ledger_at_an_older_or_current_revision_is_upgraded_and_keeps_its_data(seeded: Engine, ledger_url: str):
+def test_a_ledger_at_an_older_or_current_revision_is_upgraded_and_keeps_its_data(
+    seeded: Engine, ledger_url: str
+):
     before = digest(seeded)
     engine = open_ledger(ledger_url)  # at the head already: a no-op
     assert (schema_revision(engine), digest(engine)) == ("0002", before)
@@ -359,25 +407,31 @@ def test_a_ledger_at_an_older_or_current_revision_is_upgraded_and_keeps_its_data
     engine.dispose()
 
 
-NEWER = ("the ledger's schema (revision 9999_from_the_future) is newer than this version of the tracker; "
-         "update the tracker (git pull, then pip install -r requirements.txt) before opening it.")
+NEWER = (
+    "the ledger's schema (revision 9999_from_the_future) is newer than this version of the tracker; "
+    "update the tracker (git pull, then pip install -r requirements.txt) before opening it."
+)
 
 
-def test_a_schema_newer_than_the_code_is_refused(seeded: Engine, ledger_url: str,
-                                                 capsys: pytest.CaptureFixture[str]):
+def test_a_schema_newer_than_the_code_is_refused(
+    seeded: Engine, ledger_url: str, capsys: pytest.CaptureFixture[str]
+):
     with seeded.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     before = dump(seeded)
     with pytest.raises(LedgerUnavailable) as caught:
         open_ledger(ledger_url)
     assert str(caught.value) == NEWER
-    code, out, err = _cli(capsys, "import", str(CORPUS_DIR / "emoji.csv"))  # TRACKER_DATABASE_URL is the ledger
+    code, out, err = _cli(
+        capsys, "import", str(CORPUS_DIR / "emoji.csv")
+    )  # TRACKER_DATABASE_URL is the ledger
     assert (code, out, _one_error_line(err)) == (1, "", NEWER)
     assert dump(seeded) == before
 
 
-def test_tables_without_a_schema_version_are_refused_not_overwritten(seeded: Engine, ledger_url: str,
-                                                                      capsys: pytest.CaptureFixture[str]):
+def test_tables_without_a_schema_version_are_refused_not_overwritten(
+    seeded: Engine, ledger_url: str, capsys: pytest.CaptureFixture[str]
+):
     with seeded.begin() as connection:
         connection.execute(text("DROP TABLE alembic_version"))
     before = dump(seeded)
@@ -391,7 +445,9 @@ def test_tables_without_a_schema_version_are_refused_not_overwritten(seeded: Eng
 # --- backups -----------------------------------------------------------------------------------------
 
 
-def test_backup_and_restore(seeded: Engine, ledger_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_backup_and_restore(
+    seeded: Engine, ledger_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     destination = tmp_path / "backups" / "tracker-backup.db"
     destination.parent.mkdir()
     if not _is_sqlite(ledger_url):
@@ -399,7 +455,8 @@ def test_backup_and_restore(seeded: Engine, ledger_url: str, tmp_path: Path, cap
         assert (code, out) == (1, "")
         assert _one_error_line(err) == (
             "backup copies SQLite ledgers only; for PostgreSQL use pg_dump, e.g. "
-            "pg_dump --format=custom --file tracker.dump DBNAME (restore with pg_restore).")
+            "pg_dump --format=custom --file tracker.dump DBNAME (restore with pg_restore)."
+        )
         assert not destination.exists()
         return
     import_bytes(seeded, SMALL, file_name="small.csv", editor="t", today=TODAY)
@@ -424,13 +481,18 @@ def test_backup_and_restore(seeded: Engine, ledger_url: str, tmp_path: Path, cap
     restored = open_ledger(ledger_url)
     assert dump(restored) == before
     _sqlite_checks(original)
-    report = import_bytes(restored, SMALL.replace(b"hostile-test", b"after-restore"), file_name="x.csv", editor="t",
-                          today=TODAY)
+    report = import_bytes(
+        restored, SMALL.replace(b"hostile-test", b"after-restore"), file_name="x.csv", editor="t", today=TODAY
+    )
     assert report.events_added == 3
     restored.dispose()
     # A second backup never overwrites the first.
     code, out, err = _cli(capsys, "backup", str(destination))
-    assert (code, out, _one_error_line(err)) == (1, "", f"{destination} already exists; choose a new file name.")
+    assert (code, out, _one_error_line(err)) == (
+        1,
+        "",
+        f"{destination} already exists; choose a new file name.",
+    )
 
 
 def test_a_backup_taken_during_an_import_is_consistent(tmp_path: Path):

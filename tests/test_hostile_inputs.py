@@ -41,7 +41,6 @@ UPLOAD_LIMIT = 50_000_000
 CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
 
 
-
 @dataclass(frozen=True)
 class Clean:
     """Imports cleanly, adding `events` events; `duplicates` rows were already in the ledger."""
@@ -81,21 +80,32 @@ EXPECTED: dict[str, Clean | Rejected] = {
     "excel_sep_line.csv": Rejected(_line_only(2, 3, 4, 5), "this record has 19 fields but the header has 2"),
     # Header
     "missing_deal_id.csv": Rejected(((1, "deal_id"),), "required column deal_id is missing"),
-    "missing_required_columns.csv": Rejected(((1, "deal_id"), (1, "date"), (1, "summary"), (1, "source_title")),
-                                             "Add a column named deal_id"),
+    "missing_required_columns.csv": Rejected(
+        ((1, "deal_id"), (1, "date"), (1, "summary"), (1, "source_title")), "Add a column named deal_id"
+    ),
     "missing_source_columns.csv": Rejected(((1, "source_title"),), "there is no source column"),
     "unknown_column.csv": Rejected(((1, "colour"),), 'unknown column "colour"'),
     "misspelled_column.csv": Rejected(((1, "sumary"), (1, "summary")), "Did you mean summary?"),
     "blank_header_cell.csv": Rejected(((1, "(blank)"),), 'unknown column ""'),
     "duplicate_header.csv": Rejected(((1, "summary"),), "column summary appears twice (columns 5 and 20)"),
-    "duplicate_header_case.csv": Rejected(((1, "summary"),), "column summary appears twice (columns 5 and 20)"),
+    "duplicate_header_case.csv": Rejected(
+        ((1, "summary"),), "column summary appears twice (columns 5 and 20)"
+    ),
     "header_spaces_and_case.csv": Clean(3),
     "header_zero_width.csv": Clean(3),
     # Delimiters and line endings
     "semicolon_delimiter.csv": Clean(3),
     "tab_delimiter.csv": Clean(3),
-    "pipe_delimiter.csv": Rejected(((1, "|".join(make_corpus.COLUMNS)), (1, "deal_id"), (1, "date"), (1, "summary"),
-                                    (1, "source_title")), 'unknown column "deal_id|deal_title|date'),
+    "pipe_delimiter.csv": Rejected(
+        (
+            (1, "|".join(make_corpus.COLUMNS)),
+            (1, "deal_id"),
+            (1, "date"),
+            (1, "summary"),
+            (1, "source_title"),
+        ),
+        'unknown column "deal_id|deal_title|date',
+    ),
     "mixed_delimiters.csv": Rejected(_line_only(2, 3, 4), "this record has 1 fields but the header has 19"),
     "crlf_line_endings.csv": Clean(3),
     "cr_line_endings.csv": Clean(3),
@@ -132,18 +142,25 @@ EXPECTED: dict[str, Clean | Rejected] = {
     # Quoting and record structure
     "unterminated_quote.csv": Rejected(_line_only(3), "a quoted field that starts here is never closed"),
     "quote_inside_field.csv": Rejected(_line_only(3), "the CSV cannot be read here"),
-    "record_broken_across_lines.csv": Rejected(_line_only(3, 4), "this record has 5 fields but the header has 19"),
+    "record_broken_across_lines.csv": Rejected(
+        _line_only(3, 4), "this record has 5 fields but the header has 19"
+    ),
     "quoted_line_break_summary.csv": Clean(3),
-    "quoted_line_break_title.csv": Rejected(((2, "deal_title"),), "Line breaks are allowed only in summaries and notes"),
+    "quoted_line_break_title.csv": Rejected(
+        ((2, "deal_title"),), "Line breaks are allowed only in summaries and notes"
+    ),
     "too_many_fields.csv": Rejected(_line_only(3), "this record has 20 fields but the header has 19"),
     "too_few_fields.csv": Rejected(_line_only(4), "this record has 5 fields but the header has 19"),
     "trailing_delimiters.csv": Rejected(_line_only(2, 3, 4), "this record has 20 " + FIELDS),
     # Duplicates and conflicts
     "duplicate_rows.csv": Clean(3, duplicates=1),
     "same_event_two_sources.csv": Clean(3),
-    "same_event_conflicting_values.csv": Rejected(((5, "value_high"),),
-                                                  "the same event as line 2, which gives value_high 400000000"),
-    "same_source_two_grades.csv": Rejected(((3, "reliability"),), "the same source as line 2, which gives reliability B"),
+    "same_event_conflicting_values.csv": Rejected(
+        ((5, "value_high"),), "the same event as line 2, which gives value_high 400000000"
+    ),
+    "same_source_two_grades.csv": Rejected(
+        ((3, "reliability"),), "the same source as line 2, which gives reliability B"
+    ),
     "seed_grade_conflict.csv": Rejected(((4, "reliability"),), "this source is graded B in the ledger"),
     "seed_file_again.csv": Clean(0, duplicates=29),
     # Vocabulary and reference values
@@ -154,10 +171,14 @@ EXPECTED: dict[str, Clean | Rejected] = {
     "ambiguous_country_korea.csv": Rejected(((2, "buyer"),), "Write KOR or PRK."),
     "country_aliases.csv": Clean(3),
     "bad_reliability.csv": Rejected(((3, "reliability"),), '"G" is not a source reliability grade'),
-    "bad_credibility.csv": Rejected(((3, "credibility"), (4, "credibility")), '"9" is not a claim credibility grade'),
+    "bad_credibility.csv": Rejected(
+        ((3, "credibility"), (4, "credibility")), '"9" is not a claim credibility grade'
+    ),
     "unknown_party_role.csv": Rejected(((2, "party_role"),), 'unknown role "mastermind"'),
     "party_without_role.csv": Rejected(((2, "party_role"),), "a party is given without its role"),
-    "party_unknown_parent.csv": Rejected(((2, "party_parent"),), 'parent party "Nowhere Ministry" is not in the ledger'),
+    "party_unknown_parent.csv": Rejected(
+        ((2, "party_parent"),), 'parent party "Nowhere Ministry" is not in the ledger'
+    ),
     # Dates
     "impossible_date.csv": Rejected(((3, "date"),), '"2025-02-30" is not a real date'),
     "ambiguous_date.csv": Rejected(((3, "date"),), "Write it as 2025-04-03 or 2025-03-04."),
@@ -174,7 +195,9 @@ EXPECTED: dict[str, Clean | Rejected] = {
     "value_low_above_high.csv": Rejected(((2, "value_high"),), "value_high 400m is below value_low"),
     "value_overflow.csv": Rejected(((2, "value_low"),), "is too large to be an amount of money"),
     "negative_quantity.csv": Rejected(((2, "quantity"),), 'quantity "-12" is negative'),
-    "non_numeric_quantity.csv": Rejected(((2, "quantity"), (3, "quantity")), 'quantity "twelve" is not a whole number'),
+    "non_numeric_quantity.csv": Rejected(
+        ((2, "quantity"), (3, "quantity")), 'quantity "twelve" is not a whole number'
+    ),
     "quantity_overflow.csv": Rejected(((2, "quantity"),), 'quantity "99999999999999999999" is too large'),
     "quantity_over_int32.csv": Rejected(((2, "quantity"),), "at most 2,147,483,647"),
     "unknown_currency.csv": Rejected(((2, "currency"),), 'unknown currency "XYZ"'),
@@ -191,10 +214,13 @@ EXPECTED: dict[str, Clean | Rejected] = {
     "bad_deal_id.csv": Rejected(((3, "deal_id"),), '"Bad Deal!" is not a valid deal id'),
     "formula_deal_id.csv": Rejected(((4, "deal_id"),), '"=1+1" is not a valid deal id'),
     "empty_required_cells.csv": Rejected(((3, "deal_id"), (4, "summary")), "deal_id is empty"),
-    "new_deal_without_title.csv": Rejected(((2, "deal_title"),), "deal hostile-test-deal is new to the ledger"),
+    "new_deal_without_title.csv": Rejected(
+        ((2, "deal_title"),), "deal hostile-test-deal is new to the ledger"
+    ),
     "row_without_source.csv": Rejected(((4, "source_title"),), "the row has no source"),
-    "many_problems.csv": Rejected(tuple((line, "stage") for line in range(2, 202)) + FILE_LEVEL,
-                                  'unknown stage "rumoured"'),
+    "many_problems.csv": Rejected(
+        tuple((line, "stage") for line in range(2, 202)) + FILE_LEVEL, 'unknown stage "rumoured"'
+    ),
     # Payloads and odd text
     "html_script_payloads.csv": Clean(3),
     "formula_payloads.csv": Clean(3),
@@ -211,14 +237,16 @@ EXPECTED: dict[str, Clean | Rejected] = {
     "long_url_casefold.csv": Clean(3),
     # Built at test time
     "big_field.csv": Rejected(_line_only(3), "a field is longer than 131,072 characters"),
-    "ten_thousand_columns.csv": Rejected(tuple((1, f"extra_{i}") for i in range(20)) + ((1, None),),
-                                         'unknown column "extra_0"'),  # then "9961 more unknown columns"
+    "ten_thousand_columns.csv": Rejected(
+        tuple((1, f"extra_{i}") for i in range(20)) + ((1, None),), 'unknown column "extra_0"'
+    ),  # then "9961 more unknown columns"
     "over_upload_limit.csv": Rejected(FILE_LEVEL, "the file is 50.0 MB; uploads are limited to 50 MB"),
 }
 
 # Through the CLI as well: at least one of each kind of outcome and location.
 CLI_SUBSET = (
-    "empty.csv", "header_only.csv", "missing_required_columns.csv", "duplicate_header.csv", "semicolon_delimiter.csv",
+    "empty.csv", "header_only.csv", "missing_required_columns.csv", "duplicate_header.csv",
+    "semicolon_delimiter.csv",
     "utf8_bom.csv", "utf16_le_bom.csv", "cp1252.csv", "invalid_byte.csv", "nul_bytes.csv", "xlsx_renamed.csv",
     "random_binary.csv", "unterminated_quote.csv", "record_broken_across_lines.csv", "duplicate_rows.csv",
     "same_event_two_sources.csv", "unknown_stage.csv", "ambiguous_country.csv", "ambiguous_date.csv",
@@ -252,7 +280,10 @@ def _imports(engine: Engine) -> int:
 
 def check_clean(engine: Engine, report: ImportReport, expected: Clean, events_before: int) -> None:
     assert (report.events_added, report.duplicates_skipped, report.encoding) == (
-        expected.events, expected.duplicates, expected.encoding)
+        expected.events,
+        expected.duplicates,
+        expected.encoding,
+    )
     assert _events(engine) == events_before + expected.events
 
 
@@ -270,7 +301,9 @@ def test_the_corpus_is_committed_as_its_generator_makes_it():
     committed = {p.name for p in CORPUS_DIR.glob("*.csv")}
     assert committed == set(make_corpus.CORPUS)
     for name, (_what, build) in make_corpus.CORPUS.items():
-        assert (CORPUS_DIR / name).read_bytes() == build(), f"{name} is stale: run tests/hostile/make_corpus.py"
+        assert (CORPUS_DIR / name).read_bytes() == build(), (
+            f"{name} is stale: run tests/hostile/make_corpus.py"
+        )
     assert not set(make_corpus.GENERATED_AT_TEST_TIME) & committed
 
 
@@ -283,7 +316,9 @@ def test_every_hostile_input_has_an_expected_outcome():
 
 def test_ten_thousand_columns_list_twenty_and_count_the_rest():
     with pytest.raises(ImportRejected) as caught:
-        read_batch(make_corpus.ten_thousand_columns(), today=TODAY)  # the validation, before any database work
+        read_batch(
+            make_corpus.ten_thousand_columns(), today=TODAY
+        )  # the validation, before any database work
     last = caught.value.problems[-1]
     assert (last.line, last.column, last.message) == (1, None, "9961 more unknown columns")
     assert len(str(caught.value)) < 5_000  # the summary stays readable
@@ -363,9 +398,12 @@ def _import(engine: Engine, name: str) -> ImportReport:
 def _stored_text(engine: Engine) -> set[str]:
     with engine.connect() as connection:
         values: set[str] = set()
-        for statement in (select(Deal.title, Deal.summary, Deal.category),
-                          select(Event.summary, Event.note, Event.topic),
-                          select(Source.title, Source.publisher), select(Party.name)):
+        for statement in (
+            select(Deal.title, Deal.summary, Deal.category),
+            select(Event.summary, Event.note, Event.topic),
+            select(Source.title, Source.publisher),
+            select(Party.name),
+        ):
             for row in connection.execute(statement):
                 values.update(v for v in row if v)
     return values
@@ -374,17 +412,31 @@ def _stored_text(engine: Engine) -> set[str]:
 def _export_cells(engine: Engine) -> tuple[list[list[str]], list[tuple[str, object, str | None]]]:
     rows = ledger_rows(engine, Filters())
     parsed = list(csv.reader(io.StringIO(to_csv_bytes(rows).decode("utf-8-sig"), newline="")))
-    workbook = load_workbook(io.BytesIO(to_xlsx_bytes({"events": rows, "parties": deal_parties(engine, Filters())})))
-    cells = [(sheet.title, cell.value, cell.data_type) for sheet in workbook for row in sheet.iter_rows() for cell in row]
+    workbook = load_workbook(
+        io.BytesIO(to_xlsx_bytes({"events": rows, "parties": deal_parties(engine, Filters())}))
+    )
+    cells = [
+        (sheet.title, cell.value, cell.data_type)
+        for sheet in workbook
+        for row in sheet.iter_rows()
+        for cell in row
+    ]
     return parsed, cells
 
 
 def test_html_payloads_are_stored_verbatim_as_text(seeded: Engine):
     _import(seeded, "html_script_payloads.csv")
     stored = _stored_text(seeded)
-    for payload in ('<script>alert("title")</script>', '<img src=x onerror=alert(1)>', '"><svg onload=alert(1)>',
-                    "{{7*7}} ${7*7} <%= 7*7 %>", '<b onmouseover="alert(1)">Minister</b>'):
-        assert payload in stored  # not escaped, stripped or evaluated: rendering escapes, the ledger keeps text
+    for payload in (
+        '<script>alert("title")</script>',
+        "<img src=x onerror=alert(1)>",
+        '"><svg onload=alert(1)>',
+        "{{7*7}} ${7*7} <%= 7*7 %>",
+        '<b onmouseover="alert(1)">Minister</b>',
+    ):
+        assert (
+            payload in stored
+        )  # not escaped, stripped or evaluated: rendering escapes, the ledger keeps text
     parsed, cells = _export_cells(seeded)
     exported = {value for row in parsed for value in row}
     assert '<script>alert("title")</script>' in exported and "{{7*7}} ${7*7} <%= 7*7 %>" in exported
@@ -396,8 +448,14 @@ def test_formula_payloads_are_stored_and_neutralised_on_export(seeded: Engine):
     _import(seeded, "formula_payloads.csv")
     stored = _stored_text(seeded)
     # Leading tab and CR are trimmed on import like any leading space; the formula after them stays text.
-    for payload in ('=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
-                    "@SUM(1+1)*cmd|' /C calc'!A0", "=1+1", "@cmd"):
+    for payload in (
+        '=HYPERLINK("http://evil.example","click")',
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "=1+1",
+        "@cmd",
+    ):
         assert payload in stored
     parsed, cells = _export_cells(seeded)
     _header, *body = parsed
@@ -405,7 +463,12 @@ def test_formula_payloads_are_stored_and_neutralised_on_export(seeded: Engine):
         for value in row:
             assert not value.startswith(FORMULA_STARTS), value
     exported = {value for row in body for value in row}
-    assert {"'=HYPERLINK(\"http://evil.example\",\"click\")", "'+cmd|' /C calc'!A0", "'=1+1", "'@cmd"} <= exported
+    assert {
+        '\'=HYPERLINK("http://evil.example","click")',
+        "'+cmd|' /C calc'!A0",
+        "'=1+1",
+        "'@cmd",
+    } <= exported
     for _sheet, value, data_type in cells:
         assert data_type != "f", value  # openpyxl would write a formula for a string starting with "="
         assert not (isinstance(value, str) and value.startswith(FORMULA_STARTS)), value
@@ -427,7 +490,9 @@ def test_right_to_left_and_zero_width_text(seeded: Engine):
         summaries = set(connection.execute(select(Event.summary)).scalars())
         publishers = set(connection.execute(select(Source.publisher)).scalars())
     assert "hostile-test-deal" in deals  # zero-width characters removed from the id, not kept invisibly
-    assert "صفقة طائرات تدريب \u202eevil.exe\u202c" in summaries  # bidi controls kept: the display escapes them
+    assert (
+        "صفقة طائرات تدريب \u202eevil.exe\u202c" in summaries
+    )  # bidi controls kept: the display escapes them
     assert "Wire Service" in publishers and "Wire\u2060 Service" not in publishers
 
 
@@ -437,8 +502,13 @@ def test_emoji_and_decomposed_accents(seeded: Engine):
     with seeded.connect() as connection:
         summaries = set(connection.execute(select(Event.summary)).scalars())
         publishers = set(connection.execute(select(Source.publisher)).scalars())
-        buyers = set(connection.execute(select(Party.country_code).join(DealParty, DealParty.party_id == Party.id)
-                                        .where(DealParty.role == "buyer")).scalars())
+        buyers = set(
+            connection.execute(
+                select(Party.country_code)
+                .join(DealParty, DealParty.party_id == Party.id)
+                .where(DealParty.role == "buyer")
+            ).scalars()
+        )
     assert "Deal 🚀✈️ signed 👍🏽 🇵🇱🇮🇹" in summaries and "📰 Wire" in publishers
     assert unicodedata.normalize("NFC", "Se\u0301gou\u0301 signs.") in summaries
     assert "CIV" in buyers  # "Côte d’Ivoire" written with a combining accent still resolves
@@ -483,17 +553,28 @@ def test_hostile_cli_arguments(seeded: Engine, tmp_path: Path, capsys: pytest.Ca
     assert editors[-1] == "[31m" + "x" * 96
 
 
-@pytest.mark.parametrize(("sent", "kept"), [
-    ("../../etc/passwd", "passwd"),
-    ("C:\\Users\\x\\deals.csv", "deals.csv"),
-    ("<script>alert(1)</script>.csv", "script>.csv"),
-    ("\x00\x1b[2J\n", "[2J"),
-    ("\x00\x07\n\t ", "upload.csv"),
-    ("é" * 1000 + ".csv", "é" * 255),
-])
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\deals.csv", "deals.csv"),
+        ("<script>alert(1)</script>.csv", "script>.csv"),
+        ("\x00\x1b[2J\n", "[2J"),
+        ("\x00\x07\n\t ", "upload.csv"),
+        ("é" * 1000 + ".csv", "é" * 255),
+    ],
+)
 def test_hostile_file_names_from_the_browser(seeded: Engine, sent: str, kept: str):
-    report = import_bytes(seeded, corpus_bytes("emoji.csv"), file_name=sent, editor="hostile", today=TODAY,
-                          max_bytes=UPLOAD_LIMIT)
+    report = import_bytes(
+        seeded,
+        corpus_bytes("emoji.csv"),
+        file_name=sent,
+        editor="hostile",
+        today=TODAY,
+        max_bytes=UPLOAD_LIMIT,
+    )
     with seeded.connect() as connection:
-        stored = connection.execute(select(Import.file_name).where(Import.id == report.import_id)).scalar_one()
+        stored = connection.execute(
+            select(Import.file_name).where(Import.id == report.import_id)
+        ).scalar_one()
     assert report.file_name == stored == kept

@@ -21,7 +21,8 @@ from tracker.importer import import_bytes, undo_import
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 OVERVIEW, PIPELINE, DEALS, DEAL, SOURCES, UPLOAD = (
-    f"tracker/views/{name}.py" for name in ("overview", "pipeline", "deals", "deal", "sources", "upload"))
+    f"tracker/views/{name}.py" for name in ("overview", "pipeline", "deals", "deal", "sources", "upload")
+)
 PAGES = (OVERVIEW, PIPELINE, DEALS, DEAL, SOURCES, UPLOAD)
 SEED_DEAL = "us-ukraine-drone-deal"
 PASSWORD = "correct horse battery staple"
@@ -57,8 +58,9 @@ def run(at: AppTest) -> AppTest:
     return at
 
 
-def open_page(page: str = OVERVIEW, *, query: dict[str, str | list[str]] | None = None,
-              secrets: dict | None = None) -> AppTest:
+def open_page(
+    page: str = OVERVIEW, *, query: dict[str, str | list[str]] | None = None, secrets: dict | None = None
+) -> AppTest:
     at = AppTest.from_file(DASHBOARD, default_timeout=30)
     if secrets is not None:
         at.secrets.update(secrets)
@@ -132,15 +134,22 @@ def test_overview_on_the_seed(seeded: Engine) -> None:
     today = dt.date.today()  # the page counts from the real today
     stale = int((today - dt.date(2025, 10, 17)).days > 60)
     this_month = 3 if (today.year, today.month) == (2025, 10) else 0
-    assert metrics(at) == {"Deals": "1", "Active deals": "1", f"Events in {today:%B %Y}": str(this_month),
-                           "Stale deals": str(stale)}
+    assert metrics(at) == {
+        "Deals": "1",
+        "Active deals": "1",
+        f"Events in {today:%B %Y}": str(this_month),
+        "Stale deals": str(stale),
+    }
     assert at.caption[0].value == "All deals"
     specs = chart_specs(at)
     assert set(specs) == {"chart-stages", "chart-map", "chart-stage-country", "chart-flows"}
     assert specs["chart-stages"]["data"][0]["y"] == [0, 1, 0, 0, 0, 0, 0, 0, 0]
     choropleth = specs["chart-map"]["data"][0]
-    assert (choropleth["type"], choropleth["locations"], choropleth["z"]) == ("choropleth", ["UKR", "USA"],
-                                                                             [1, 1])
+    assert (choropleth["type"], choropleth["locations"], choropleth["z"]) == (
+        "choropleth",
+        ["UKR", "USA"],
+        [1, 1],
+    )
     assert specs["chart-stage-country"]["data"][0]["y"] == ["Ukraine", "United States"]
     assert specs["chart-flows"]["data"][0]["node"]["label"] == ["United States (buyer)", "Ukraine (seller)"]
     configs = {chart.key: json.loads(chart.proto.config) for chart in at.get("plotly_chart")}
@@ -166,15 +175,18 @@ def test_overview_filters_change_counts(three: Engine) -> None:
     assert metrics(at)["Deals"] == "3"
 
 
-@pytest.mark.parametrize(("query", "deals", "caption"), [
-    ({"stage": ["negotiating", "cancelled"]}, "2", "Deals stage negotiating or cancelled"),
-    ({"category": "tanks"}, "1", "Deals category tanks"),
-    ({"q": "patriot"}, "1", 'Deals mentioning "patriot"'),
-    ({"grade": "A"}, "1", "Deals sourced at grade A or better"),
-    ({"since": "2025-01-01"}, "2", "Deals since 2025-01-01"),
-    ({"country": "USA", "country_as": "seller"}, "1", "Deals with United States as seller"),
-    ({"party_role": "manufacturer"}, "1", "Deals with a party as manufacturer"),
-])
+@pytest.mark.parametrize(
+    ("query", "deals", "caption"),
+    [
+        ({"stage": ["negotiating", "cancelled"]}, "2", "Deals stage negotiating or cancelled"),
+        ({"category": "tanks"}, "1", "Deals category tanks"),
+        ({"q": "patriot"}, "1", 'Deals mentioning "patriot"'),
+        ({"grade": "A"}, "1", "Deals sourced at grade A or better"),
+        ({"since": "2025-01-01"}, "2", "Deals since 2025-01-01"),
+        ({"country": "USA", "country_as": "seller"}, "1", "Deals with United States as seller"),
+        ({"party_role": "manufacturer"}, "1", "Deals with a party as manufacturer"),
+    ],
+)
 def test_filters_from_the_url(three: Engine, query: dict, deals: str, caption: str) -> None:
     at = open_page(query=query)
     assert metrics(at)["Deals"] == deals
@@ -201,7 +213,10 @@ def test_stage_filter_on_pipeline_and_sources(three: Engine) -> None:
 def test_pipeline_shows_a_card_per_deal(three: Engine) -> None:
     at = open_page(PIPELINE)
     assert sorted(b.key for b in at.button if b.key and b.key.startswith("open-")) == [
-        "open-alpha", "open-beta", "open-gamma"]
+        "open-alpha",
+        "open-beta",
+        "open-gamma",
+    ]
     at.button(key="open-beta").click()
     run(at)
     assert at.title[0].value == "Beta air defence"
@@ -210,8 +225,9 @@ def test_pipeline_shows_a_card_per_deal(three: Engine) -> None:
 def test_deals_table_row_opens_the_deal_page(seeded: Engine) -> None:
     at = open_page(DEALS)
     table = at.dataframe(key="deals-table").value
-    assert table[["title", "stage", "value"]].values.tolist() == [["US–Ukraine Drone Deal", "negotiating",
-                                                                   "10–30 bn USD"]]
+    assert table[["title", "stage", "value"]].values.tolist() == [
+        ["US–Ukraine Drone Deal", "negotiating", "10–30 bn USD"]
+    ]
     assert "1 deals" in " ".join(texts(at, "caption"))
     assert {b.proto.label for b in at.get("download_button")} >= {"Deals table (CSV)", "Workbook (XLSX)"}
     at.session_state["deals-table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
@@ -249,7 +265,9 @@ def test_deal_page_from_the_url(seeded: Engine) -> None:
     assert table(at, "stage", "days", "since")["stage"].tolist() == ["announced", "negotiating"]
     assert table(at, "value", "quantity")["value"].tolist() == ["10–30 bn USD"]
     roles = " ".join(texts(at, "markdown"))
-    assert "**Buyer:** US Department of Defense \\(ministry\\, USA\\), United States \\(state\\, USA\\)" in roles
+    assert (
+        "**Buyer:** US Department of Defense \\(ministry\\, USA\\), United States \\(state\\, USA\\)" in roles
+    )
 
 
 def test_deal_page_for_an_unknown_deal(seeded: Engine) -> None:
@@ -259,12 +277,46 @@ def test_deal_page_for_an_unknown_deal(seeded: Engine) -> None:
 
 @pytest.fixture
 def two_imports(engine: Engine) -> Engine:
-    import_bytes(engine, now=dt.datetime(2025, 8, 1, 12, 0), data=ledger_csv(*[
-        row("delta", "2025-07-01", "Delta is announced.", source="Delta Daily", grade="B", stage="announced",
-            deal_title="Delta drones", buyer="Ukraine", category="UAV")]), file_name="first.csv", editor="test")
-    import_bytes(engine, now=dt.datetime(2025, 10, 1, 12, 0), data=ledger_csv(*[
-        row("delta", "2025-09-01", "Delta talks begin.", source="Delta Weekly", grade="C", stage="negotiating",
-            seller="Poland")]), file_name="second.csv", editor="test")
+    import_bytes(
+        engine,
+        now=dt.datetime(2025, 8, 1, 12, 0),
+        data=ledger_csv(
+            *[
+                row(
+                    "delta",
+                    "2025-07-01",
+                    "Delta is announced.",
+                    source="Delta Daily",
+                    grade="B",
+                    stage="announced",
+                    deal_title="Delta drones",
+                    buyer="Ukraine",
+                    category="UAV",
+                )
+            ]
+        ),
+        file_name="first.csv",
+        editor="test",
+    )
+    import_bytes(
+        engine,
+        now=dt.datetime(2025, 10, 1, 12, 0),
+        data=ledger_csv(
+            *[
+                row(
+                    "delta",
+                    "2025-09-01",
+                    "Delta talks begin.",
+                    source="Delta Weekly",
+                    grade="C",
+                    stage="negotiating",
+                    seller="Poland",
+                )
+            ]
+        ),
+        file_name="second.csv",
+        editor="test",
+    )
     return engine
 
 
@@ -287,20 +339,58 @@ def test_as_of_hides_later_events(two_imports: Engine) -> None:
 
 
 def test_markdown_in_ledger_text_is_not_rendered(engine: Engine) -> None:
-    import_bytes(engine, ledger_csv(*[
-        row("evil", "2025-01-01", "A [link](https://evil.example) and **bold**.", source="Evil", grade="B",
-            stage="announced", deal_title="Evil :red[deal] [x](javascript:alert(1))")]),
-        file_name="evil.csv", editor="test")
+    import_bytes(
+        engine,
+        ledger_csv(
+            *[
+                row(
+                    "evil",
+                    "2025-01-01",
+                    "A [link](https://evil.example) and **bold**.",
+                    source="Evil",
+                    grade="B",
+                    stage="announced",
+                    deal_title="Evil :red[deal] [x](javascript:alert(1))",
+                )
+            ]
+        ),
+        file_name="evil.csv",
+        editor="test",
+    )
     at = open_page(DEAL, query={"deal": "evil"})
     assert at.title[0].value == "Evil \\:red\\[deal\\] \\[x\\]\\(javascript\\:alert\\(1\\)\\)"
 
 
 # --- upload -------------------------------------------------------------------------------------------------
 
-GOOD_CSV = ledger_csv(*[row("epsilon", "2025-06-01", "Epsilon is announced.", source="Eps Wire", grade="B",
-                           stage="announced", deal_title="Epsilon radars", buyer="Finland", seller="Israel")])
-BAD_CSV = ledger_csv(*[row("epsilon", "2025-13-01", "Bad month.", source="Eps Wire", grade="Q", stage="announced",
-                          deal_title="Epsilon radars")])
+GOOD_CSV = ledger_csv(
+    *[
+        row(
+            "epsilon",
+            "2025-06-01",
+            "Epsilon is announced.",
+            source="Eps Wire",
+            grade="B",
+            stage="announced",
+            deal_title="Epsilon radars",
+            buyer="Finland",
+            seller="Israel",
+        )
+    ]
+)
+BAD_CSV = ledger_csv(
+    *[
+        row(
+            "epsilon",
+            "2025-13-01",
+            "Bad month.",
+            source="Eps Wire",
+            grade="Q",
+            stage="announced",
+            deal_title="Epsilon radars",
+        )
+    ]
+)
 
 
 def test_upload_without_editors_says_how_to_configure_one(seeded: Engine) -> None:
@@ -375,8 +465,9 @@ def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:
 
 
 def test_undo_refused_is_explained(seeded: Engine) -> None:
-    later = ledger_csv(*[row(SEED_DEAL, "2025-11-01", "Talks continue.", source="Eps Wire", grade="B",
-                            stage="negotiating")])
+    later = ledger_csv(
+        *[row(SEED_DEAL, "2025-11-01", "Talks continue.", source="Eps Wire", grade="B", stage="negotiating")]
+    )
     import_bytes(seeded, later, file_name="later.csv", editor="test")
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
     at.selectbox(key="undo-import").set_value(1)

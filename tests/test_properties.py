@@ -43,16 +43,60 @@ from tracker.seed import SEED_DIR, seed_ledger
 TODAY = dt.date(2026, 11, 25)
 SEED_BYTES = (SEED_DIR / "us-ukraine-drone-deal.csv").read_bytes()
 CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
-BASES = (SEED_BYTES, make_corpus.base_text().encode(), make_corpus.to_csv(
-    make_corpus._html_payloads(), make_corpus.COLUMNS + ("deal_summary", "tags", "topic") + make_corpus.PARTY_COLUMNS
-).encode())
+BASES = (
+    SEED_BYTES,
+    make_corpus.base_text().encode(),
+    make_corpus.to_csv(
+        make_corpus._html_payloads(),
+        make_corpus.COLUMNS + ("deal_summary", "tags", "topic") + make_corpus.PARTY_COLUMNS,
+    ).encode(),
+)
 
 # Text an analyst's file might hold, and text it should not: any code point but surrogates.
 ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
-PLAUSIBLE = st.sampled_from(["", " ", "2025-07", "2025-13-01", "Ukraine", "UK", "Congo", "announced", "signed",
-                             "B", "Z", "3", "0", "USD", "usd", "$", "10bn", "-5", "1e9", "=1+1", "\"", "\"\"", ",",
-                             ";", "\n", "\r\n", "\t", "\x00", "\u200b", "\u202e", "🚀", "https://x.org",
-                             "javascript:alert(1)", "person", "negotiator", "NA", "nan", "None", "null"])
+PLAUSIBLE = st.sampled_from(
+    [
+        "",
+        " ",
+        "2025-07",
+        "2025-13-01",
+        "Ukraine",
+        "UK",
+        "Congo",
+        "announced",
+        "signed",
+        "B",
+        "Z",
+        "3",
+        "0",
+        "USD",
+        "usd",
+        "$",
+        "10bn",
+        "-5",
+        "1e9",
+        "=1+1",
+        '"',
+        '""',
+        ",",
+        ";",
+        "\n",
+        "\r\n",
+        "\t",
+        "\x00",
+        "\u200b",
+        "\u202e",
+        "🚀",
+        "https://x.org",
+        "javascript:alert(1)",
+        "person",
+        "negotiator",
+        "NA",
+        "nan",
+        "None",
+        "null",
+    ]
+)
 CELL = st.one_of(PLAUSIBLE, ANY_TEXT)
 
 
@@ -66,8 +110,21 @@ def mutated_files(draw: st.DrawFn) -> bytes:
     for _ in range(draw(st.integers(0, 4))):
         row = draw(st.integers(0, len(table) - 1))
         cells = table[row]
-        kind = draw(st.sampled_from(["set", "drop_cell", "dup_cell", "swap_cells", "drop_line", "dup_line",
-                                     "swap_lines", "insert", "header"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "set",
+                    "drop_cell",
+                    "dup_cell",
+                    "swap_cells",
+                    "drop_line",
+                    "dup_line",
+                    "swap_lines",
+                    "insert",
+                    "header",
+                ]
+            )
+        )
         if kind == "set" and cells:
             cells[draw(st.integers(0, len(cells) - 1))] = draw(CELL)
         elif kind == "insert" and cells:
@@ -90,23 +147,31 @@ def mutated_files(draw: st.DrawFn) -> bytes:
             other = draw(st.integers(0, len(table) - 1))
             table[row], table[other] = table[other], table[row]
         elif kind == "header":
-            table[0][draw(st.integers(0, len(table[0]) - 1))] = draw(st.sampled_from(
-                ["", "deal_id", "summary", "Deal ID", "colour", "date ", "\ufeffdeal_id", draw(ANY_TEXT)]))
+            table[0][draw(st.integers(0, len(table[0]) - 1))] = draw(
+                st.sampled_from(
+                    ["", "deal_id", "summary", "Deal ID", "colour", "date ", "\ufeffdeal_id", draw(ANY_TEXT)]
+                )
+            )
     buffer = io.StringIO()
     quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONE]))
-    writer = csv.writer(buffer, delimiter=draw(st.sampled_from([",", ",", ";", "\t"])),
-                        lineterminator=draw(st.sampled_from(["\n", "\r\n"])), quoting=quoting,
-                        escapechar="\\" if quoting == csv.QUOTE_NONE else None)
+    writer = csv.writer(
+        buffer,
+        delimiter=draw(st.sampled_from([",", ",", ";", "\t"])),
+        lineterminator=draw(st.sampled_from(["\n", "\r\n"])),
+        quoting=quoting,
+        escapechar="\\" if quoting == csv.QUOTE_NONE else None,
+    )
     writer.writerows(table)
-    data = buffer.getvalue().encode(draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "utf-16", "cp1252"])),
-                                    errors="replace")
+    data = buffer.getvalue().encode(
+        draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "utf-16", "cp1252"])), errors="replace"
+    )
     for _ in range(draw(st.integers(0, 2))):
         kind = draw(st.sampled_from(["truncate", "flip", "insert_bytes"]))
         at = draw(st.integers(0, max(len(data) - 1, 0)))
         if kind == "truncate":
             data = data[:at]
         elif kind == "flip" and data:
-            data = data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1:]
+            data = data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1 :]
         elif kind == "insert_bytes":
             data = data[:at] + draw(st.binary(min_size=1, max_size=8)) + data[at:]
     return data
@@ -114,8 +179,10 @@ def mutated_files(draw: st.DrawFn) -> bytes:
 
 def _counts(engine: Engine) -> tuple[int, int]:
     with engine.connect() as connection:
-        return (connection.execute(select(func.count()).select_from(Event)).scalar_one(),
-                connection.execute(select(func.count()).select_from(Import)).scalar_one())
+        return (
+            connection.execute(select(func.count()).select_from(Event)).scalar_one(),
+            connection.execute(select(func.count()).select_from(Import)).scalar_one(),
+        )
 
 
 def check_import_property(engine: Engine, data: bytes) -> str:
@@ -123,8 +190,9 @@ def check_import_property(engine: Engine, data: bytes) -> str:
     before = digest(engine)
     events, imports = _counts(engine)
     try:
-        report = import_bytes(engine, data, file_name="mutated.csv", editor="hypothesis", max_bytes=50_000_000,
-                              today=TODAY)
+        report = import_bytes(
+            engine, data, file_name="mutated.csv", editor="hypothesis", max_bytes=50_000_000, today=TODAY
+        )
     except ImportRejected as exc:
         assert exc.problems
         for problem in exc.problems:
@@ -166,10 +234,13 @@ def _fresh_copy(template: Path, directory: Path) -> Engine:
 OUTCOMES: dict[str, int] = {}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(data=mutated_files())
-def test_mutated_files_import_whole_or_not_at_all(template: Path, tmp_path_factory: pytest.TempPathFactory,
-                                                  data: bytes):
+def test_mutated_files_import_whole_or_not_at_all(
+    template: Path, tmp_path_factory: pytest.TempPathFactory, data: bytes
+):
     engine = _fresh_copy(template, tmp_path_factory.mktemp("example"))
     try:
         outcome = check_import_property(engine, data)
@@ -178,8 +249,15 @@ def test_mutated_files_import_whole_or_not_at_all(template: Path, tmp_path_facto
     OUTCOMES[outcome] = OUTCOMES.get(outcome, 0) + 1
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 @given(data=mutated_files())
 def test_mutated_files_on_a_growing_ledger(seeded: Engine, data: bytes):
     # Deliberately shared across examples (hence function_scoped_fixture suppressed): the ledger grows as

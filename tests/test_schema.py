@@ -8,9 +8,16 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 
 from tests.builders import downgrade, ledger_csv, row
-from tracker.db import SCHEMA_HEAD, create_ledger_engine, head_revision, migrate, schema_revision, write_transaction
-from tracker.importer import import_bytes
+from tracker.db import (
+    SCHEMA_HEAD,
+    create_ledger_engine,
+    head_revision,
+    migrate,
+    schema_revision,
+    write_transaction,
+)
 from tracker.errors import LedgerUnavailable
+from tracker.importer import import_bytes
 from tracker.models import Base, Deal, StageRow
 
 
@@ -31,8 +38,18 @@ def test_the_schema_head_constant_is_the_newest_migration():
 
 def test_tables(engine: Engine):
     assert sorted(inspect(engine).get_table_names()) == [
-        "alembic_version", "deal_changes", "deal_external_ids", "deal_parties", "deal_tags", "deals", "event_sources",
-        "events", "imports", "parties", "sources", "stages",
+        "alembic_version",
+        "deal_changes",
+        "deal_external_ids",
+        "deal_parties",
+        "deal_tags",
+        "deals",
+        "event_sources",
+        "events",
+        "imports",
+        "parties",
+        "sources",
+        "stages",
     ]
 
 
@@ -40,8 +57,15 @@ def test_stage_vocabulary_is_in_the_database_in_order(engine: Engine):
     with engine.connect() as connection:
         stages = connection.execute(select(StageRow.name, StageRow.on_path).order_by(StageRow.position)).all()
     assert [tuple(s) for s in stages] == [
-        ("announced", True), ("negotiating", True), ("agreed", True), ("approved", True), ("contracted", True),
-        ("delivering", True), ("completed", True), ("stalled", False), ("cancelled", False),
+        ("announced", True),
+        ("negotiating", True),
+        ("agreed", True),
+        ("approved", True),
+        ("contracted", True),
+        ("delivering", True),
+        ("completed", True),
+        ("stalled", False),
+        ("cancelled", False),
     ]
 
 
@@ -54,23 +78,32 @@ def test_sqlite_connections_are_set_up_for_sharing(engine: Engine):
     if engine.dialect.name != "sqlite":
         return
     with engine.connect() as connection:
-        settings = [connection.execute(text(f"PRAGMA {name}")).scalar() for name in
-                    ("journal_mode", "foreign_keys", "busy_timeout")]
+        settings = [
+            connection.execute(text(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "foreign_keys", "busy_timeout")
+        ]
     assert settings == ["wal", 1, 60000]
 
 
 def test_only_the_importers_transactions_skip_sqlite_foreign_key_checks(seeded: Engine):
     if seeded.dialect.name != "sqlite":
         return
-    orphan = text("INSERT INTO event_sources (event_id, source_id, credibility, import_id) VALUES (9999, 1, 3, 1)")
+    orphan = text(
+        "INSERT INTO event_sources (event_id, source_id, credibility, import_id) VALUES (9999, 1, 3, 1)"
+    )
     with write_transaction(seeded, references_resolved=True) as connection:
         during_import = connection.execute(text("PRAGMA foreign_keys")).scalar()
     # The same pooled connection, in an ordinary write transaction: checks are back on.
-    with pytest.raises(LedgerUnavailable, match="FOREIGN KEY constraint failed"), write_transaction(seeded) as connection:
+    with (
+        pytest.raises(LedgerUnavailable, match="FOREIGN KEY constraint failed"),
+        write_transaction(seeded) as connection,
+    ):
         after = connection.execute(text("PRAGMA foreign_keys")).scalar()
         connection.execute(orphan)
     with seeded.connect() as connection:
-        orphans = connection.execute(text("SELECT count(*) FROM event_sources WHERE event_id = 9999")).scalar()
+        orphans = connection.execute(
+            text("SELECT count(*) FROM event_sources WHERE event_id = 9999")
+        ).scalar()
     assert (during_import, after, orphans, seeded.pool.checkedin()) == (0, 1, 0, 1)
 
 
@@ -78,8 +111,12 @@ def test_imports_leave_the_sqlite_planner_statistics_of_the_filtered_tables(seed
     if seeded.dialect.name != "sqlite":
         return
     with seeded.connect() as connection:
-        analysed = connection.execute(text("SELECT DISTINCT tbl FROM sqlite_stat1 ORDER BY tbl")).scalars().all()
-        deals = connection.execute(text("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_deals_stage_mix'")).scalar()
+        analysed = (
+            connection.execute(text("SELECT DISTINCT tbl FROM sqlite_stat1 ORDER BY tbl")).scalars().all()
+        )
+        deals = connection.execute(
+            text("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_deals_stage_mix'")
+        ).scalar()
     assert (analysed, deals) == (["deal_parties", "deals", "parties"], "1 1 1 1 1")
 
 
@@ -93,11 +130,20 @@ def test_relative_sqlite_paths_resolve_against_the_project(monkeypatch, tmp_path
 
 
 def test_upgrading_from_0001_derives_the_deals_country_codes(seeded: Engine):
-    import_bytes(seeded, ledger_csv(row(deal_id="joint-order", buyer="Poland; Estonia", seller="Germany")),
-                 file_name="joint.csv", editor="test")
+    import_bytes(
+        seeded,
+        ledger_csv(row(deal_id="joint-order", buyer="Poland; Estonia", seller="Germany")),
+        file_name="joint.csv",
+        editor="test",
+    )
     downgrade(seeded, "0001")
     assert schema_revision(seeded) == "0001"
     migrate(seeded)
     with seeded.connect() as connection:
-        codes = connection.execute(select(Deal.id, Deal.buyer_codes, Deal.seller_codes).order_by(Deal.id)).all()
-    assert [tuple(c) for c in codes] == [("joint-order", "EST POL", "DEU"), ("us-ukraine-drone-deal", "USA", "UKR")]
+        codes = connection.execute(
+            select(Deal.id, Deal.buyer_codes, Deal.seller_codes).order_by(Deal.id)
+        ).all()
+    assert [tuple(c) for c in codes] == [
+        ("joint-order", "EST POL", "DEU"),
+        ("us-ukraine-drone-deal", "USA", "UKR"),
+    ]

@@ -16,9 +16,13 @@ def events(*rows: tuple) -> pd.DataFrame:
 
 
 def test_status_takes_the_latest_stage_and_the_start_of_its_run():
-    frame = events(("a", 1, D(2025, 1, 1), "announced"), ("a", 2, D(2025, 2, 1), "negotiating"),
-                   ("a", 3, D(2025, 3, 1), None), ("a", 4, D(2025, 4, 1), "negotiating"),
-                   ("b", 5, D(2024, 1, 1), None))
+    frame = events(
+        ("a", 1, D(2025, 1, 1), "announced"),
+        ("a", 2, D(2025, 2, 1), "negotiating"),
+        ("a", 3, D(2025, 3, 1), None),
+        ("a", 4, D(2025, 4, 1), "negotiating"),
+        ("b", 5, D(2024, 1, 1), None),
+    )
     assert deal_status(frame).values.tolist() == [
         ["a", "negotiating", D(2025, 2, 1), D(2025, 1, 1), D(2025, 4, 1), 4],
         ["b", None, None, D(2024, 1, 1), D(2024, 1, 1), 1],
@@ -31,14 +35,22 @@ def test_same_day_stages_follow_the_stage_order():
 
 
 def test_a_return_to_an_earlier_stage_starts_a_new_run():
-    frame = events(("a", 1, D(2025, 1, 1), "negotiating"), ("a", 2, D(2025, 2, 1), "stalled"),
-                   ("a", 3, D(2025, 3, 1), "negotiating"))
-    assert deal_status(frame)[["current_stage", "stage_since"]].values.tolist() == [["negotiating", D(2025, 3, 1)]]
+    frame = events(
+        ("a", 1, D(2025, 1, 1), "negotiating"),
+        ("a", 2, D(2025, 2, 1), "stalled"),
+        ("a", 3, D(2025, 3, 1), "negotiating"),
+    )
+    assert deal_status(frame)[["current_stage", "stage_since"]].values.tolist() == [
+        ["negotiating", D(2025, 3, 1)]
+    ]
 
 
 def test_intervals_and_days_in_stage():
-    frame = events(("a", 1, D(2025, 7, 4), "announced"), ("a", 2, D(2025, 7, 24), "announced"),
-                   ("a", 3, D(2025, 9, 22), "negotiating"))
+    frame = events(
+        ("a", 1, D(2025, 7, 4), "announced"),
+        ("a", 2, D(2025, 7, 24), "announced"),
+        ("a", 3, D(2025, 9, 22), "negotiating"),
+    )
     assert stage_intervals(frame, until=D(2025, 11, 1)).values.tolist() == [
         ["a", "announced", D(2025, 7, 4), D(2025, 9, 22), 80, False],
         ["a", "negotiating", D(2025, 9, 22), D(2025, 11, 1), 40, True],

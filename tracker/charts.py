@@ -27,8 +27,12 @@ _FONT = {"size": 14}
 
 
 def _layout(figure: go.Figure, title: str, *, height: int | None = None) -> go.Figure:
-    figure.update_layout(title={"text": title, "x": 0, "xanchor": "left"}, font=_FONT,
-                         margin={"l": 10, "r": 10, "t": 60, "b": 10}, hoverlabel={"font_size": 14})
+    figure.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        font=_FONT,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        hoverlabel={"font_size": 14},
+    )
     if height:
         figure.update_layout(height=height)
     return figure
@@ -37,8 +41,9 @@ def _layout(figure: go.Figure, title: str, *, height: int | None = None) -> go.F
 def empty_figure(title: str, message: str) -> go.Figure:
     """A titled figure that says why there is nothing to plot."""
     figure = go.Figure()
-    figure.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                          font={"size": 16})
+    figure.add_annotation(
+        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 16}
+    )
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
     return _layout(figure, title, height=300)
@@ -50,11 +55,18 @@ def stage_bar(stage_counts: pd.DataFrame) -> go.Figure:
     if stage_counts.empty or int(stage_counts["deals"].sum()) == 0:
         return empty_figure(title, "No deals match the filters")
     frame = stage_counts.set_index("stage").reindex(list(STAGE_NAMES), fill_value=0).reset_index()
-    figure = go.Figure(go.Bar(
-        x=frame["stage"].tolist(), y=frame["deals"].tolist(),
-        marker_color=[STAGE_COLOURS[s] for s in frame["stage"]],
-        text=frame["deals"].tolist(), textposition="outside", cliponaxis=False, name="Deals",
-        hovertemplate="Stage %{x}: %{y} deals<extra></extra>"))
+    figure = go.Figure(
+        go.Bar(
+            x=frame["stage"].tolist(),
+            y=frame["deals"].tolist(),
+            marker_color=[STAGE_COLOURS[s] for s in frame["stage"]],
+            text=frame["deals"].tolist(),
+            textposition="outside",
+            cliponaxis=False,
+            name="Deals",
+            hovertemplate="Stage %{x}: %{y} deals<extra></extra>",
+        )
+    )
     figure.update_xaxes(title_text="Current stage", categoryorder="array", categoryarray=list(STAGE_NAMES))
     top = int(frame["deals"].max())
     # Room above the tallest bar for its label; whole-number ticks.
@@ -68,14 +80,27 @@ def stage_country_heatmap(matrix: pd.DataFrame) -> go.Figure:
     if matrix.empty:
         return empty_figure(title, "No buyer or seller countries in the matching deals")
     countries = list(dict.fromkeys(matrix["country"]))
-    grid = (matrix.pivot_table(index="country", columns="stage", values="deals", aggfunc="sum", fill_value=0)
-            .reindex(index=countries, columns=list(STAGE_NAMES), fill_value=0))
+    grid = matrix.pivot_table(
+        index="country", columns="stage", values="deals", aggfunc="sum", fill_value=0
+    ).reindex(index=countries, columns=list(STAGE_NAMES), fill_value=0)
     z = grid.astype(int).to_numpy().tolist()
     top = max(1, max(max(line) for line in z))
-    figure = go.Figure(go.Heatmap(
-        z=z, x=list(grid.columns), y=list(grid.index), colorscale="Blues", zmin=0, zmax=top,
-        text=z, texttemplate="%{text}", colorbar={"title": {"text": "Deals"}, "dtick": max(1, top // 5)},
-        hovertemplate="%{y}, %{x}: %{z} deals<extra></extra>", xgap=2, ygap=2))
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(grid.columns),
+            y=list(grid.index),
+            colorscale="Blues",
+            zmin=0,
+            zmax=top,
+            text=z,
+            texttemplate="%{text}",
+            colorbar={"title": {"text": "Deals"}, "dtick": max(1, top // 5)},
+            hovertemplate="%{y}, %{x}: %{z} deals<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
     figure.update_xaxes(title_text="Current stage")
     figure.update_yaxes(title_text="Country", autorange="reversed")
     return _layout(figure, title, height=max(300, 120 + 32 * len(countries)))
@@ -86,21 +111,45 @@ def country_map(counts: pd.DataFrame) -> go.Figure:
     title = "Buyers and sellers: deals per country"
     if counts.empty:
         return empty_figure(title, "No buyer or seller countries in the matching deals")
-    figure = go.Figure(go.Choropleth(
-        locations=counts["country_code"].tolist(), z=counts["deals"].tolist(), locationmode="ISO-3",
-        text=counts["country"].tolist(), customdata=counts[["as_buyer", "as_seller"]].to_numpy().tolist(),
-        colorscale="Blues", zmin=0,
-        zmax=max(1, int(counts["deals"].max())), marker_line_color="#ffffff", marker_line_width=0.5,
-        # A horizontal colour bar below the map leaves the map the full width (a vertical one made
-        # plotly fit the map to the wider area and crop it).
-        colorbar={"title": {"text": "Deals", "side": "top"}, "orientation": "h", "y": -0.02, "yanchor": "top",
-                  "thickness": 12, "len": 0.5, "dtick": max(1, int(counts["deals"].max()) // 5)},
-        hovertemplate="%{text}: %{z} deals<br>as buyer: %{customdata[0]}<br>as seller: %{customdata[1]}"
-                      "<extra></extra>"))
+    figure = go.Figure(
+        go.Choropleth(
+            locations=counts["country_code"].tolist(),
+            z=counts["deals"].tolist(),
+            locationmode="ISO-3",
+            text=counts["country"].tolist(),
+            customdata=counts[["as_buyer", "as_seller"]].to_numpy().tolist(),
+            colorscale="Blues",
+            zmin=0,
+            zmax=max(1, int(counts["deals"].max())),
+            marker_line_color="#ffffff",
+            marker_line_width=0.5,
+            # A horizontal colour bar below the map leaves the map the full width (a vertical one made
+            # plotly fit the map to the wider area and crop it).
+            colorbar={
+                "title": {"text": "Deals", "side": "top"},
+                "orientation": "h",
+                "y": -0.02,
+                "yanchor": "top",
+                "thickness": 12,
+                "len": 0.5,
+                "dtick": max(1, int(counts["deals"].max()) // 5),
+            },
+            hovertemplate="%{text}: %{z} deals<br>as buyer: %{customdata[0]}<br>as seller: %{customdata[1]}"
+            "<extra></extra>",
+        )
+    )
     # Explicit axis ranges: without them plotly.js fits the world to a larger box than it draws and crops it.
-    figure.update_geos(showframe=False, showcoastlines=True, coastlinecolor="#9aa5b1", showcountries=True,
-                       countrycolor="#d0d7de", showland=True, landcolor="#f3f5f8",
-                       lonaxis_range=[-180, 180], lataxis_range=[-58, 84])
+    figure.update_geos(
+        showframe=False,
+        showcoastlines=True,
+        coastlinecolor="#9aa5b1",
+        showcountries=True,
+        countrycolor="#d0d7de",
+        showland=True,
+        landcolor="#f3f5f8",
+        lonaxis_range=[-180, 180],
+        lataxis_range=[-58, 84],
+    )
     return _layout(figure, title, height=420)
 
 
@@ -112,16 +161,26 @@ def flow_sankey(flows: pd.DataFrame) -> go.Figure:
     buyers = list(dict.fromkeys(flows["buyer"]))
     sellers = list(dict.fromkeys(flows["seller"]))
     labels = [f"{name} (buyer)" for name in buyers] + [f"{name} (seller)" for name in sellers]
-    figure = go.Figure(go.Sankey(
-        arrangement="snap",
-        node={"label": labels, "pad": 18, "thickness": 18,
-              "color": ["#2171b5"] * len(buyers) + ["#fd8d3c"] * len(sellers),
-              "hovertemplate": "%{label}: %{value} deals<extra></extra>"},
-        link={"source": [buyers.index(b) for b in flows["buyer"]],
-              "target": [len(buyers) + sellers.index(s) for s in flows["seller"]],
-              "value": flows["deals"].tolist(), "color": "rgba(33, 113, 181, 0.25)",
-              "customdata": [f"{b} buys from {s}" for b, s in zip(flows["buyer"], flows["seller"])],
-              "hovertemplate": "%{customdata}: %{value} deals<extra></extra>"}))
+    figure = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": labels,
+                "pad": 18,
+                "thickness": 18,
+                "color": ["#2171b5"] * len(buyers) + ["#fd8d3c"] * len(sellers),
+                "hovertemplate": "%{label}: %{value} deals<extra></extra>",
+            },
+            link={
+                "source": [buyers.index(b) for b in flows["buyer"]],
+                "target": [len(buyers) + sellers.index(s) for s in flows["seller"]],
+                "value": flows["deals"].tolist(),
+                "color": "rgba(33, 113, 181, 0.25)",
+                "customdata": [f"{b} buys from {s}" for b, s in zip(flows["buyer"], flows["seller"])],
+                "hovertemplate": "%{customdata}: %{value} deals<extra></extra>",
+            },
+        )
+    )
     return _layout(figure, title, height=max(320, 60 + 28 * max(len(buyers), len(sellers))))
 
 
@@ -134,26 +193,36 @@ def stage_timeline(intervals: pd.DataFrame, *, title: str = "Stage timeline") ->
     if intervals.empty:
         return empty_figure(title, "No event of this deal states a stage")
     frame = intervals.copy()
-    frame["shown_end"] = [max(end, start + dt.timedelta(days=1))
-                          for start, end in zip(frame["start"], frame["end"])]
+    frame["shown_end"] = [
+        max(end, start + dt.timedelta(days=1)) for start, end in zip(frame["start"], frame["end"])
+    ]
     frame["label"] = [
         f"{format_partial_date(start, 'day')} – {'today' if ongoing else format_partial_date(end, 'day')}"
-        for start, end, ongoing in zip(frame["start"], frame["end"], frame["ongoing"])]
+        for start, end, ongoing in zip(frame["start"], frame["end"], frame["ongoing"])
+    ]
     stages_present = [s for s in STAGE_NAMES if s in set(frame["stage"])]
     figure = go.Figure()
     for stage in stages_present:
         part = frame[frame["stage"] == stage]
-        figure.add_trace(go.Bar(
-            name=stage, orientation="h", y=part["stage"].tolist(),
-            base=[start.isoformat() for start in part["start"]],
-            x=[(end - start).days * _DAY_MS for start, end in zip(part["start"], part["shown_end"])],
-            marker_color=STAGE_COLOURS[stage],
-            customdata=[[int(days), label, "ongoing" if ongoing else "ended"]
-                        for days, label, ongoing in zip(part["days"], part["label"], part["ongoing"])],
-            hovertemplate="%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})"
-                          "<extra></extra>"))
+        figure.add_trace(
+            go.Bar(
+                name=stage,
+                orientation="h",
+                y=part["stage"].tolist(),
+                base=[start.isoformat() for start in part["start"]],
+                x=[(end - start).days * _DAY_MS for start, end in zip(part["start"], part["shown_end"])],
+                marker_color=STAGE_COLOURS[stage],
+                customdata=[
+                    [int(days), label, "ongoing" if ongoing else "ended"]
+                    for days, label, ongoing in zip(part["days"], part["label"], part["ongoing"])
+                ],
+                hovertemplate="%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})"
+                "<extra></extra>",
+            )
+        )
     figure.update_xaxes(type="date", title_text="Date")
-    figure.update_yaxes(title_text="Stage", categoryorder="array", categoryarray=stages_present,
-                        autorange="reversed")
+    figure.update_yaxes(
+        title_text="Stage", categoryorder="array", categoryarray=stages_present, autorange="reversed"
+    )
     figure.update_layout(showlegend=False, barmode="overlay")
     return _layout(figure, title, height=max(220, 110 + 50 * len(stages_present)))

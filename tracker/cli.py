@@ -61,7 +61,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise UsageError(f"{path} is not a file.")
     engine = open_ledger(args.database)
-    report = import_bytes(engine, path.read_bytes(), file_name=path.name, editor=_editor(args), dry_run=args.dry_run)
+    report = import_bytes(
+        engine, path.read_bytes(), file_name=path.name, editor=_editor(args), dry_run=args.dry_run
+    )
     _print_import(report)
     return 0
 
@@ -69,8 +71,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_undo(args: argparse.Namespace) -> int:
     engine = open_ledger(args.database)
     result = undo_import(engine, args.import_id, editor=_editor(args))
-    print(f"Undid import #{result.import_id} ({result.file_name}): removed {result.events_removed} events and "
-          f"{result.deals_removed} deals; restored {result.deals_restored} deals' attributes.")
+    print(
+        f"Undid import #{result.import_id} ({result.file_name}): removed {result.events_removed} events and "
+        f"{result.deals_removed} deals; restored {result.deals_restored} deals' attributes."
+    )
     return 0
 
 
@@ -80,9 +84,13 @@ def cmd_imports(args: argparse.Namespace) -> int:
         print("No imports yet. Seed the ledger with `python -m tracker seed`.")
         return 0
     for row in history.itertuples(index=False):
-        undone = f", undone {row.undone_at:%Y-%m-%d %H:%M} by {row.undone_by}" if row.status == "undone" else ""
-        print(f"#{row.id} {row.committed_at:%Y-%m-%d %H:%M} {row.file_name} ({row.format}) by {row.editor}: "
-              f"{row.events_added} events, {row.deals_created} new deals{undone}")
+        undone = (
+            f", undone {row.undone_at:%Y-%m-%d %H:%M} by {row.undone_by}" if row.status == "undone" else ""
+        )
+        print(
+            f"#{row.id} {row.committed_at:%Y-%m-%d %H:%M} {row.file_name} ({row.format}) by {row.editor}: "
+            f"{row.events_added} events, {row.deals_created} new deals{undone}"
+        )
     return 0
 
 
@@ -155,34 +163,53 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tracker", description="The defense-deal ledger.")
-    parser.add_argument("--database", metavar="URL",
-                        help="SQLAlchemy URL (default: $TRACKER_DATABASE_URL, secrets.toml, else data/tracker.db)")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="SQLAlchemy URL (default: $TRACKER_DATABASE_URL, secrets.toml, else data/tracker.db)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str, example: str, handler) -> argparse.ArgumentParser:  # noqa: ANN001
-        sub = commands.add_parser(name, help=help_text, description=help_text,
-                                  epilog=f"example: {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    def command(name: str, help_text: str, example: str, handler) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"example: {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(handler=handler)
         return sub
 
     command("init", "create or migrate the ledger", "python -m tracker init", cmd_init)
     command("seed", "import the seed data (the US–Ukraine Drone Deal)", "python -m tracker seed", cmd_seed)
-    sub = command("import", "import a ledger CSV or a SIPRI export", "python -m tracker import updates.csv --dry-run",
-                  cmd_import)
+    sub = command(
+        "import",
+        "import a ledger CSV or a SIPRI export",
+        "python -m tracker import updates.csv --dry-run",
+        cmd_import,
+    )
     sub.add_argument("file", help="the CSV file")
     sub.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     sub.add_argument("--editor", help="who is importing (default: $USER)")
-    sub = command("undo", "undo an import (if no later import depends on it)", "python -m tracker undo 3", cmd_undo)
+    sub = command(
+        "undo", "undo an import (if no later import depends on it)", "python -m tracker undo 3", cmd_undo
+    )
     sub.add_argument("import_id", type=int, help="the import's number, from `imports`")
     sub.add_argument("--editor", help="who is undoing (default: $USER)")
     command("imports", "list the import history", "python -m tracker imports", cmd_imports)
-    sub = command("export", "export the (filtered) ledger in the upload format",
-                  "python -m tracker export --country Ukraine --role seller --format xlsx --output ukraine.xlsx",
-                  cmd_export)
+    sub = command(
+        "export",
+        "export the (filtered) ledger in the upload format",
+        "python -m tracker export --country Ukraine --role seller --format xlsx --output ukraine.xlsx",
+        cmd_export,
+    )
     sub.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     sub.add_argument("--output", help="file to write (default: standard output)")
     sub.add_argument("--country", action="append", help="country name or ISO code (repeatable)")
-    sub.add_argument("--role", choices=("either", "buyer", "seller"), default="either", help="the country's side")
+    sub.add_argument(
+        "--role", choices=("either", "buyer", "seller"), default="either", help="the country's side"
+    )
     sub.add_argument("--stage", action="append", help="current stage (repeatable)")
     sub.add_argument("--party-role", action="append", help="deals with a party in this role (repeatable)")
     sub.add_argument("--category", action="append", help="deal category (repeatable)")
@@ -191,11 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--search", help="text in titles, summaries or sources")
     sub.add_argument("--min-grade", help="minimum source reliability, A-F")
     command("stats", "summarise the ledger", "python -m tracker stats", cmd_stats)
-    sub = command("backup", "copy a SQLite ledger safely while it is in use",
-                  "python -m tracker backup backups/tracker-2026-11-25.db", cmd_backup)
+    sub = command(
+        "backup",
+        "copy a SQLite ledger safely while it is in use",
+        "python -m tracker backup backups/tracker-2026-11-25.db",
+        cmd_backup,
+    )
     sub.add_argument("destination", nargs="?", help="the new file (default: tracker-backup-<time>.db)")
-    sub = command("hash-password", "make an editor's password hash for secrets.toml",
-                  "python -m tracker hash-password alice", cmd_hash_password)
+    sub = command(
+        "hash-password",
+        "make an editor's password hash for secrets.toml",
+        "python -m tracker hash-password alice",
+        cmd_hash_password,
+    )
     sub.add_argument("username")
     sub.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     return parser

@@ -45,8 +45,10 @@ def source_list(sources: pd.DataFrame) -> pd.Series:
     ordered = sources.sort_values(["event_id", "reliability", "credibility", "source_id"])
     named = ordered["publisher"].notna() & (ordered["publisher"] != "")
     names = ordered["publisher"].where(named, ordered["title"])
-    labels = [f"{name} ({grade(r, c)})" for name, r, c in
-              zip(names.fillna("unnamed source"), ordered["reliability"], ordered["credibility"])]
+    labels = [
+        f"{name} ({grade(r, c)})"
+        for name, r, c in zip(names.fillna("unnamed source"), ordered["reliability"], ordered["credibility"])
+    ]
     return pd.Series(labels, index=ordered.index).groupby(ordered["event_id"], sort=False).agg("; ".join)
 
 
@@ -76,22 +78,31 @@ def _claims(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=list(CLAIM_COLUMNS) + ["quantity"])
     ordered = events.sort_values(["occurred_on", "event_id"], kind="stable")
     listed = source_list(sources)
-    return pd.DataFrame({
-        "event_id": ordered["event_id"].to_numpy(),
-        "date": [event_date_text(row) for _, row in ordered.iterrows()],
-        "stage": ordered["stage"].to_numpy(),
-        "value": [value_range_text(lo, hi, cur) for lo, hi, cur in
-                  zip(ordered["value_low"], ordered["value_high"], ordered["currency"])],
-        "quantity": ordered["quantity"].to_numpy(),
-        "summary": ordered["summary"].to_numpy(),
-        "sources": [listed.get(event_id, "") for event_id in ordered["event_id"]],
-    })
+    return pd.DataFrame(
+        {
+            "event_id": ordered["event_id"].to_numpy(),
+            "date": [event_date_text(row) for _, row in ordered.iterrows()],
+            "stage": ordered["stage"].to_numpy(),
+            "value": [
+                value_range_text(lo, hi, cur)
+                for lo, hi, cur in zip(ordered["value_low"], ordered["value_high"], ordered["currency"])
+            ],
+            "quantity": ordered["quantity"].to_numpy(),
+            "summary": ordered["summary"].to_numpy(),
+            "sources": [listed.get(event_id, "") for event_id in ordered["event_id"]],
+        }
+    )
 
 
 def _value_key(events: pd.DataFrame) -> pd.Series:
     """The value claim of each event as one comparable text ("" for none)."""
-    return pd.Series([value_range_text(lo, hi, cur) for lo, hi, cur in
-                      zip(events["value_low"], events["value_high"], events["currency"])], index=events.index)
+    return pd.Series(
+        [
+            value_range_text(lo, hi, cur)
+            for lo, hi, cur in zip(events["value_low"], events["value_high"], events["currency"])
+        ],
+        index=events.index,
+    )
 
 
 def topic_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[Conflict]:
@@ -111,8 +122,13 @@ def topic_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[Conflic
             differs.append("value")
         if differs:
             what = " and ".join(differs)
-            conflicts.append(Conflict("topic", f'{len(group)} claims about "{topic}" give different {what}s',
-                                      _claims(group, sources)[list(CLAIM_COLUMNS)]))
+            conflicts.append(
+                Conflict(
+                    "topic",
+                    f'{len(group)} claims about "{topic}" give different {what}s',
+                    _claims(group, sources)[list(CLAIM_COLUMNS)],
+                )
+            )
     return conflicts
 
 
@@ -122,8 +138,13 @@ def value_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[Conflic
     stated = events[values != ""]
     if values[values != ""].nunique() < 2:
         return []
-    return [Conflict("value", f"{len(stated)} events claim {values[values != ''].nunique()} different values",
-                     _claims(stated, sources)[list(CLAIM_COLUMNS)])]
+    return [
+        Conflict(
+            "value",
+            f"{len(stated)} events claim {values[values != ''].nunique()} different values",
+            _claims(stated, sources)[list(CLAIM_COLUMNS)],
+        )
+    ]
 
 
 def stage_order_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[Conflict]:
@@ -142,11 +163,14 @@ def stage_order_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[C
     for _, event in on_path.iterrows():
         if furthest is not None and event["position"] < furthest["position"]:
             pair = events[events["event_id"].isin([furthest["event_id"], event["event_id"]])]
-            conflicts.append(Conflict(
-                "stage order",
-                f'the deal goes back from {furthest["stage"]} ({event_date_text(furthest)}) '
-                f'to {event["stage"]} ({event_date_text(event)})',
-                _claims(pair, sources)[list(CLAIM_COLUMNS)]))
+            conflicts.append(
+                Conflict(
+                    "stage order",
+                    f"the deal goes back from {furthest['stage']} ({event_date_text(furthest)}) "
+                    f"to {event['stage']} ({event_date_text(event)})",
+                    _claims(pair, sources)[list(CLAIM_COLUMNS)],
+                )
+            )
         elif furthest is None or event["position"] > furthest["position"]:
             furthest = event
     return conflicts
@@ -156,5 +180,8 @@ def find_conflicts(events: pd.DataFrame, sources: pd.DataFrame) -> list[Conflict
     """All conflicts in one deal's events: by topic, by value, then by stage order."""
     if events.empty:
         return []
-    return (topic_conflicts(events, sources) + value_conflicts(events, sources)
-            + stage_order_conflicts(events, sources))
+    return (
+        topic_conflicts(events, sources)
+        + value_conflicts(events, sources)
+        + stage_order_conflicts(events, sources)
+    )

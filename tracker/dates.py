@@ -36,9 +36,7 @@ _MONTHS: dict[str, int] = {
 _EMPTY_FIX = "Write the date as YYYY-MM-DD, YYYY-MM or YYYY."
 _UNREADABLE_FIX = "Write the date as YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2025-09-29, 2025-07, 2025)."
 _NOT_REAL_FIX = "Check the day and month; write the date as YYYY-MM-DD."
-_FUTURE_FIX = (
-    "The ledger records developments that have happened; put a planned date in the summary."
-)
+_FUTURE_FIX = "The ledger records developments that have happened; put a planned date in the summary."
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,9 +238,7 @@ _ISO_DAY = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})", re.ASC
 _NAME = r"(?P<name>[a-z]+)\.?"
 _CLOCK = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
 _TIME_SUFFIX = rf"(?:\s+{_CLOCK}(?:\s*(?P<meridiem>[ap]m))?)?"
-_DAY_RANGE = (
-    r"(?P<first>\d{4}-\d{2}-\d{2})\s*(?:/|\.\.|\s+to\s+)\s*(?P<last>\d{4}-\d{2}-\d{2})"
-)
+_DAY_RANGE = r"(?P<first>\d{4}-\d{2}-\d{2})\s*(?:/|\.\.|\s+to\s+)\s*(?P<last>\d{4}-\d{2}-\d{2})"
 _ISO_DATETIME = (
     r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[T ]"
     + _CLOCK

@@ -43,7 +43,8 @@ def read_secrets(path: Path = SECRETS_PATH) -> dict:
 
 
 def resolve_database_url(explicit: str | None = None) -> str:
-    """The ledger URL: an explicit one, else $TRACKER_DATABASE_URL, else secrets.toml, else data/tracker.db."""
+    """The ledger URL: an explicit one, else $TRACKER_DATABASE_URL, else secrets.toml, else
+    data/tracker.db."""
     if explicit:
         return explicit
     if os.environ.get(DATABASE_URL_VARIABLE):
@@ -78,7 +79,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # Set at every BEGIN (it cannot change inside a transaction), so a pooled connection never keeps
         # an import's setting. See write_transaction for when the per-row checks are skipped.
         connection.exec_driver_sql(
-            "PRAGMA foreign_keys = OFF" if options.get("references_resolved") else "PRAGMA foreign_keys = ON")
+            "PRAGMA foreign_keys = OFF" if options.get("references_resolved") else "PRAGMA foreign_keys = ON"
+        )
         # Writers take the lock up front so a second writer waits (busy_timeout) instead of failing later.
         if options.get("ledger_write"):
             # A larger page cache for bulk writes (index pages stay in memory); 128 MB at most.
@@ -97,7 +99,8 @@ def create_ledger_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if str(parsed.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
-            # A SQLite URI filename, e.g. sqlite:///file:/srv/tracker.db?mode=ro&uri=true for a read-only view.
+            # A SQLite URI filename, e.g. sqlite:///file:/srv/tracker.db?mode=ro&uri=true for a read-only
+            # view.
             path = Path(unquote(urlsplit(database).path))
             if not path.is_absolute():
                 path = PROJECT_ROOT / path
@@ -116,15 +119,21 @@ def create_ledger_engine(url: str) -> Engine:
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except Exception as exc:  # driver missing or malformed options: report, do not trace
-        raise LedgerUnavailable(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from exc
+        raise LedgerUnavailable(
+            f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"
+        ) from exc
 
 
 def _check_sqlite_file(path: Path, *, read_only: bool = False) -> None:
     if read_only and not path.exists():
-        raise LedgerUnavailable(f"{path} does not exist; a ledger opened read-only (mode=ro) must already exist.")
+        raise LedgerUnavailable(
+            f"{path} does not exist; a ledger opened read-only (mode=ro) must already exist."
+        )
     if path.exists():
         if path.is_dir():
-            raise LedgerUnavailable(f"{path} is a folder, not a database file; point the database URL at a file.")
+            raise LedgerUnavailable(
+                f"{path} is a folder, not a database file; point the database URL at a file."
+            )
         if not os.access(path, os.R_OK):
             raise LedgerUnavailable(f"{path} cannot be read (permissions); give this user read access.")
         if not read_only and (not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK)):
@@ -136,7 +145,8 @@ def _check_sqlite_file(path: Path, *, read_only: bool = False) -> None:
             header = handle.read(16)
         if header and header != b"SQLite format 3\x00":
             raise LedgerUnavailable(
-                f"{path} is not a SQLite database; move it aside and run `python -m tracker init` to create one."
+                f"{path} is not a SQLite database; move it aside and run `python -m tracker init` "
+                f"to create one."
             )
     else:
         try:
@@ -225,7 +235,9 @@ def write_transaction(engine: Engine, *, references_resolved: bool = False) -> I
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_IMPORT_LOCK})
             yield connection
     except DBAPIError as exc:
-        if exc.connection_invalidated or isinstance(exc.orig, (sqlite3.OperationalError, sqlite3.DatabaseError)):
+        if exc.connection_invalidated or isinstance(
+            exc.orig, (sqlite3.OperationalError, sqlite3.DatabaseError)
+        ):
             raise LedgerUnavailable(describe_database_error(engine, exc)) from exc
         raise
 
@@ -236,7 +248,8 @@ _PLANNED_TABLES = ("deals", "deal_parties", "parties")
 
 
 def refresh_planner_statistics(connection: Connection) -> None:
-    """Recount what SQLite's query planner knows about the filtered tables (PostgreSQL's autovacuum does this).
+    """Recount what SQLite's query planner knows about the filtered tables (PostgreSQL's autovacuum does
+    this).
 
     A full ANALYZE of these three tables takes about 0.07 s at 1M events; all tables would take 3 s.
     """

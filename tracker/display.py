@@ -37,8 +37,11 @@ def escape_markdown(text: object, *, single_line: bool = True) -> str:
 
 def is_web_url(url: object) -> bool:
     """Only http and https addresses are ever rendered as links (the schema enforces it too)."""
-    return isinstance(url, str) and url.lower().startswith(("http://", "https://")) and not any(
-        c.isspace() for c in url)
+    return (
+        isinstance(url, str)
+        and url.lower().startswith(("http://", "https://"))
+        and not any(c.isspace() for c in url)
+    )
 
 
 def web_url_or_none(url: object) -> str | None:

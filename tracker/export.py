@@ -36,12 +36,29 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def ledger_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
     """The filtered ledger as upload-format rows: one per event and source, re-importable as is."""
     statement = (
-        select(Event.deal_id, Deal.title.label("deal_title"), Event.date_text.label("date"), Event.stage,
-               Event.summary, Deal.buyers, Deal.sellers, Deal.category, Event.quantity, Event.value_low,
-               Event.value_high, Event.currency, Source.title.label("source_title"),
-               Source.publisher.label("source_publisher"), Source.url.label("source_url"),
-               Source.published_on.label("source_date"), Source.reliability, EventSource.credibility, Event.note,
-               Source.kind.label("source_kind"), Event.topic)
+        select(
+            Event.deal_id,
+            Deal.title.label("deal_title"),
+            Event.date_text.label("date"),
+            Event.stage,
+            Event.summary,
+            Deal.buyers,
+            Deal.sellers,
+            Deal.category,
+            Event.quantity,
+            Event.value_low,
+            Event.value_high,
+            Event.currency,
+            Source.title.label("source_title"),
+            Source.publisher.label("source_publisher"),
+            Source.url.label("source_url"),
+            Source.published_on.label("source_date"),
+            Source.reliability,
+            EventSource.credibility,
+            Event.note,
+            Source.kind.label("source_kind"),
+            Event.topic,
+        )
         .join(Deal, Deal.id == Event.deal_id)
         .join(EventSource, EventSource.event_id == Event.id)
         .join(Source, Source.id == EventSource.source_id)
@@ -49,7 +66,9 @@ def ledger_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
         .order_by(Event.deal_id, Event.occurred_on, Event.id, Source.id)
     )
     with engine.connect() as connection:
-        frame = pd.DataFrame(connection.execute(statement).all(), columns=[c.name for c in statement.selected_columns])
+        frame = pd.DataFrame(
+            connection.execute(statement).all(), columns=[c.name for c in statement.selected_columns]
+        )
     frame = frame.rename(columns={"buyers": "buyer", "sellers": "seller"})
     for column in ALL_COLUMNS:
         if column not in frame.columns:
@@ -60,15 +79,22 @@ def ledger_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 def deal_parties(engine: Engine, filters: Filters) -> pd.DataFrame:
     statement = (
-        select(DealParty.deal_id, Party.name.label("party"), Party.kind.label("party_kind"),
-               Party.country_code.label("party_country"), DealParty.role.label("party_role"))
+        select(
+            DealParty.deal_id,
+            Party.name.label("party"),
+            Party.kind.label("party_kind"),
+            Party.country_code.label("party_country"),
+            DealParty.role.label("party_role"),
+        )
         .join(Party, Party.id == DealParty.party_id)
         .join(Deal, Deal.id == DealParty.deal_id)
         .where(filters.deal_clause())
         .order_by(DealParty.deal_id, DealParty.role, Party.name)
     )
     with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(statement).all(), columns=[c.name for c in statement.selected_columns])
+        return pd.DataFrame(
+            connection.execute(statement).all(), columns=[c.name for c in statement.selected_columns]
+        )
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:

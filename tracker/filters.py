@@ -55,17 +55,28 @@ class Filters:
         events, parties or sources themselves.
         """
         conditions: list[ColumnElement[bool]] = []
-        roles_known = [] if as_of is None else [DealParty.import_id.in_(
-            select(Import.id).where(Import.committed_at <= as_of))]
+        roles_known = (
+            []
+            if as_of is None
+            else [DealParty.import_id.in_(select(Import.id).where(Import.committed_at <= as_of))]
+        )
         events_known = [] if as_of is None else [Event.recorded_at <= as_of]
         if self.countries:
             roles = ("buyer", "seller") if self.country_role == "either" else (self.country_role,)
             # IN (subquery) rather than a correlated EXISTS: the country's few deals are found through
             # the index once, instead of one probe per deal in the ledger.
-            conditions.append(Deal.id.in_(
-                select(DealParty.deal_id).join(Party, Party.id == DealParty.party_id).where(
-                    DealParty.role.in_(roles), Party.kind == "state", Party.country_code.in_(self.countries),
-                    *roles_known)))
+            conditions.append(
+                Deal.id.in_(
+                    select(DealParty.deal_id)
+                    .join(Party, Party.id == DealParty.party_id)
+                    .where(
+                        DealParty.role.in_(roles),
+                        Party.kind == "state",
+                        Party.country_code.in_(self.countries),
+                        *roles_known,
+                    )
+                )
+            )
         if self.stages and as_of is None:
             conditions.append(Deal.current_stage.in_(self.stages))
         if self.parties or self.roles:
@@ -78,17 +89,26 @@ class Filters:
         if self.categories:
             conditions.append(Deal.category.in_(self.categories))
         if self.since or self.until or self.min_reliability:
-            conditions.append(exists(
-                select(Event.id).where(Event.deal_id == Deal.id, *self.event_conditions(), *events_known)
-                .correlate(Deal)))
+            conditions.append(
+                exists(
+                    select(Event.id)
+                    .where(Event.deal_id == Deal.id, *self.event_conditions(), *events_known)
+                    .correlate(Deal)
+                )
+            )
         if self.text.strip():
             pattern = _like_pattern(self.text.strip())
-            conditions.append(or_(
-                func.lower(Deal.title).like(pattern, escape="\\"),
-                func.lower(func.coalesce(Deal.summary, "")).like(pattern, escape="\\"),
-                exists(select(Event.id).where(Event.deal_id == Deal.id, self._event_text_condition(pattern),
-                                              *events_known).correlate(Deal)),
-            ))
+            conditions.append(
+                or_(
+                    func.lower(Deal.title).like(pattern, escape="\\"),
+                    func.lower(func.coalesce(Deal.summary, "")).like(pattern, escape="\\"),
+                    exists(
+                        select(Event.id)
+                        .where(Event.deal_id == Deal.id, self._event_text_condition(pattern), *events_known)
+                        .correlate(Deal)
+                    ),
+                )
+            )
         return conditions
 
     def event_conditions(self) -> list[ColumnElement[bool]]:
@@ -99,19 +119,30 @@ class Filters:
         if self.until:
             conditions.append(Event.occurred_on <= self.until)
         if self.min_reliability:
-            conditions.append(exists(
-                select(EventSource.event_id).join(Source, Source.id == EventSource.source_id).where(
-                    EventSource.event_id == Event.id, Source.reliability.in_(self.grades()))))
+            conditions.append(
+                exists(
+                    select(EventSource.event_id)
+                    .join(Source, Source.id == EventSource.source_id)
+                    .where(EventSource.event_id == Event.id, Source.reliability.in_(self.grades()))
+                )
+            )
         return conditions
 
     @staticmethod
     def _event_text_condition(pattern: str) -> ColumnElement[bool]:
         return or_(
             func.lower(Event.summary).like(pattern, escape="\\"),
-            exists(select(EventSource.event_id).join(Source, Source.id == EventSource.source_id).where(
-                EventSource.event_id == Event.id,
-                or_(func.lower(func.coalesce(Source.title, "")).like(pattern, escape="\\"),
-                    func.lower(func.coalesce(Source.publisher, "")).like(pattern, escape="\\")))),
+            exists(
+                select(EventSource.event_id)
+                .join(Source, Source.id == EventSource.source_id)
+                .where(
+                    EventSource.event_id == Event.id,
+                    or_(
+                        func.lower(func.coalesce(Source.title, "")).like(pattern, escape="\\"),
+                        func.lower(func.coalesce(Source.publisher, "")).like(pattern, escape="\\"),
+                    ),
+                )
+            ),
         )
 
     def deal_clause(self, *, as_of: dt.datetime | None = None) -> ColumnElement[bool]:
@@ -119,11 +150,14 @@ class Filters:
         return and_(*conditions) if conditions else true()
 
     def caption(self, *, party_names: Mapping[int, str] | Callable[[int], str] | None = None) -> str:
-        """The filters in plain words, e.g. "Deals with Ukraine as seller, stage negotiating, since 2025-07-01"."""
+        """The filters in plain words, e.g. "Deals with Ukraine as seller, stage negotiating, since
+        2025-07-01"."""
         parts: list[str] = []
         if self.countries:
             names = _join_or([_country_name(code) for code in self.countries])
-            role = {"either": "as buyer or seller", "buyer": "as buyer", "seller": "as seller"}[self.country_role]
+            role = {"either": "as buyer or seller", "buyer": "as buyer", "seller": "as seller"}[
+                self.country_role
+            ]
             parts.append(f"with {names} {role}")
         if self.stages:
             parts.append(f"stage {_join_or(list(self.stages))}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -84,8 +85,16 @@ class ImportReport:
 
     @property
     def nothing_new(self) -> bool:
-        return not (self.deals_created or self.deals_updated or self.events_added or self.sources_added
-                    or self.parties_added or self.links_added or self.roles_added or self.changes)
+        return not (
+            self.deals_created
+            or self.deals_updated
+            or self.events_added
+            or self.sources_added
+            or self.parties_added
+            or self.links_added
+            or self.roles_added
+            or self.changes
+        )
 
     def describe(self) -> str:
         """One line for the CLI and the upload page."""
@@ -93,10 +102,12 @@ class ImportReport:
         if self.nothing_new:
             return f"{self.file_name}: nothing new; all {self.rows_read} rows are already in the ledger."
         head = f"Import #{self.import_id}: " if self.import_id else ""
-        return (f"{head}{self.file_name}: {self.rows_read} rows read; {verb} {self.events_added} events, "
-                f"{len(self.deals_created)} new deals, {len(self.deals_updated)} deals updated, "
-                f"{self.sources_added} sources, {self.parties_added} parties; "
-                f"{self.duplicates_skipped} rows already in the ledger (skipped).")
+        return (
+            f"{head}{self.file_name}: {self.rows_read} rows read; {verb} {self.events_added} events, "
+            f"{len(self.deals_created)} new deals, {len(self.deals_updated)} deals updated, "
+            f"{self.sources_added} sources, {self.parties_added} parties; "
+            f"{self.duplicates_skipped} rows already in the ledger (skipped)."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,18 +142,30 @@ def import_bytes(
     """
     report_progress = progress or (lambda _fraction, _text: None)
     if max_bytes is not None and len(data) > max_bytes:
-        raise ImportRejected([Problem(None, None, None,
-                                      f"the file is {len(data) / 1e6:.1f} MB; uploads are limited to "
-                                      f"{max_bytes / 1e6:.0f} MB",
-                                      "Split it into smaller files, or import it with the CLI: "
-                                      "python -m tracker import FILE")])
+        raise ImportRejected(
+            [
+                Problem(
+                    None,
+                    None,
+                    None,
+                    f"the file is {len(data) / 1e6:.1f} MB; uploads are limited to {max_bytes / 1e6:.0f} MB",
+                    "Split it into smaller files, or import it with the CLI: python -m tracker import FILE",
+                )
+            ]
+        )
     started = now or _now()
     with cycle_collection_paused():
         report_progress(0.05, "Reading the file")
         batch, encoding = formats.read_batch(data, today=today)
-        report = ImportReport(file_name=_safe_file_name(file_name), sha256=hashlib.sha256(data).hexdigest(),
-                              format=batch.format, encoding=encoding, rows_read=batch.rows_read, dry_run=dry_run,
-                              snapshot_on=batch.snapshot_on)
+        report = ImportReport(
+            file_name=_safe_file_name(file_name),
+            sha256=hashlib.sha256(data).hexdigest(),
+            format=batch.format,
+            encoding=encoding,
+            rows_read=batch.rows_read,
+            dry_run=dry_run,
+            snapshot_on=batch.snapshot_on,
+        )
         report_progress(0.3, "Checking the rows against the ledger")
         if dry_run:
             with engine.connect() as connection:
@@ -167,21 +190,24 @@ def _safe_file_name(name: str) -> str:
 
 
 def _safe_editor(name: str) -> str:
-    """Who imported, as recorded: printable, at most 100 characters (imports.editor; `--editor` takes any text)."""
+    """Who imported, as recorded: printable, at most 100 characters (imports.editor; `--editor`
+    takes any text)."""
     return ("".join(ch for ch in name if ch.isprintable()).strip() or "unknown")[:100]
 
 
 # --- reading the ledger -------------------------------------------------------------------------------
 
 
-def _select_in(connection: Connection, columns: Sequence[Any], key: Any, values: Iterable[Any]) -> pd.DataFrame:
+def _select_in(
+    connection: Connection, columns: Sequence[Any], key: Any, values: Iterable[Any]
+) -> pd.DataFrame:
     """Rows whose `key` is among `values`, fetched in chunks (parameterised, never interpolated)."""
     values = list(values)
     names = [c.key for c in columns]
     frames = []
     statement = select(*columns).where(key.in_(bindparam("values", expanding=True)))
     for start in range(0, len(values), CHUNK):
-        rows = connection.execute(statement, {"values": values[start:start + CHUNK]}).all()
+        rows = connection.execute(statement, {"values": values[start : start + CHUNK]}).all()
         if rows:
             # As plain tuples: given Row objects, pandas probes each one with hasattr(), which costs a
             # KeyError inside SQLAlchemy per row (a second of a 28,000-deal SIPRI re-import).
@@ -242,7 +268,8 @@ class _Grouped:
         return self._given[column]
 
     def first(self, columns: Sequence[str]) -> pd.DataFrame:
-        """The first non-empty value of each column per key (rows are in file order; None when no row gives one).
+        """The first non-empty value of each column per key (rows are in file order; None when no row gives
+        one).
 
         Indexed by key, in order of first appearance.
         """
@@ -267,7 +294,8 @@ class _Grouped:
             if not len(given):
                 continue
             value_codes, distinct_values = pd.factorize(values[given])
-            # Each distinct (key, value) pair once, sorted by key: a key listed twice has two different values.
+            # Each distinct (key, value) pair once, sorted by key: a key listed twice has two different
+            # values.
             pairs = np.unique(codes[given] * len(distinct_values) + value_codes)
             pair_keys = pairs // len(distinct_values)
             clashing = np.unique(pair_keys[1:][pair_keys[1:] == pair_keys[:-1]])
@@ -281,13 +309,25 @@ class _Grouped:
                 name = _FILE_COLUMN.get(column, column)
                 for line, value in zip(clash["line"], clash[column]):
                     if value != first_value:
-                        problems.append(Problem(int(line), name, _shown(value),
-                                                f"{what} as line {first_line}, which gives {name} {_shown(first_value)}",
-                                                "Make the rows agree, or give the differing claim its own summary."))
+                        problems.append(
+                            Problem(
+                                int(line),
+                                name,
+                                _shown(value),
+                                f"{what} as line {first_line}, which gives {name} {_shown(first_value)}",
+                                "Make the rows agree, or give the differing claim its own summary.",
+                            )
+                        )
 
 
-_FILE_COLUMN = {"event_quantity": "quantity", "event_value_low": "value_low", "event_value_high": "value_high",
-                "event_currency": "currency", "credibility_given": "credibility", "kind": "party_kind"}
+_FILE_COLUMN = {
+    "event_quantity": "quantity",
+    "event_value_low": "value_low",
+    "event_value_high": "value_high",
+    "event_currency": "currency",
+    "credibility_given": "credibility",
+    "kind": "party_kind",
+}
 
 
 def _shown(value: Any) -> str:
@@ -303,15 +343,35 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
 
     # Deals
     deal_ids = list(dict.fromkeys(rows["deal_id"].tolist()))
-    existing = _select_in(connection, [Deal.id, Deal.title, Deal.summary, Deal.category, Deal.quantity,
-                                       Deal.value_low, Deal.value_high, Deal.currency, Deal.sipri_tiv],
-                          Deal.id, deal_ids).set_index("id")
+    existing = _select_in(
+        connection,
+        [
+            Deal.id,
+            Deal.title,
+            Deal.summary,
+            Deal.category,
+            Deal.quantity,
+            Deal.value_low,
+            Deal.value_high,
+            Deal.currency,
+            Deal.sipri_tiv,
+        ],
+        Deal.id,
+        deal_ids,
+    ).set_index("id")
     is_new = ~rows["deal_id"].isin(existing.index)
     titled = set(rows.loc[rows["deal_title"] != "", "deal_id"])
     untitled = rows[is_new & ~rows["deal_id"].isin(titled)].drop_duplicates("deal_id")
     for deal_id, line in zip(untitled["deal_id"], untitled["line"]):
-        problems.append(Problem(int(line), "deal_title", "", f"deal {deal_id} is new to the ledger and has no title",
-                                "Give deal_title on at least one row of this deal (or check the deal_id for a typo)."))
+        problems.append(
+            Problem(
+                int(line),
+                "deal_title",
+                "",
+                f"deal {deal_id} is new to the ledger and has no title",
+                "Give deal_title on at least one row of this deal (or check the deal_id for a typo).",
+            )
+        )
 
     changes, final_values = _attribute_changes(rows, existing)
     # A new deal's first values are its creation, not changes: only deals already in the ledger get them.
@@ -319,7 +379,14 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
 
     # Events: identical rows (deal, date, stage, summary) are one event, told by one or more sources.
     event_rows = _Grouped(rows, "fingerprint")
-    event_claim_columns = ["event_quantity", "event_value_low", "event_value_high", "event_currency", "note", "topic"]
+    event_claim_columns = [
+        "event_quantity",
+        "event_value_low",
+        "event_value_high",
+        "event_currency",
+        "note",
+        "topic",
+    ]
     event_rows.disagreements(event_claim_columns, "this row describes the same event", problems)
     # A fingerprint includes the deal, so only deals already in the ledger can have known events.
     known_deal_ids = [d for d in deal_ids if d in existing.index]
@@ -329,8 +396,20 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     if event_ids:
         first_telling &= ~rows["fingerprint"].isin(set(event_ids))
     # Only the event's own columns: taking every batch column of 100,000 rows costs a fifth of a second.
-    new_events = rows.loc[first_telling, ["line", "deal_id", "date_start", "date_end", "date_precision", "date_text",
-                                          "stage", "summary", "fingerprint"]]
+    new_events = rows.loc[
+        first_telling,
+        [
+            "line",
+            "deal_id",
+            "date_start",
+            "date_end",
+            "date_precision",
+            "date_text",
+            "stage",
+            "summary",
+            "fingerprint",
+        ],
+    ]
     event_claims = event_rows.first(event_claim_columns)
     next_event = _next_id(connection, Event.__table__)
     new_events["event_id"] = range(next_event, next_event + len(new_events))
@@ -345,15 +424,35 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     keys = list(dict.fromkeys(rows["source_key"].tolist()))
     known_sources = _select_in(connection, [Source.key, Source.id, Source.reliability], Source.key, keys)
     known_grade = dict(zip(known_sources["key"], known_sources["reliability"]))
-    clash = rows["source_key"].isin(known_grade) & (rows["reliability"] != "") & (
-        rows["reliability"] != _mapped(rows["source_key"], known_grade))
-    for line, key, grade in zip(rows.loc[clash, "line"], rows.loc[clash, "source_key"], rows.loc[clash, "reliability"]):
-        problems.append(Problem(int(line), "reliability", grade,
-                                f"this source is graded {known_grade[key]} in the ledger",
-                                f"Use {known_grade[key]}, or leave reliability empty to keep the ledger's grade."))
+    clash = (
+        rows["source_key"].isin(known_grade)
+        & (rows["reliability"] != "")
+        & (rows["reliability"] != _mapped(rows["source_key"], known_grade))
+    )
+    for line, key, grade in zip(
+        rows.loc[clash, "line"], rows.loc[clash, "source_key"], rows.loc[clash, "reliability"]
+    ):
+        problems.append(
+            Problem(
+                int(line),
+                "reliability",
+                grade,
+                f"this source is graded {known_grade[key]} in the ledger",
+                f"Use {known_grade[key]}, or leave reliability empty to keep the ledger's grade.",
+            )
+        )
     source_ids: dict[str, int] = dict(zip(known_sources["key"], known_sources["id"].astype(int)))
-    source_claims = source_rows.first(["source_title", "source_publisher", "source_url", "source_date",
-                                       "source_date_precision", "source_kind", "reliability"])
+    source_claims = source_rows.first(
+        [
+            "source_title",
+            "source_publisher",
+            "source_url",
+            "source_date",
+            "source_date_precision",
+            "source_kind",
+            "reliability",
+        ]
+    )
     new_sources = source_claims[~source_claims.index.isin(list(source_ids))].reset_index()
     next_source = _next_id(connection, Source.__table__)
     new_sources["source_id"] = range(next_source, next_source + len(new_sources))
@@ -368,18 +467,27 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     pair_base = max(source_ids.values(), default=0) + 1
     links["pair"] = links["event_id"].astype("int64") * pair_base + links["source_id"].astype("int64")
     links["credibility_given"] = links["credibility"].where(links["credibility"] > 0, None)
-    _Grouped(links, "pair").disagreements(["credibility_given"], "this row gives the same event and source", problems)
-    known_links = _select_in(connection, [EventSource.event_id, EventSource.source_id], EventSource.event_id,
-                             [int(i) for i in known_events["id"]])
-    known_pairs = set(known_links["event_id"].astype("int64") * pair_base + known_links["source_id"].astype("int64"))
+    _Grouped(links, "pair").disagreements(
+        ["credibility_given"], "this row gives the same event and source", problems
+    )
+    known_links = _select_in(
+        connection,
+        [EventSource.event_id, EventSource.source_id],
+        EventSource.event_id,
+        [int(i) for i in known_events["id"]],
+    )
+    known_pairs = set(
+        known_links["event_id"].astype("int64") * pair_base + known_links["source_id"].astype("int64")
+    )
     unique_links = links.drop_duplicates("pair")
     new_links = unique_links[~unique_links["pair"].isin(known_pairs)].copy()
     new_links["credibility"] = new_links["credibility"].where(new_links["credibility"] > 0, 6)
 
     # Parties and their roles
     new_parties, roles = _plan_parties(connection, rows, event_ids, problems)
-    known_roles = _select_in(connection, [DealParty.deal_id, DealParty.party_id, DealParty.role], DealParty.deal_id,
-                             known_deal_ids)
+    known_roles = _select_in(
+        connection, [DealParty.deal_id, DealParty.party_id, DealParty.role], DealParty.deal_id, known_deal_ids
+    )
     known_role_keys = set(_role_keys(known_roles))
     roles["key"] = pd.Series(_role_keys(roles), index=roles.index, dtype=object)
     new_roles = roles.drop_duplicates("key")
@@ -390,11 +498,16 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     tag_pairs = tag_pairs.assign(tag=tag_pairs["tags"].str.split(";")).explode("tag")[["deal_id", "tag"]]
     tag_pairs = tag_pairs.drop_duplicates()
     known_tags = _select_in(connection, [DealTag.deal_id, DealTag.tag], DealTag.deal_id, known_deal_ids)
-    new_tags = tag_pairs[~(tag_pairs["deal_id"] + "|" + tag_pairs["tag"]).isin(
-        set(known_tags["deal_id"] + "|" + known_tags["tag"]))]
+    new_tags = tag_pairs[
+        ~(tag_pairs["deal_id"] + "|" + tag_pairs["tag"]).isin(
+            set(known_tags["deal_id"] + "|" + known_tags["tag"])
+        )
+    ]
     new_external_ids = _plan_external_ids(connection, rows, problems)
     # A duplicate row is one that adds nothing: no new event-source link, role or attribute change.
-    adding_lines = set(new_links["line"].tolist()) | set(new_roles["line"].tolist()) | set(changes["line"].tolist())
+    adding_lines = (
+        set(new_links["line"].tolist()) | set(new_roles["line"].tolist()) | set(changes["line"].tolist())
+    )
     # Counted in file records (lines): a SIPRI record gives several batch rows, a ledger CSV row one.
     duplicate_rows = int(rows.loc[~rows["line"].isin(adding_lines), "line"].nunique())
 
@@ -407,9 +520,13 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     updated_deals = final_values.loc[[d for d in final_values.index if d in existing.index]]
     changed_deals = set(changes["deal_id"]) - set(new_deal_ids)
     deal_updates = updated_deals.loc[[d for d in updated_deals.index if d in changed_deals]].reset_index()
-    touched = set(new_events["deal_id"].tolist()) | changed_deals | set(new_roles["deal_id"].tolist()) | set(
-        new_tags["deal_id"].tolist()) | set(rows.loc[rows["fingerprint"].isin(set(new_links["fingerprint"].tolist())),
-                                                     "deal_id"].tolist())
+    touched = (
+        set(new_events["deal_id"].tolist())
+        | changed_deals
+        | set(new_roles["deal_id"].tolist())
+        | set(new_tags["deal_id"].tolist())
+        | set(rows.loc[rows["fingerprint"].isin(set(new_links["fingerprint"].tolist())), "deal_id"].tolist())
+    )
     report.deals_created = new_deal_ids
     created = set(new_deal_ids)
     report.deals_updated = [d for d in deal_ids if d in touched and d not in created]
@@ -419,24 +536,48 @@ def _plan(connection: Connection, batch: Batch, report: ImportReport) -> _Plan:
     report.links_added = len(new_links)
     report.roles_added = len(new_roles)
     report.duplicates_skipped = duplicate_rows
-    report.changes = [DealChangeRow(d, f, o, n) for d, f, o, n in
-                      zip(changes["deal_id"], changes["field"], changes["old_value"], changes["new_value"])]
-    report.new_events = new_events[["line", "deal_id", "date_text", "stage", "summary"]].reset_index(drop=True)
-    return _Plan(batch=batch, new_deals=new_deals, deal_updates=deal_updates, changes=changes, new_events=new_events,
-                 event_ids=event_ids, new_sources=new_sources, source_ids=source_ids, new_links=new_links,
-                 new_parties=new_parties, new_roles=new_roles, new_tags=new_tags,
-                 new_external_ids=new_external_ids, touched_deals=sorted(touched | set(new_deal_ids)))
+    report.changes = [
+        DealChangeRow(d, f, o, n)
+        for d, f, o, n in zip(
+            changes["deal_id"], changes["field"], changes["old_value"], changes["new_value"]
+        )
+    ]
+    report.new_events = new_events[["line", "deal_id", "date_text", "stage", "summary"]].reset_index(
+        drop=True
+    )
+    return _Plan(
+        batch=batch,
+        new_deals=new_deals,
+        deal_updates=deal_updates,
+        changes=changes,
+        new_events=new_events,
+        event_ids=event_ids,
+        new_sources=new_sources,
+        source_ids=source_ids,
+        new_links=new_links,
+        new_parties=new_parties,
+        new_roles=new_roles,
+        new_tags=new_tags,
+        new_external_ids=new_external_ids,
+        touched_deals=sorted(touched | set(new_deal_ids)),
+    )
 
 
 def _role_keys(roles: pd.DataFrame) -> list[str]:
-    return [f"{deal_id}|{party_id}|{role}" for deal_id, party_id, role in
-            zip(roles["deal_id"].tolist(), roles["party_id"].tolist(), roles["role"].tolist())]
+    return [
+        f"{deal_id}|{party_id}|{role}"
+        for deal_id, party_id, role in zip(
+            roles["deal_id"].tolist(), roles["party_id"].tolist(), roles["role"].tolist()
+        )
+    ]
 
 
 def _value_text(low: Any, high: Any, currency: Any) -> str | None:
     if low is None and high is None:
         return None
-    return f"{'' if low is None else repr(float(low))}|{'' if high is None else repr(float(high))}|{currency or ''}"
+    low_text = "" if low is None else repr(float(low))
+    high_text = "" if high is None else repr(float(high))
+    return f"{low_text}|{high_text}|{currency or ''}"
 
 
 def _text_of(value: Any) -> str | None:
@@ -467,19 +608,35 @@ def _attribute_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.D
         claiming |= rows[column].notna() & (rows[column] != "")
     claimed = rows[claiming]
     # Object columns throughout: inferring Arrow strings for each new column costs more than the work here.
-    claims = pd.DataFrame({"deal_id": claimed["deal_id"].to_numpy(dtype=object),
-                           "date": claimed["date_start"].to_numpy(dtype=object),
-                           **{field_name: _texts(claimed[column].tolist()) for column, field_name in DEAL_FIELDS.items()},
-                           VALUE_FIELD: _value_texts(claimed, valued[claiming].tolist())}, dtype=object)
+    claims = pd.DataFrame(
+        {
+            "deal_id": claimed["deal_id"].to_numpy(dtype=object),
+            "date": claimed["date_start"].to_numpy(dtype=object),
+            **{field_name: _texts(claimed[column].tolist()) for column, field_name in DEAL_FIELDS.items()},
+            VALUE_FIELD: _value_texts(claimed, valued[claiming].tolist()),
+        },
+        dtype=object,
+    )
     claims["line"] = claimed["line"].to_numpy()
     claims = claims.sort_values(["date", "line"], kind="stable")
     deal_ids = list(dict.fromkeys(rows["deal_id"].tolist()))
     known = existing.reindex(deal_ids)
-    final = pd.DataFrame({
-        **{field_name: [_text_of(v) for v in known[field_name].tolist()] for field_name in DEAL_FIELDS.values()},
-        VALUE_FIELD: [_value_text(_none(lo), _none(hi), _none(cur)) for lo, hi, cur in
-                      zip(known["value_low"].tolist(), known["value_high"].tolist(), known["currency"].tolist())],
-    }, index=pd.Index(deal_ids, name="deal_id", dtype=object), dtype=object)
+    final = pd.DataFrame(
+        {
+            **{
+                field_name: [_text_of(v) for v in known[field_name].tolist()]
+                for field_name in DEAL_FIELDS.values()
+            },
+            VALUE_FIELD: [
+                _value_text(_none(lo), _none(hi), _none(cur))
+                for lo, hi, cur in zip(
+                    known["value_low"].tolist(), known["value_high"].tolist(), known["currency"].tolist()
+                )
+            ],
+        },
+        index=pd.Index(deal_ids, name="deal_id", dtype=object),
+        dtype=object,
+    )
     changes = []
     for field_name in [*DEAL_FIELDS.values(), VALUE_FIELD]:
         given = claims.loc[claims[field_name].notna(), ["deal_id", "line", field_name]]
@@ -490,8 +647,17 @@ def _attribute_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.D
         moved = last[last[field_name] != old]
         if moved.empty:
             continue
-        changes.append(pd.DataFrame({"deal_id": moved.index, "line": moved["line"].tolist(), "field": field_name,
-                                     "old_value": old[moved.index].tolist(), "new_value": moved[field_name].tolist()}))
+        changes.append(
+            pd.DataFrame(
+                {
+                    "deal_id": moved.index,
+                    "line": moved["line"].tolist(),
+                    "field": field_name,
+                    "old_value": old[moved.index].tolist(),
+                    "new_value": moved[field_name].tolist(),
+                }
+            )
+        )
         final.loc[moved.index, field_name] = moved[field_name]
     columns = ["deal_id", "line", "field", "old_value", "new_value"]
     all_changes = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=columns)
@@ -501,7 +667,9 @@ def _attribute_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.D
 
 def _value_texts(rows: pd.DataFrame, valued: list[bool]) -> list[str | None]:
     """The value claim of each row (None where it gives none), computed once per distinct claim."""
-    claims = list(zip(rows["deal_value_low"].tolist(), rows["deal_value_high"].tolist(), rows["deal_currency"].tolist()))
+    claims = list(
+        zip(rows["deal_value_low"].tolist(), rows["deal_value_high"].tolist(), rows["deal_currency"].tolist())
+    )
     distinct = {claim: _value_text(*map(_none, claim)) for claim in set(claims)}
     return [distinct[claim] if has_value else None for has_value, claim in zip(valued, claims)]
 
@@ -517,8 +685,12 @@ def _plan_external_ids(connection: Connection, rows: pd.DataFrame, problems: lis
     given = given.drop_duplicates(["external_scheme", "external_id", "deal_id"])
     if given.empty:
         return given
-    known = _select_in(connection, [DealExternalId.scheme, DealExternalId.external_id, DealExternalId.deal_id],
-                       DealExternalId.external_id, list(dict.fromkeys(given["external_id"])))
+    known = _select_in(
+        connection,
+        [DealExternalId.scheme, DealExternalId.external_id, DealExternalId.deal_id],
+        DealExternalId.external_id,
+        list(dict.fromkeys(given["external_id"])),
+    )
     owner = {(s, e): d for s, e, d in zip(known["scheme"], known["external_id"], known["deal_id"])}
     fresh = []
     for line, deal_id, scheme, external in given.itertuples(index=False):
@@ -527,9 +699,15 @@ def _plan_external_ids(connection: Connection, rows: pd.DataFrame, problems: lis
             owner[(scheme, external)] = deal_id
             fresh.append((deal_id, scheme, external))
         elif holder != deal_id:
-            problems.append(Problem(int(line), "external_id", external,
-                                    f"{scheme} id {external} already belongs to deal {holder}",
-                                    f"Use deal_id {holder} for this record, or correct the id."))
+            problems.append(
+                Problem(
+                    int(line),
+                    "external_id",
+                    external,
+                    f"{scheme} id {external} already belongs to deal {holder}",
+                    f"Use deal_id {holder} for this record, or correct the id.",
+                )
+            )
     return pd.DataFrame(fresh, columns=["deal_id", "external_scheme", "external_id"])
 
 
@@ -542,26 +720,53 @@ def _former_state(code: str) -> bool:
     return False
 
 
-def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[str, int],
-                  problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _plan_parties(
+    connection: Connection, rows: pd.DataFrame, event_ids: dict[str, int], problems: list[Problem]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """New parties (states from buyer/seller, named parties from the party columns) and their deal roles."""
     columns = ["line", "deal_id", "fingerprint", "key", "country", "role", "name", "kind"]
     states = []
     for role, column in (("buyer", "buyers"), ("seller", "sellers")):
-        given = rows.loc[rows[column].notna() & (rows[column] != ""), ["line", "deal_id", "fingerprint", column]]
+        given = rows.loc[
+            rows[column].notna() & (rows[column] != ""), ["line", "deal_id", "fingerprint", column]
+        ]
         given = given.assign(country=given[column].str.split(";")).explode("country")
         # A state's role in a deal is stated once; the first row that says so is its provenance.
         given = given.drop_duplicates(["deal_id", "country"])
         names = {code: country_by_code(code).name for code in given["country"].unique()}
-        states.append(pd.DataFrame({"line": given["line"], "deal_id": given["deal_id"],
-                                    "fingerprint": given["fingerprint"], "key": "state:" + given["country"],
-                                    "country": given["country"], "role": role, "name": given["country"].map(names),
-                                    "kind": "state"}, columns=columns))
+        states.append(
+            pd.DataFrame(
+                {
+                    "line": given["line"],
+                    "deal_id": given["deal_id"],
+                    "fingerprint": given["fingerprint"],
+                    "key": "state:" + given["country"],
+                    "country": given["country"],
+                    "role": role,
+                    "name": given["country"].map(names),
+                    "kind": "state",
+                },
+                columns=columns,
+            )
+        )
     claims: list[tuple[int, str, str, str, str | None, str, str, str]] = []
-    named = rows.loc[rows["party"] != "", ["line", "deal_id", "fingerprint", "party", "party_role", "party_kind",
-                                            "party_country", "party_parent"]]
+    named = rows.loc[
+        rows["party"] != "",
+        [
+            "line",
+            "deal_id",
+            "fingerprint",
+            "party",
+            "party_role",
+            "party_kind",
+            "party_country",
+            "party_parent",
+        ],
+    ]
     parents: dict[str, tuple[int, str]] = {}
-    for line, deal_id, fp, name, role, kind, country, parent in zip(*(named[c].tolist() for c in named.columns)):
+    for line, deal_id, fp, name, role, kind, country, parent in zip(
+        *(named[c].tolist() for c in named.columns)
+    ):
         if kind == "state" and country and _former_state(country):
             # A state that no longer exists (from a SIPRI export: "Soviet Union", SUN), keyed by its code.
             claims.append((int(line), deal_id, fp, f"state:{country}", country, role, name, "state"))
@@ -572,25 +777,38 @@ def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[st
             except InvalidValue as exc:
                 problems.append(Problem(int(line), "party", name, exc.message, exc.fix))
                 continue
-            claims.append((int(line), deal_id, fp, f"state:{state.code}", state.code, role, state.name, "state"))
+            claims.append(
+                (int(line), deal_id, fp, f"state:{state.code}", state.code, role, state.name, "state")
+            )
             continue
         key = party_key(name, country or None)
         claims.append((int(line), deal_id, fp, key, country or None, role, name, kind))
         if parent:
             parents.setdefault(key, (int(line), parent))
     frame = pd.concat([*states, pd.DataFrame(claims, columns=columns)], ignore_index=True).astype(object)
-    _Grouped(frame[frame["kind"] != ""], "key").disagreements(["kind"], "this row names the same party", problems)
+    _Grouped(frame[frame["kind"] != ""], "key").disagreements(
+        ["kind"], "this row names the same party", problems
+    )
 
     keys = list(dict.fromkeys(frame["key"]))
-    known = _select_in(connection, [Party.key, Party.id, Party.kind, Party.name, Party.country_code], Party.key, keys)
+    known = _select_in(
+        connection, [Party.key, Party.id, Party.kind, Party.name, Party.country_code], Party.key, keys
+    )
     party_ids: dict[str, int] = dict(zip(known["key"], known["id"].astype(int)))
     first = frame.drop_duplicates("key")
     defined_kind = _Grouped(frame, "key").first(["kind"])["kind"]
     fresh = first[~first["key"].isin(party_ids)].copy()
     fresh["kind"] = _mapped(fresh["key"], defined_kind.to_dict())
     for line, name in zip(fresh.loc[fresh["kind"].isna(), "line"], fresh.loc[fresh["kind"].isna(), "name"]):
-        problems.append(Problem(int(line), "party_kind", "", f'party "{name}" is new to the ledger and has no kind',
-                                "Give party_kind, e.g. person, ministry, company."))
+        problems.append(
+            Problem(
+                int(line),
+                "party_kind",
+                "",
+                f'party "{name}" is new to the ledger and has no kind',
+                "Give party_kind, e.g. person, ministry, company.",
+            )
+        )
     # Parents: a country, or a party named in the ledger or on another row.
     fresh_states = []
     parent_ids: dict[str, Any] = {}
@@ -621,26 +839,43 @@ def _plan_parties(connection: Connection, rows: pd.DataFrame, event_ids: dict[st
             continue
         match = connection.execute(select(Party.id).where(func.lower(Party.name) == wanted).limit(1)).scalar()
         if match is None:
-            problems.append(Problem(line, "party_parent", parent, f'parent party "{parent}" is not in the ledger',
-                                    "Name a country, or a party given in the party column of another row."))
+            problems.append(
+                Problem(
+                    line,
+                    "party_parent",
+                    parent,
+                    f'parent party "{parent}" is not in the ledger',
+                    "Name a country, or a party given in the party column of another row.",
+                )
+            )
         else:
             parent_ids[key] = int(match)
     fresh["parent_id"] = fresh["key"].map(parent_ids)
     fresh = fresh[["party_id", "key", "name", "kind", "country", "parent_id"]]
     if fresh_states:
-        fresh = pd.concat([fresh, pd.DataFrame(
-            [(party_ids[k], k, s.name, "state", s.code, None) for k, s in fresh_states], columns=fresh.columns)],
-            ignore_index=True)
+        fresh = pd.concat(
+            [
+                fresh,
+                pd.DataFrame(
+                    [(party_ids[k], k, s.name, "state", s.code, None) for k, s in fresh_states],
+                    columns=fresh.columns,
+                ),
+            ],
+            ignore_index=True,
+        )
     fresh = fresh.astype(object).where(fresh.notna(), None)
-    roles = frame.assign(party_id=_mapped(frame["key"], party_ids), event_id=_mapped(frame["fingerprint"], event_ids))
+    roles = frame.assign(
+        party_id=_mapped(frame["key"], party_ids), event_id=_mapped(frame["fingerprint"], event_ids)
+    )
     return fresh, roles[["line", "deal_id", "party_id", "role", "event_id"]]
 
 
 # --- writing ------------------------------------------------------------------------------------------
 
 
-def _bulk_insert(connection: Connection, table: Table, frame: pd.DataFrame, mapping: dict[str, str],
-                 **constants: Any) -> None:
+def _bulk_insert(
+    connection: Connection, table: Table, frame: pd.DataFrame, mapping: dict[str, str], **constants: Any
+) -> None:
     """Insert `frame` (columns renamed by `mapping`) plus constant columns: one parameterised executemany,
     or on PostgreSQL one COPY.
 
@@ -649,8 +884,10 @@ def _bulk_insert(connection: Connection, table: Table, frame: pd.DataFrame, mapp
     """
     if frame.empty:
         return
-    columns = {target: _values(frame[source], integer=isinstance(table.c[target].type, Integer))
-               for source, target in mapping.items()}
+    columns = {
+        target: _values(frame[source], integer=isinstance(table.c[target].type, Integer))
+        for source, target in mapping.items()
+    }
     columns.update({target: [value] * len(frame) for target, value in constants.items()})
     preparer = connection.dialect.identifier_preparer
     names = f"{preparer.format_table(table)} ({', '.join(map(preparer.quote, columns))})"
@@ -658,12 +895,16 @@ def _bulk_insert(connection: Connection, table: Table, frame: pd.DataFrame, mapp
     if connection.dialect.name == "postgresql":
         # COPY sends the rows as data, apart from the statement, as executemany does; an executemany
         # still makes a round trip per row (2.7 of the 9 s of a 100k-event import went on one table).
-        with connection.connection.driver_connection.cursor() as cursor, \
-                cursor.copy(f"COPY {names} FROM STDIN") as copy:
+        with (
+            connection.connection.driver_connection.cursor() as cursor,
+            cursor.copy(f"COPY {names} FROM STDIN") as copy,
+        ):
             for row in zip(*values):
                 copy.write_row(row)
         return
-    _execute_many(connection, f"INSERT INTO {names} VALUES ({', '.join([_marker(connection)] * len(columns))})", values)
+    _execute_many(
+        connection, f"INSERT INTO {names} VALUES ({', '.join([_marker(connection)] * len(columns))})", values
+    )
 
 
 def _values(column: pd.Series, *, integer: bool = False) -> list[Any]:
@@ -673,20 +914,26 @@ def _values(column: pd.Series, *, integer: bool = False) -> list[Any]:
     PostgreSQL refuses "39.0" for an integer.
     """
     if integer and column.dtype.kind == "f":
-        return [None if value != value else int(value) for value in column.tolist()]  # NaN != NaN
+        return [None if math.isnan(value) else int(value) for value in column.tolist()]
     if not column.hasnans:
         return column.tolist()
     return column.astype(object).where(column.notna(), None).tolist()
 
 
 def _bulk_update(connection: Connection, table: Table, *, key: str, columns: dict[str, list[Any]]) -> None:
-    """Set `columns` of the rows whose `key` column is given in columns[key], as one executemany (as _bulk_insert)."""
+    """Set `columns` of the rows whose `key` column is given in columns[key], as one executemany
+    (as _bulk_insert)."""
     preparer = connection.dialect.identifier_preparer
     marker = _marker(connection)
     names = [name for name in columns if name != key]
-    statement = (f"UPDATE {preparer.format_table(table)} SET {', '.join(f'{preparer.quote(n)} = {marker}' for n in names)} "
-                 f"WHERE {preparer.quote(key)} = {marker}")
-    _execute_many(connection, statement, [_stored(connection, table.c[name], columns[name]) for name in [*names, key]])
+    statement = (
+        f"UPDATE {preparer.format_table(table)} "
+        f"SET {', '.join(f'{preparer.quote(n)} = {marker}' for n in names)} "
+        f"WHERE {preparer.quote(key)} = {marker}"
+    )
+    _execute_many(
+        connection, statement, [_stored(connection, table.c[name], columns[name]) for name in [*names, key]]
+    )
 
 
 def _marker(connection: Connection) -> str:
@@ -707,7 +954,7 @@ def _stored(connection: Connection, column: Any, values: list[Any]) -> list[Any]
 def _execute_many(connection: Connection, statement: str, columns: list[list[Any]]) -> None:
     rows = list(zip(*columns))
     for start in range(0, len(rows), 100_000):
-        connection.exec_driver_sql(statement, rows[start:start + 100_000])
+        connection.exec_driver_sql(statement, rows[start : start + 100_000])
 
 
 def _ordered_parties(parties: pd.DataFrame) -> pd.DataFrame:
@@ -726,77 +973,209 @@ def _ordered_parties(parties: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(order, columns=parties.columns)
 
 
-def _apply(connection: Connection, plan: _Plan, report: ImportReport, *, editor: str, started: dt.datetime,
-           now: dt.datetime) -> None:
+def _apply(
+    connection: Connection,
+    plan: _Plan,
+    report: ImportReport,
+    *,
+    editor: str,
+    started: dt.datetime,
+    now: dt.datetime,
+) -> None:
     import_id = _next_id(connection, Import.__table__)
-    connection.execute(insert(Import.__table__), [{
-        "id": import_id, "file_name": report.file_name, "sha256": report.sha256, "format": report.format,
-        "encoding": report.encoding, "editor": editor, "started_at": started, "committed_at": now,
-        "rows_read": report.rows_read, "deals_created": len(report.deals_created),
-        "deals_updated": len(report.deals_updated), "events_added": report.events_added,
-        "sources_added": report.sources_added, "parties_added": report.parties_added,
-        "links_added": report.links_added, "duplicates_skipped": report.duplicates_skipped,
-        "status": "committed", "snapshot_on": report.snapshot_on,
-    }])
+    connection.execute(
+        insert(Import.__table__),
+        [
+            {
+                "id": import_id,
+                "file_name": report.file_name,
+                "sha256": report.sha256,
+                "format": report.format,
+                "encoding": report.encoding,
+                "editor": editor,
+                "started_at": started,
+                "committed_at": now,
+                "rows_read": report.rows_read,
+                "deals_created": len(report.deals_created),
+                "deals_updated": len(report.deals_updated),
+                "events_added": report.events_added,
+                "sources_added": report.sources_added,
+                "parties_added": report.parties_added,
+                "links_added": report.links_added,
+                "duplicates_skipped": report.duplicates_skipped,
+                "status": "committed",
+                "snapshot_on": report.snapshot_on,
+            }
+        ],
+    )
     report.import_id = import_id
     new_deals = plan.new_deals.copy()
     for column, kind in (("quantity", int), ("sipri_tiv", float)):
         new_deals[column] = [None if v is None else kind(float(v)) for v in new_deals[column]]
     _split_value(new_deals)
-    _bulk_insert(connection, Deal.__table__, new_deals,
-                 {"deal_id": "id", "title": "title", "summary": "summary", "category": "category",
-                  "quantity": "quantity", "value_low": "value_low", "value_high": "value_high",
-                  "currency": "currency", "sipri_tiv": "sipri_tiv"},
-                 import_id=import_id, created_at=now, event_count=0)
+    _bulk_insert(
+        connection,
+        Deal.__table__,
+        new_deals,
+        {
+            "deal_id": "id",
+            "title": "title",
+            "summary": "summary",
+            "category": "category",
+            "quantity": "quantity",
+            "value_low": "value_low",
+            "value_high": "value_high",
+            "currency": "currency",
+            "sipri_tiv": "sipri_tiv",
+        },
+        import_id=import_id,
+        created_at=now,
+        event_count=0,
+    )
     if not plan.deal_updates.empty:
         updates = plan.deal_updates.copy()
-        updates["quantity"] = pd.Series([None if v is None else int(float(v)) for v in updates["quantity"]],
-                                        index=updates.index, dtype=object)
+        updates["quantity"] = pd.Series(
+            [None if v is None else int(float(v)) for v in updates["quantity"]],
+            index=updates.index,
+            dtype=object,
+        )
         updates["sipri_tiv"] = [None if v is None else float(v) for v in updates["sipri_tiv"]]
         _split_value(updates)
-        _bulk_update(connection, Deal.__table__, key="id", columns={
-            "id": updates["deal_id"].tolist(), **{column: _values(updates[column]) for column in (
-                "title", "summary", "category", "quantity", "value_low", "value_high", "currency", "sipri_tiv")}})
-    _bulk_insert(connection, DealExternalId.__table__, plan.new_external_ids,
-                 {"deal_id": "deal_id", "external_scheme": "scheme", "external_id": "external_id"},
-                 import_id=import_id)
-    _bulk_insert(connection, DealTag.__table__, plan.new_tags, {"deal_id": "deal_id", "tag": "tag"},
-                 import_id=import_id)
-    _bulk_insert(connection, Party.__table__, _ordered_parties(plan.new_parties),
-                 {"party_id": "id", "key": "key", "name": "name", "kind": "kind", "country": "country_code",
-                  "parent_id": "parent_id"},
-                 import_id=import_id)
-    _bulk_insert(connection, Event.__table__, plan.new_events,
-                 {"event_id": "id", "deal_id": "deal_id", "date_start": "occurred_on", "date_end": "occurred_until",
-                  "date_precision": "date_precision", "date_text": "date_text", "stage": "stage",
-                  "summary": "summary", "note": "note", "topic": "topic", "event_quantity": "quantity",
-                  "event_value_low": "value_low", "event_value_high": "value_high", "event_currency": "currency",
-                  "fingerprint": "fingerprint"},
-                 import_id=import_id, recorded_at=now)
-    _bulk_insert(connection, Source.__table__, plan.new_sources,
-                 {"source_id": "id", "source_key": "key", "source_publisher": "publisher", "source_title": "title",
-                  "source_url": "url", "source_date": "published_on", "source_date_precision": "published_precision",
-                  "source_kind": "kind", "reliability": "reliability"},
-                 import_id=import_id)
-    _bulk_insert(connection, EventSource.__table__, plan.new_links,
-                 {"event_id": "event_id", "source_id": "source_id", "credibility": "credibility"},
-                 import_id=import_id)
-    _bulk_insert(connection, DealParty.__table__, plan.new_roles,
-                 {"deal_id": "deal_id", "party_id": "party_id", "role": "role", "event_id": "event_id"},
-                 import_id=import_id)
+        _bulk_update(
+            connection,
+            Deal.__table__,
+            key="id",
+            columns={
+                "id": updates["deal_id"].tolist(),
+                **{
+                    column: _values(updates[column])
+                    for column in (
+                        "title",
+                        "summary",
+                        "category",
+                        "quantity",
+                        "value_low",
+                        "value_high",
+                        "currency",
+                        "sipri_tiv",
+                    )
+                },
+            },
+        )
+    _bulk_insert(
+        connection,
+        DealExternalId.__table__,
+        plan.new_external_ids,
+        {"deal_id": "deal_id", "external_scheme": "scheme", "external_id": "external_id"},
+        import_id=import_id,
+    )
+    _bulk_insert(
+        connection,
+        DealTag.__table__,
+        plan.new_tags,
+        {"deal_id": "deal_id", "tag": "tag"},
+        import_id=import_id,
+    )
+    _bulk_insert(
+        connection,
+        Party.__table__,
+        _ordered_parties(plan.new_parties),
+        {
+            "party_id": "id",
+            "key": "key",
+            "name": "name",
+            "kind": "kind",
+            "country": "country_code",
+            "parent_id": "parent_id",
+        },
+        import_id=import_id,
+    )
+    _bulk_insert(
+        connection,
+        Event.__table__,
+        plan.new_events,
+        {
+            "event_id": "id",
+            "deal_id": "deal_id",
+            "date_start": "occurred_on",
+            "date_end": "occurred_until",
+            "date_precision": "date_precision",
+            "date_text": "date_text",
+            "stage": "stage",
+            "summary": "summary",
+            "note": "note",
+            "topic": "topic",
+            "event_quantity": "quantity",
+            "event_value_low": "value_low",
+            "event_value_high": "value_high",
+            "event_currency": "currency",
+            "fingerprint": "fingerprint",
+        },
+        import_id=import_id,
+        recorded_at=now,
+    )
+    _bulk_insert(
+        connection,
+        Source.__table__,
+        plan.new_sources,
+        {
+            "source_id": "id",
+            "source_key": "key",
+            "source_publisher": "publisher",
+            "source_title": "title",
+            "source_url": "url",
+            "source_date": "published_on",
+            "source_date_precision": "published_precision",
+            "source_kind": "kind",
+            "reliability": "reliability",
+        },
+        import_id=import_id,
+    )
+    _bulk_insert(
+        connection,
+        EventSource.__table__,
+        plan.new_links,
+        {"event_id": "event_id", "source_id": "source_id", "credibility": "credibility"},
+        import_id=import_id,
+    )
+    _bulk_insert(
+        connection,
+        DealParty.__table__,
+        plan.new_roles,
+        {"deal_id": "deal_id", "party_id": "party_id", "role": "role", "event_id": "event_id"},
+        import_id=import_id,
+    )
     changes = plan.changes.copy()
-    line_event = dict(zip(plan.batch.rows["line"].tolist(), _mapped(plan.batch.rows["fingerprint"], plan.event_ids)))
+    line_event = dict(
+        zip(plan.batch.rows["line"].tolist(), _mapped(plan.batch.rows["fingerprint"], plan.event_ids))
+    )
     changes["event_id"] = changes["line"].map(line_event)
     next_change = _next_id(connection, DealChange.__table__)
     changes["change_id"] = range(next_change, next_change + len(changes))
-    _bulk_insert(connection, DealChange.__table__, changes,
-                 {"change_id": "id", "deal_id": "deal_id", "field": "field", "old_value": "old_value",
-                  "new_value": "new_value", "event_id": "event_id"},
-                 import_id=import_id, recorded_at=now)
+    _bulk_insert(
+        connection,
+        DealChange.__table__,
+        changes,
+        {
+            "change_id": "id",
+            "deal_id": "deal_id",
+            "field": "field",
+            "old_value": "old_value",
+            "new_value": "new_value",
+            "event_id": "event_id",
+        },
+        import_id=import_id,
+        recorded_at=now,
+    )
     created = set(report.deals_created)
     fresh = plan.new_events[plan.new_events["deal_id"].isin(created)]
-    refresh_deals(connection, plan.touched_deals, created_events=fresh[["deal_id", "event_id", "date_start", "stage"]]
-                  .rename(columns={"date_start": "occurred_on"}).reset_index(drop=True))
+    refresh_deals(
+        connection,
+        plan.touched_deals,
+        created_events=fresh[["deal_id", "event_id", "date_start", "stage"]]
+        .rename(columns={"date_start": "occurred_on"})
+        .reset_index(drop=True),
+    )
 
 
 def _split_value(frame: pd.DataFrame) -> None:
@@ -807,8 +1186,9 @@ def _split_value(frame: pd.DataFrame) -> None:
     frame["currency"] = [p[2] or None for p in parts]
 
 
-def refresh_deals(connection: Connection, deal_ids: Sequence[str], *,
-                  created_events: pd.DataFrame | None = None) -> None:
+def refresh_deals(
+    connection: Connection, deal_ids: Sequence[str], *, created_events: pd.DataFrame | None = None
+) -> None:
     """Recompute the derived columns of these deals (stage, dates, counts, buyers, sellers) from the ledger.
 
     `created_events` are all the events of deals created in this transaction, which then need not be
@@ -817,23 +1197,44 @@ def refresh_deals(connection: Connection, deal_ids: Sequence[str], *,
     if not deal_ids:
         return
     created = set() if created_events is None else set(created_events["deal_id"].tolist())
-    events = _select_in(connection, [Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage],
-                        Event.deal_id, [d for d in deal_ids if d not in created])
+    events = _select_in(
+        connection,
+        [Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage],
+        Event.deal_id,
+        [d for d in deal_ids if d not in created],
+    )
     if created:
-        events = pd.concat([events, created_events], ignore_index=True) if not events.empty else created_events
+        events = (
+            pd.concat([events, created_events], ignore_index=True) if not events.empty else created_events
+        )
     status = deal_status(events).set_index("deal_id").reindex(list(deal_ids)).astype(object)
     status = status.where(status.notna(), None)
     states = _deal_states(connection, deal_ids)
-    joined = {role: [" ".join(sorted(states.codes[(deal_id, role)])) or None for deal_id in deal_ids]
-              for role in ("buyer", "seller")}
-    named = {role: ["; ".join(sorted(states.names[(deal_id, role)])) or None for deal_id in deal_ids]
-             for role in ("buyer", "seller")}
-    _bulk_update(connection, Deal.__table__, key="id", columns={
-        "id": list(deal_ids), **{column: status[column].tolist() for column in (
-            "current_stage", "stage_since", "first_event_on", "last_event_on")},
-        "event_count": [int(count or 0) for count in status["event_count"].tolist()],
-        "buyers": named["buyer"], "sellers": named["seller"],
-        "buyer_codes": joined["buyer"], "seller_codes": joined["seller"]})
+    joined = {
+        role: [" ".join(sorted(states.codes[(deal_id, role)])) or None for deal_id in deal_ids]
+        for role in ("buyer", "seller")
+    }
+    named = {
+        role: ["; ".join(sorted(states.names[(deal_id, role)])) or None for deal_id in deal_ids]
+        for role in ("buyer", "seller")
+    }
+    _bulk_update(
+        connection,
+        Deal.__table__,
+        key="id",
+        columns={
+            "id": list(deal_ids),
+            **{
+                column: status[column].tolist()
+                for column in ("current_stage", "stage_since", "first_event_on", "last_event_on")
+            },
+            "event_count": [int(count or 0) for count in status["event_count"].tolist()],
+            "buyers": named["buyer"],
+            "sellers": named["seller"],
+            "buyer_codes": joined["buyer"],
+            "seller_codes": joined["seller"],
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -845,13 +1246,20 @@ class _DealStates:
 
 
 def _deal_states(connection: Connection, deal_ids: Sequence[str]) -> _DealStates:
-    statement = (select(DealParty.deal_id, DealParty.role, Party.name, Party.country_code)
-                 .join(Party, Party.id == DealParty.party_id)
-                 .where(DealParty.role.in_(("buyer", "seller")), Party.kind == "state",
-                        DealParty.deal_id.in_(bindparam("ids", expanding=True))))
+    statement = (
+        select(DealParty.deal_id, DealParty.role, Party.name, Party.country_code)
+        .join(Party, Party.id == DealParty.party_id)
+        .where(
+            DealParty.role.in_(("buyer", "seller")),
+            Party.kind == "state",
+            DealParty.deal_id.in_(bindparam("ids", expanding=True)),
+        )
+    )
     states = _DealStates(defaultdict(set), defaultdict(set))
     for start in range(0, len(deal_ids), CHUNK):
-        for deal_id, role, name, code in connection.execute(statement, {"ids": list(deal_ids[start:start + CHUNK])}):
+        for deal_id, role, name, code in connection.execute(
+            statement, {"ids": list(deal_ids[start : start + CHUNK])}
+        ):
             states.names[(deal_id, role)].add(name)
             if code:
                 states.codes[(deal_id, role)].add(code)
@@ -864,24 +1272,35 @@ def _deal_states(connection: Connection, deal_ids: Sequence[str]) -> _DealStates
 def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
     """Revert an import's events and changes, if no later import depends on them."""
     with write_transaction(engine) as connection:
-        record = connection.execute(select(Import.file_name, Import.status).where(Import.id == import_id)).first()
+        record = connection.execute(
+            select(Import.file_name, Import.status).where(Import.id == import_id)
+        ).first()
         if record is None:
             raise UndoRefused(f"there is no import #{import_id}; `python -m tracker imports` lists them.")
         if record.status == "undone":
             raise UndoRefused(f"import #{import_id} ({record.file_name}) has already been undone.")
         blockers = _dependents(connection, import_id)
         if blockers:
-            raise UndoRefused(f"import #{import_id} cannot be undone: {blockers}. Undo the later import first.")
-        deals_touched = set(connection.execute(select(Event.deal_id).where(Event.import_id == import_id)).scalars())
-        deals_touched |= set(connection.execute(
-            select(DealChange.deal_id).where(DealChange.import_id == import_id)).scalars())
-        deals_touched |= set(connection.execute(
-            select(DealParty.deal_id).where(DealParty.import_id == import_id)).scalars())
-        deals_touched |= set(connection.execute(
-            select(DealTag.deal_id).where(DealTag.import_id == import_id)).scalars())
+            raise UndoRefused(
+                f"import #{import_id} cannot be undone: {blockers}. Undo the later import first."
+            )
+        deals_touched = set(
+            connection.execute(select(Event.deal_id).where(Event.import_id == import_id)).scalars()
+        )
+        deals_touched |= set(
+            connection.execute(select(DealChange.deal_id).where(DealChange.import_id == import_id)).scalars()
+        )
+        deals_touched |= set(
+            connection.execute(select(DealParty.deal_id).where(DealParty.import_id == import_id)).scalars()
+        )
+        deals_touched |= set(
+            connection.execute(select(DealTag.deal_id).where(DealTag.import_id == import_id)).scalars()
+        )
         created = set(connection.execute(select(Deal.id).where(Deal.import_id == import_id)).scalars())
         restored = _restore_attributes(connection, import_id, created)
-        events_removed = connection.execute(select(func.count()).where(Event.import_id == import_id)).scalar_one()
+        events_removed = connection.execute(
+            select(func.count()).where(Event.import_id == import_id)
+        ).scalar_one()
         for model in (EventSource, DealParty, DealTag, DealExternalId, DealChange):
             connection.execute(delete(model.__table__).where(model.__table__.c.import_id == import_id))
         connection.execute(delete(Event.__table__).where(Event.import_id == import_id))
@@ -891,36 +1310,77 @@ def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
         connection.execute(delete(Deal.__table__).where(Deal.import_id == import_id))
         refresh_deals(connection, sorted(deals_touched - created))
         refresh_planner_statistics(connection)
-        connection.execute(update(Import.__table__).where(Import.id == import_id).values(
-            status="undone", undone_at=_now(), undone_by=_safe_editor(editor)))
-    return UndoReport(import_id=import_id, file_name=record.file_name, events_removed=int(events_removed),
-                      deals_removed=len(created), deals_restored=restored)
+        connection.execute(
+            update(Import.__table__)
+            .where(Import.id == import_id)
+            .values(status="undone", undone_at=_now(), undone_by=_safe_editor(editor))
+        )
+    return UndoReport(
+        import_id=import_id,
+        file_name=record.file_name,
+        events_removed=int(events_removed),
+        deals_removed=len(created),
+        deals_restored=restored,
+    )
 
 
 def _dependents(connection: Connection, import_id: int) -> str:
     """A description of later imports that build on this one ('' when none)."""
     mine_deals = select(Deal.id).where(Deal.import_id == import_id)
-    touched_deals = (select(Event.deal_id).where(Event.import_id == import_id)
-                     .union(select(DealChange.deal_id).where(DealChange.import_id == import_id),
-                            select(DealParty.deal_id).where(DealParty.import_id == import_id), mine_deals))
+    touched_deals = (
+        select(Event.deal_id)
+        .where(Event.import_id == import_id)
+        .union(
+            select(DealChange.deal_id).where(DealChange.import_id == import_id),
+            select(DealParty.deal_id).where(DealParty.import_id == import_id),
+            mine_deals,
+        )
+    )
     checks = [
-        ("added events to a deal it touched", select(Event.import_id).where(
-            Event.import_id > import_id, Event.deal_id.in_(touched_deals))),
-        ("changed a deal it touched", select(DealChange.import_id).where(
-            DealChange.import_id > import_id, DealChange.deal_id.in_(touched_deals))),
-        ("cites a source it added", select(EventSource.import_id).where(
-            EventSource.import_id > import_id,
-            EventSource.source_id.in_(select(Source.id).where(Source.import_id == import_id)))),
-        ("adds a source to an event it added", select(EventSource.import_id).where(
-            EventSource.import_id > import_id,
-            EventSource.event_id.in_(select(Event.id).where(Event.import_id == import_id)))),
-        ("gives a role to a party it added", select(DealParty.import_id).where(
-            DealParty.import_id > import_id,
-            DealParty.party_id.in_(select(Party.id).where(Party.import_id == import_id)))),
-        ("adds parties to a deal it touched", select(DealParty.import_id).where(
-            DealParty.import_id > import_id, DealParty.deal_id.in_(touched_deals))),
-        ("names a party it added as a parent", select(Party.import_id).where(
-            Party.import_id > import_id, Party.parent_id.in_(select(Party.id).where(Party.import_id == import_id)))),
+        (
+            "added events to a deal it touched",
+            select(Event.import_id).where(Event.import_id > import_id, Event.deal_id.in_(touched_deals)),
+        ),
+        (
+            "changed a deal it touched",
+            select(DealChange.import_id).where(
+                DealChange.import_id > import_id, DealChange.deal_id.in_(touched_deals)
+            ),
+        ),
+        (
+            "cites a source it added",
+            select(EventSource.import_id).where(
+                EventSource.import_id > import_id,
+                EventSource.source_id.in_(select(Source.id).where(Source.import_id == import_id)),
+            ),
+        ),
+        (
+            "adds a source to an event it added",
+            select(EventSource.import_id).where(
+                EventSource.import_id > import_id,
+                EventSource.event_id.in_(select(Event.id).where(Event.import_id == import_id)),
+            ),
+        ),
+        (
+            "gives a role to a party it added",
+            select(DealParty.import_id).where(
+                DealParty.import_id > import_id,
+                DealParty.party_id.in_(select(Party.id).where(Party.import_id == import_id)),
+            ),
+        ),
+        (
+            "adds parties to a deal it touched",
+            select(DealParty.import_id).where(
+                DealParty.import_id > import_id, DealParty.deal_id.in_(touched_deals)
+            ),
+        ),
+        (
+            "names a party it added as a parent",
+            select(Party.import_id).where(
+                Party.import_id > import_id,
+                Party.parent_id.in_(select(Party.id).where(Party.import_id == import_id)),
+            ),
+        ),
     ]
     for reason, statement in checks:
         found = sorted(set(connection.execute(statement.limit(50)).scalars()))
@@ -932,8 +1392,11 @@ def _dependents(connection: Connection, import_id: int) -> str:
 
 def _restore_attributes(connection: Connection, import_id: int, created: set[str]) -> int:
     """Put back each deal attribute this import changed, from the first change it recorded."""
-    rows = connection.execute(select(DealChange.deal_id, DealChange.field, DealChange.old_value)
-                              .where(DealChange.import_id == import_id).order_by(DealChange.id)).all()
+    rows = connection.execute(
+        select(DealChange.deal_id, DealChange.field, DealChange.old_value)
+        .where(DealChange.import_id == import_id)
+        .order_by(DealChange.id)
+    ).all()
     originals: dict[str, dict[str, str | None]] = {}
     for deal_id, field_name, old in rows:
         if deal_id in created:
@@ -944,8 +1407,11 @@ def _restore_attributes(connection: Connection, import_id: int, created: set[str
         for field_name, old in fields.items():
             if field_name == VALUE_FIELD:
                 parts = old.split("|") if old else ["", "", ""]
-                values.update(value_low=float(parts[0]) if parts[0] else None,
-                              value_high=float(parts[1]) if parts[1] else None, currency=parts[2] or None)
+                values.update(
+                    value_low=float(parts[0]) if parts[0] else None,
+                    value_high=float(parts[1]) if parts[1] else None,
+                    currency=parts[2] or None,
+                )
             elif field_name == "quantity":
                 values["quantity"] = None if old is None else int(float(old))
             elif field_name == "sipri_tiv":

@@ -61,14 +61,28 @@ _CONTROL_EXCEPT_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_OR_BREAK = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)\s*(k|m|mn|bn|b|million|billion|thousand|trillion|tn)?$", re.IGNORECASE)
-_SCALE = {"": 1, "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
-          "billion": 1e9, "tn": 1e12, "trillion": 1e12}
+_NUMBER = re.compile(
+    r"^(\d+(?:\.\d+)?)\s*(k|m|mn|bn|b|million|billion|thousand|trillion|tn)?$", re.IGNORECASE
+)
+_SCALE = {
+    "": 1,
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "tn": 1e12,
+    "trillion": 1e12,
+}
 _ESTIMATE_MARK = "~"
 
 BATCH_COLUMNS: tuple[str, ...] = (
-    "line", "deal_id", "deal_title", "deal_summary", "category", "tags", "deal_quantity", "deal_value_low",
-    "deal_value_high", "deal_currency", "deal_sipri_tiv", "external_scheme", "external_id", "buyers", "sellers",
+    "line", "deal_id", "deal_title", "deal_summary", "category", "tags", "deal_quantity",
+    "deal_value_low", "deal_value_high", "deal_currency", "deal_sipri_tiv", "external_scheme",
+    "external_id", "buyers", "sellers",
     "date_start", "date_end", "date_precision", "date_text", "stage", "summary", "note", "topic",
     "event_quantity", "event_value_low", "event_value_high", "event_currency", "fingerprint",
     "source_key", "source_title", "source_publisher", "source_url", "source_date", "source_date_precision",
@@ -112,8 +126,9 @@ def source_key(url: str, publisher: str, title: str) -> str:
     """One source per URL; without a URL, one per publisher and title."""
     if url:
         return _fit_key(url.strip().lower(), SOURCE_KEY_LENGTH)
-    return _fit_key(f"{' '.join(publisher.casefold().split())}|{' '.join(title.casefold().split())}",
-                    SOURCE_KEY_LENGTH)
+    return _fit_key(
+        f"{' '.join(publisher.casefold().split())}|{' '.join(title.casefold().split())}", SOURCE_KEY_LENGTH
+    )
 
 
 def party_key(name: str, country: str | None) -> str:
@@ -151,11 +166,15 @@ class _Checker:
             results = {raw: missing if value is None else value for raw, value in results.items()}
         return self.series(list(map(results.__getitem__, self.frame[column].tolist())))
 
-    def map_parts(self, column: str, convert: Callable[[str], Any], parts: tuple[str, ...]) -> dict[str, pd.Series]:
+    def map_parts(
+        self, column: str, convert: Callable[[str], Any], parts: tuple[str, ...]
+    ) -> dict[str, pd.Series]:
         """Like map_values, but one Series per attribute in `parts` of the converted values."""
         results = self.convert_distinct(column, convert)
-        split = {raw: (None,) * len(parts) if value is None else tuple(getattr(value, part) for part in parts)
-                 for raw, value in results.items()}
+        split = {
+            raw: (None,) * len(parts) if value is None else tuple(getattr(value, part) for part in parts)
+            for raw, value in results.items()
+        }
         columns = zip(*map(split.__getitem__, self.frame[column].tolist()), strict=True)
         return {part: self.series(list(values)) for part, values in zip(parts, columns, strict=True)}
 
@@ -191,26 +210,60 @@ def check_header(header: list[str], *, line: int) -> list[str]:
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if name in seen:
-            problems.append(Problem(line, name, header[position - 1],
-                                    f"column {name} appears twice (columns {seen[name]} and {position})",
-                                    "Keep one of them and delete the other."))
+            problems.append(
+                Problem(
+                    line,
+                    name,
+                    header[position - 1],
+                    f"column {name} appears twice (columns {seen[name]} and {position})",
+                    "Keep one of them and delete the other.",
+                )
+            )
         seen.setdefault(name, position)
     unknown = [(raw, n) for raw, n in zip(header, names) if n not in ALL_COLUMNS]
     for raw, name in unknown[:20]:
         near = difflib.get_close_matches(name, ALL_COLUMNS, n=1, cutoff=0.7)
         hint = f"Did you mean {near[0]}? " if near else ""
-        problems.append(Problem(line, name or "(blank)", _shorten(raw), f'unknown column "{_shorten(raw, 40)}"',
-                                f"{hint}Rename or delete it; the columns are listed in the template."))
+        problems.append(
+            Problem(
+                line,
+                name or "(blank)",
+                _shorten(raw),
+                f'unknown column "{_shorten(raw, 40)}"',
+                f"{hint}Rename or delete it; the columns are listed in the template.",
+            )
+        )
     if len(unknown) > 20:
-        problems.append(Problem(line, None, None, f"{len(unknown) - 20} more unknown columns",
-                                "Use only the template's columns."))
+        problems.append(
+            Problem(
+                line,
+                None,
+                None,
+                f"{len(unknown) - 20} more unknown columns",
+                "Use only the template's columns.",
+            )
+        )
     for required in REQUIRED_COLUMNS:
         if required not in names:
-            problems.append(Problem(line, required, None, f"required column {required} is missing",
-                                    f"Add a column named {required}; download the template to see all columns."))
+            problems.append(
+                Problem(
+                    line,
+                    required,
+                    None,
+                    f"required column {required} is missing",
+                    f"Add a column named {required}; download the template to see all columns.",
+                )
+            )
     if "source_title" not in names and "source_url" not in names:
-        problems.append(Problem(line, "source_title", None, "there is no source column",
-                                "Add source_title or source_url (or both): every event needs a source."))
+        problems.append(
+            Problem(
+                line,
+                "source_title",
+                None,
+                "there is no source column",
+                "Add source_title or source_url (or both): every event needs a source.",
+            )
+        )
     if problems:
         raise ImportRejected(problems)
     return names
@@ -219,10 +272,23 @@ def check_header(header: list[str], *, line: int) -> list[str]:
 def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     """Validate a ledger CSV's records into a Batch, or raise ImportRejected with every problem."""
     names = check_header(records.header, line=records.header_line)
-    frame = pd.DataFrame(records.rows, columns=names, dtype=object) if records.rows else pd.DataFrame(columns=names)
+    frame = (
+        pd.DataFrame(records.rows, columns=names, dtype=object)
+        if records.rows
+        else pd.DataFrame(columns=names)
+    )
     if frame.empty:
-        raise ImportRejected([Problem(None, None, None, "the file has a header but no rows",
-                                      "Add one row per event under the header.")])
+        raise ImportRejected(
+            [
+                Problem(
+                    None,
+                    None,
+                    None,
+                    "the file has a header but no rows",
+                    "Add one row per event under the header.",
+                )
+            ]
+        )
     for column in ALL_COLUMNS:
         if column not in frame.columns:
             frame[column] = ""
@@ -235,19 +301,28 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     deal_ids = frame["deal_id"].tolist()
     lowered = {value: value.lower() for value in dict.fromkeys(deal_ids)}
     out["deal_id"] = check.series(list(map(lowered.__getitem__, deal_ids)))
-    check.add(frame["deal_id"] == "", "deal_id", "deal_id is empty",
-              "Give every row the id of its deal, e.g. us-ukraine-drone-deal.")
+    check.add(
+        frame["deal_id"] == "",
+        "deal_id",
+        "deal_id is empty",
+        "Give every row the id of its deal, e.g. us-ukraine-drone-deal.",
+    )
     not_slugs = [raw for raw, value in lowered.items() if value and not _SLUG.fullmatch(value)]
     bad_slug = frame["deal_id"].isin(not_slugs)
-    check.add(bad_slug, "deal_id", lambda v: f'"{_shorten(v, 40)}" is not a valid deal id',
-              "Use lowercase letters, digits and single hyphens, e.g. us-ukraine-drone-deal.")
+    check.add(
+        bad_slug,
+        "deal_id",
+        lambda v: f'"{_shorten(v, 40)}" is not a valid deal id',
+        "Use lowercase letters, digits and single hyphens, e.g. us-ukraine-drone-deal.",
+    )
     for column in ("deal_title", "deal_summary", "category", "note", "topic", "summary"):
         out[column] = frame[column]
     check.add(frame["summary"] == "", "summary", "summary is empty", "Say in a sentence what happened.")
     out["tags"] = check.map_values("tags", _normalise_tags, missing="")
 
-    dates = check.map_parts("date", lambda v: parse_partial_date(v, today=today),
-                            ("start", "end", "precision", "text"))
+    dates = check.map_parts(
+        "date", lambda v: parse_partial_date(v, today=today), ("start", "end", "precision", "text")
+    )
     check.add(frame["date"] == "", "date", "date is empty", "Write the date as YYYY-MM-DD, YYYY-MM or YYYY.")
     for part, values in dates.items():
         out[f"date_{part}"] = values
@@ -256,22 +331,39 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     out["buyers"] = check.map_values("buyer", _country_codes)
     out["sellers"] = check.map_values("seller", _country_codes)
 
-    # An object column (as map_values gives): pandas would hold whole numbers with gaps as floats (12.0), and a
-    # re-import of the same file would then record a change of the deal's quantity from "12" to "12.0".
+    # An object column (as map_values gives): pandas would hold whole numbers with gaps as floats (12.0),
+    # and a re-import of the same file would then record a change of the deal's quantity from "12" to "12.0".
     quantity = check.map_values("quantity", _parse_quantity)
     low = check.map_values("value_low", _parse_value)
     high = check.map_values("value_high", _parse_value)
     currency = check.map_values("currency", _parse_currency)
     both = low.notna() & high.notna()
     inverted = both & (low.where(both, 0) > high.where(both, 0))
-    check.add(inverted, "value_high", lambda v: f"value_high {v} is below value_low",
-              "Swap value_low and value_high, or correct one of them.")
+    check.add(
+        inverted,
+        "value_high",
+        lambda v: f"value_high {v} is below value_low",
+        "Swap value_low and value_high, or correct one of them.",
+    )
     has_value = (frame["value_low"] != "") | (frame["value_high"] != "")
-    check.add(has_value & (frame["currency"] == ""), "currency", "a value is given without a currency",
-              "Give the ISO 4217 currency code of the value, e.g. USD or EUR.")
-    check.add(~has_value & (frame["currency"] != ""), "currency", "a currency is given without a value",
-              "Give value_low and/or value_high, or leave currency empty.")
-    for side, series in (("quantity", quantity), ("value_low", low), ("value_high", high), ("currency", currency)):
+    check.add(
+        has_value & (frame["currency"] == ""),
+        "currency",
+        "a value is given without a currency",
+        "Give the ISO 4217 currency code of the value, e.g. USD or EUR.",
+    )
+    check.add(
+        ~has_value & (frame["currency"] != ""),
+        "currency",
+        "a currency is given without a value",
+        "Give value_low and/or value_high, or leave currency empty.",
+    )
+    for side, series in (
+        ("quantity", quantity),
+        ("value_low", low),
+        ("value_high", high),
+        ("currency", currency),
+    ):
         out[f"event_{side}"] = series
         out[f"deal_{side}"] = series
     out["deal_sipri_tiv"] = None
@@ -281,9 +373,15 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     out["source_title"] = frame["source_title"]
     out["source_publisher"] = frame["source_publisher"]
     out["source_url"] = check.map_values("source_url", _parse_url, missing="")
-    check.add((frame["source_title"] == "") & (frame["source_url"] == ""), "source_title", "the row has no source",
-              "Give source_title or source_url (or both): every event needs a source.")
-    source_dates = check.map_parts("source_date", lambda v: parse_partial_date(v, today=today), ("start", "precision"))
+    check.add(
+        (frame["source_title"] == "") & (frame["source_url"] == ""),
+        "source_title",
+        "the row has no source",
+        "Give source_title or source_url (or both): every event needs a source.",
+    )
+    source_dates = check.map_parts(
+        "source_date", lambda v: parse_partial_date(v, today=today), ("start", "precision")
+    )
     out["source_date"] = source_dates["start"]
     out["source_date_precision"] = source_dates["precision"]
     out["source_kind"] = check.map_values("source_kind", resolve_source_kind, missing="news")
@@ -296,17 +394,27 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
     out["party_country"] = check.map_values("party_country", lambda v: resolve_country(v).code, missing="")
     out["party_parent"] = frame["party_parent"]
     named = frame["party"] != ""
-    check.add(named & (frame["party_role"] == ""), "party_role", "a party is given without its role",
-              "Give the party's role in this deal, e.g. negotiator.")
-    check.add(~named & ((frame["party_role"] != "") | (frame["party_kind"] != "")), "party",
-              "party_role or party_kind is given but party is empty", "Name the party, or clear those cells.")
+    check.add(
+        named & (frame["party_role"] == ""),
+        "party_role",
+        "a party is given without its role",
+        "Give the party's role in this deal, e.g. negotiator.",
+    )
+    check.add(
+        ~named & ((frame["party_role"] != "") | (frame["party_kind"] != "")),
+        "party",
+        "party_role or party_kind is given but party is empty",
+        "Name the party, or clear those cells.",
+    )
 
     _finish(check, records)
     # Keys are hashed once per distinct source and event: most events are told by more than one row.
-    out["source_key"] = check.series(_once_per_distinct(source_key, out["source_url"], out["source_publisher"],
-                                                        out["source_title"]))
-    out["fingerprint"] = check.series(_once_per_distinct(event_fingerprint, out["deal_id"], out["date_text"],
-                                                         out["stage"], out["summary"]))
+    out["source_key"] = check.series(
+        _once_per_distinct(source_key, out["source_url"], out["source_publisher"], out["source_title"])
+    )
+    out["fingerprint"] = check.series(
+        _once_per_distinct(event_fingerprint, out["deal_id"], out["date_text"], out["stage"], out["summary"])
+    )
     # Plain Python objects from here on: the importer iterates these columns, which is slow on Arrow strings.
     return Batch(rows=out[list(BATCH_COLUMNS)].astype(object), format="ledger-csv", rows_read=len(frame))
 
@@ -315,9 +423,22 @@ def _finish(check: _Checker, records: Records) -> None:
     if check.problems:
         order = {name: i for i, name in enumerate(ALL_COLUMNS)}
         check.problems.sort(key=lambda p: (p.line or 0, order.get(p.column or "", 99)))
-        raise ImportRejected(check.problems[:MAX_PROBLEMS] + (
-            [Problem(None, None, None, f"{len(check.problems) - MAX_PROBLEMS} more problems not shown",
-                     "Fix the ones above and upload again.")] if len(check.problems) > MAX_PROBLEMS else []))
+        raise ImportRejected(
+            check.problems[:MAX_PROBLEMS]
+            + (
+                [
+                    Problem(
+                        None,
+                        None,
+                        None,
+                        f"{len(check.problems) - MAX_PROBLEMS} more problems not shown",
+                        "Fix the ones above and upload again.",
+                    )
+                ]
+                if len(check.problems) > MAX_PROBLEMS
+                else []
+            )
+        )
 
 
 def _once_per_distinct(function: Callable[..., str], *columns: pd.Series) -> list[str]:
@@ -336,7 +457,13 @@ def _clean_text(frame: pd.DataFrame, check: _Checker, *, plain: bool) -> None:
             values = frame[column].tolist()
             # In plain text only spaces and tabs can surround a cell: look for them once in the whole column.
             joined = "\x00".join(values)
-            if "\t" in joined or " \x00" in joined or "\x00 " in joined or joined.startswith(" ") or joined.endswith(" "):
+            if (
+                "\t" in joined
+                or " \x00" in joined
+                or "\x00 " in joined
+                or joined.startswith(" ")
+                or joined.endswith(" ")
+            ):
                 values = [value.strip() for value in values]
                 frame[column] = pd.Series(values, index=frame.index, dtype=object)
             series = frame[column]
@@ -350,17 +477,29 @@ def _clean_text(frame: pd.DataFrame, check: _Checker, *, plain: bool) -> None:
             control = _CONTROL_EXCEPT_BREAKS if column in MULTILINE_COLUMNS else _CONTROL_OR_BREAK
             bad = series.str.contains(control.pattern, regex=True)
         if bad is not None and bad.any():
-            check.add(bad, column, "the cell contains a control character",
-                      "Delete the invisible control character (retype the text if unsure)."
-                      + ("" if column in MULTILINE_COLUMNS else " Line breaks are allowed only in summaries and notes."))
+            check.add(
+                bad,
+                column,
+                "the cell contains a control character",
+                "Delete the invisible control character (retype the text if unsure)."
+                + (
+                    ""
+                    if column in MULTILINE_COLUMNS
+                    else " Line breaks are allowed only in summaries and notes."
+                ),
+            )
             frame.loc[bad, column] = ""
             check.reported[column] = bad
         limit = MAX_LENGTH.get(column)
         if limit and max(map(len, values if plain else series.tolist()), default=0) > limit:
             long = series.str.len() > limit
             if long.any():
-                check.add(long, column, lambda v: f"the cell is too long ({len(v):,} characters; at most {limit:,})",
-                          "Shorten it; put long text in the note column or in the source itself.")
+                check.add(
+                    long,
+                    column,
+                    lambda v, limit=limit: f"the cell is too long ({len(v):,} characters; at most {limit:,})",
+                    "Shorten it; put long text in the note column or in the source itself.",
+                )
                 frame.loc[long, column] = ""
                 check.reported[column] = check.reported.get(column, long) | long
 
@@ -379,13 +518,19 @@ def _parse_quantity(text: str) -> int:
     cleaned = text.replace("_", "")
     if cleaned.isdigit() and cleaned.isascii():
         if int(cleaned) > MAX_QUANTITY:  # the quantity columns are 32-bit integers on PostgreSQL
-            raise InvalidValue(f'quantity "{_shorten(text, 40)}" is too large',
-                               fix=f"Give the number of units, at most {MAX_QUANTITY:,}; check for a typo.")
+            raise InvalidValue(
+                f'quantity "{_shorten(text, 40)}" is too large',
+                fix=f"Give the number of units, at most {MAX_QUANTITY:,}; check for a typo.",
+            )
         return int(cleaned)
     if cleaned.startswith("-") and cleaned[1:].isdigit():
-        raise InvalidValue(f'quantity "{text}" is negative', fix="Give the number of units as a whole number ≥ 0.")
-    raise InvalidValue(f'quantity "{text}" is not a whole number',
-                       fix="Give the number of units as digits only, e.g. 24 (no commas or words).")
+        raise InvalidValue(
+            f'quantity "{text}" is negative', fix="Give the number of units as a whole number ≥ 0."
+        )
+    raise InvalidValue(
+        f'quantity "{text}" is not a whole number',
+        fix="Give the number of units as digits only, e.g. 24 (no commas or words).",
+    )
 
 
 def _parse_value(text: str) -> float:
@@ -394,17 +539,25 @@ def _parse_value(text: str) -> float:
     if match:
         value = float(match.group(1)) * _SCALE[(match.group(2) or "").lower()]
         if not math.isfinite(value):  # "1" followed by 400 zeros reads as infinity
-            raise InvalidValue(f'value "{_shorten(text, 40)}" is too large to be an amount of money',
-                               fix="Check the number of digits; write large amounts with a unit, e.g. 1.5bn.")
+            raise InvalidValue(
+                f'value "{_shorten(text, 40)}" is too large to be an amount of money',
+                fix="Check the number of digits; write large amounts with a unit, e.g. 1.5bn.",
+            )
         return value
     if cleaned.startswith("-") and _NUMBER.fullmatch(cleaned[1:]):
-        raise InvalidValue(f'value "{text}" is negative', fix="Values are amounts of money: give a number ≥ 0.")
+        raise InvalidValue(
+            f'value "{text}" is negative', fix="Values are amounts of money: give a number ≥ 0."
+        )
     if "," in cleaned and _NUMBER.fullmatch(cleaned.replace(",", "")):
-        raise InvalidValue(f'value "{text}" uses a comma',
-                           fix=f"Write it without separators ({cleaned.replace(',', '')}) or with a unit, e.g. 1.5bn; "
-                               "use a dot for decimals.")
-    raise InvalidValue(f'value "{text}" is not a number',
-                       fix="Write the amount as digits, optionally with a unit: 250000000, 250m, 1.5bn.")
+        raise InvalidValue(
+            f'value "{text}" uses a comma',
+            fix=f"Write it without separators ({cleaned.replace(',', '')}) or with a unit, e.g. 1.5bn; "
+            "use a dot for decimals.",
+        )
+    raise InvalidValue(
+        f'value "{text}" is not a number',
+        fix="Write the amount as digits, optionally with a unit: 250000000, 250m, 1.5bn.",
+    )
 
 
 def _parse_currency(text: str) -> str:
@@ -413,7 +566,9 @@ def _parse_currency(text: str) -> str:
         return code
     symbols = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₴": "UAH"}
     hint = f"Did you mean {symbols[code]}? " if code in symbols else ""
-    raise InvalidValue(f'unknown currency "{text}"', fix=f"{hint}Use an ISO 4217 code such as USD, EUR or UAH.")
+    raise InvalidValue(
+        f'unknown currency "{text}"', fix=f"{hint}Use an ISO 4217 code such as USD, EUR or UAH."
+    )
 
 
 def _parse_url(text: str) -> str:

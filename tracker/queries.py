@@ -48,7 +48,8 @@ def _frame(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
         result = connection.execute(statement)
         keys = list(result.keys())
         rows = result.all()
-    # Built column-wise: given Row objects, pandas probes each one for namedtuple fields (an exception per row).
+    # Built column-wise: given Row objects, pandas probes each one for namedtuple fields (an exception per
+    # row).
     columns = list(zip(*rows)) if rows else [()] * len(keys)
     return pd.DataFrame({key: list(column) for key, column in zip(keys, columns)}, columns=keys)
 
@@ -56,8 +57,10 @@ def _frame(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
 def _state_names(engine: Engine) -> dict[str, str]:
     """Display names of the states in the ledger by code; former states (SUN, YUG from SIPRI) keep the
     ledger's name, since they have no current ISO code."""
-    states = _frame(engine, select(Party.country_code, Party.name)
-                    .where(Party.kind == "state", Party.country_code.is_not(None)))
+    states = _frame(
+        engine,
+        select(Party.country_code, Party.name).where(Party.kind == "state", Party.country_code.is_not(None)),
+    )
     names = {}
     for code, name in zip(states["country_code"], states["name"]):
         try:
@@ -91,10 +94,20 @@ def ledger_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         return {
             name: int(connection.execute(select(func.count()).select_from(model)).scalar_one())
-            for name, model in (("deals", Deal), ("events", Event), ("sources", Source), ("parties", Party),
-                                ("source links", EventSource))
-        } | {"imports": int(connection.execute(
-            select(func.count()).select_from(Import).where(Import.status == "committed")).scalar_one())}
+            for name, model in (
+                ("deals", Deal),
+                ("events", Event),
+                ("sources", Source),
+                ("parties", Party),
+                ("source links", EventSource),
+            )
+        } | {
+            "imports": int(
+                connection.execute(
+                    select(func.count()).select_from(Import).where(Import.status == "committed")
+                ).scalar_one()
+            )
+        }
 
 
 def has_deals(engine: Engine) -> bool:
@@ -105,8 +118,9 @@ def has_deals(engine: Engine) -> bool:
 
 def ledger_version(engine: Engine) -> str:
     """Changes whenever an import is committed or undone (from any process): a cache key for ledger data."""
-    statement = select(func.count(Import.id), func.max(Import.id), func.max(Import.undone_at),
-                       func.count(Import.undone_at))
+    statement = select(
+        func.count(Import.id), func.max(Import.id), func.max(Import.undone_at), func.count(Import.undone_at)
+    )
     with engine.connect() as connection:
         count, last, undone_at, undone = connection.execute(statement).one()
     return f"{count}:{last}:{undone}:{undone_at}"
@@ -114,11 +128,25 @@ def ledger_version(engine: Engine) -> str:
 
 def import_history(engine: Engine, *, limit: int | None = None) -> pd.DataFrame:
     """Imports, newest first (at most `limit`)."""
-    statement = select(
-        Import.id, Import.file_name, Import.format, Import.editor, Import.committed_at, Import.rows_read,
-        Import.events_added, Import.deals_created, Import.deals_updated, Import.duplicates_skipped, Import.status,
-        Import.undone_at, Import.undone_by,
-    ).order_by(Import.id.desc()).limit(limit)
+    statement = (
+        select(
+            Import.id,
+            Import.file_name,
+            Import.format,
+            Import.editor,
+            Import.committed_at,
+            Import.rows_read,
+            Import.events_added,
+            Import.deals_created,
+            Import.deals_updated,
+            Import.duplicates_skipped,
+            Import.status,
+            Import.undone_at,
+            Import.undone_by,
+        )
+        .order_by(Import.id.desc())
+        .limit(limit)
+    )
     return _frame(engine, statement)
 
 
@@ -134,25 +162,44 @@ class FilterOptions:
 def filter_options(engine: Engine) -> FilterOptions:
     names = _state_names(engine)
     # EXISTS per state rather than DISTINCT over every buyer and seller row: a few hundred index probes.
-    codes = _frame(engine, select(Party.country_code.label("code"))
-                   .where(Party.kind == "state", Party.country_code.is_not(None),
-                          exists(select(DealParty.party_id).where(DealParty.party_id == Party.id,
-                                                                  DealParty.role.in_(TRADE_ROLES)))))
+    codes = _frame(
+        engine,
+        select(Party.country_code.label("code")).where(
+            Party.kind == "state",
+            Party.country_code.is_not(None),
+            exists(
+                select(DealParty.party_id).where(
+                    DealParty.party_id == Party.id, DealParty.role.in_(TRADE_ROLES)
+                )
+            ),
+        ),
+    )
     states = pd.DataFrame({"code": codes["code"].tolist(), "name": [names.get(c, c) for c in codes["code"]]})
-    parties = _frame(engine, select(Party.id.label("party_id"), Party.name, Party.kind, Party.country_code)
-                     .where(Party.kind != "state",
-                            exists(select(DealParty.party_id).where(DealParty.party_id == Party.id)))
-                     .order_by(Party.name, Party.id))
-    labels = [f"{name} ({code})" if code else name
-              for name, code in zip(parties["name"], parties["country_code"])]
+    parties = _frame(
+        engine,
+        select(Party.id.label("party_id"), Party.name, Party.kind, Party.country_code)
+        .where(
+            Party.kind != "state", exists(select(DealParty.party_id).where(DealParty.party_id == Party.id))
+        )
+        .order_by(Party.name, Party.id),
+    )
+    labels = [
+        f"{name} ({code})" if code else name for name, code in zip(parties["name"], parties["country_code"])
+    ]
     # Two parties can share a name and country (different kinds): the id keeps their labels apart.
     repeated = {label for label, count in Counter(labels).items() if count > 1}
-    parties["label"] = [f"{label} #{party_id}" if label in repeated else label
-                        for label, party_id in zip(labels, parties["party_id"])]
-    categories = _frame(engine, select(Deal.category).distinct()
-                        .where(Deal.category.is_not(None)).order_by(Deal.category))
-    return FilterOptions(countries=states.sort_values("name").reset_index(drop=True), parties=parties,
-                         categories=tuple(categories["category"]))
+    parties["label"] = [
+        f"{label} #{party_id}" if label in repeated else label
+        for label, party_id in zip(labels, parties["party_id"])
+    ]
+    categories = _frame(
+        engine, select(Deal.category).distinct().where(Deal.category.is_not(None)).order_by(Deal.category)
+    )
+    return FilterOptions(
+        countries=states.sort_values("name").reset_index(drop=True),
+        parties=parties,
+        categories=tuple(categories["category"]),
+    )
 
 
 # --- which deals a view covers ------------------------------------------------------------------------
@@ -170,10 +217,20 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
     if as_of is None:
         return _Scope([filters.deal_clause()], None)
     # A deal is in an as-of view when an event known then matches the date and grade filters.
-    conditions = [filters.deal_clause(as_of=as_of), exists(select(Event.id).where(
-        Event.deal_id == Deal.id, Event.recorded_at <= as_of, *filters.event_conditions()).correlate(Deal))]
-    events = _frame(engine, select(Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage)
-                    .join(Deal, Deal.id == Event.deal_id).where(Event.recorded_at <= as_of, *conditions))
+    conditions = [
+        filters.deal_clause(as_of=as_of),
+        exists(
+            select(Event.id)
+            .where(Event.deal_id == Deal.id, Event.recorded_at <= as_of, *filters.event_conditions())
+            .correlate(Deal)
+        ),
+    ]
+    events = _frame(
+        engine,
+        select(Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage)
+        .join(Deal, Deal.id == Event.deal_id)
+        .where(Event.recorded_at <= as_of, *conditions),
+    )
     statuses = deal_status(events)
     if filters.stages:
         statuses = statuses[statuses["current_stage"].isin(filters.stages)].reset_index(drop=True)
@@ -227,8 +284,14 @@ class _MixRow(NamedTuple):
     stale: int  # active deals whose last event is before `stale_before`
 
 
-def _deal_mix(engine: Engine, filters: Filters, as_of: dt.datetime | None, *,
-              stale_before: dt.date | None = None, scope: _Scope | None = None) -> list[_MixRow]:
+def _deal_mix(
+    engine: Engine,
+    filters: Filters,
+    as_of: dt.datetime | None,
+    *,
+    stale_before: dt.date | None = None,
+    scope: _Scope | None = None,
+) -> list[_MixRow]:
     """The filtered deals counted per combination of current stage, state buyers and state sellers.
 
     Every overview chart is a sum over these rows, so the deals are read once per filter however many
@@ -239,10 +302,16 @@ def _deal_mix(engine: Engine, filters: Filters, as_of: dt.datetime | None, *,
     if scope.statuses is None:
         # Counted for every group; only active stages keep the count (below): testing the stage per row
         # in SQL costs a third of this query at 1M events.
-        stale = func.count(case((Deal.last_event_on < stale_before, 1))) if stale_before is not None else literal(0)
-        statement = (select(Deal.current_stage, Deal.buyer_codes, Deal.seller_codes, func.count(), stale)
-                     .where(*scope.conditions)
-                     .group_by(Deal.current_stage, Deal.buyer_codes, Deal.seller_codes))
+        stale = (
+            func.count(case((Deal.last_event_on < stale_before, 1)))
+            if stale_before is not None
+            else literal(0)
+        )
+        statement = (
+            select(Deal.current_stage, Deal.buyer_codes, Deal.seller_codes, func.count(), stale)
+            .where(*scope.conditions)
+            .group_by(Deal.current_stage, Deal.buyer_codes, Deal.seller_codes)
+        )
         with engine.connect() as connection:
             rows = connection.execute(statement).all()
         codes: dict[str | None, tuple[str, ...]] = {None: ()}
@@ -250,26 +319,40 @@ def _deal_mix(engine: Engine, filters: Filters, as_of: dt.datetime | None, *,
             for text in (buyer_codes, seller_codes):
                 if text not in codes:
                     codes[text] = tuple(text.split(" "))
-        return [_MixRow(stage, codes[buyers], codes[sellers], deals, stale_deals if stage in ACTIVE_STAGES else 0)
-                for stage, buyers, sellers, deals, stale_deals in rows]
+        return [
+            _MixRow(stage, codes[buyers], codes[sellers], deals, stale_deals if stage in ACTIVE_STAGES else 0)
+            for stage, buyers, sellers, deals, stale_deals in rows
+        ]
     # As of a date: the stage recomputed from the events known then, the roles recorded by then.
     statuses = scope.statuses
-    roles = _frame(engine, select(DealParty.deal_id, DealParty.role, Party.country_code)
-                   .join(Party, Party.id == DealParty.party_id).join(Deal, Deal.id == DealParty.deal_id)
-                   .where(*scope.conditions, Party.kind == "state", Party.country_code.is_not(None),
-                          DealParty.role.in_(TRADE_ROLES), *_role_known(as_of))
-                   .distinct())
+    roles = _frame(
+        engine,
+        select(DealParty.deal_id, DealParty.role, Party.country_code)
+        .join(Party, Party.id == DealParty.party_id)
+        .join(Deal, Deal.id == DealParty.deal_id)
+        .where(
+            *scope.conditions,
+            Party.kind == "state",
+            Party.country_code.is_not(None),
+            DealParty.role.in_(TRADE_ROLES),
+            *_role_known(as_of),
+        )
+        .distinct(),
+    )
     sides: dict[tuple[str, str], list[str]] = defaultdict(list)
     for deal_id, role, code in zip(roles["deal_id"], roles["role"], roles["country_code"]):
         sides[(deal_id, role)].append(code)
     mix: Counter[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = Counter()
     stale_mix: Counter[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = Counter()
-    for deal_id, stage, last_event_on in zip(statuses["deal_id"], statuses["current_stage"],
-                                             statuses["last_event_on"]):
+    for deal_id, stage, last_event_on in zip(
+        statuses["deal_id"], statuses["current_stage"], statuses["last_event_on"]
+    ):
         stage = stage if isinstance(stage, str) else None
         key = (stage, tuple(sorted(sides[(deal_id, "buyer")])), tuple(sorted(sides[(deal_id, "seller")])))
         mix[key] += 1
-        stale_mix[key] += int(stale_before is not None and stage in ACTIVE_STAGES and last_event_on < stale_before)
+        stale_mix[key] += int(
+            stale_before is not None and stage in ACTIVE_STAGES and last_event_on < stale_before
+        )
     return [_MixRow(*key, deals, stale_mix[key]) for key, deals in mix.items()]
 
 
@@ -313,43 +396,78 @@ def _tally(mix: list[_MixRow], *, roles: tuple[str, ...] = TRADE_ROLES) -> _Tall
         # A country on both sides of a deal counts once for it.
         for code in dict.fromkeys((buyers if buyer_side else ()) + (sellers if seller_side else ())):
             cells[(code, stage)] += deals
-    return _Tally(deals_total, active, stale, Counter(by_stage), Counter(as_buyer), Counter(as_seller), Counter(cells),
-                  Counter(flows))
+    return _Tally(
+        deals_total,
+        active,
+        stale,
+        Counter(by_stage),
+        Counter(as_buyer),
+        Counter(as_seller),
+        Counter(cells),
+        Counter(flows),
+    )
 
 
-def _events_this_month(engine: Engine, filters: Filters, today: dt.date, as_of: dt.datetime | None, *,
-                       scope: _Scope | None = None) -> int:
+def _events_this_month(
+    engine: Engine,
+    filters: Filters,
+    today: dt.date,
+    as_of: dt.datetime | None,
+    *,
+    scope: _Scope | None = None,
+) -> int:
     month_start = today.replace(day=1)
     next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
     # The month's events first (a range of the date index), then their deals: asked the other way round,
     # SQLite seeks the month in each filtered deal's events (15,000 seeks for the USA at 1M events).
-    in_month = (select(Event.id, Event.deal_id)
-                .where(Event.occurred_on >= month_start, Event.occurred_on < next_month,
-                       *_event_conditions(filters, as_of))
-                .cte("in_month").prefix_with("MATERIALIZED"))
-    events = select(func.count(in_month.c.id)).join(Deal, Deal.id == in_month.c.deal_id).where(
-        *(scope or _scope(engine, filters, as_of)).conditions)
+    in_month = (
+        select(Event.id, Event.deal_id)
+        .where(
+            Event.occurred_on >= month_start,
+            Event.occurred_on < next_month,
+            *_event_conditions(filters, as_of),
+        )
+        .cte("in_month")
+        .prefix_with("MATERIALIZED")
+    )
+    events = (
+        select(func.count(in_month.c.id))
+        .join(Deal, Deal.id == in_month.c.deal_id)
+        .where(*(scope or _scope(engine, filters, as_of)).conditions)
+    )
     with engine.connect() as connection:
         return int(connection.execute(events).scalar_one())
 
 
 def _headline(tally: _Tally, events_this_month: int) -> HeadlineFigures:
-    return HeadlineFigures(deals=tally.deals, active_deals=tally.active, events_this_month=events_this_month,
-                           stale_deals=tally.stale)
+    return HeadlineFigures(
+        deals=tally.deals,
+        active_deals=tally.active,
+        events_this_month=events_this_month,
+        stale_deals=tally.stale,
+    )
 
 
 def _by_stage_frame(tally: _Tally) -> pd.DataFrame:
-    return pd.DataFrame({"stage": list(STAGE_NAMES), "deals": [tally.by_stage[stage] for stage in STAGE_NAMES]})
+    return pd.DataFrame(
+        {"stage": list(STAGE_NAMES), "deals": [tally.by_stage[stage] for stage in STAGE_NAMES]}
+    )
 
 
 def _counts_frame(tally: _Tally, names: dict[str, str]) -> pd.DataFrame:
     codes = sorted(tally.as_buyer.keys() | tally.as_seller.keys())
     as_buyer = [tally.as_buyer[code] for code in codes]
     as_seller = [tally.as_seller[code] for code in codes]
-    return pd.DataFrame({"country_code": codes, "country": [names.get(code, code) for code in codes],
-                         "as_buyer": as_buyer, "as_seller": as_seller,
-                         "deals": [b + s for b, s in zip(as_buyer, as_seller)]},
-                        columns=["country_code", "country", "as_buyer", "as_seller", "deals"])
+    return pd.DataFrame(
+        {
+            "country_code": codes,
+            "country": [names.get(code, code) for code in codes],
+            "as_buyer": as_buyer,
+            "as_seller": as_seller,
+            "deals": [b + s for b, s in zip(as_buyer, as_seller)],
+        },
+        columns=["country_code", "country", "as_buyer", "as_seller", "deals"],
+    )
 
 
 def _matrix_frame(tally: _Tally, names: dict[str, str], *, max_countries: int) -> pd.DataFrame:
@@ -358,44 +476,75 @@ def _matrix_frame(tally: _Tally, names: dict[str, str], *, max_countries: int) -
         totals[code] += deals
     ranked = sorted(totals, key=lambda code: (-totals[code], names.get(code, code)))[:max_countries]
     rank = {code: i for i, code in enumerate(ranked)}
-    kept = sorted((key for key in tally.cells if key[0] in rank), key=lambda key: (rank[key[0]], STAGE_ORDER[key[1]]))
-    return pd.DataFrame({"country_code": [code for code, _ in kept],
-                         "country": [names.get(code, code) for code, _ in kept],
-                         "stage": [stage for _, stage in kept], "deals": [tally.cells[key] for key in kept]},
-                        columns=["country_code", "country", "stage", "deals"])
+    kept = sorted(
+        (key for key in tally.cells if key[0] in rank), key=lambda key: (rank[key[0]], STAGE_ORDER[key[1]])
+    )
+    return pd.DataFrame(
+        {
+            "country_code": [code for code, _ in kept],
+            "country": [names.get(code, code) for code, _ in kept],
+            "stage": [stage for _, stage in kept],
+            "deals": [tally.cells[key] for key in kept],
+        },
+        columns=["country_code", "country", "stage", "deals"],
+    )
 
 
 def _flows_frame(tally: _Tally, names: dict[str, str], *, limit: int) -> pd.DataFrame:
     top = heapq.nsmallest(limit, tally.flows.items(), key=lambda item: (-item[1], item[0]))
-    return pd.DataFrame({"buyer_code": [b for (b, _), _ in top], "buyer": [names.get(b, b) for (b, _), _ in top],
-                         "seller_code": [s for (_, s), _ in top], "seller": [names.get(s, s) for (_, s), _ in top],
-                         "deals": [deals for _, deals in top]},
-                        columns=["buyer_code", "buyer", "seller_code", "seller", "deals"])
+    return pd.DataFrame(
+        {
+            "buyer_code": [b for (b, _), _ in top],
+            "buyer": [names.get(b, b) for (b, _), _ in top],
+            "seller_code": [s for (_, s), _ in top],
+            "seller": [names.get(s, s) for (_, s), _ in top],
+            "deals": [deals for _, deals in top],
+        },
+        columns=["buyer_code", "buyer", "seller_code", "seller", "deals"],
+    )
 
 
-def overview(engine: Engine, *, filters: Filters, today: dt.date, as_of: dt.datetime | None = None,
-             max_countries: int = MATRIX_COUNTRIES, top_flows: int = TOP_FLOWS) -> Overview:
+def overview(
+    engine: Engine,
+    *,
+    filters: Filters,
+    today: dt.date,
+    as_of: dt.datetime | None = None,
+    max_countries: int = MATRIX_COUNTRIES,
+    top_flows: int = TOP_FLOWS,
+) -> Overview:
     """The overview's figures and charts; the same values as the single-chart functions below."""
     # One scope for both queries: as of a date it recomputes every deal's stage, worth doing once.
     scope = _scope(engine, filters, as_of)
     with cycle_collection_paused():
-        tally = _tally(_deal_mix(engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS),
-                                 scope=scope), roles=_country_roles(filters))
+        tally = _tally(
+            _deal_mix(
+                engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS), scope=scope
+            ),
+            roles=_country_roles(filters),
+        )
     names = _state_names(engine)
-    return Overview(figures=_headline(tally, _events_this_month(engine, filters, today, as_of, scope=scope)),
-                    by_stage=_by_stage_frame(tally), country_counts=_counts_frame(tally, names),
-                    matrix=_matrix_frame(tally, names, max_countries=max_countries),
-                    flows=_flows_frame(tally, names, limit=top_flows))
+    return Overview(
+        figures=_headline(tally, _events_this_month(engine, filters, today, as_of, scope=scope)),
+        by_stage=_by_stage_frame(tally),
+        country_counts=_counts_frame(tally, names),
+        matrix=_matrix_frame(tally, names, max_countries=max_countries),
+        flows=_flows_frame(tally, names, limit=top_flows),
+    )
 
 
-def headline_figures(engine: Engine, *, filters: Filters, today: dt.date,
-                     as_of: dt.datetime | None = None) -> HeadlineFigures:
-    tally = _tally(_deal_mix(engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS)))
+def headline_figures(
+    engine: Engine, *, filters: Filters, today: dt.date, as_of: dt.datetime | None = None
+) -> HeadlineFigures:
+    tally = _tally(
+        _deal_mix(engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS))
+    )
     return _headline(tally, _events_this_month(engine, filters, today, as_of))
 
 
-def deals_by_stage(engine: Engine, *, filters: Filters | None = None,
-                   as_of: dt.datetime | None = None) -> pd.DataFrame:
+def deals_by_stage(
+    engine: Engine, *, filters: Filters | None = None, as_of: dt.datetime | None = None
+) -> pd.DataFrame:
     """Every stage in order with its number of deals (zero included); deals with no stage are not counted."""
     return _by_stage_frame(_tally(_deal_mix(engine, filters or Filters(), as_of)))
 
@@ -404,8 +553,13 @@ def _country_roles(filters: Filters) -> tuple[str, ...]:
     return TRADE_ROLES if filters.country_role == "either" else (filters.country_role,)
 
 
-def stage_country_matrix(engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None,
-                         max_countries: int = MATRIX_COUNTRIES) -> pd.DataFrame:
+def stage_country_matrix(
+    engine: Engine,
+    *,
+    filters: Filters,
+    as_of: dt.datetime | None = None,
+    max_countries: int = MATRIX_COUNTRIES,
+) -> pd.DataFrame:
     """Deals per country and current stage (long form: country_code, country, stage, deals).
 
     A country counts when it is a buyer or seller of the deal, or only the side the country filter
@@ -415,14 +569,16 @@ def stage_country_matrix(engine: Engine, *, filters: Filters, as_of: dt.datetime
     return _matrix_frame(tally, _state_names(engine), max_countries=max_countries)
 
 
-def country_deal_counts(engine: Engine, *, filters: Filters,
-                        as_of: dt.datetime | None = None) -> pd.DataFrame:
+def country_deal_counts(
+    engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None
+) -> pd.DataFrame:
     """Per state: deals it buys in, deals it sells in, and `deals` = the two added (the map's value)."""
     return _counts_frame(_tally(_deal_mix(engine, filters, as_of)), _state_names(engine))
 
 
-def deal_flows(engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None,
-               limit: int = TOP_FLOWS) -> pd.DataFrame:
+def deal_flows(
+    engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None, limit: int = TOP_FLOWS
+) -> pd.DataFrame:
     """Buyer state -> seller state pairs with their number of deals, the `limit` largest."""
     return _flows_frame(_tally(_deal_mix(engine, filters, as_of)), _state_names(engine), limit=limit)
 
@@ -430,8 +586,17 @@ def deal_flows(engine: Engine, *, filters: Filters, as_of: dt.datetime | None = 
 def _event_sources(engine: Engine, event_ids: list[int], as_of: dt.datetime | None) -> pd.DataFrame:
     known = [EventSource.import_id.in_(_imports_known_by(as_of))] if as_of is not None else []
     statement = (
-        select(EventSource.event_id, Source.id.label("source_id"), Source.publisher, Source.title, Source.url,
-               Source.published_on, Source.kind, Source.reliability, EventSource.credibility)
+        select(
+            EventSource.event_id,
+            Source.id.label("source_id"),
+            Source.publisher,
+            Source.title,
+            Source.url,
+            Source.published_on,
+            Source.kind,
+            Source.reliability,
+            EventSource.credibility,
+        )
         .join(Source, Source.id == EventSource.source_id)
         .where(EventSource.event_id.in_(event_ids), *known)
         .order_by(EventSource.event_id, Source.reliability, EventSource.credibility, Source.id)
@@ -454,13 +619,22 @@ def _with_sources(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     return events
 
 
-def latest_events(engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None,
-                  limit: int = LATEST_EVENTS) -> pd.DataFrame:
+def latest_events(
+    engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None, limit: int = LATEST_EVENTS
+) -> pd.DataFrame:
     """The most recent events (by date) of the filtered deals, with their sources and grades."""
     scope = _scope(engine, filters, as_of)
     statement = (
-        select(Event.id.label("event_id"), Event.deal_id, Deal.title.label("deal_title"), Event.occurred_on,
-               Event.occurred_until, Event.date_precision, Event.stage, Event.summary)
+        select(
+            Event.id.label("event_id"),
+            Event.deal_id,
+            Deal.title.label("deal_title"),
+            Event.occurred_on,
+            Event.occurred_until,
+            Event.date_precision,
+            Event.stage,
+            Event.summary,
+        )
         .join(Deal, Deal.id == Event.deal_id)
         .where(*scope.conditions, *_event_conditions(filters, as_of))
         .order_by(Event.occurred_on.desc(), Event.id.desc())
@@ -473,37 +647,71 @@ def latest_events(engine: Engine, *, filters: Filters, as_of: dt.datetime | None
 # --- pipeline and deals table -------------------------------------------------------------------------
 
 
-def pipeline_cards(engine: Engine, *, filters: Filters, today: dt.date,
-                   per_stage: int = CARDS_PER_STAGE) -> pd.DataFrame:
+def pipeline_cards(
+    engine: Engine, *, filters: Filters, today: dt.date, per_stage: int = CARDS_PER_STAGE
+) -> pd.DataFrame:
     """The most recently active deals of each stage (at most `per_stage`), as cards for the board.
 
     `latest_grade` is the best grade among the sources of the deal's latest event.
     """
-    rank = func.row_number().over(partition_by=Deal.current_stage,
-                                  order_by=(Deal.last_event_on.desc(), Deal.id)).label("rank")
-    ranked = (select(Deal.id.label("deal_id"), Deal.title, Deal.current_stage.label("stage"),
-                     Deal.stage_since, Deal.last_event_on, Deal.buyers, Deal.sellers, Deal.value_low,
-                     Deal.value_high, Deal.currency, rank)
-              .where(filters.deal_clause(), Deal.current_stage.is_not(None)).subquery())
-    cards = _frame(engine, select(ranked).where(ranked.c.rank <= per_stage)
-                   .order_by(ranked.c.stage, ranked.c.rank))
+    rank = (
+        func.row_number()
+        .over(partition_by=Deal.current_stage, order_by=(Deal.last_event_on.desc(), Deal.id))
+        .label("rank")
+    )
+    ranked = (
+        select(
+            Deal.id.label("deal_id"),
+            Deal.title,
+            Deal.current_stage.label("stage"),
+            Deal.stage_since,
+            Deal.last_event_on,
+            Deal.buyers,
+            Deal.sellers,
+            Deal.value_low,
+            Deal.value_high,
+            Deal.currency,
+            rank,
+        )
+        .where(filters.deal_clause(), Deal.current_stage.is_not(None))
+        .subquery()
+    )
+    cards = _frame(
+        engine, select(ranked).where(ranked.c.rank <= per_stage).order_by(ranked.c.stage, ranked.c.rank)
+    )
     cards["position"] = cards["stage"].map(STAGE_ORDER)
     cards = cards.sort_values(["position", "rank"]).drop(columns=["position", "rank"]).reset_index(drop=True)
-    cards["days_in_stage"] = [(today - since).days if since is not None else None
-                              for since in cards["stage_since"]]
-    grades = _frame(engine, select(Event.deal_id, Event.id.label("event_id"), Event.occurred_on,
-                                   Source.reliability, EventSource.credibility)
-                    .join(EventSource, EventSource.event_id == Event.id)
-                    .join(Source, Source.id == EventSource.source_id)
-                    .where(Event.deal_id.in_(list(cards["deal_id"]))))
+    cards["days_in_stage"] = [
+        (today - since).days if since is not None else None for since in cards["stage_since"]
+    ]
+    grades = _frame(
+        engine,
+        select(
+            Event.deal_id,
+            Event.id.label("event_id"),
+            Event.occurred_on,
+            Source.reliability,
+            EventSource.credibility,
+        )
+        .join(EventSource, EventSource.event_id == Event.id)
+        .join(Source, Source.id == EventSource.source_id)
+        .where(Event.deal_id.in_(list(cards["deal_id"]))),
+    )
     if grades.empty:
         cards["latest_grade"] = ""
         return cards
     latest = grades.sort_values(["deal_id", "occurred_on", "event_id"]).groupby("deal_id")["event_id"].last()
-    best = (grades[grades["event_id"].isin(latest)].sort_values(["reliability", "credibility"])
-            .groupby("deal_id").first())
-    cards["latest_grade"] = cards["deal_id"].map(
-        {deal: grade(row["reliability"], row["credibility"]) for deal, row in best.iterrows()}).fillna("")
+    best = (
+        grades[grades["event_id"].isin(latest)]
+        .sort_values(["reliability", "credibility"])
+        .groupby("deal_id")
+        .first()
+    )
+    cards["latest_grade"] = (
+        cards["deal_id"]
+        .map({deal: grade(row["reliability"], row["credibility"]) for deal, row in best.iterrows()})
+        .fillna("")
+    )
     return cards
 
 
@@ -511,16 +719,34 @@ def deals_table(engine: Engine, *, filters: Filters, limit: int | None = DEALS_T
     """The filtered deals, most recently active first: at most `limit` rows for the page (see
     `count_deals`), all of them (None) for a download. `value` is the range as text, "10–30 bn USD"."""
     statement = (
-        select(Deal.id.label("deal_id"), Deal.title, Deal.current_stage.label("stage"), Deal.stage_since,
-               Deal.buyers, Deal.sellers, Deal.category, Deal.value_low, Deal.value_high, Deal.currency,
-               Deal.first_event_on, Deal.last_event_on, Deal.event_count)
+        select(
+            Deal.id.label("deal_id"),
+            Deal.title,
+            Deal.current_stage.label("stage"),
+            Deal.stage_since,
+            Deal.buyers,
+            Deal.sellers,
+            Deal.category,
+            Deal.value_low,
+            Deal.value_high,
+            Deal.currency,
+            Deal.first_event_on,
+            Deal.last_event_on,
+            Deal.event_count,
+        )
         .where(filters.deal_clause())
         .order_by(Deal.last_event_on.desc().nulls_last(), Deal.id)
         .limit(limit)
     )
     deals = _frame(engine, statement)
-    deals.insert(7, "value", [value_range_text(low, high, currency) for low, high, currency in
-                              zip(deals["value_low"], deals["value_high"], deals["currency"])])
+    deals.insert(
+        7,
+        "value",
+        [
+            value_range_text(low, high, currency)
+            for low, high, currency in zip(deals["value_low"], deals["value_high"], deals["currency"])
+        ],
+    )
     return deals
 
 
@@ -557,15 +783,30 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
             return None
         row = dict(row)
         if as_of is None:
-            return DealHeader(deal_id=deal_id, stage=row["current_stage"], **{
-                key: row[key] for key in (*_ATTRIBUTES, "stage_since", "first_event_on", "last_event_on",
-                                          "event_count", "buyers", "sellers")})
+            return DealHeader(
+                deal_id=deal_id,
+                stage=row["current_stage"],
+                **{
+                    key: row[key]
+                    for key in (
+                        *_ATTRIBUTES,
+                        "stage_since",
+                        "first_event_on",
+                        "last_event_on",
+                        "event_count",
+                        "buyers",
+                        "sellers",
+                    )
+                },
+            )
         if row["created_at"] > as_of:
             return None
         # Attributes changed later are read back from the first later change's old value.
-        later = connection.execute(select(DealChange.field, DealChange.old_value)
-                                   .where(DealChange.deal_id == deal_id, DealChange.recorded_at > as_of)
-                                   .order_by(DealChange.id)).all()
+        later = connection.execute(
+            select(DealChange.field, DealChange.old_value)
+            .where(DealChange.deal_id == deal_id, DealChange.recorded_at > as_of)
+            .order_by(DealChange.id)
+        ).all()
     restored: dict[str, Any] = {}
     for field, old in later:
         if field in restored:
@@ -574,8 +815,11 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
     for field, old in restored.items():
         if field == "value":
             low, high, currency = old.split("|") if old else ("", "", "")
-            row.update(value_low=float(low) if low else None, value_high=float(high) if high else None,
-                       currency=currency or None)
+            row.update(
+                value_low=float(low) if low else None,
+                value_high=float(high) if high else None,
+                currency=currency or None,
+            )
         elif field == "quantity":
             row["quantity"] = None if old is None else int(float(old))
         elif field in row:
@@ -586,7 +830,8 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
     roles = deal_roles(engine, deal_id, as_of=as_of)
     states = roles[roles["kind"] == "state"]
     return DealHeader(
-        deal_id=deal_id, **{key: row[key] for key in _ATTRIBUTES},
+        deal_id=deal_id,
+        **{key: row[key] for key in _ATTRIBUTES},
         stage=None if known is None else known["current_stage"],
         stage_since=None if known is None else known["stage_since"],
         first_event_on=None if known is None else known["first_event_on"],
@@ -601,9 +846,23 @@ def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
     """The deal's events in date order, each with its reported date text and its sources with grades."""
     known = [Event.recorded_at <= as_of] if as_of is not None else []
     statement = (
-        select(Event.id.label("event_id"), Event.occurred_on, Event.occurred_until, Event.date_precision,
-               Event.date_text, Event.stage, Event.summary, Event.note, Event.topic, Event.quantity,
-               Event.value_low, Event.value_high, Event.currency, Event.recorded_at, Event.import_id)
+        select(
+            Event.id.label("event_id"),
+            Event.occurred_on,
+            Event.occurred_until,
+            Event.date_precision,
+            Event.date_text,
+            Event.stage,
+            Event.summary,
+            Event.note,
+            Event.topic,
+            Event.quantity,
+            Event.value_low,
+            Event.value_high,
+            Event.currency,
+            Event.recorded_at,
+            Event.import_id,
+        )
         .where(Event.deal_id == deal_id, *known)
         .order_by(Event.occurred_on, Event.id)
     )
@@ -621,8 +880,9 @@ def deal_event_sources(engine: Engine, deal_id: str, *, as_of: dt.datetime | Non
     return _event_sources(engine, ids, as_of)
 
 
-def deal_stage_intervals(engine: Engine, deal_id: str, *, today: dt.date,
-                         as_of: dt.datetime | None = None) -> pd.DataFrame:
+def deal_stage_intervals(
+    engine: Engine, deal_id: str, *, today: dt.date, as_of: dt.datetime | None = None
+) -> pd.DataFrame:
     """The deal's stages as intervals (tracker.stages.stage_intervals); the current one runs to today,
     or to the as-of date."""
     events = deal_events(engine, deal_id, as_of=as_of)[["event_id", "occurred_on", "stage"]]
@@ -634,8 +894,9 @@ def time_in_stage(intervals: pd.DataFrame) -> pd.DataFrame:
     """Days spent in each stage (a stage entered twice adds up), in stage order."""
     if intervals.empty:
         return pd.DataFrame(columns=["stage", "days", "since", "ongoing"])
-    totals = intervals.groupby("stage", as_index=False).agg(days=("days", "sum"), since=("start", "min"),
-                                                             ongoing=("ongoing", "any"))
+    totals = intervals.groupby("stage", as_index=False).agg(
+        days=("days", "sum"), since=("start", "min"), ongoing=("ongoing", "any")
+    )
     totals["position"] = totals["stage"].map(STAGE_ORDER)
     return totals.sort_values("position").drop(columns="position").reset_index(drop=True)
 
@@ -643,8 +904,13 @@ def time_in_stage(intervals: pd.DataFrame) -> pd.DataFrame:
 def deal_roles(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
     """The deal's parties with their roles (role order as in tracker.vocab.ROLES), known as of the date."""
     statement = (
-        select(DealParty.role, Party.id.label("party_id"), Party.name.label("party"), Party.kind,
-               Party.country_code)
+        select(
+            DealParty.role,
+            Party.id.label("party_id"),
+            Party.name.label("party"),
+            Party.kind,
+            Party.country_code,
+        )
         .join(Party, Party.id == DealParty.party_id)
         .where(DealParty.deal_id == deal_id, *_role_known(as_of))
     )
@@ -662,14 +928,30 @@ def deal_roles(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None
 def _source_usage(filters: Filters) -> Select[Any]:
     events = func.count(distinct(Event.id)).label("events")
     return (
-        select(Source.id.label("source_id"), Source.publisher, Source.title, Source.url, Source.published_on,
-               Source.kind, Source.reliability, events, func.count(distinct(Event.deal_id)).label("deals"))
+        select(
+            Source.id.label("source_id"),
+            Source.publisher,
+            Source.title,
+            Source.url,
+            Source.published_on,
+            Source.kind,
+            Source.reliability,
+            events,
+            func.count(distinct(Event.deal_id)).label("deals"),
+        )
         .join(EventSource, EventSource.source_id == Source.id)
         .join(Event, Event.id == EventSource.event_id)
         .join(Deal, Deal.id == Event.deal_id)
         .where(filters.deal_clause(), *filters.event_conditions())
-        .group_by(Source.id, Source.publisher, Source.title, Source.url, Source.published_on, Source.kind,
-                  Source.reliability)
+        .group_by(
+            Source.id,
+            Source.publisher,
+            Source.title,
+            Source.url,
+            Source.published_on,
+            Source.kind,
+            Source.reliability,
+        )
     )
 
 
@@ -677,11 +959,18 @@ def sources_table(engine: Engine, *, filters: Filters, limit: int = SOURCES_TABL
     """Sources behind the filtered deals' events, with how many events and deals each supports;
     most-used first, at most `limit` (see `count_sources`)."""
     usage = _source_usage(filters).subquery()
-    sources = _frame(engine, select(usage).order_by(usage.c.events.desc(), usage.c.reliability,
-                                                    usage.c.publisher, usage.c.source_id).limit(limit))
+    sources = _frame(
+        engine,
+        select(usage)
+        .order_by(usage.c.events.desc(), usage.c.reliability, usage.c.publisher, usage.c.source_id)
+        .limit(limit),
+    )
     sources["url"] = sources["url"].map(web_url_or_none)
-    sources.insert(sources.columns.get_loc("reliability") + 1, "reliability_meaning",
-                   sources["reliability"].map(RELIABILITY))
+    sources.insert(
+        sources.columns.get_loc("reliability") + 1,
+        "reliability_meaning",
+        sources["reliability"].map(RELIABILITY),
+    )
     return sources
 
 

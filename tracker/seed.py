@@ -19,7 +19,9 @@ def seed_files() -> list[Path]:
 
 def seed_ledger(engine: Engine, *, editor: str = SEED_EDITOR) -> list[ImportReport]:
     """Import every seed file; already-imported rows are skipped, so this is safe to repeat."""
-    return [import_bytes(engine, path.read_bytes(), file_name=path.name, editor=editor) for path in seed_files()]
+    return [
+        import_bytes(engine, path.read_bytes(), file_name=path.name, editor=editor) for path in seed_files()
+    ]
 
 
 def seed_if_empty(engine: Engine) -> list[ImportReport]:

@@ -172,8 +172,12 @@ NON_STATE_NAMES: dict[str, tuple[str, str, str | None]] = {
 
 _PARENTHESES = re.compile(r"^(?P<name>.+?)\s*\((?P<country>[^()]+)\)$")
 _YEAR = re.compile(r"^\d{4}$")
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+    )
+}
 _GENERATED = re.compile(r"^\s*data generated\s*:?\s*(?P<value>.*?)[\s;,]*$", re.IGNORECASE)
 _DAY_MONTH_YEAR = re.compile(r"(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>\d{4})")
 _ISO_DAY = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
@@ -222,15 +226,17 @@ def resolve_party(name: str) -> Side:
                 f'"{cleaned}" is not a state the tracker knows, nor marked by SIPRI as non-state (*) '
                 f"or an organisation (**) ({exc.message})",
                 fix="If SIPRI has started using a new name, add it to tracker/sipri.py "
-                    "(SIPRI_STATES, FORMER_STATES or NON_STATE_NAMES) and import again.") from None
+                "(SIPRI_STATES, FORMER_STATES or NON_STATE_NAMES) and import again.",
+            ) from None
         return Side.make(country.name, STATE, country.code, current_state=True)
     kind = ORGANISATION if cleaned.endswith("**") else NON_STATE
     bare = cleaned.rstrip("*").strip()
     match = _PARENTHESES.match(bare)
     if match:
         try:
-            return Side.make(match["name"], kind, resolve_country(match["country"]).code, current_state=False,
-                             title=bare)
+            return Side.make(
+                match["name"], kind, resolve_country(match["country"]).code, current_state=False, title=bare
+            )
         except InvalidValue:
             pass
     return Side.make(bare, kind, None, current_state=False)
@@ -298,16 +304,20 @@ class _Problems:
             extra = len(self.items) - MAX_PROBLEMS
             problems = sorted(self.items[:MAX_PROBLEMS], key=lambda p: p.line or 0)
             if extra > 0:
-                problems.append(Problem(None, None, None, "more problems not shown",
-                                        "Fix the ones above and upload again."))
+                problems.append(
+                    Problem(
+                        None, None, None, "more problems not shown", "Fix the ones above and upload again."
+                    )
+                )
             raise ImportRejected(problems)
 
 
 class _Cached:
     """A converter applied once per distinct text; InvalidValue becomes a problem on each line."""
 
-    def __init__(self, convert: Callable[[str], Any], column: str, problems: _Problems, *,
-                 empty_is_none: bool = False) -> None:
+    def __init__(
+        self, convert: Callable[[str], Any], column: str, problems: _Problems, *, empty_is_none: bool = False
+    ) -> None:
         self.convert = convert
         self.empty_is_none = empty_is_none
         self.column = column
@@ -331,8 +341,9 @@ class _Cached:
         return result
 
 
-def read_sipri(text: str, *, layout: str, header_index: int, today: dt.date | None = None,
-               data: bytes = b"") -> Batch:
+def read_sipri(
+    text: str, *, layout: str, header_index: int, today: dt.date | None = None, data: bytes = b""
+) -> Batch:
     """The export's deals as a validated Batch; ImportRejected (with line numbers) on any problem."""
     problems = _Problems()
     lines = text.splitlines()
@@ -341,8 +352,17 @@ def read_sipri(text: str, *, layout: str, header_index: int, today: dt.date | No
     columns = _columns(header, layout, header_index + 1, problems)
     problems.raise_if_any()
     if not records:
-        raise ImportRejected([Problem(None, None, None, "the SIPRI export has a header but no records",
-                                      "Export the trade register again with at least one deal.")])
+        raise ImportRejected(
+            [
+                Problem(
+                    None,
+                    None,
+                    None,
+                    "the SIPRI export has a header but no records",
+                    "Export the trade register again with at least one deal.",
+                )
+            ]
+        )
     reader = _ClassicReader if layout == CLASSIC else _NewReader
     deals = reader(columns, len(header), problems, today).deals(records)
     problems.raise_if_any()
@@ -365,8 +385,13 @@ def _snapshot_date(preamble: list[str], problems: _Problems) -> dt.date | None:
                 return dt.date(int(found["year"]), int(found["month"]), int(found["day"]))
         except ValueError:
             pass
-        problems.add(number, "Data generated", value, "the snapshot date cannot be read",
-                     'Keep SIPRI\'s line as exported, e.g. "Data generated: 13 Oct 2024 2:20:11 PM".')
+        problems.add(
+            number,
+            "Data generated",
+            value,
+            "the snapshot date cannot be read",
+            'Keep SIPRI\'s line as exported, e.g. "Data generated: 13 Oct 2024 2:20:11 PM".',
+        )
         return None
     return None
 
@@ -375,12 +400,13 @@ def _strip_padding(line: str) -> str:
     return line.rstrip().rstrip(";").rstrip()
 
 
-def _records(lines: list[str], header_index: int,
-             problems: _Problems) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _records(
+    lines: list[str], header_index: int, problems: _Problems
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the records (with the physical line each starts on), broken records joined."""
     header = next(csv.reader([_strip_padding(lines[header_index])]))
     width = len(header)
-    body = [_strip_padding(line) + "\n" for line in lines[header_index + 1:]]
+    body = [_strip_padding(line) + "\n" for line in lines[header_index + 1 :]]
     reader = csv.reader(body)
     parsed: list[tuple[int, list[str]]] = []
     previous_end = 0
@@ -393,8 +419,13 @@ def _records(lines: list[str], header_index: int,
                 continue
             parsed.append((start, record))
     except csv.Error as exc:
-        problems.add(first_line + previous_end, None, None, f"the CSV cannot be read here ({exc})",
-                     "Export the file again from SIPRI; do not edit it in a text editor.")
+        problems.add(
+            first_line + previous_end,
+            None,
+            None,
+            f"the CSV cannot be read here ({exc})",
+            "Export the file again from SIPRI; do not edit it in a text editor.",
+        )
         return header, []
     records: list[tuple[int, list[str]]] = []
     index = 0
@@ -404,36 +435,67 @@ def _records(lines: list[str], header_index: int,
         if len(record) > width and not any(v.strip() for v in record[width:]):
             record = record[:width]  # trailing empty fields (padding)
         # A record broken by an unquoted line break: join it with the next ones while they fit.
-        while (len(record) < width and index < len(parsed)
-               and len(record) + len(parsed[index][1]) - 1 <= width):
+        while (
+            len(record) < width and index < len(parsed) and len(record) + len(parsed[index][1]) - 1 <= width
+        ):
             following = parsed[index][1]
             record = record[:-1] + [f"{record[-1].rstrip()} {following[0].lstrip()}".strip()] + following[1:]
             index += 1
         if len(record) != width:
-            problems.add(line, None, None, f"this record has {len(record)} fields but the header has {width}",
-                         "Export the file again from SIPRI; a record must not be edited into more or fewer "
-                         "fields.")
+            problems.add(
+                line,
+                None,
+                None,
+                f"this record has {len(record)} fields but the header has {width}",
+                "Export the file again from SIPRI; a record must not be edited into more or fewer fields.",
+            )
             continue
         records.append((line, [value.strip() for value in record] + [""]))  # [width]: a missing column
     return header, records
 
 
 _CLASSIC_COLUMNS = {
-    "recipient": True, "supplier": True, "year of order": True, "? year of order": False,
-    "number ordered": False, "? number ordered": False, "weapon designation": True,
-    "weapon description": False, "number delivered": False, "? number delivered": False,
-    "year(s) of delivery": False, "status": False, "comments": False, "sipri tiv per unit": False,
-    "sipri tiv for total order": False, "sipri tiv of delivered weapons": False,
+    "recipient": True,
+    "supplier": True,
+    "year of order": True,
+    "? year of order": False,
+    "number ordered": False,
+    "? number ordered": False,
+    "weapon designation": True,
+    "weapon description": False,
+    "number delivered": False,
+    "? number delivered": False,
+    "year(s) of delivery": False,
+    "status": False,
+    "comments": False,
+    "sipri tiv per unit": False,
+    "sipri tiv for total order": False,
+    "sipri tiv of delivered weapons": False,
 }  # name -> required
 _NEW_COLUMNS = {
-    "sipri at database id": True, "supplier": True, "recipient": True, "designation": True,
-    "description": False, "armament category": False, "order date": True, "order date is estimate": False,
-    "numbers delivered": False, "numbers delivered is estimate": False, "delivery year": True,
-    "delivery year is estimate": False, "status": False, "sipri estimate": False, "tiv deal unit": False,
-    "tiv delivery values": False, "local production": False,
+    "sipri at database id": True,
+    "supplier": True,
+    "recipient": True,
+    "designation": True,
+    "description": False,
+    "armament category": False,
+    "order date": True,
+    "order date is estimate": False,
+    "numbers delivered": False,
+    "numbers delivered is estimate": False,
+    "delivery year": True,
+    "delivery year is estimate": False,
+    "status": False,
+    "sipri estimate": False,
+    "tiv deal unit": False,
+    "tiv delivery values": False,
+    "local production": False,
 }
-_COLUMN_ALIASES = {"year(s) of deliveries": "year(s) of delivery", "years of delivery": "year(s) of delivery",
-                   "number of delivered": "number delivered"}
+_COLUMN_ALIASES = {
+    "year(s) of deliveries": "year(s) of delivery",
+    "years of delivery": "year(s) of delivery",
+    "number of delivered": "number delivered",
+}
 
 
 def _columns(header: list[str], layout: str, line: int, problems: _Problems) -> dict[str, int]:
@@ -451,14 +513,20 @@ def _columns(header: list[str], layout: str, line: int, problems: _Problems) -> 
         positions.setdefault(name, position)
     for name, required in known.items():
         if required and name not in positions:
-            problems.add(line, name, None, f'the SIPRI column "{name}" is missing',
-                         "Export the trade register again from SIPRI with all its columns.")
+            problems.add(
+                line,
+                name,
+                None,
+                f'the SIPRI column "{name}" is missing',
+                "Export the trade register again from SIPRI with all its columns.",
+            )
     return positions
 
 
 class _Reader:
-    def __init__(self, columns: dict[str, int], width: int, problems: _Problems,
-                 today: dt.date | None) -> None:
+    def __init__(
+        self, columns: dict[str, int], width: int, problems: _Problems, today: dt.date | None
+    ) -> None:
         self.columns = columns
         self.width = width
         self.problems = problems
@@ -512,11 +580,38 @@ class _ClassicReader(_Reader):
         delivered_of = self.number("Number delivered", int)
         tiv_of = self.number("SIPRI TIV for total order", float)
         year_lists: dict[str, list[PartialDate] | None] = {}
-        (recipient, supplier, year, year_flag, number_ordered, ordered_flag, designation_at, description_at,
-         number_delivered, delivered_flag, delivery_years, status_at, comments) = map(self.at, (
-            "recipient", "supplier", "year of order", "? year of order", "number ordered", "? number ordered",
-            "weapon designation", "weapon description", "number delivered", "? number delivered",
-            "year(s) of delivery", "status", "comments"))
+        (
+            recipient,
+            supplier,
+            year,
+            year_flag,
+            number_ordered,
+            ordered_flag,
+            designation_at,
+            description_at,
+            number_delivered,
+            delivered_flag,
+            delivery_years,
+            status_at,
+            comments,
+        ) = map(
+            self.at,
+            (
+                "recipient",
+                "supplier",
+                "year of order",
+                "? year of order",
+                "number ordered",
+                "? number ordered",
+                "weapon designation",
+                "weapon description",
+                "number delivered",
+                "? number delivered",
+                "year(s) of delivery",
+                "status",
+                "comments",
+            ),
+        )
         tiv_at = self.at("sipri tiv for total order")
         for line, record in records:
             buyer = recipient_of(record[recipient], line)
@@ -524,8 +619,13 @@ class _ClassicReader(_Reader):
             order = order_year(record[year], line)
             designation = " ".join(record[designation_at].split())
             if not designation:
-                self.problems.add(line, "Weapon designation", "", "the weapon designation is empty",
-                                  "Every SIPRI record names its weapon; export the file again.")
+                self.problems.add(
+                    line,
+                    "Weapon designation",
+                    "",
+                    "the weapon designation is empty",
+                    "Every SIPRI record names its weapon; export the file again.",
+                )
             ordered = ordered_of(record[number_ordered], line)
             delivered = delivered_of(record[number_delivered], line)
             tiv = tiv_of(record[tiv_at], line)
@@ -554,11 +654,22 @@ class _ClassicReader(_Reader):
             delivered_uncertain = record[delivered_flag] == "?"
             status = record[status_at]
             deal = _Deal(
-                line=line, deal_id=deal_id, title=self.title(designation, description, seller, buyer),
-                summary=_fit(record[comments], "deal_summary"), category=_fit(description, "category"),
+                line=line,
+                deal_id=deal_id,
+                title=self.title(designation, description, seller, buyer),
+                summary=_fit(record[comments], "deal_summary"),
+                category=_fit(description, "category"),
                 tags=["sipri", *([status] if status and status.casefold() != "new" else [])],
-                quantity=ordered, tiv=tiv, external_id="", buyer=buyer, seller=seller, order=order,
-                order_quantity=ordered, order_notes=order_notes, order_uncertain=bool(order_notes))
+                quantity=ordered,
+                tiv=tiv,
+                external_id="",
+                buyer=buyer,
+                seller=seller,
+                order=order,
+                order_quantity=ordered,
+                order_notes=order_notes,
+                order_uncertain=bool(order_notes),
+            )
             notes = ["number delivered uncertain (SIPRI '?')"] if delivered_uncertain else []
             single = delivered if len(years) == 1 else None
             deal.deliveries = [_Delivery(line, date, single, notes, delivered_uncertain) for date in years]
@@ -587,8 +698,13 @@ class _NewReader(_Reader):
         for line, record in records:
             raw_id = self.get(record, "sipri at database id")
             if not raw_id.isdigit():
-                self.problems.add(line, "SIPRI AT Database ID", raw_id, f'"{raw_id}" is not a SIPRI deal id',
-                                  "The id is a number; export the file again from SIPRI.")
+                self.problems.add(
+                    line,
+                    "SIPRI AT Database ID",
+                    raw_id,
+                    f'"{raw_id}" is not a SIPRI deal id',
+                    "The id is a number; export the file again from SIPRI.",
+                )
                 continue
             sipri_id = str(int(raw_id))
             year = delivery_year(self.get(record, "delivery year"), line)
@@ -613,11 +729,15 @@ class _NewReader(_Reader):
                 notes.append("number delivered is a SIPRI estimate")
             same_year = next((d for d in deal.deliveries if d.date.start.year == year.start.year), None)
             if same_year is None:
-                deal.deliveries.append(_Delivery(line=line, date=year, quantity=delivered, notes=notes,
-                                                 uncertain=bool(notes)))
+                deal.deliveries.append(
+                    _Delivery(line=line, date=year, quantity=delivered, notes=notes, uncertain=bool(notes))
+                )
             else:  # two rows for one year (not seen in real exports): one event, quantities added
-                same_year.quantity = (None if same_year.quantity is None or delivered is None
-                                      else same_year.quantity + delivered)
+                same_year.quantity = (
+                    None
+                    if same_year.quantity is None or delivered is None
+                    else same_year.quantity + delivered
+                )
                 same_year.notes = list(dict.fromkeys(same_year.notes + notes))
                 same_year.uncertain = same_year.uncertain or bool(notes)
         for sipri_id, deal in by_id.items():
@@ -631,8 +751,13 @@ class _NewReader(_Reader):
         order = self.year("Order date")(self.get(record, "order date"), line)
         designation = " ".join(self.get(record, "designation").split())
         if not designation:
-            self.problems.add(line, "Designation", "", "the designation is empty",
-                              "Every SIPRI record names its weapon; export the file again.")
+            self.problems.add(
+                line,
+                "Designation",
+                "",
+                "the designation is empty",
+                "Every SIPRI record names its weapon; export the file again.",
+            )
         if buyer is None or seller is None or order is None or not designation:
             return None
         description = " ".join(self.get(record, "description").split())
@@ -645,10 +770,23 @@ class _NewReader(_Reader):
         estimated = _yes(self.get(record, "order date is estimate"))
         order_notes = ["order year is a SIPRI estimate"] if estimated else []
         title = self.title(designation, description, seller, buyer)
-        return _Deal(line=line, deal_id=f"sipri-{sipri_id}", title=title,
-                     summary="", category=_fit(description, "category"), tags=tags, quantity=None, tiv=None,
-                     external_id=sipri_id, buyer=buyer, seller=seller, order=order, order_quantity=None,
-                     order_notes=order_notes, order_uncertain=estimated)
+        return _Deal(
+            line=line,
+            deal_id=f"sipri-{sipri_id}",
+            title=title,
+            summary="",
+            category=_fit(description, "category"),
+            tags=tags,
+            quantity=None,
+            tiv=None,
+            external_id=sipri_id,
+            buyer=buyer,
+            seller=seller,
+            order=order,
+            order_quantity=None,
+            order_notes=order_notes,
+            order_uncertain=estimated,
+        )
 
 
 def _fit(text: str, column: str) -> str:
@@ -662,7 +800,7 @@ def _yes(text: str) -> bool:
 
 
 def _year_list(text: str) -> list[str]:
-    """ "2018; 2019", "2000;2001; 2002" (commas too) -> ["2018", "2019"] ... """
+    """ "2018; 2019", "2000;2001; 2002" (commas too) -> ["2018", "2019"] ..."""
     return [part.strip() for part in re.split(r"[;,]", text.replace("?", "")) if part.strip()] if text else []
 
 
@@ -696,20 +834,48 @@ class _Source:
 def _source(snapshot: dt.date | None, data: bytes) -> _Source:
     if snapshot is not None:
         label = f"{snapshot.day} {list(_MONTHS)[snapshot.month - 1].title()} {snapshot.year}"
-        return _Source(f"{SIPRI_URL}|data generated {snapshot.isoformat()}",
-                       f"SIPRI Arms Transfers Database, trade register (data generated {label})", snapshot)
+        return _Source(
+            f"{SIPRI_URL}|data generated {snapshot.isoformat()}",
+            f"SIPRI Arms Transfers Database, trade register (data generated {label})",
+            snapshot,
+        )
     digest = hashlib.sha256(data).hexdigest()
-    return _Source(f"{SIPRI_URL}|undated export {digest}",
-                   f"SIPRI Arms Transfers Database, trade register (undated export {digest[:8]})", None)
+    return _Source(
+        f"{SIPRI_URL}|undated export {digest}",
+        f"SIPRI Arms Transfers Database, trade register (undated export {digest[:8]})",
+        None,
+    )
 
 
-_EVENT_COLUMNS = ("line", "deal_id", "date_start", "date_end", "date_precision", "date_text", "stage",
-                  "summary", "note", "event_quantity", "fingerprint", "credibility")
+_EVENT_COLUMNS = (
+    "line",
+    "deal_id",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "date_text",
+    "stage",
+    "summary",
+    "note",
+    "event_quantity",
+    "fingerprint",
+    "credibility",
+)
 _DEAL_COLUMNS = {  # given on a deal's first row only; the default elsewhere
-    "deal_title": "", "deal_summary": "", "category": "", "tags": "", "deal_quantity": None,
+    "deal_title": "",
+    "deal_summary": "",
+    "category": "",
+    "tags": "",
+    "deal_quantity": None,
     "deal_sipri_tiv": None,
-    "external_scheme": "", "external_id": "", "buyers": None, "sellers": None,
-    "party": "", "party_role": "", "party_kind": "", "party_country": "",
+    "external_scheme": "",
+    "external_id": "",
+    "buyers": None,
+    "sellers": None,
+    "party": "",
+    "party_role": "",
+    "party_kind": "",
+    "party_country": "",
 }
 
 
@@ -719,15 +885,34 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
     firsts: list[int] = []  # row index of each deal row that carries the deal's attributes
     attributes: list[tuple[Any, ...]] = []
     for deal in deals:
-        order = _event(deal.deal_id, deal.line, deal.order, "contracted", SUMMARY_ORDER, deal.order_quantity,
-                       deal.order_notes, deal.order_uncertain)
+        order = _event(
+            deal.deal_id,
+            deal.line,
+            deal.order,
+            "contracted",
+            SUMMARY_ORDER,
+            deal.order_quantity,
+            deal.order_notes,
+            deal.order_uncertain,
+        )
         tags = ";".join(dict.fromkeys(" ".join(t.split()).lower()[:60] for t in deal.tags if t.strip()))
-        common = (deal.title, deal.summary, deal.category, tags, deal.quantity, deal.tiv,
-                  EXTERNAL_SCHEME if deal.external_id else "", deal.external_id)
+        common = (
+            deal.title,
+            deal.summary,
+            deal.category,
+            tags,
+            deal.quantity,
+            deal.tiv,
+            EXTERNAL_SCHEME if deal.external_id else "",
+            deal.external_id,
+        )
         buyers = deal.buyer.code if deal.buyer.current_state else None
         sellers = deal.seller.code if deal.seller.current_state else None
-        named = [(side, role) for side, role in ((deal.buyer, "buyer"), (deal.seller, "seller"))
-                 if not side.current_state]
+        named = [
+            (side, role)
+            for side, role in ((deal.buyer, "buyer"), (deal.seller, "seller"))
+            if not side.current_state
+        ]
         parties = [(side.label, role, side.kind, side.code or "") for side, role in named]
         parties = parties or [("", "", "", "")]
         # One party per row: a second one (both sides non-state or former states) repeats the order row.
@@ -737,8 +922,18 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
             attributes.append((*common, buyers, sellers, *party))
         for delivery in deal.deliveries:
             summary = SUMMARY_FINAL if delivery.stage == "completed" else SUMMARY_DELIVERY
-            events.append(_event(deal.deal_id, delivery.line, delivery.date, delivery.stage, summary,
-                                 delivery.quantity, delivery.notes, delivery.uncertain))
+            events.append(
+                _event(
+                    deal.deal_id,
+                    delivery.line,
+                    delivery.date,
+                    delivery.stage,
+                    summary,
+                    delivery.quantity,
+                    delivery.notes,
+                    delivery.uncertain,
+                )
+            )
     count = len(events)
     columns = list(zip(*events)) if events else [()] * len(_EVENT_COLUMNS)
     data: dict[str, Any] = {name: list(values) for name, values in zip(_EVENT_COLUMNS, columns, strict=True)}
@@ -749,12 +944,22 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
         data[name] = column
     frame = pd.DataFrame(data, dtype=object)
     constants = {
-        "deal_value_low": None, "deal_value_high": None, "deal_currency": None, "topic": "",
-        "event_value_low": None, "event_value_high": None, "event_currency": None,
-        "source_key": source.key, "source_title": source.title, "source_publisher": PUBLISHER,
-        "source_url": SIPRI_URL, "source_date": source.date,
+        "deal_value_low": None,
+        "deal_value_high": None,
+        "deal_currency": None,
+        "topic": "",
+        "event_value_low": None,
+        "event_value_high": None,
+        "event_currency": None,
+        "source_key": source.key,
+        "source_title": source.title,
+        "source_publisher": PUBLISHER,
+        "source_url": SIPRI_URL,
+        "source_date": source.date,
         "source_date_precision": "day" if source.date else None,
-        "source_kind": "database", "reliability": RELIABILITY, "party_parent": "",
+        "source_kind": "database",
+        "reliability": RELIABILITY,
+        "party_parent": "",
     }
     for name, value in constants.items():
         frame[name] = pd.Series([value] * count, index=frame.index, dtype=object)
@@ -763,9 +968,28 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
     return frame[list(BATCH_COLUMNS)]
 
 
-def _event(deal_id: str, line: int, date: PartialDate, stage: str, summary: str, quantity: int | None,
-           notes: list[str], uncertain: bool) -> tuple[Any, ...]:
+def _event(
+    deal_id: str,
+    line: int,
+    date: PartialDate,
+    stage: str,
+    summary: str,
+    quantity: int | None,
+    notes: list[str],
+    uncertain: bool,
+) -> tuple[Any, ...]:
     """An event row in _EVENT_COLUMNS order."""
-    return (line, deal_id, date.start, date.end, date.precision, date.text, stage, summary, "; ".join(notes),
-            quantity, event_fingerprint(deal_id, date.text, stage, summary),
-            CREDIBILITY_UNCERTAIN if uncertain else CREDIBILITY)
+    return (
+        line,
+        deal_id,
+        date.start,
+        date.end,
+        date.precision,
+        date.text,
+        stage,
+        summary,
+        "; ".join(notes),
+        quantity,
+        event_fingerprint(deal_id, date.text, stage, summary),
+        CREDIBILITY_UNCERTAIN if uncertain else CREDIBILITY,
+    )

@@ -42,7 +42,9 @@ def deal_status(events: pd.DataFrame) -> pd.DataFrame:
     # Datetime64 rather than date objects: groupby min/max then run in C, not once per deal in Python.
     events = events.assign(occurred_on=pd.to_datetime(events["occurred_on"]))
     summary = events.groupby("deal_id", sort=False).agg(
-        first_event_on=("occurred_on", "min"), last_event_on=("occurred_on", "max"), event_count=("event_id", "size")
+        first_event_on=("occurred_on", "min"),
+        last_event_on=("occurred_on", "max"),
+        event_count=("event_id", "size"),
     )
     runs = _stage_runs(events)
     if runs.empty:
@@ -50,8 +52,10 @@ def deal_status(events: pd.DataFrame) -> pd.DataFrame:
         summary["stage_since"] = None
     else:
         last_run = runs.groupby("deal_id", sort=False)["run"].transform("max") == runs["run"]
-        current = runs[last_run].groupby("deal_id", sort=False).agg(
-            current_stage=("stage", "first"), stage_since=("occurred_on", "min")
+        current = (
+            runs[last_run]
+            .groupby("deal_id", sort=False)
+            .agg(current_stage=("stage", "first"), stage_since=("occurred_on", "min"))
         )
         summary = summary.join(current)
         summary = summary.astype({"current_stage": object, "stage_since": object})

@@ -13,7 +13,7 @@ from tracker.errors import ImportRejected, Problem
 
 MAX_PROBLEMS = 200
 # Control characters other than tab and line feed (carriage returns included: CRLF text is not plain).
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F])
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F])
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 FIELD_LIMIT = 131_072
@@ -29,7 +29,9 @@ _MAGIC = (
     (b"\x1f\x8b", "a gzip archive"),
     (b"SQLite format 3", "a SQLite database"),
 )
-_SAVE_AS_CSV = "Open it in a spreadsheet program and save it as \"CSV UTF-8 (comma delimited)\", then upload that file."
+_SAVE_AS_CSV = (
+    'Open it in a spreadsheet program and save it as "CSV UTF-8 (comma delimited)", then upload that file.'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,22 +59,42 @@ def decode(data: bytes) -> tuple[str, str]:
     corrupt, and guessing would silently garble names.
     """
     if not data.strip():
-        raise ImportRejected([Problem(None, None, None, "the file is empty",
-                                      "Upload a CSV whose first line is the header; download the template to start.")])
+        raise ImportRejected(
+            [
+                Problem(
+                    None,
+                    None,
+                    None,
+                    "the file is empty",
+                    "Upload a CSV whose first line is the header; download the template to start.",
+                )
+            ]
+        )
     for magic, what in _MAGIC:
         if data.startswith(magic):
-            raise ImportRejected([Problem(None, None, None, f"this is {what}, not a CSV text file", _SAVE_AS_CSV)])
+            raise ImportRejected(
+                [Problem(None, None, None, f"this is {what}, not a CSV text file", _SAVE_AS_CSV)]
+            )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise ImportRejected([Problem(None, None, None, f"the UTF-16 text is corrupt near byte {exc.start}",
-                                          _SAVE_AS_CSV)]) from exc
+            raise ImportRejected(
+                [Problem(None, None, None, f"the UTF-16 text is corrupt near byte {exc.start}", _SAVE_AS_CSV)]
+            ) from exc
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise ImportRejected([Problem(_line_of(data, nul), None, None,
-                                      "the file contains NUL bytes, so it is binary or corrupt, not CSV text",
-                                      _SAVE_AS_CSV)])
+        raise ImportRejected(
+            [
+                Problem(
+                    _line_of(data, nul),
+                    None,
+                    None,
+                    "the file contains NUL bytes, so it is binary or corrupt, not CSV text",
+                    _SAVE_AS_CSV,
+                )
+            ]
+        )
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -82,12 +104,19 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError:
             pass
-    bad = data[utf8_error.start:utf8_error.start + 1].hex()
-    raise ImportRejected([Problem(
-        _line_of(data, utf8_error.start), None, None,
-        f"byte 0x{bad} is not valid UTF-8 (and the file is not consistently Windows-1252 either)",
-        "Re-save the file as UTF-8 from the program that made it; fix or retype the characters on that line.",
-    )])
+    bad = data[utf8_error.start : utf8_error.start + 1].hex()
+    raise ImportRejected(
+        [
+            Problem(
+                _line_of(data, utf8_error.start),
+                None,
+                None,
+                f"byte 0x{bad} is not valid UTF-8 (and the file is not consistently Windows-1252 either)",
+                "Re-save the file as UTF-8 from the program that made it; fix or retype the characters "
+                "on that line.",
+            )
+        ]
+    )
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -107,8 +136,9 @@ def first_lines(text: str, count: int) -> list[str]:
         size *= 4
 
 
-def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0,
-                 allow_short_rows: bool = False) -> Records:
+def read_records(
+    text: str, *, delimiter: str | None = None, skip_lines: int = 0, allow_short_rows: bool = False
+) -> Records:
     """Parse CSV text strictly: every record must have as many fields as the header.
 
     `skip_lines` physical lines (a preamble) are skipped before the header. Blank lines are ignored.
@@ -124,8 +154,14 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
     starts, records, failure, single_lines = _parse(encoded, delimiter, skip_lines)
     plain = single_lines and body.isascii() and not _has_control_bytes(encoded)
     if failure is None and (whole := _well_formed(records)) is not None:
-        return Records(header=records[whole], header_line=starts[whole], rows=records[whole + 1:],
-                       lines=list(starts[whole + 1:]), delimiter=delimiter, plain=plain)
+        return Records(
+            header=records[whole],
+            header_line=starts[whole],
+            rows=records[whole + 1 :],
+            lines=list(starts[whole + 1 :]),
+            delimiter=delimiter,
+            plain=plain,
+        )
     problems: list[Problem] = []
     header: list[str] | None = None
     header_line = 0
@@ -139,12 +175,16 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
             header, header_line = record, start
             continue
         if len(record) != len(header) and not (allow_short_rows and len(record) < len(header)):
-            problems.append(Problem(
-                start, None, None,
-                f"this record has {len(record)} fields but the header has {len(header)}",
-                f"Wrap any field that contains a {DELIMITER_NAMES[delimiter]}, a double quote or a line break in "
-                "double quotes (doubling quotes inside it), or remove the extra fields.",
-            ))
+            problems.append(
+                Problem(
+                    start,
+                    None,
+                    None,
+                    f"this record has {len(record)} fields but the header has {len(header)}",
+                    f"Wrap any field that contains a {DELIMITER_NAMES[delimiter]}, a double quote or a line "
+                    "break in double quotes (doubling quotes inside it), or remove the extra fields.",
+                )
+            )
             if len(problems) >= MAX_PROBLEMS:
                 break
             continue
@@ -156,18 +196,30 @@ def read_records(text: str, *, delimiter: str | None = None, skip_lines: int = 0
     if problems:
         raise ImportRejected(problems)
     if header is None:
-        raise ImportRejected([Problem(None, None, None, "the file has no header line",
-                                      "Start the file with the header; download the template to see it.")])
-    return Records(header=header, header_line=header_line, rows=rows, lines=lines, delimiter=delimiter,
-                   plain=plain)
+        raise ImportRejected(
+            [
+                Problem(
+                    None,
+                    None,
+                    None,
+                    "the file has no header line",
+                    "Start the file with the header; download the template to see it.",
+                )
+            ]
+        )
+    return Records(
+        header=header, header_line=header_line, rows=rows, lines=lines, delimiter=delimiter, plain=plain
+    )
 
 
 def _has_control_bytes(encoded: bytes) -> bool:
     # translate() deleting them shortens a chunk that has any: twice as fast as a regular-expression
     # search. A megabyte at a time, so that no copy of a large file is made (new memory is slow here).
     step = 1 << 20
-    return any(len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk)
-               for chunk in (encoded[start:start + step] for start in range(0, len(encoded), step)))
+    return any(
+        len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk)
+        for chunk in (encoded[start : start + step] for start in range(0, len(encoded), step))
+    )
 
 
 def _well_formed(records: list[list[str]]) -> int | None:
@@ -179,15 +231,20 @@ def _well_formed(records: list[list[str]]) -> int | None:
     header = next((i for i, record in enumerate(records) if "".join(record).strip()), None)
     if header is None:
         return None
-    body = records[header + 1:]
+    body = records[header + 1 :]
     width = len(records[header])
-    if body and (min(map(len, body)) != width or max(map(len, body)) != width
-                 or not all(map(str.strip, map(itemgetter(0), body)))):
+    if body and (
+        min(map(len, body)) != width
+        or max(map(len, body)) != width
+        or not all(map(str.strip, map(itemgetter(0), body)))
+    ):
         return None
     return header
 
 
-def _parse(encoded: bytes, delimiter: str, skip_lines: int) -> tuple[Sequence[int], list[list[str]], Problem | None, bool]:
+def _parse(
+    encoded: bytes, delimiter: str, skip_lines: int
+) -> tuple[Sequence[int], list[list[str]], Problem | None, bool]:
     """Every record with the line it starts on, the problem that stopped the parse (None at the end of
     the text), and whether every record is a single line."""
     reader = csv.reader(_lines_of(encoded), delimiter=delimiter, strict=True)
@@ -228,11 +285,26 @@ def _lines_of(encoded: bytes) -> io.TextIOWrapper:
 
 def _csv_problem(line: int, detail: str, delimiter: str) -> Problem:
     if "field larger than field limit" in detail:
-        return Problem(line, None, None, f"a field is longer than {FIELD_LIMIT:,} characters",
-                       "Shorten it: summaries and notes are limited to 5,000 characters.")
+        return Problem(
+            line,
+            None,
+            None,
+            f"a field is longer than {FIELD_LIMIT:,} characters",
+            "Shorten it: summaries and notes are limited to 5,000 characters.",
+        )
     if "unexpected end of data" in detail or "EOF" in detail:
-        return Problem(line, None, None, "a quoted field that starts here is never closed",
-                       "Add the missing closing double quote.")
-    return Problem(line, None, None, f"the CSV cannot be read here ({detail})",
-                   f"Check the quotes on this line: a field containing a {DELIMITER_NAMES[delimiter]}, a quote or "
-                   "a line break must be wrapped in double quotes, with inner quotes doubled.")
+        return Problem(
+            line,
+            None,
+            None,
+            "a quoted field that starts here is never closed",
+            "Add the missing closing double quote.",
+        )
+    return Problem(
+        line,
+        None,
+        None,
+        f"the CSV cannot be read here ({detail})",
+        f"Check the quotes on this line: a field containing a {DELIMITER_NAMES[delimiter]}, a quote or "
+        "a line break must be wrapped in double quotes, with inner quotes doubled.",
+    )

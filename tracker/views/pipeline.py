@@ -25,24 +25,30 @@ if int(totals.sum()) == 0:
 
 cards = common.read(queries.pipeline_cards, filters=filters, today=dt.date.today())
 stages = [stage for stage in STAGE_NAMES if not filters.stages or stage in filters.stages]
-st.caption(f"Each stage shows its {queries.CARDS_PER_STAGE} most recently active deals. Grades: source "
-           "reliability A–F and claim credibility 1–6 of the best source on the latest event.")
+st.caption(
+    f"Each stage shows its {queries.CARDS_PER_STAGE} most recently active deals. Grades: source "
+    "reliability A–F and claim credibility 1–6 of the best source on the latest event."
+)
 
 # Fixed-width lanes that wrap: readable cards on a laptop, every stage side by side on a wide screen.
 board = st.container(horizontal=True, wrap=True, gap="medium", key="pipeline-board")
 for stage in stages:
     with board.container(width=240, key=f"lane-{stage}"):
         total = int(totals.get(stage, 0))
-        st.markdown(f"**{stage.capitalize()}** · {total} deal{'s' if total != 1 else ''}",
-                    help=STAGE_BY_NAME[stage].description)
+        st.markdown(
+            f"**{stage.capitalize()}** · {total} deal{'s' if total != 1 else ''}",
+            help=STAGE_BY_NAME[stage].description,
+        )
         in_stage = cards[cards["stage"] == stage]
         if in_stage.empty:
             st.caption("No deals in this stage.")
         for card in in_stage.itertuples(index=False):
             with st.container(border=True, key=f"card-{card.deal_id}"):
                 st.markdown(f"**{escape_markdown(card.title)}**")
-                lines = [f"Buyer: {escape_markdown(card.buyers or 'not stated')}",
-                         f"Seller: {escape_markdown(card.sellers or 'not stated')}"]
+                lines = [
+                    f"Buyer: {escape_markdown(card.buyers or 'not stated')}",
+                    f"Seller: {escape_markdown(card.sellers or 'not stated')}",
+                ]
                 value = value_range_text(card.value_low, card.value_high, card.currency)
                 if value:
                     lines.append(f"Value: {escape_markdown(value)}")

@@ -21,14 +21,23 @@ DATETIME = "YYYY-MM-DD HH:mm"
 
 
 def _problem_table(problems: list[Problem]) -> None:
-    rows = [{"line": p.line, "column": p.column, "value": p.value, "problem": p.message, "fix": p.fix}
-            for p in problems]
-    st.dataframe(rows, key="upload-problems", hide_index=True, placeholder="–",
-                 column_config={"line": st.column_config.NumberColumn("Line", width="small"),
-                                "column": st.column_config.TextColumn("Column", width="small"),
-                                "value": st.column_config.TextColumn("Value", width="small"),
-                                "problem": st.column_config.TextColumn("Problem", width="large"),
-                                "fix": st.column_config.TextColumn("How to fix it", width="large")})
+    rows = [
+        {"line": p.line, "column": p.column, "value": p.value, "problem": p.message, "fix": p.fix}
+        for p in problems
+    ]
+    st.dataframe(
+        rows,
+        key="upload-problems",
+        hide_index=True,
+        placeholder="–",
+        column_config={
+            "line": st.column_config.NumberColumn("Line", width="small"),
+            "column": st.column_config.TextColumn("Column", width="small"),
+            "value": st.column_config.TextColumn("Value", width="small"),
+            "problem": st.column_config.TextColumn("Problem", width="large"),
+            "fix": st.column_config.TextColumn("How to fix it", width="large"),
+        },
+    )
 
 
 def _after_write(message: str) -> None:
@@ -40,8 +49,9 @@ def _after_write(message: str) -> None:
 
 
 def _preview(report: ImportReport) -> None:
-    st.success(f"The file can be imported. {escape_markdown(report.describe())}",
-               icon=":material/check_circle:")
+    st.success(
+        f"The file can be imported. {escape_markdown(report.describe())}", icon=":material/check_circle:"
+    )
     events_column, new_column, updated_column, sources_column = st.columns(4)
     events_column.metric("New events", report.events_added)
     new_column.metric("New deals", len(report.deals_created))
@@ -49,24 +59,55 @@ def _preview(report: ImportReport) -> None:
     sources_column.metric("New sources", report.sources_added)
     if not report.new_events.empty:
         st.markdown("**New events**")
-        st.dataframe(report.new_events, key="upload-new-events", hide_index=True, placeholder="–",
-                     column_config={"line": st.column_config.NumberColumn("Line", width="small"),
-                                    "deal_id": "Deal", "date_text": "Date", "stage": "Stage",
-                                    "summary": st.column_config.TextColumn("Summary", width="large")})
+        st.dataframe(
+            report.new_events,
+            key="upload-new-events",
+            hide_index=True,
+            placeholder="–",
+            column_config={
+                "line": st.column_config.NumberColumn("Line", width="small"),
+                "deal_id": "Deal",
+                "date_text": "Date",
+                "stage": "Stage",
+                "summary": st.column_config.TextColumn("Summary", width="large"),
+            },
+        )
     if report.changes:
         st.markdown("**Changes to deal attributes**")
-        changes = [{"deal": c.deal_id, "attribute": c.field, "before": attribute_change_text(c.field, c.old),
-                    "after import": attribute_change_text(c.field, c.new)} for c in report.changes]
-        st.dataframe(changes, key="upload-changes", hide_index=True, placeholder="–",
-                     column_config={"deal": "Deal", "attribute": "Attribute", "before": "Before",
-                                    "after import": "After import"})
+        changes = [
+            {
+                "deal": c.deal_id,
+                "attribute": c.field,
+                "before": attribute_change_text(c.field, c.old),
+                "after import": attribute_change_text(c.field, c.new),
+            }
+            for c in report.changes
+        ]
+        st.dataframe(
+            changes,
+            key="upload-changes",
+            hide_index=True,
+            placeholder="–",
+            column_config={
+                "deal": "Deal",
+                "attribute": "Attribute",
+                "before": "Before",
+                "after import": "After import",
+            },
+        )
 
 
 def _check(uploaded: UploadedFile, editor: str) -> None:
     """A dry run: nothing is written; the result (preview or problems) is kept for this file."""
     try:
-        report = import_bytes(common.ledger(), uploaded.getvalue(), file_name=uploaded.name, editor=editor,
-                              dry_run=True, max_bytes=UPLOAD_LIMIT_BYTES)
+        report = import_bytes(
+            common.ledger(),
+            uploaded.getvalue(),
+            file_name=uploaded.name,
+            editor=editor,
+            dry_run=True,
+            max_bytes=UPLOAD_LIMIT_BYTES,
+        )
         st.session_state[CHECKED] = {"file_id": uploaded.file_id, "report": report}
     except ImportRejected as rejected:
         st.session_state[CHECKED] = {"file_id": uploaded.file_id, "problems": rejected.problems}
@@ -75,9 +116,14 @@ def _check(uploaded: UploadedFile, editor: str) -> None:
 def _commit(uploaded: UploadedFile, editor: str) -> None:
     progress = st.progress(0.0, text="Starting the import")
     try:
-        report = import_bytes(common.ledger(), uploaded.getvalue(), file_name=uploaded.name, editor=editor,
-                              max_bytes=UPLOAD_LIMIT_BYTES,
-                              progress=lambda fraction, text: progress.progress(fraction, text=text))
+        report = import_bytes(
+            common.ledger(),
+            uploaded.getvalue(),
+            file_name=uploaded.name,
+            editor=editor,
+            max_bytes=UPLOAD_LIMIT_BYTES,
+            progress=lambda fraction, text: progress.progress(fraction, text=text),
+        )
     except ImportRejected as rejected:  # the ledger changed since the check
         st.session_state[CHECKED] = {"file_id": uploaded.file_id, "problems": rejected.problems}
         st.rerun()
@@ -93,10 +139,13 @@ if MESSAGE in st.session_state:
 
 editors = common.configured_editors()
 if not editors:
-    st.warning("No editors are configured, so nobody can change the ledger from here. To add one, run\n\n"
-               "`python -m tracker hash-password NAME`\n\n"
-               "and paste the line it prints into `.streamlit/secrets.toml` under `[editors]` (see "
-               "`.streamlit/secrets.toml.example`), then reload this page.", icon=":material/lock:")
+    st.warning(
+        "No editors are configured, so nobody can change the ledger from here. To add one, run\n\n"
+        "`python -m tracker hash-password NAME`\n\n"
+        "and paste the line it prints into `.streamlit/secrets.toml` under `[editors]` (see "
+        "`.streamlit/secrets.toml.example`), then reload this page.",
+        icon=":material/lock:",
+    )
     st.stop()
 
 editor = st.session_state.get("editor")
@@ -104,8 +153,9 @@ if editor not in editors:
     st.markdown("Importing and undoing imports is for editors. Log in to continue.")
     with st.form("editor-login", clear_on_submit=True, width=420):
         username = st.text_input("Username", key="login-username", autocomplete="username")
-        password = st.text_input("Password", type="password", key="login-password",
-                                 autocomplete="current-password")
+        password = st.text_input(
+            "Password", type="password", key="login-password", autocomplete="current-password"
+        )
         submitted = st.form_submit_button("Log in", key="login-submit", type="primary")
     if submitted:
         if authenticate(editors, username, password):
@@ -122,21 +172,37 @@ with st.sidebar:
         st.rerun()
 
 st.subheader("Import a ledger CSV")
-st.download_button("Download the CSV template", data=TEMPLATE_PATH.read_bytes(),
-                   file_name="ledger-template.csv", mime="text/csv", key="download-template",
-                   icon=":material/download:", on_click="ignore",
-                   help="The upload format's columns with one example row from the seed ledger.")
-uploaded = st.file_uploader("CSV file (ledger format or a SIPRI export)", type=["csv"], key="upload-file",
-                            max_upload_size=UPLOAD_LIMIT_BYTES // 1_000_000)
+st.download_button(
+    "Download the CSV template",
+    data=TEMPLATE_PATH.read_bytes(),
+    file_name="ledger-template.csv",
+    mime="text/csv",
+    key="download-template",
+    icon=":material/download:",
+    on_click="ignore",
+    help="The upload format's columns with one example row from the seed ledger.",
+)
+uploaded = st.file_uploader(
+    "CSV file (ledger format or a SIPRI export)",
+    type=["csv"],
+    key="upload-file",
+    max_upload_size=UPLOAD_LIMIT_BYTES // 1_000_000,
+)
 if uploaded is not None:
     committed = st.session_state.get(COMMITTED, {})
     if uploaded.size > UPLOAD_LIMIT_BYTES:
-        st.error(f"The file is {uploaded.size / 1e6:.1f} MB; uploads are limited to "
-                 f"{UPLOAD_LIMIT_BYTES / 1e6:.0f} MB. Split it, or import it with "
-                 "`python -m tracker import FILE`.", icon=":material/error:")
+        st.error(
+            f"The file is {uploaded.size / 1e6:.1f} MB; uploads are limited to "
+            f"{UPLOAD_LIMIT_BYTES / 1e6:.0f} MB. Split it, or import it with "
+            "`python -m tracker import FILE`.",
+            icon=":material/error:",
+        )
     elif uploaded.file_id in committed:
-        st.info(f"This file was imported as import #{committed[uploaded.file_id]}. Choose another file to "
-                "import more.", icon=":material/done_all:")
+        st.info(
+            f"This file was imported as import #{committed[uploaded.file_id]}. Choose another file to "
+            "import more.",
+            icon=":material/done_all:",
+        )
     else:
         if st.button("Check file", key="check-file", type="primary"):
             _check(uploaded, editor)
@@ -145,8 +211,11 @@ if uploaded is not None:
             st.caption("Check the file first: nothing is written until you commit.")
         elif "problems" in checked:
             count = len(checked["problems"])
-            st.error(f"{count} problem{'s' if count != 1 else ''} found; nothing can be imported until they "
-                     "are fixed. Correct the file and upload it again.", icon=":material/error:")
+            st.error(
+                f"{count} problem{'s' if count != 1 else ''} found; nothing can be imported until they "
+                "are fixed. Correct the file and upload it again.",
+                icon=":material/error:",
+            )
             _problem_table(checked["problems"])
         elif checked["report"].nothing_new:
             st.info(escape_markdown(checked["report"].describe()), icon=":material/info:")
@@ -157,8 +226,10 @@ if uploaded is not None:
 
 if common.ledger_is_empty():
     st.subheader("Seed data")
-    st.markdown("The ledger holds no deals. Load the seed ledger (the US–Ukraine Drone Deal) to start from "
-                "an example.")
+    st.markdown(
+        "The ledger holds no deals. Load the seed ledger (the US–Ukraine Drone Deal) to start from "
+        "an example."
+    )
     if st.button("Load the seed data", key="load-seed"):
         reports = seed_ledger(common.ledger(), editor=editor)
         _after_write(" ".join(report.describe() for report in reports))
@@ -170,31 +241,50 @@ if history.empty:
 else:
     if len(history) == queries.HISTORY_LIMIT:
         st.caption(f"The latest {queries.HISTORY_LIMIT} imports; `python -m tracker imports` lists them all.")
-    st.dataframe(history, key="import-history", hide_index=True, placeholder="–",
-                 column_config={"id": st.column_config.NumberColumn("Import", format="#%d", width="small"),
-                                "file_name": "File", "format": "Format", "editor": "Editor",
-                                "committed_at": st.column_config.DatetimeColumn("Committed (UTC)",
-                                                                                format=DATETIME),
-                                "rows_read": "Rows", "events_added": "Events added",
-                                "deals_created": "New deals", "deals_updated": "Deals updated",
-                                "duplicates_skipped": "Rows skipped", "status": "Status",
-                                "undone_at": st.column_config.DatetimeColumn("Undone (UTC)", format=DATETIME),
-                                "undone_by": "Undone by"})
+    st.dataframe(
+        history,
+        key="import-history",
+        hide_index=True,
+        placeholder="–",
+        column_config={
+            "id": st.column_config.NumberColumn("Import", format="#%d", width="small"),
+            "file_name": "File",
+            "format": "Format",
+            "editor": "Editor",
+            "committed_at": st.column_config.DatetimeColumn("Committed (UTC)", format=DATETIME),
+            "rows_read": "Rows",
+            "events_added": "Events added",
+            "deals_created": "New deals",
+            "deals_updated": "Deals updated",
+            "duplicates_skipped": "Rows skipped",
+            "status": "Status",
+            "undone_at": st.column_config.DatetimeColumn("Undone (UTC)", format=DATETIME),
+            "undone_by": "Undone by",
+        },
+    )
     undoable = history[history["status"] == "committed"]
     if not undoable.empty:
-        labels = {int(row.id): f"#{row.id} {row.file_name} ({row.committed_at:%Y-%m-%d %H:%M}, {row.editor})"
-                  for row in undoable.itertuples(index=False)}
+        labels = {
+            int(row.id): f"#{row.id} {row.file_name} ({row.committed_at:%Y-%m-%d %H:%M}, {row.editor})"
+            for row in undoable.itertuples(index=False)
+        }
         choice_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
         chosen = choice_column.selectbox(
-            "Undo an import", list(labels), format_func=labels.__getitem__, key="undo-import",
+            "Undo an import",
+            list(labels),
+            format_func=labels.__getitem__,
+            key="undo-import",
             help="Removes what the import added and restores the deal attributes it changed, unless a later "
-                 "import builds on it.")
+            "import builds on it.",
+        )
         if button_column.button("Undo import", key="undo-button"):
             try:
                 result = undo_import(common.ledger(), chosen, editor=editor)
             except UndoRefused as refused:
                 st.error(escape_markdown(str(refused)), icon=":material/block:")
             else:
-                _after_write(f"Undid import #{result.import_id} ({result.file_name}): removed "
-                             f"{result.events_removed} events and {result.deals_removed} deals; restored "
-                             f"{result.deals_restored} deals' attributes.")
+                _after_write(
+                    f"Undid import #{result.import_id} ({result.file_name}): removed "
+                    f"{result.events_removed} events and {result.deals_removed} deals; restored "
+                    f"{result.deals_restored} deals' attributes."
+                )
