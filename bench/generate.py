@@ -2,7 +2,7 @@
 
     python -m bench.generate --events 100000 --seed 1 --out bench/out/ledger-100000.csv
 
-The file is a ledger CSV in the upload format (header `tracker.ledger_csv.ALL_COLUMNS`) that imports
+The file is a ledger CSV in the upload format (header `tracker.columns.TEMPLATE_COLUMNS`) that imports
 cleanly through `python -m tracker import`. Its shape follows the real ledger:
 
 - about events/20 deals; the number of events per deal is skewed (most deals have a handful, a few
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import ledger_path
-from tracker.ledger_csv import ALL_COLUMNS
+from tracker.columns import TEMPLATE_COLUMNS
 
 LATEST = dt.date(2026, 11, 1)
 EARLIEST = dt.date(1995, 1, 1)
@@ -325,7 +325,8 @@ def _stage_plan(rng: random.Random, count: int) -> list[str]:
 
 
 def generate_rows(events: int, *, seed: int) -> Iterator[list[str]]:
-    """The data rows (no header), in ALL_COLUMNS order, of a synthetic ledger of exactly `events` events."""
+    """The data rows (no header), in TEMPLATE_COLUMNS order, of a synthetic ledger of exactly `events`
+    events."""
     if events < 1:
         raise ValueError("events must be at least 1")
     rng = random.Random(seed)
@@ -335,8 +336,8 @@ def generate_rows(events: int, *, seed: int) -> Iterator[list[str]]:
     parties = _party_pool(rng)
     sellers = [c for c in COUNTRIES if c[2] > 0]
     seller_weights = [c[2] for c in sellers]
-    index = {name: i for i, name in enumerate(ALL_COLUMNS)}
-    width = len(ALL_COLUMNS)
+    index = {name: i for i, name in enumerate(TEMPLATE_COLUMNS)}
+    width = len(TEMPLATE_COLUMNS)
 
     for deal_number, count in enumerate(counts, start=1):
         seller = rng.choices(sellers, weights=seller_weights)[0]
@@ -442,7 +443,7 @@ def write_ledger(events: int, *, seed: int, out: Path) -> Written:
     partial = out.with_suffix(out.suffix + ".partial")
     with partial.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(ALL_COLUMNS)
+        writer.writerow(TEMPLATE_COLUMNS)
         for row in generate_rows(events, seed=seed):
             writer.writerow(row)
             deals.add(row[0])

@@ -9,8 +9,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from tracker.columns import TEMPLATE_COLUMNS
 from tracker.db import MIGRATIONS_PATH
-from tracker.ledger_csv import ALL_COLUMNS
 
 GOOD_ROW: dict[str, str] = {
     "deal_id": "test-deal",
@@ -28,7 +28,9 @@ GOOD_ROW: dict[str, str] = {
 }
 
 
-def ledger_csv(*rows: dict[str, str], columns: tuple[str, ...] = ALL_COLUMNS, delimiter: str = ",") -> bytes:
+def ledger_csv(
+    *rows: dict[str, str], columns: tuple[str, ...] = TEMPLATE_COLUMNS, delimiter: str = ","
+) -> bytes:
     """A UTF-8 ledger CSV with `columns` as header; missing cells are empty."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")

@@ -11,13 +11,13 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from bench.generate import LATEST, generate_rows, write_ledger
+from tracker.columns import TEMPLATE_COLUMNS
 from tracker.importer import import_bytes
-from tracker.ledger_csv import ALL_COLUMNS
 from tracker.models import Deal, DealTag, Event, EventSource, Source
 from tracker.vocab import STAGE_ORDER
 
 TODAY = dt.date(2026, 11, 25)
-COLUMN = {name: i for i, name in enumerate(ALL_COLUMNS)}
+COLUMN = {name: i for i, name in enumerate(TEMPLATE_COLUMNS)}
 
 FIRST_ROW: dict[str, str] = {
     "deal_id": "synthetic-000001-phl-usa",
@@ -61,8 +61,8 @@ def rows_200() -> list[list[str]]:
 
 def test_the_first_row_is_exact_for_seed_1():
     first = rows_200()[0]
-    assert len(first) == len(ALL_COLUMNS)
-    assert {name: value for name, value in zip(ALL_COLUMNS, first) if value} == FIRST_ROW
+    assert len(first) == len(TEMPLATE_COLUMNS)
+    assert {name: value for name, value in zip(TEMPLATE_COLUMNS, first) if value} == FIRST_ROW
 
 
 def test_exact_counts_of_events_deals_and_rows():
@@ -121,7 +121,7 @@ def test_write_ledger_writes_the_upload_header_and_every_row(tmp_path: Path):
     written = write_ledger(200, seed=1, out=tmp_path / "ledger.csv")
     with (tmp_path / "ledger.csv").open(encoding="utf-8", newline="") as handle:
         records = list(csv.reader(handle))
-    assert records[0] == list(ALL_COLUMNS)
+    assert records[0] == list(TEMPLATE_COLUMNS)
     assert records[1:] == rows_200()
     assert (written.events, written.deals, written.rows) == (200, 10, 285)
 
@@ -129,7 +129,7 @@ def test_write_ledger_writes_the_upload_header_and_every_row(tmp_path: Path):
 def test_the_ledger_imports_cleanly_with_every_event(engine: Engine):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ALL_COLUMNS)
+    writer.writerow(TEMPLATE_COLUMNS)
     writer.writerows(rows_200())
     report = import_bytes(
         engine, buffer.getvalue().encode(), file_name="synthetic-200.csv", editor="bench", today=TODAY

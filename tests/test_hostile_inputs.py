@@ -490,9 +490,9 @@ def test_right_to_left_and_zero_width_text(seeded: Engine):
         summaries = set(connection.execute(select(Event.summary)).scalars())
         publishers = set(connection.execute(select(Source.publisher)).scalars())
     assert "hostile-test-deal" in deals  # zero-width characters removed from the id, not kept invisibly
-    assert (
-        "صفقة طائرات تدريب \u202eevil.exe\u202c" in summaries
-    )  # bidi controls kept: the display escapes them
+    # Bidirectional controls are removed on import: an override can no longer make the text after it
+    # display in another order than it reads.
+    assert "صفقة طائرات تدريب evil.exe" in summaries
     assert "Wire Service" in publishers and "Wire\u2060 Service" not in publishers
 
 

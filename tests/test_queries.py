@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from tests.builders import ledger_csv
 from tracker import queries
+from tracker.columns import TEMPLATE_COLUMNS
 from tracker.conflicts import find_conflicts, linked_sources, value_claims
 from tracker.display import (
-    attribute_change_text,
     escape_markdown,
     grade,
     is_web_url,
@@ -26,7 +26,7 @@ from tracker.display import (
 )
 from tracker.filters import Filters
 from tracker.importer import import_bytes, undo_import
-from tracker.ledger_csv import ALL_COLUMNS, TEMPLATE_PATH
+from tracker.ledger_csv import TEMPLATE_PATH
 from tracker.vocab import STAGE_NAMES
 
 SEED_DEAL = "us-ukraine-drone-deal"
@@ -714,7 +714,7 @@ def test_no_conflicts_for_a_deal_moving_forward(three: Engine) -> None:
 
 def test_template_header_is_the_upload_format() -> None:
     lines = TEMPLATE_PATH.read_text(encoding="utf-8").splitlines()
-    assert next(csv.reader([lines[0]])) == list(ALL_COLUMNS)
+    assert next(csv.reader([lines[0]])) == list(TEMPLATE_COLUMNS)
     assert lines[1] == SEED_CSV.read_text(encoding="utf-8").splitlines()[1]
     assert len(lines) == 2
 
@@ -766,10 +766,3 @@ def test_value_range_text(low: float | None, high: float | None, currency: str |
 def test_grade() -> None:
     assert grade("B", 3) == "B3"
     assert grade("F", None) == "F"
-
-
-def test_attribute_change_text() -> None:
-    assert attribute_change_text("value", "300000000.0|400000000.0|EUR") == "300–400 m EUR"
-    assert attribute_change_text("value", "|5000000.0|USD") == "up to 5 m USD"
-    assert attribute_change_text("title", None) == "not set"
-    assert attribute_change_text("category", "radar") == "radar"

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from tests.builders import GOOD_ROW, ledger_csv, row
+from tracker.columns import TEMPLATE_COLUMNS
 from tracker.errors import ImportRejected
 from tracker.formats import read_batch
-from tracker.ledger_csv import ALL_COLUMNS
 from tracker.textfile import first_lines, read_records
 
 TODAY = dt.date(2026, 11, 25)
@@ -562,7 +562,7 @@ def test_template_file_has_every_column():
     if not TEMPLATE_PATH.exists():
         pytest.fail(f"{TEMPLATE_PATH} is missing")
     header = TEMPLATE_PATH.read_text(encoding="utf-8").splitlines()[0].split(",")
-    assert tuple(header) == ALL_COLUMNS
+    assert tuple(header) == TEMPLATE_COLUMNS
 
 
 def test_good_row_is_accepted():

@@ -207,6 +207,33 @@ def resolve_country(text: str) -> Country:
     raise InvalidValue(f'unknown country "{shown}"', fix=hint + _HOW_TO_WRITE)
 
 
+# States that no longer exist, which SIPRI's registers name: ISO 3166-3 codes where ISO withdrew one;
+# North Yemen and South Vietnam had none of their own (ISO carried YEM and VNM over), so they get
+# user-assigned codes. They are parties of kind "state", never buyers or sellers by current code.
+FORMER_STATES: dict[str, str] = {
+    "SUN": "Soviet Union",
+    "YUG": "Yugoslavia",
+    "CSK": "Czechoslovakia",
+    "DDR": "East Germany",
+    "YMD": "South Yemen",
+    "XNY": "North Yemen",
+    "XSV": "South Vietnam",
+}
+
+
+def is_former_state(code: str) -> bool:
+    return code in FORMER_STATES
+
+
+def party_country_code(text: str) -> str:
+    """The code of the country a party belongs to: a current country (as `resolve_country` reads it) or
+    a former state by its code (SUN, YUG, ...)."""
+    code = _clean(text).upper()
+    if code in FORMER_STATES:
+        return code
+    return resolve_country(text).code
+
+
 def country_by_code(code: str) -> Country:
     """The country with ISO alpha-3 `code` (upper case); KeyError if there is none."""
     return _BY_CODE[code]

@@ -65,7 +65,8 @@ def grade(reliability: object, credibility: object) -> str:
     return letter + digit
 
 
-def _number(value: float) -> str:
+def _plain_number(value: float) -> str:
+    """1.5 -> "1.5", 10.0 -> "10", 0.04 -> "0": one decimal at most, no trailing zeros."""
     text = f"{value:.1f}".rstrip("0").rstrip(".")
     return text if text else "0"
 
@@ -87,20 +88,9 @@ def value_range_text(low: float | None, high: float | None, currency: str | None
     suffix = " ".join(part for part in (unit, currency or "") if part)
     suffix = f" {suffix}" if suffix else ""
     if low is not None and high is not None and low != high:
-        return f"{_number(low / factor)}–{_number(high / factor)}{suffix}"
+        return f"{_plain_number(low / factor)}–{_plain_number(high / factor)}{suffix}"
     if low is not None and high is None:
-        return f"at least {_number(low / factor)}{suffix}"
+        return f"at least {_plain_number(low / factor)}{suffix}"
     if low is None:
-        return f"up to {_number(high / factor)}{suffix}"  # type: ignore[operator]
-    return f"{_number(low / factor)}{suffix}"
-
-
-def attribute_change_text(field: str, stored: str | None) -> str:
-    """A deal attribute as the importer records it in a change, for people: values ("low|high|currency")
-    as a range, a missing value as "not set"."""
-    if stored is None or stored == "":
-        return "not set"
-    if field == "value":
-        low, high, currency = (stored.split("|") + ["", ""])[:3]
-        return value_range_text(float(low) if low else None, float(high) if high else None, currency or None)
-    return stored
+        return f"up to {_plain_number(high / factor)}{suffix}"  # type: ignore[operator]
+    return f"{_plain_number(low / factor)}{suffix}"

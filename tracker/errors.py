@@ -5,7 +5,12 @@ The UI and the CLI catch only these: anything else is a bug and should surface a
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+MAX_PROBLEMS = 200  # problems shown for one file; the rest are counted
 
 
 class TrackerError(Exception):
@@ -51,13 +56,70 @@ class ImportRejected(TrackerError):
         super().__init__(head + ":\n" + "\n".join(f"- {p}" for p in problems[:20]))
 
 
+class Problems:
+    """The problems found in one file, in file order (line, then column): the first `limit` are kept and
+    the rest only counted, so a file with a million bad rows costs no more memory than one with 200.
+
+    `column_order` ranks columns within a line (the file's column order); without it, by name.
+    """
+
+    def __init__(self, *, column_order: Mapping[str, int] | None = None, limit: int = MAX_PROBLEMS) -> None:
+        self._order = column_order or {}
+        self._limit = limit
+        self._kept: list[_Last] = []  # a heap whose top is the kept problem that comes last in the file
+        self._seen = itertools.count()
+        self.total = 0
+
+    def add(self, problem: Problem) -> None:
+        self.total += 1
+        column = problem.column or ""
+        entry = _Last((problem.line or 0, self._order.get(column, 99), column, next(self._seen)), problem)
+        if len(self._kept) < self._limit:
+            heapq.heappush(self._kept, entry)
+        elif self._kept[0] < entry:
+            heapq.heapreplace(self._kept, entry)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def __len__(self) -> int:
+        return self.total
+
+    def shown(self) -> list[Problem]:
+        """The kept problems in file order, then a line counting the others."""
+        kept = [entry.problem for entry in sorted(self._kept, reverse=True)]
+        more = self.total - len(kept)
+        if more:
+            kept.append(
+                Problem(
+                    None,
+                    None,
+                    None,
+                    f"{more} more problems not shown",
+                    "Fix the ones above and upload again.",
+                )
+            )
+        return kept
+
+    def raise_if_any(self) -> None:
+        if self.total:
+            raise ImportRejected(self.shown())
+
+
+@dataclass(frozen=True, slots=True)
+class _Last:
+    """A heap entry ordered backwards: the smallest entry is the one that comes last in the file."""
+
+    key: tuple[int, int, str, int]
+    problem: Problem
+
+    def __lt__(self, other: _Last) -> bool:
+        return other.key < self.key
+
+
 class UndoRefused(TrackerError):
     """An import cannot be undone (unknown, already undone, or a later import depends on it)."""
 
 
 class LedgerUnavailable(TrackerError):
     """The database cannot be opened or used: missing, read-only, not a database, or too new."""
-
-
-class NotAuthorised(TrackerError):
-    """The action needs an editor login that was not given or did not match."""

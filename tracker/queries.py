@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import product
 from typing import Any, NamedTuple
@@ -23,6 +24,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Select, case, distinct, exists, func, literal, select
 
+from tracker.attributes import ATTRIBUTE_COLUMNS, DealAttribute, restored
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
 from tracker.display import grade, value_range_text, web_url_or_none
@@ -755,14 +757,11 @@ def deals_table(engine: Engine, *, filters: Filters, limit: int | None = DEALS_T
 
 @dataclass(frozen=True, slots=True)
 class DealHeader:
+    """A deal's attributes (tracker.attributes: `values` by `deals` column, also readable as attributes,
+    e.g. `header.title`) and its status."""
+
     deal_id: str
-    title: str
-    summary: str | None
-    category: str | None
-    quantity: int | None
-    value_low: float | None
-    value_high: float | None
-    currency: str | None
+    values: Mapping[str, Any]
     stage: str | None
     stage_since: dt.date | None
     first_event_on: dt.date | None
@@ -771,8 +770,17 @@ class DealHeader:
     buyers: str | None
     sellers: str | None
 
+    def __getattr__(self, name: str) -> Any:
+        if name == "values":  # not set yet (while unpickling from the page cache)
+            raise AttributeError(name)
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
-_ATTRIBUTES = ("title", "summary", "category", "quantity", "value_low", "value_high", "currency")
+    def text(self, attribute: DealAttribute) -> str | None:
+        """The attribute as recorded text (see DealAttribute.show)."""
+        return attribute.of(self.values)
 
 
 def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> DealHeader | None:
@@ -781,15 +789,15 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
         row = connection.execute(select(Deal.__table__).where(Deal.id == deal_id)).mappings().first()
         if row is None:
             return None
-        row = dict(row)
+        values = {column: row[column] for column in ATTRIBUTE_COLUMNS}
         if as_of is None:
             return DealHeader(
                 deal_id=deal_id,
+                values=values,
                 stage=row["current_stage"],
                 **{
                     key: row[key]
                     for key in (
-                        *_ATTRIBUTES,
                         "stage_since",
                         "first_event_on",
                         "last_event_on",
@@ -807,23 +815,7 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
             .where(DealChange.deal_id == deal_id, DealChange.recorded_at > as_of)
             .order_by(DealChange.id)
         ).all()
-    restored: dict[str, Any] = {}
-    for field, old in later:
-        if field in restored:
-            continue
-        restored[field] = old
-    for field, old in restored.items():
-        if field == "value":
-            low, high, currency = old.split("|") if old else ("", "", "")
-            row.update(
-                value_low=float(low) if low else None,
-                value_high=float(high) if high else None,
-                currency=currency or None,
-            )
-        elif field == "quantity":
-            row["quantity"] = None if old is None else int(float(old))
-        elif field in row:
-            row[field] = old
+    values.update(restored([(field, old) for field, old in later]))
     events = deal_events(engine, deal_id, as_of=as_of)
     status = deal_status(events[["event_id", "occurred_on", "stage"]].assign(deal_id=deal_id))
     known = status.iloc[0] if not status.empty else None
@@ -831,7 +823,7 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
     states = roles[roles["kind"] == "state"]
     return DealHeader(
         deal_id=deal_id,
-        **{key: row[key] for key in _ATTRIBUTES},
+        values=values,
         stage=None if known is None else known["current_stage"],
         stage_since=None if known is None else known["stage_since"],
         first_event_on=None if known is None else known["first_event_on"],

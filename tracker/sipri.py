@@ -41,7 +41,8 @@ Mapping of one SIPRI deal to the ledger (one Batch row per event; deal attribute
   year range (rounded to 6 decimals).
 - **parties**: supplier = seller, recipient = buyer. Names that `tracker.countries.resolve_country`
   knows, or that `SIPRI_STATES` aliases ("Bosnia-Herzegovina", "Congo", "Libya GNC"...), go to the
-  buyers/sellers columns as ISO codes. Former states (`FORMER_STATES`: Soviet Union SUN, Yugoslavia YUG,
+  buyers/sellers columns as ISO codes. Former states (`FORMER_STATE_SPELLINGS`, codes from
+  `tracker.countries.FORMER_STATES`: Soviet Union SUN, Yugoslavia YUG,
   Czechoslovakia CSK, East Germany DDR, South Yemen YMD: ISO 3166-3 codes; North Yemen XNY and South
   Vietnam XSV: tracker-assigned user codes, as ISO carried their codes over to today's Yemen and
   Vietnam) are parties of kind "state" with that code, given through the party columns (the importer
@@ -86,11 +87,12 @@ from typing import Any
 
 import pandas as pd
 
-from tracker.countries import resolve_country
+from tracker.columns import BATCH_COLUMNS, COLUMN_BY_NAME, MAX_QUANTITY
+from tracker.countries import FORMER_STATES, resolve_country
 from tracker.dates import PartialDate, parse_partial_date
-from tracker.errors import ImportRejected, InvalidValue, Problem
-from tracker.ledger_csv import BATCH_COLUMNS, MAX_LENGTH, MAX_QUANTITY, Batch, event_fingerprint, party_key
-from tracker.textfile import MAX_PROBLEMS, first_lines
+from tracker.errors import MAX_PROBLEMS, ImportRejected, InvalidValue, Problem
+from tracker.ledger_csv import Batch, event_fingerprint, party_key
+from tracker.textfile import first_lines
 
 CLASSIC = "sipri-classic"
 NEW = "sipri-new"
@@ -124,22 +126,18 @@ SIPRI_STATES: dict[str, str] = {
     "Libya GNC": "LBY",
 }
 
-# States that no longer exist: (name, code). ISO 3166-3 codes where ISO withdrew one; North Yemen and
-# South Vietnam had none of their own (ISO carried YEM and VNM over), so they get user-assigned codes.
-FORMER_STATES: dict[str, tuple[str, str]] = {
-    "Soviet Union": ("Soviet Union", "SUN"),
-    "Yugoslavia": ("Yugoslavia", "YUG"),
-    "Czechoslovakia": ("Czechoslovakia", "CSK"),
-    "East Germany (GDR)": ("East Germany", "DDR"),
-    "East Germany": ("East Germany", "DDR"),
-    "South Yemen": ("South Yemen", "YMD"),
-    "North Yemen": ("North Yemen", "XNY"),
-    "Yemen Arab Republic (North Yemen)": ("North Yemen", "XNY"),
-    "South Vietnam": ("South Vietnam", "XSV"),
+# SIPRI's spellings of states that no longer exist, by their code in tracker.countries.FORMER_STATES.
+FORMER_STATE_SPELLINGS: dict[str, str] = {
+    "Soviet Union": "SUN",
+    "Yugoslavia": "YUG",
+    "Czechoslovakia": "CSK",
+    "East Germany (GDR)": "DDR",
+    "East Germany": "DDR",
+    "South Yemen": "YMD",
+    "North Yemen": "XNY",
+    "Yemen Arab Republic (North Yemen)": "XNY",
+    "South Vietnam": "XSV",
 }
-
-# For display code that has only a party's country code (queries, filters): SUN -> "Soviet Union".
-FORMER_STATE_NAMES: dict[str, str] = {code: name for name, code in FORMER_STATES.values()}
 
 # Non-state names whose party name or country the general rule ("Name (Country)*") would get wrong,
 # and non-state names SIPRI writes without '*'. Value: (party name, kind, country code or None).
@@ -209,8 +207,9 @@ def resolve_party(name: str) -> Side:
     cleaned = _clean_name(name)
     if not cleaned:
         raise InvalidValue("the name is empty", fix="Give the recipient and the supplier of every record.")
-    if cleaned in FORMER_STATES:
-        label, code = FORMER_STATES[cleaned]
+    if cleaned in FORMER_STATE_SPELLINGS:
+        code = FORMER_STATE_SPELLINGS[cleaned]
+        label = FORMER_STATES[code]
         return Side.make(label, STATE, code, current_state=False)
     if cleaned in NON_STATE_NAMES:
         label, kind, code = NON_STATE_NAMES[cleaned]
@@ -226,7 +225,7 @@ def resolve_party(name: str) -> Side:
                 f'"{cleaned}" is not a state the tracker knows, nor marked by SIPRI as non-state (*) '
                 f"or an organisation (**) ({exc.message})",
                 fix="If SIPRI has started using a new name, add it to tracker/sipri.py "
-                "(SIPRI_STATES, FORMER_STATES or NON_STATE_NAMES) and import again.",
+                "(SIPRI_STATES, FORMER_STATE_SPELLINGS or NON_STATE_NAMES) and import again.",
             ) from None
         return Side.make(country.name, STATE, country.code, current_state=True)
     kind = ORGANISATION if cleaned.endswith("**") else NON_STATE
@@ -791,7 +790,7 @@ class _NewReader(_Reader):
 
 def _fit(text: str, column: str) -> str:
     """`text` cut to the ledger column's length (SIPRI texts are far shorter; this only guards)."""
-    limit = MAX_LENGTH[column]
+    limit = COLUMN_BY_NAME[column].max_length or len(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -848,42 +847,44 @@ def _source(snapshot: dt.date | None, data: bytes) -> _Source:
 
 
 _EVENT_COLUMNS = (
-    "line",
-    "deal_id",
-    "date_start",
-    "date_end",
-    "date_precision",
-    "date_text",
-    "stage",
-    "summary",
-    "note",
-    "event_quantity",
-    "fingerprint",
-    "credibility",
-)
-_DEAL_COLUMNS = {  # given on a deal's first row only; the default elsewhere
-    "deal_title": "",
-    "deal_summary": "",
-    "category": "",
-    "tags": "",
-    "deal_quantity": None,
-    "deal_sipri_tiv": None,
-    "external_scheme": "",
-    "external_id": "",
-    "buyers": None,
-    "sellers": None,
-    "party": "",
-    "party_role": "",
-    "party_kind": "",
-    "party_country": "",
-}
+    "line", "deal_id", "date_start", "date_end", "date_precision", "date_text", "stage", "summary", "note",
+    "event_quantity", "fingerprint", "credibility",
+)  # fmt: skip
+
+
+def _deal_columns(deal: _Deal, party: tuple[str, str, str, str]) -> dict[str, Any]:
+    """The batch columns a deal's first row carries (the deal's attributes, its states, one party)."""
+    label, role, kind, country = party
+    return {
+        "deal_title": deal.title,
+        "deal_summary": deal.summary,
+        "category": deal.category,
+        "tags": ";".join(dict.fromkeys(" ".join(t.split()).lower()[:60] for t in deal.tags if t.strip())),
+        "deal_quantity": deal.quantity,
+        "deal_sipri_tiv": deal.tiv,
+        "deal_external_ids": f"{EXTERNAL_SCHEME}:{deal.external_id}" if deal.external_id else "",
+        "buyers": deal.buyer.code if deal.buyer.current_state else None,
+        "sellers": deal.seller.code if deal.seller.current_state else None,
+        "party": label,
+        "party_role": role,
+        "party_kind": kind,
+        "party_country": country,
+    }
+
+
+# What the deal columns hold on every other row.
+_DEAL_DEFAULTS: dict[str, Any] = {
+    "deal_title": "", "deal_summary": "", "category": "", "tags": "", "deal_quantity": None,
+    "deal_sipri_tiv": None, "deal_external_ids": "", "buyers": None, "sellers": None,
+    "party": "", "party_role": "", "party_kind": "", "party_country": "",
+}  # fmt: skip
 
 
 def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
     """One row per event (columns built as lists: this runs for 100,000 events); constants broadcast."""
     events: list[tuple[Any, ...]] = []
     firsts: list[int] = []  # row index of each deal row that carries the deal's attributes
-    attributes: list[tuple[Any, ...]] = []
+    attributes: list[dict[str, Any]] = []
     for deal in deals:
         order = _event(
             deal.deal_id,
@@ -895,31 +896,17 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
             deal.order_notes,
             deal.order_uncertain,
         )
-        tags = ";".join(dict.fromkeys(" ".join(t.split()).lower()[:60] for t in deal.tags if t.strip()))
-        common = (
-            deal.title,
-            deal.summary,
-            deal.category,
-            tags,
-            deal.quantity,
-            deal.tiv,
-            EXTERNAL_SCHEME if deal.external_id else "",
-            deal.external_id,
-        )
-        buyers = deal.buyer.code if deal.buyer.current_state else None
-        sellers = deal.seller.code if deal.seller.current_state else None
         named = [
             (side, role)
             for side, role in ((deal.buyer, "buyer"), (deal.seller, "seller"))
             if not side.current_state
         ]
         parties = [(side.label, role, side.kind, side.code or "") for side, role in named]
-        parties = parties or [("", "", "", "")]
         # One party per row: a second one (both sides non-state or former states) repeats the order row.
-        for party in parties:
+        for party in parties or [("", "", "", "")]:
             firsts.append(len(events))
             events.append(order)
-            attributes.append((*common, buyers, sellers, *party))
+            attributes.append(_deal_columns(deal, party))
         for delivery in deal.deliveries:
             summary = SUMMARY_FINAL if delivery.stage == "completed" else SUMMARY_DELIVERY
             events.append(
@@ -937,30 +924,20 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
     count = len(events)
     columns = list(zip(*events)) if events else [()] * len(_EVENT_COLUMNS)
     data: dict[str, Any] = {name: list(values) for name, values in zip(_EVENT_COLUMNS, columns, strict=True)}
-    for position, (name, default) in enumerate(_DEAL_COLUMNS.items()):
+    for name, default in _DEAL_DEFAULTS.items():
         column = [default] * count
         for index, values in zip(firsts, attributes):
-            column[index] = values[position]
+            column[index] = values[name]
         data[name] = column
     frame = pd.DataFrame(data, dtype=object)
     constants = {
-        "deal_value_low": None,
-        "deal_value_high": None,
-        "deal_currency": None,
-        "topic": "",
-        "event_value_low": None,
-        "event_value_high": None,
-        "event_currency": None,
-        "source_key": source.key,
-        "source_title": source.title,
-        "source_publisher": PUBLISHER,
-        "source_url": SIPRI_URL,
-        "source_date": source.date,
+        "deal_value_low": None, "deal_value_high": None, "deal_currency": None, "topic": "",
+        "event_value_low": None, "event_value_high": None, "event_currency": None,
+        "source_key": source.key, "source_key_given": source.key, "source_title": source.title,
+        "source_publisher": PUBLISHER, "source_url": SIPRI_URL, "source_date": source.date,
         "source_date_precision": "day" if source.date else None,
-        "source_kind": "database",
-        "reliability": RELIABILITY,
-        "party_parent": "",
-    }
+        "source_kind": "database", "reliability": RELIABILITY, "party_parent": "",
+    }  # fmt: skip
     for name, value in constants.items():
         frame[name] = pd.Series([value] * count, index=frame.index, dtype=object)
     frame["line"] = frame["line"].astype(int)

@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
-from tracker.errors import ImportRejected, Problem
+from tracker.errors import MAX_PROBLEMS, ImportRejected, Problem
 
-MAX_PROBLEMS = 200
 # Control characters other than tab and line feed (carriage returns included: CRLF text is not plain).
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F])
 DELIMITERS = (",", ";", "\t")

@@ -10,6 +10,7 @@ import datetime as dt
 import streamlit as st
 
 from tracker import charts, queries
+from tracker.attributes import DEAL_ATTRIBUTES
 from tracker.conflicts import find_conflicts, linked_sources, value_claims
 from tracker.display import escape_markdown, value_range_text
 from tracker.views import common
@@ -67,10 +68,12 @@ events_column.metric("Events", header.event_count, border=True)
 facts = [
     f"**Buyers:** {escape_markdown(header.buyers or 'not stated')}",
     f"**Sellers:** {escape_markdown(header.sellers or 'not stated')}",
-    f"**Category:** {escape_markdown(header.category or 'not stated')}",
+    *(
+        f"**{attribute.label}:** {escape_markdown(attribute.show(header.text(attribute)))}"
+        for attribute in DEAL_ATTRIBUTES
+        if attribute.in_facts and header.text(attribute) is not None
+    ),
 ]
-if header.quantity is not None:
-    facts.append(f"**Quantity:** {header.quantity:,}")
 st.markdown(" · ".join(facts))
 if header.summary:
     st.markdown(escape_markdown(header.summary))

@@ -6,8 +6,9 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from tracker import queries
+from tracker.attributes import shown_change
 from tracker.auth import authenticate
-from tracker.display import attribute_change_text, escape_markdown
+from tracker.display import escape_markdown
 from tracker.errors import ImportRejected, Problem, UndoRefused
 from tracker.importer import UPLOAD_LIMIT_BYTES, ImportReport, import_bytes, undo_import
 from tracker.ledger_csv import TEMPLATE_PATH
@@ -78,8 +79,8 @@ def _preview(report: ImportReport) -> None:
             {
                 "deal": c.deal_id,
                 "attribute": c.field,
-                "before": attribute_change_text(c.field, c.old),
-                "after import": attribute_change_text(c.field, c.new),
+                "before": shown_change(c.field, c.old),
+                "after import": shown_change(c.field, c.new),
             }
             for c in report.changes
         ]

@@ -1,0 +1,117 @@
+"""What an import did (or, as a dry run, would do), built from its plan; and what an undo did."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from tracker.importer.plan import Plan
+
+
+@dataclass(frozen=True, slots=True)
+class DealChangeRow:
+    deal_id: str
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did, or (dry run) would do."""
+
+    file_name: str
+    sha256: str
+    format: str
+    encoding: str
+    rows_read: int
+    dry_run: bool
+    import_id: int | None = None
+    snapshot_on: dt.date | None = None
+    deals_created: list[str] = field(default_factory=list)
+    deals_updated: list[str] = field(default_factory=list)
+    events_added: int = 0
+    sources_added: int = 0
+    parties_added: int = 0
+    links_added: int = 0
+    roles_added: int = 0
+    duplicates_skipped: int = 0
+    changes: list[DealChangeRow] = field(default_factory=list)
+    new_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @classmethod
+    def from_plan(
+        cls,
+        plan: Plan,
+        *,
+        file_name: str,
+        sha256: str,
+        encoding: str,
+        dry_run: bool,
+        import_id: int | None = None,
+    ) -> ImportReport:
+        changes = plan.changes
+        return cls(
+            file_name=file_name,
+            sha256=sha256,
+            format=plan.batch.format,
+            encoding=encoding,
+            rows_read=plan.batch.rows_read,
+            dry_run=dry_run,
+            import_id=import_id,
+            snapshot_on=plan.batch.snapshot_on,
+            deals_created=plan.deals_created,
+            deals_updated=plan.deals_updated,
+            events_added=len(plan.new_events),
+            sources_added=len(plan.new_sources),
+            parties_added=len(plan.new_parties),
+            links_added=len(plan.new_links),
+            roles_added=len(plan.new_roles),
+            duplicates_skipped=plan.duplicates_skipped,
+            changes=[
+                DealChangeRow(deal_id, field_name, old, new)
+                for deal_id, field_name, old, new in zip(
+                    changes["deal_id"], changes["field"], changes["old_value"], changes["new_value"]
+                )
+            ],
+            new_events=plan.new_events[["line", "deal_id", "date_text", "stage", "summary"]].reset_index(
+                drop=True
+            ),
+        )
+
+    @property
+    def nothing_new(self) -> bool:
+        return not (
+            self.deals_created
+            or self.deals_updated
+            or self.events_added
+            or self.sources_added
+            or self.parties_added
+            or self.links_added
+            or self.roles_added
+            or self.changes
+        )
+
+    def describe(self) -> str:
+        """One line for the CLI and the upload page."""
+        verb = "would add" if self.dry_run else "added"
+        if self.nothing_new:
+            return f"{self.file_name}: nothing new; all {self.rows_read} rows are already in the ledger."
+        head = f"Import #{self.import_id}: " if self.import_id else ""
+        return (
+            f"{head}{self.file_name}: {self.rows_read} rows read; {verb} {self.events_added} events, "
+            f"{len(self.deals_created)} new deals, {len(self.deals_updated)} deals updated, "
+            f"{self.sources_added} sources, {self.parties_added} parties; "
+            f"{self.duplicates_skipped} rows already in the ledger (skipped)."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UndoReport:
+    import_id: int
+    file_name: str
+    events_removed: int
+    deals_removed: int
+    deals_restored: int

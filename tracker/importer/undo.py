@@ -1,0 +1,168 @@
+"""Undoing an import: its rows removed, the deal attributes it changed put back, if no later import
+builds on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Connection, Engine, delete, func, select, update
+
+from tracker.attributes import restored
+from tracker.db import refresh_planner_statistics, write_transaction
+from tracker.errors import UndoRefused
+from tracker.importer.report import UndoReport
+from tracker.importer.write import refresh_deals
+from tracker.models import (
+    Deal,
+    DealChange,
+    DealExternalId,
+    DealParty,
+    DealTag,
+    Event,
+    EventSource,
+    Import,
+    Party,
+    Source,
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def safe_editor(name: str) -> str:
+    """Who imported, as recorded: printable, at most 100 characters (imports.editor; `--editor`
+    takes any text)."""
+    return ("".join(ch for ch in name if ch.isprintable()).strip() or "unknown")[:100]
+
+
+def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
+    """Revert an import's events and changes, if no later import depends on them."""
+    with write_transaction(engine) as connection:
+        record = connection.execute(
+            select(Import.file_name, Import.status).where(Import.id == import_id)
+        ).first()
+        if record is None:
+            raise UndoRefused(f"there is no import #{import_id}; `python -m tracker imports` lists them.")
+        if record.status == "undone":
+            raise UndoRefused(f"import #{import_id} ({record.file_name}) has already been undone.")
+        blockers = _dependents(connection, import_id)
+        if blockers:
+            raise UndoRefused(
+                f"import #{import_id} cannot be undone: {blockers}. Undo the later import first."
+            )
+        deals_touched: set[str] = set()
+        for model in (Event, DealChange, DealParty, DealTag):
+            deals_touched |= set(
+                connection.execute(select(model.deal_id).where(model.import_id == import_id)).scalars()
+            )
+        created = set(connection.execute(select(Deal.id).where(Deal.import_id == import_id)).scalars())
+        restored_deals = _restore_attributes(connection, import_id, created)
+        events_removed = connection.execute(
+            select(func.count()).where(Event.import_id == import_id)
+        ).scalar_one()
+        for model in (EventSource, DealParty, DealTag, DealExternalId, DealChange):
+            connection.execute(delete(model.__table__).where(model.__table__.c.import_id == import_id))
+        connection.execute(delete(Event.__table__).where(Event.import_id == import_id))
+        connection.execute(update(Party.__table__).where(Party.import_id == import_id).values(parent_id=None))
+        connection.execute(delete(Party.__table__).where(Party.import_id == import_id))
+        connection.execute(delete(Source.__table__).where(Source.import_id == import_id))
+        connection.execute(delete(Deal.__table__).where(Deal.import_id == import_id))
+        refresh_deals(connection, sorted(deals_touched - created))
+        refresh_planner_statistics(connection)
+        connection.execute(
+            update(Import.__table__)
+            .where(Import.id == import_id)
+            .values(status="undone", undone_at=_now(), undone_by=safe_editor(editor))
+        )
+    return UndoReport(
+        import_id=import_id,
+        file_name=record.file_name,
+        events_removed=int(events_removed),
+        deals_removed=len(created),
+        deals_restored=restored_deals,
+    )
+
+
+def _dependents(connection: Connection, import_id: int) -> str:
+    """A description of later imports that build on this one ('' when none)."""
+    mine_deals = select(Deal.id).where(Deal.import_id == import_id)
+    touched_deals = (
+        select(Event.deal_id)
+        .where(Event.import_id == import_id)
+        .union(
+            select(DealChange.deal_id).where(DealChange.import_id == import_id),
+            select(DealParty.deal_id).where(DealParty.import_id == import_id),
+            mine_deals,
+        )
+    )
+    checks = [
+        (
+            "added events to a deal it touched",
+            select(Event.import_id).where(Event.import_id > import_id, Event.deal_id.in_(touched_deals)),
+        ),
+        (
+            "changed a deal it touched",
+            select(DealChange.import_id).where(
+                DealChange.import_id > import_id, DealChange.deal_id.in_(touched_deals)
+            ),
+        ),
+        (
+            "cites a source it added",
+            select(EventSource.import_id).where(
+                EventSource.import_id > import_id,
+                EventSource.source_id.in_(select(Source.id).where(Source.import_id == import_id)),
+            ),
+        ),
+        (
+            "adds a source to an event it added",
+            select(EventSource.import_id).where(
+                EventSource.import_id > import_id,
+                EventSource.event_id.in_(select(Event.id).where(Event.import_id == import_id)),
+            ),
+        ),
+        (
+            "gives a role to a party it added",
+            select(DealParty.import_id).where(
+                DealParty.import_id > import_id,
+                DealParty.party_id.in_(select(Party.id).where(Party.import_id == import_id)),
+            ),
+        ),
+        (
+            "adds parties to a deal it touched",
+            select(DealParty.import_id).where(
+                DealParty.import_id > import_id, DealParty.deal_id.in_(touched_deals)
+            ),
+        ),
+        (
+            "names a party it added as a parent",
+            select(Party.import_id).where(
+                Party.import_id > import_id,
+                Party.parent_id.in_(select(Party.id).where(Party.import_id == import_id)),
+            ),
+        ),
+    ]
+    for reason, statement in checks:
+        found = sorted(set(connection.execute(statement.limit(50)).scalars()))
+        if found:
+            names = ", ".join(f"#{i}" for i in found[:5])
+            return f"later import {names} {reason}"
+    return ""
+
+
+def _restore_attributes(connection: Connection, import_id: int, created: set[str]) -> int:
+    """Put back each deal attribute this import changed, from the first change it recorded."""
+    rows = connection.execute(
+        select(DealChange.deal_id, DealChange.field, DealChange.old_value)
+        .where(DealChange.import_id == import_id)
+        .order_by(DealChange.id)
+    ).all()
+    changes: dict[str, list[tuple[str, str | None]]] = {}
+    for deal_id, field_name, old in rows:
+        if deal_id not in created:
+            changes.setdefault(deal_id, []).append((field_name, old))
+    for deal_id, pairs in changes.items():
+        values = restored(pairs)
+        if values:
+            connection.execute(update(Deal.__table__).where(Deal.id == deal_id).values(**values))
+    return len(changes)
