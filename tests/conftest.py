@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from tracker.db import open_ledger, sqlite_url_for
 from tracker.seed import seed_ledger
 
 TODAY = dt.date(2026, 11, 25)
-DB_FIXTURES = {"ledger_url", "engine", "seeded"}
+DB_FIXTURES = {"ledger_url", "engine", "seeded", "another_ledger"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -49,15 +49,18 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+def _fresh_url(path: Path) -> tuple[str, Iterator[str] | None]:
+    """A URL for an empty database, and the generator that drops it afterwards (PostgreSQL only)."""
+    if os.environ.get("TRACKER_TEST_DATABASE") == "postgres":
+        generator = _postgres_database()
+        return next(generator), generator
+    return sqlite_url_for(path), None
+
+
 @pytest.fixture
 def ledger_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A URL for an empty database, also exported as TRACKER_DATABASE_URL for the app and the CLI."""
-    if os.environ.get("TRACKER_TEST_DATABASE") == "postgres":
-        generator = _postgres_database()
-        url = next(generator)
-    else:
-        generator = None
-        url = sqlite_url_for(tmp_path / "ledger.db")
+    url, generator = _fresh_url(tmp_path / "ledger.db")
     monkeypatch.setenv("TRACKER_DATABASE_URL", url)
     yield url
     if generator is not None:
@@ -73,10 +76,34 @@ def engine(ledger_url: str) -> Iterator[Engine]:
     """
     ledger = open_ledger(ledger_url)
     yield ledger
+    _check_foreign_keys(ledger)
+    ledger.dispose()
+
+
+@pytest.fixture
+def another_ledger(tmp_path: Path) -> Iterator[Callable[[], Engine]]:
+    """Makes more migrated, empty ledgers in one test (to import an export into, say); each is checked
+    and dropped afterwards like `engine`."""
+    made: list[tuple[Engine, Iterator[str] | None]] = []
+
+    def make() -> Engine:
+        url, generator = _fresh_url(tmp_path / f"another-{len(made) + 1}.db")
+        ledger = open_ledger(url)
+        made.append((ledger, generator))
+        return ledger
+
+    yield make
+    for ledger, generator in made:
+        _check_foreign_keys(ledger)
+        ledger.dispose()
+        if generator is not None:
+            generator.close()
+
+
+def _check_foreign_keys(ledger: Engine) -> None:
     if ledger.dialect.name == "sqlite" and _readable(ledger):
         with ledger.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
-    ledger.dispose()
 
 
 def _readable(ledger: Engine) -> bool:

@@ -76,3 +76,31 @@ def sqlite_dump(engine: Engine) -> list[str]:
 
 def table_counts(engine: Engine) -> dict[str, int]:
     return {name: len(rows) - 1 for name, rows in dump(engine).items()}
+
+
+def content(engine: Engine) -> dict[str, list[tuple[str, ...]]]:
+    """What the ledger says, without its ids, import numbers and recorded times: what a lossless export and
+    import must keep. Rows refer to each other by their natural keys (event fingerprints, source and party
+    keys), sorted, with values in `_canonical` form."""
+    queries = {
+        "deals": "SELECT id, title, summary, category, quantity, value_low, value_high, currency, sipri_tiv, "
+        "current_stage, stage_since, first_event_on, last_event_on, event_count, buyers, sellers, "
+        "buyer_codes, seller_codes FROM deals",
+        "deal_tags": "SELECT deal_id, tag FROM deal_tags",
+        "deal_external_ids": "SELECT scheme, external_id, deal_id FROM deal_external_ids",
+        "events": "SELECT fingerprint, deal_id, occurred_on, occurred_until, date_precision, date_text, "
+        "stage, summary, note, topic, quantity, value_low, value_high, currency FROM events",
+        "sources": "SELECT key, publisher, title, url, published_on, published_precision, kind, reliability "
+        "FROM sources",
+        "event_sources": "SELECT e.fingerprint, s.key, l.credibility FROM event_sources l "
+        "JOIN events e ON e.id = l.event_id JOIN sources s ON s.id = l.source_id",
+        "parties": "SELECT p.key, p.name, p.kind, p.country_code, parent.key FROM parties p "
+        "LEFT JOIN parties parent ON parent.id = p.parent_id",
+        "deal_parties": "SELECT r.deal_id, p.key, r.role, e.fingerprint FROM deal_parties r "
+        "JOIN parties p ON p.id = r.party_id LEFT JOIN events e ON e.id = r.event_id",
+    }
+    with engine.connect() as connection:
+        return {
+            name: sorted(tuple(_canonical(v) for v in row) for row in connection.exec_driver_sql(sql))
+            for name, sql in queries.items()
+        }

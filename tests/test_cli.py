@@ -129,10 +129,12 @@ def test_export_csv_with_filters(ledger_url: str, tmp_path: Path, capsys):
         str(output),
     )
     lines = output.read_text(encoding="utf-8-sig").splitlines()
+    # 7 event–source rows since October, and 12 rows for the deal's parties named by earlier events (the
+    # export keeps a deal's parties with it, on its first row's event).
     assert (code, err, len(lines)) == (
         0,
-        f"Deals with Ukraine as seller, since 2025-10-01: 7 rows written to {output}.\n",
-        8,
+        f"Deals with Ukraine as seller, since 2025-10-01: 19 rows written to {output}.\n",
+        20,
     )
     assert lines[1].startswith(
         "us-ukraine-drone-deal,US–Ukraine Drone Deal,2025-09-29/2025-10-02,negotiating,"
@@ -146,9 +148,9 @@ def test_export_xlsx(ledger_url: str, tmp_path: Path, capsys):
     output = tmp_path / "out.xlsx"
     assert run(capsys, "export", "--format", "xlsx", "--output", str(output))[0] == 0
     workbook = load_workbook(io.BytesIO(output.read_bytes()))
-    assert (workbook.sheetnames, workbook["events"].max_row, workbook["parties"].max_row) == (
-        ["events", "parties"],
-        21,
+    assert (workbook.sheetnames, workbook["ledger rows"].max_row, workbook["parties"].max_row) == (
+        ["ledger rows", "parties", "about"],
+        26,
         21,
     )
 

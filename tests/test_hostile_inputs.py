@@ -132,8 +132,9 @@ EXPECTED: dict[str, Clean | Rejected] = {
     # Binary files renamed .csv
     "random_binary.csv": Rejected(_line_only(3), NUL),
     "random_high_bytes.csv": Rejected(_line_only(1), "byte 0xb4 " + NOT_UTF8),
-    "xlsx_renamed.csv": Rejected(FILE_LEVEL, "this is an XLSX or ZIP file, " + NOT_CSV),
-    "zip_renamed.csv": Rejected(FILE_LEVEL, "this is an XLSX or ZIP file, " + NOT_CSV),
+    # A workbook is imported from its upload-format sheet (tracker.workbook); this one is damaged.
+    "xlsx_renamed.csv": Rejected(FILE_LEVEL, "this XLSX workbook cannot be read (OSError)"),
+    "zip_renamed.csv": Rejected(FILE_LEVEL, "this is a ZIP file, " + NOT_CSV + " or an XLSX workbook"),
     "xls_renamed.csv": Rejected(FILE_LEVEL, "this is an old Excel (XLS) or Word file, " + NOT_CSV),
     "pdf_renamed.csv": Rejected(FILE_LEVEL, "this is a PDF file, " + NOT_CSV),
     "png_renamed.csv": Rejected(FILE_LEVEL, "this is a PNG image, " + NOT_CSV),

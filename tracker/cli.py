@@ -16,7 +16,7 @@ from tracker.countries import resolve_country
 from tracker.dates import parse_partial_date
 from tracker.db import head_revision, open_ledger
 from tracker.errors import ImportRejected, InvalidValue, TrackerError
-from tracker.export import deal_parties, ledger_rows, to_csv_bytes, to_xlsx_bytes
+from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.filters import Filters
 from tracker.importer import ImportReport, import_bytes, undo_import
 from tracker.seed import seed_ledger
@@ -116,7 +116,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     filters = _filters(args)
     rows = ledger_rows(engine, filters)
     if args.format == "xlsx":
-        data = to_xlsx_bytes({"events": rows, "parties": deal_parties(engine, filters)})
+        data = ledger_workbook(engine, filters, rows=rows)
     else:
         data = to_csv_bytes(rows)
     if args.output in (None, "-"):

@@ -92,7 +92,8 @@ def _day(label: str, year: int, month: int, day: int, limits: _Limits) -> dateti
         raise _not_real(label) from None
 
 
-def _canonical_text(start: datetime.date, precision: Precision) -> str:
+def canonical_date_text(start: datetime.date, precision: Precision) -> str:
+    """How a date of this precision is written: 2025-09-29, 2025-W39, 2025-09, 2025."""
     if precision == "day":
         return start.isoformat()
     if precision == "week":
@@ -118,7 +119,7 @@ def _accept(
     year = start.isocalendar().year if precision == "week" else start.year
     if year > limits.last_year:
         raise _outside(label, limits)
-    return PartialDate(start, end, precision, _canonical_text(start, precision))
+    return PartialDate(start, end, precision, canonical_date_text(start, precision))
 
 
 def _accept_day(label: str, year: int, month: int, day: int, limits: _Limits) -> PartialDate:

@@ -1,6 +1,7 @@
 """Recognising what kind of file was uploaded and reading it into a validated Batch.
 
-The format is detected from the decoded text, never from the file name: a SIPRI trade-register
+The format is detected from the content, never from the file name: an XLSX workbook (a ZIP archive) is
+read by tracker.workbook and validated as a ledger CSV; in text, a SIPRI trade-register
 export (classic: a line starting "Recipient,Supplier,Year of order"; new: a line starting
 "SIPRI AT Database ID"; either after an optional preamble) is read by tracker.sipri, anything else
 as the ledger CSV.
@@ -13,10 +14,14 @@ import datetime as dt
 from tracker import ledger_csv, sipri
 from tracker.ledger_csv import Batch
 from tracker.textfile import decode, read_records
+from tracker.workbook import is_zip, read_workbook
 
 
 def read_batch(data: bytes, *, today: dt.date | None = None) -> tuple[Batch, str]:
-    """The file's validated rows and the encoding it was read with; ImportRejected on any problem."""
+    """The file's validated rows and the encoding it was read with ("xlsx" for a workbook); ImportRejected
+    on any problem."""
+    if is_zip(data):
+        return ledger_csv.batch_from_records(read_workbook(data), today=today, format="ledger-xlsx"), "xlsx"
     text, encoding = decode(data)
     detected = sipri.detect_layout(text)
     if detected is not None:

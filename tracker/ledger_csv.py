@@ -241,7 +241,7 @@ def check_header(header: list[str], *, line: int) -> list[str]:
     return names
 
 
-def batch_from_records(records: Records, *, today: Any = None) -> Batch:
+def batch_from_records(records: Records, *, today: Any = None, format: str = "ledger-csv") -> Batch:
     """Validate a ledger CSV's records into a Batch, or raise ImportRejected with every problem."""
     names = check_header(records.header, line=records.header_line)
     frame = (
@@ -287,7 +287,7 @@ def batch_from_records(records: Records, *, today: Any = None) -> Batch:
         _once_per_distinct(event_fingerprint, out["deal_id"], out["date_text"], out["stage"], out["summary"])
     )
     # Plain Python objects from here on: the importer iterates these columns, which is slow on Arrow strings.
-    return Batch(rows=out[list(BATCH_COLUMNS)].astype(object), format="ledger-csv", rows_read=len(frame))
+    return Batch(rows=out[list(BATCH_COLUMNS)].astype(object), format=format, rows_read=len(frame))
 
 
 def _take_event_claims(out: pd.DataFrame, names: list[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tracker import queries
-from tracker.export import deal_parties, ledger_rows, to_csv_bytes, to_xlsx_bytes
+from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.views import common
 
 filters = common.current_filters()
@@ -110,12 +110,12 @@ xlsx_column.download_button(
     file_name="deals.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     on_click="ignore",
-    data=lambda: to_xlsx_bytes(
-        {
-            "deals": queries.deals_table(engine, filters=filters, limit=None),
-            "events": ledger_rows(engine, filters),
-            "parties": deal_parties(engine, filters),
-        }
+    data=lambda: ledger_workbook(
+        engine,
+        filters,
+        deals=queries.deals_table(engine, filters=filters, limit=None),
+        caption=common.filters_caption(filters),
     ),
-    help="Sheets: deals, events (upload format) and parties.",
+    help="Sheets: deals; ledger rows (the upload format: the workbook can be imported again); parties; "
+    "about (what each sheet and column holds, the filters, when it was made).",
 )
