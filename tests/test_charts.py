@@ -41,7 +41,9 @@ def test_stage_bar(seeded: Engine) -> None:
 
 
 def test_stage_country_heatmap(seeded: Engine) -> None:
-    figure = spec(charts.stage_country_heatmap(queries.stage_country_matrix(seeded, filters=Filters())))
+    figure = spec(
+        charts.stage_country_heatmap(queries.overview(seeded, filters=Filters(), today=TODAY).matrix)
+    )
     (trace,) = figure["data"]
     assert trace["type"] == "heatmap"
     assert trace["y"] == ["Ukraine", "United States"]
@@ -53,7 +55,7 @@ def test_stage_country_heatmap(seeded: Engine) -> None:
 
 
 def test_country_map_is_an_offline_iso3_choropleth(seeded: Engine) -> None:
-    figure = spec(charts.country_map(queries.country_deal_counts(seeded, filters=Filters())))
+    figure = spec(charts.country_map(queries.overview(seeded, filters=Filters(), today=TODAY).country_counts))
     (trace,) = figure["data"]
     assert trace["type"] == "choropleth"
     assert trace["locationmode"] == "ISO-3"
@@ -63,13 +65,13 @@ def test_country_map_is_an_offline_iso3_choropleth(seeded: Engine) -> None:
     assert "as buyer" in trace["hovertemplate"] and "as seller" in trace["hovertemplate"]
     assert "projection" not in figure["layout"]["geo"]  # plotly's default projection
     assert (
-        title(charts.country_map(queries.country_deal_counts(seeded, filters=Filters())))
+        title(charts.country_map(queries.overview(seeded, filters=Filters(), today=TODAY).country_counts))
         == "Buyers and sellers: deals per country"
     )
 
 
 def test_flow_sankey(seeded: Engine) -> None:
-    figure = spec(charts.flow_sankey(queries.deal_flows(seeded, filters=Filters())))
+    figure = spec(charts.flow_sankey(queries.overview(seeded, filters=Filters(), today=TODAY).flows))
     (trace,) = figure["data"]
     assert trace["type"] == "sankey"
     assert trace["node"]["label"] == ["United States (buyer)", "Ukraine (seller)"]
@@ -141,9 +143,9 @@ def test_empty_frames_give_annotated_empty_figures(build, columns: list[str], ex
 def test_no_webgl_or_tile_traces(seeded: Engine) -> None:
     figures = [
         charts.stage_bar(queries.deals_by_stage(seeded)),
-        charts.stage_country_heatmap(queries.stage_country_matrix(seeded, filters=Filters())),
-        charts.country_map(queries.country_deal_counts(seeded, filters=Filters())),
-        charts.flow_sankey(queries.deal_flows(seeded, filters=Filters())),
+        charts.stage_country_heatmap(queries.overview(seeded, filters=Filters(), today=TODAY).matrix),
+        charts.country_map(queries.overview(seeded, filters=Filters(), today=TODAY).country_counts),
+        charts.flow_sankey(queries.overview(seeded, filters=Filters(), today=TODAY).flows),
         charts.stage_timeline(queries.deal_stage_intervals(seeded, SEED_DEAL, today=TODAY)),
     ]
     types = {trace["type"] for figure in figures for trace in spec(figure)["data"]}

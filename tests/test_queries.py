@@ -187,18 +187,18 @@ AUG_15 = dt.datetime.combine(dt.date(2025, 8, 15), dt.time.max)
 
 
 def test_headline_figures_on_the_seed(seeded: Engine) -> None:
-    assert queries.headline_figures(seeded, filters=ALL, today=TODAY) == queries.HeadlineFigures(
+    assert queries.overview(seeded, filters=ALL, today=TODAY).figures == queries.HeadlineFigures(
         deals=1, active_deals=1, events_this_month=0, stale_deals=1
     )
     # October 2025: events dated 2 Oct, 10 Oct and 17 Oct (the 30 Sep – 3 Oct one starts in September).
-    october = queries.headline_figures(seeded, filters=ALL, today=dt.date(2025, 10, 20))
+    october = queries.overview(seeded, filters=ALL, today=dt.date(2025, 10, 20)).figures
     assert (october.events_this_month, october.stale_deals) == (3, 0)
 
 
 def test_stale_means_more_than_sixty_days_without_an_event(seeded: Engine) -> None:
     # The last event is dated 17 Oct 2025; 60 days later is 16 Dec 2025.
-    assert queries.headline_figures(seeded, filters=ALL, today=dt.date(2025, 12, 16)).stale_deals == 0
-    assert queries.headline_figures(seeded, filters=ALL, today=dt.date(2025, 12, 17)).stale_deals == 1
+    assert queries.overview(seeded, filters=ALL, today=dt.date(2025, 12, 16)).figures.stale_deals == 0
+    assert queries.overview(seeded, filters=ALL, today=dt.date(2025, 12, 17)).figures.stale_deals == 1
 
 
 def test_deals_by_stage_lists_every_stage(seeded: Engine) -> None:
@@ -209,19 +209,19 @@ def test_deals_by_stage_lists_every_stage(seeded: Engine) -> None:
 
 
 def test_stage_country_matrix_country_map_and_flows_on_the_seed(seeded: Engine) -> None:
-    matrix = queries.stage_country_matrix(seeded, filters=ALL)
+    matrix = queries.overview(seeded, filters=ALL, today=TODAY).matrix
     assert matrix.to_dict("records") == [
         {"country_code": "UKR", "country": "Ukraine", "stage": "negotiating", "deals": 1},
         {"country_code": "USA", "country": "United States", "stage": "negotiating", "deals": 1},
     ]
-    sellers = queries.stage_country_matrix(seeded, filters=Filters(country_role="seller"))
+    sellers = queries.overview(seeded, filters=Filters(country_role="seller"), today=TODAY).matrix
     assert sellers["country_code"].tolist() == ["UKR"]
-    counts = queries.country_deal_counts(seeded, filters=ALL)
+    counts = queries.overview(seeded, filters=ALL, today=TODAY).country_counts
     assert counts.to_dict("records") == [
         {"country_code": "UKR", "country": "Ukraine", "as_buyer": 0, "as_seller": 1, "deals": 1},
         {"country_code": "USA", "country": "United States", "as_buyer": 1, "as_seller": 0, "deals": 1},
     ]
-    flows = queries.deal_flows(seeded, filters=ALL)
+    flows = queries.overview(seeded, filters=ALL, today=TODAY).flows
     assert flows.to_dict("records") == [
         {"buyer_code": "USA", "buyer": "United States", "seller_code": "UKR", "seller": "Ukraine", "deals": 1}
     ]
@@ -424,7 +424,7 @@ def test_ledger_version_changes_with_imports_and_undo(engine: Engine) -> None:
 def test_filters_change_counts(three: Engine, filters: Filters, deals: int) -> None:
     assert queries.count_deals(three, filters=filters) == deals
     assert len(queries.deals_table(three, filters=filters)) == deals
-    assert queries.headline_figures(three, filters=filters, today=TODAY).deals == deals
+    assert queries.overview(three, filters=filters, today=TODAY).figures.deals == deals
     assert int(queries.deals_by_stage(three, filters=filters)["deals"].sum()) == deals
 
 
@@ -438,10 +438,10 @@ def test_party_filter(three: Engine) -> None:
 
 def test_headline_and_stages_on_three_deals(three: Engine) -> None:
     # Active: alpha (contracted) and beta (negotiating); gamma is cancelled. Stale on 25 Nov 2026: both.
-    assert queries.headline_figures(three, filters=ALL, today=TODAY) == queries.HeadlineFigures(
+    assert queries.overview(three, filters=ALL, today=TODAY).figures == queries.HeadlineFigures(
         deals=3, active_deals=2, events_this_month=0, stale_deals=2
     )
-    march = queries.headline_figures(three, filters=ALL, today=dt.date(2025, 3, 20))
+    march = queries.overview(three, filters=ALL, today=dt.date(2025, 3, 20)).figures
     assert (march.events_this_month, march.stale_deals) == (1, 1)  # beta's 1 Mar event; alpha is stale
     stages = queries.deals_by_stage(three, filters=ALL)
     assert {s: d for s, d in zip(stages["stage"], stages["deals"]) if d} == {
@@ -452,24 +452,27 @@ def test_headline_and_stages_on_three_deals(three: Engine) -> None:
 
 
 def test_matrix_map_and_flows_on_three_deals(three: Engine) -> None:
-    buyers = queries.stage_country_matrix(three, filters=Filters(country_role="buyer"))
+    buyers = queries.overview(three, filters=Filters(country_role="buyer"), today=TODAY).matrix
     assert buyers[["country_code", "stage", "deals"]].values.tolist() == [
         ["UKR", "negotiating", 1],
         ["UKR", "cancelled", 1],
         ["POL", "contracted", 1],
     ]
     assert (
-        len(queries.stage_country_matrix(three, filters=ALL, max_countries=2)["country_code"].unique()) == 2
+        len(
+            queries.overview(three, filters=ALL, max_countries=2, today=TODAY).matrix["country_code"].unique()
+        )
+        == 2
     )
-    counts = queries.country_deal_counts(three, filters=ALL).set_index("country_code")
+    counts = queries.overview(three, filters=ALL, today=TODAY).country_counts.set_index("country_code")
     assert counts.loc["UKR", ["as_buyer", "as_seller", "deals"]].tolist() == [2, 0, 2]
     assert counts["deals"].sum() == 6
-    flows = queries.deal_flows(three, filters=Filters(countries=("UKR",)))
+    flows = queries.overview(three, filters=Filters(countries=("UKR",)), today=TODAY).flows
     assert sorted(zip(flows["buyer_code"], flows["seller_code"], flows["deals"])) == [
         ("UKR", "DEU", 1),
         ("UKR", "USA", 1),
     ]
-    assert len(queries.deal_flows(three, filters=ALL, limit=2)) == 2
+    assert len(queries.overview(three, filters=ALL, top_flows=2, today=TODAY).flows) == 2
 
 
 def test_pipeline_cards_are_capped_per_stage(three: Engine) -> None:
@@ -552,18 +555,22 @@ def test_as_of_on_overview_queries(two_imports: Engine) -> None:
         queries.deals_by_stage(engine, filters=Filters(stages=("negotiating",)), as_of=AUG_15)["deals"].sum()
         == 0
     )
-    assert queries.headline_figures(
+    assert queries.overview(
         engine, filters=ALL, today=dt.date(2025, 8, 15), as_of=AUG_15
-    ) == queries.HeadlineFigures(deals=1, active_deals=1, events_this_month=0, stale_deals=0)
+    ).figures == queries.HeadlineFigures(deals=1, active_deals=1, events_this_month=0, stale_deals=0)
     assert len(queries.latest_events(engine, filters=ALL, as_of=AUG_15)) == 1
-    assert queries.deal_flows(engine, filters=ALL, as_of=AUG_15).empty  # the seller came later
-    assert len(queries.deal_flows(engine, filters=ALL)) == 1
-    assert queries.country_deal_counts(engine, filters=ALL, as_of=AUG_15)["country_code"].tolist() == ["UKR"]
-    assert queries.stage_country_matrix(engine, filters=ALL, as_of=AUG_15)[
+    assert queries.overview(
+        engine, filters=ALL, as_of=AUG_15, today=TODAY
+    ).flows.empty  # the seller came later
+    assert len(queries.overview(engine, filters=ALL, today=TODAY).flows) == 1
+    assert queries.overview(engine, filters=ALL, as_of=AUG_15, today=TODAY).country_counts[
+        "country_code"
+    ].tolist() == ["UKR"]
+    assert queries.overview(engine, filters=ALL, as_of=AUG_15, today=TODAY).matrix[
         ["country_code", "stage"]
     ].values.tolist() == [["UKR", "announced"]]
     nothing_yet = dt.datetime(2025, 7, 31)
-    assert queries.headline_figures(engine, filters=ALL, today=TODAY, as_of=nothing_yet).deals == 0
+    assert queries.overview(engine, filters=ALL, today=TODAY, as_of=nothing_yet).figures.deals == 0
     assert queries.latest_events(engine, filters=ALL, as_of=nothing_yet).empty
 
 
@@ -578,19 +585,15 @@ def test_as_of_on_overview_queries(two_imports: Engine) -> None:
 )
 def test_as_of_now_agrees_with_the_stored_stages(three: Engine, filters: Filters) -> None:
     now = dt.datetime(2100, 1, 1)
-    for query in (
-        queries.deals_by_stage,
-        queries.stage_country_matrix,
-        queries.country_deal_counts,
-        queries.deal_flows,
-        queries.latest_events,
-    ):
+    for query in (queries.deals_by_stage, queries.latest_events):
         pd.testing.assert_frame_equal(
             query(three, filters=filters), query(three, filters=filters, as_of=now), check_dtype=False
         )
-    assert queries.headline_figures(three, filters=filters, today=TODAY) == queries.headline_figures(
-        three, filters=filters, today=TODAY, as_of=now
-    )
+    stored = queries.overview(three, filters=filters, today=TODAY)
+    recomputed = queries.overview(three, filters=filters, today=TODAY, as_of=now)
+    assert stored.figures == recomputed.figures
+    for part in ("by_stage", "matrix", "country_counts", "flows"):
+        pd.testing.assert_frame_equal(getattr(stored, part), getattr(recomputed, part), check_dtype=False)
 
 
 @pytest.mark.parametrize(
@@ -604,18 +607,13 @@ def test_as_of_now_agrees_with_the_stored_stages(three: Engine, filters: Filters
     ],
 )
 @pytest.mark.parametrize("as_of", [None, dt.datetime(2100, 1, 1)])
-def test_overview_agrees_with_the_single_chart_queries(
+def test_overview_agrees_with_deals_by_stage(
     three: Engine, filters: Filters, as_of: dt.datetime | None
 ) -> None:
     overview = queries.overview(three, filters=filters, today=TODAY, as_of=as_of)
-    assert overview.figures == queries.headline_figures(three, filters=filters, today=TODAY, as_of=as_of)
-    for frame, query in (
-        (overview.by_stage, queries.deals_by_stage),
-        (overview.matrix, queries.stage_country_matrix),
-        (overview.country_counts, queries.country_deal_counts),
-        (overview.flows, queries.deal_flows),
-    ):
-        pd.testing.assert_frame_equal(frame, query(three, filters=filters, as_of=as_of))
+    pd.testing.assert_frame_equal(
+        overview.by_stage, queries.deals_by_stage(three, filters=filters, as_of=as_of)
+    )
 
 
 def test_overview_counts_a_deal_with_two_buyers_once_per_country(three: Engine) -> None:

@@ -75,7 +75,7 @@ def stage_bar(stage_counts: pd.DataFrame) -> go.Figure:
 
 
 def stage_country_heatmap(matrix: pd.DataFrame) -> go.Figure:
-    """Deals per country (rows) and stage (columns), from `queries.stage_country_matrix`."""
+    """Deals per country (rows) and stage (columns), from `queries.overview` (`matrix`)."""
     title = "Deals by country and stage"
     if matrix.empty:
         return empty_figure(title, "No buyer or seller countries in the matching deals")
@@ -107,7 +107,8 @@ def stage_country_heatmap(matrix: pd.DataFrame) -> go.Figure:
 
 
 def country_map(counts: pd.DataFrame) -> go.Figure:
-    """A world choropleth of deals per country as buyer plus as seller, from `queries.country_deal_counts`."""
+    """A world choropleth of deals per country as buyer plus as seller, from `queries.overview`
+    (`country_counts`)."""
     title = "Buyers and sellers: deals per country"
     if counts.empty:
         return empty_figure(title, "No buyer or seller countries in the matching deals")
@@ -154,7 +155,7 @@ def country_map(counts: pd.DataFrame) -> go.Figure:
 
 
 def flow_sankey(flows: pd.DataFrame) -> go.Figure:
-    """Buyer -> seller flows from `queries.deal_flows`: buyers on the left, sellers on the right."""
+    """Buyer -> seller flows from `queries.overview` (`flows`): buyers on the left, sellers on the right."""
     title = "Buyer → seller: deals per pair of countries"
     if flows.empty:
         return empty_figure(title, "No deal with both a buyer and a seller country")

@@ -271,9 +271,9 @@ class Overview:
 
     figures: HeadlineFigures
     by_stage: pd.DataFrame  # see deals_by_stage
-    country_counts: pd.DataFrame  # see country_deal_counts
-    matrix: pd.DataFrame  # see stage_country_matrix
-    flows: pd.DataFrame  # see deal_flows
+    country_counts: pd.DataFrame  # country_code, country, as_buyer, as_seller, deals (the map's value)
+    matrix: pd.DataFrame  # country_code, country, stage, deals (the countries with most deals)
+    flows: pd.DataFrame  # buyer_code, buyer, seller_code, seller, deals (the largest flows)
 
 
 class _MixRow(NamedTuple):
@@ -535,15 +535,6 @@ def overview(
     )
 
 
-def headline_figures(
-    engine: Engine, *, filters: Filters, today: dt.date, as_of: dt.datetime | None = None
-) -> HeadlineFigures:
-    tally = _tally(
-        _deal_mix(engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS))
-    )
-    return _headline(tally, _events_this_month(engine, filters, today, as_of))
-
-
 def deals_by_stage(
     engine: Engine, *, filters: Filters | None = None, as_of: dt.datetime | None = None
 ) -> pd.DataFrame:
@@ -553,36 +544,6 @@ def deals_by_stage(
 
 def _country_roles(filters: Filters) -> tuple[str, ...]:
     return TRADE_ROLES if filters.country_role == "either" else (filters.country_role,)
-
-
-def stage_country_matrix(
-    engine: Engine,
-    *,
-    filters: Filters,
-    as_of: dt.datetime | None = None,
-    max_countries: int = MATRIX_COUNTRIES,
-) -> pd.DataFrame:
-    """Deals per country and current stage (long form: country_code, country, stage, deals).
-
-    A country counts when it is a buyer or seller of the deal, or only the side the country filter
-    names; the `max_countries` countries with most deals are kept.
-    """
-    tally = _tally(_deal_mix(engine, filters, as_of), roles=_country_roles(filters))
-    return _matrix_frame(tally, _state_names(engine), max_countries=max_countries)
-
-
-def country_deal_counts(
-    engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None
-) -> pd.DataFrame:
-    """Per state: deals it buys in, deals it sells in, and `deals` = the two added (the map's value)."""
-    return _counts_frame(_tally(_deal_mix(engine, filters, as_of)), _state_names(engine))
-
-
-def deal_flows(
-    engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None, limit: int = TOP_FLOWS
-) -> pd.DataFrame:
-    """Buyer state -> seller state pairs with their number of deals, the `limit` largest."""
-    return _flows_frame(_tally(_deal_mix(engine, filters, as_of)), _state_names(engine), limit=limit)
 
 
 def _event_sources(engine: Engine, event_ids: list[int], as_of: dt.datetime | None) -> pd.DataFrame:

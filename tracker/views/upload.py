@@ -184,8 +184,8 @@ st.download_button(
     help="The upload format's columns with one example row from the seed ledger.",
 )
 uploaded = st.file_uploader(
-    "CSV file (ledger format or a SIPRI export)",
-    type=["csv"],
+    "A ledger CSV, a workbook exported here (XLSX) or a SIPRI export",
+    type=["csv", "xlsx"],
     key="upload-file",
     max_upload_size=UPLOAD_LIMIT_BYTES // 1_000_000,
 )
