@@ -52,3 +52,92 @@ def downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def event_row(deal: str, date: str, summary: str, *, source: str, grade: str, **cells: str) -> dict[str, str]:
+    """A ledger CSV row of `deal` told by `source` (its URL made from the name) with reliability `grade`."""
+    return {
+        "deal_id": deal,
+        "date": date,
+        "summary": summary,
+        "source_publisher": source,
+        "source_url": f"https://example.org/{source.lower().replace(' ', '-')}",
+        "reliability": grade,
+        "credibility": "2",
+        **cells,
+    }
+
+
+# Three deals that filters tell apart:
+# alpha: Poland buys from South Korea, tanks, contracted, sourced A;
+# beta: Ukraine buys from the US, air defence, negotiating, sourced C, mentions Patriot;
+# gamma: Ukraine buys from Germany, artillery, cancelled, one source graded E, Rheinmetall as manufacturer.
+THREE_DEALS = [
+    event_row(
+        "alpha",
+        "2023-05",
+        "Poland announces a tank purchase.",
+        source="Alpha Wire",
+        grade="A",
+        stage="announced",
+        deal_title="Alpha tanks",
+        buyer="Poland",
+        seller="South Korea",
+        category="tanks",
+        value_low="1bn",
+        value_high="2bn",
+        currency="USD",
+    ),
+    event_row(
+        "alpha",
+        "2024-06-10",
+        "The tank contract is signed.",
+        source="Alpha Wire",
+        grade="A",
+        stage="contracted",
+    ),
+    event_row(
+        "beta",
+        "2025-01-15",
+        "Ukraine asks for more Patriot systems.",
+        source="Beta News",
+        grade="C",
+        stage="announced",
+        deal_title="Beta air defence",
+        buyer="Ukraine",
+        seller="United States",
+        category="air defence",
+    ),
+    event_row(
+        "beta",
+        "2025-03-01",
+        "Talks on the air-defence package begin.",
+        source="Beta News",
+        grade="C",
+        stage="negotiating",
+    ),
+    event_row(
+        "gamma",
+        "2025-02-01",
+        "A shell deal is reported.",
+        source="Gamma Blog",
+        grade="E",
+        stage="announced",
+        deal_title="Gamma shells",
+        buyer="Ukraine",
+        seller="Germany",
+        category="artillery",
+        party="Rheinmetall",
+        party_role="manufacturer",
+        party_kind="company",
+        party_country="DEU",
+    ),
+    event_row(
+        "gamma",
+        "2025-04-01",
+        "The shell deal is called off.",
+        source="Gamma Blog",
+        grade="E",
+        stage="cancelled",
+    ),
+]

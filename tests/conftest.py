@@ -17,11 +17,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from tests.builders import THREE_DEALS, ledger_csv
 from tracker.db import open_ledger, sqlite_url_for
+from tracker.importer import import_bytes
 from tracker.seed import seed_ledger
 
 TODAY = dt.date(2026, 11, 25)
-DB_FIXTURES = {"ledger_url", "engine", "seeded", "another_ledger"}
+DB_FIXTURES = {"ledger_url", "engine", "seeded", "three", "another_ledger"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -114,6 +116,13 @@ def _readable(ledger: Engine) -> bool:
     except DBAPIError:
         return False
     return True
+
+
+@pytest.fixture
+def three(engine: Engine) -> Engine:
+    """A ledger holding THREE_DEALS (tests/builders.py), three deals the filters tell apart."""
+    import_bytes(engine, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="test")
+    return engine
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
+from conftest import TODAY
 from sqlalchemy import Engine, func, select
 
 from bench.generate import LATEST, generate_rows, write_ledger
@@ -16,7 +17,6 @@ from tracker.importer import import_bytes
 from tracker.models import Deal, DealTag, Event, EventSource, Source
 from tracker.vocab import STAGE_ORDER
 
-TODAY = dt.date(2026, 11, 25)
 COLUMN = {name: i for i, name in enumerate(TEMPLATE_COLUMNS)}
 
 FIRST_ROW: dict[str, str] = {

@@ -8,13 +8,13 @@ import json
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from conftest import TODAY
 from sqlalchemy import Engine
 
 from tracker import charts, queries
 from tracker.filters import Filters
 from tracker.vocab import STAGE_NAMES
 
-TODAY = dt.date(2026, 11, 25)
 SEED_DEAL = "us-ukraine-drone-deal"
 DAY_MS = 86_400_000
 

@@ -17,7 +17,6 @@ is an upper bound on the time spent queued.
 
 from __future__ import annotations
 
-import datetime as dt
 import multiprocessing
 import time
 from multiprocessing.synchronize import Event as EventType
@@ -25,18 +24,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TODAY
 from sqlalchemy import Engine, text
 
 from tests.hostile import make_corpus
 from tracker.db import open_ledger
 from tracker.importer import import_bytes
 
-TODAY = dt.date(2026, 11, 25)
 CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
 
 WRITERS = {"alpha": 15_000, "bravo": 10_000, "charlie": 5_000}  # prefix -> rows (= events) of its file
 READERS = 3
-SNAPSHOT = text(
+COUNTS = text(
     "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM imports), "
     "(SELECT coalesce(sum(event_count), 0) FROM deals)"
 )
@@ -76,7 +75,7 @@ def reader(url: str, start: EventType, stop: EventType, results: Any) -> None:
     while not stop.is_set():
         try:
             with engine.connect() as connection:
-                seen.add(tuple(int(v) for v in connection.execute(SNAPSHOT).one()))
+                seen.add(tuple(int(v) for v in connection.execute(COUNTS).one()))
             reads += 1
         except Exception as exc:  # noqa: BLE001 - "database is locked" would land here
             errors.append(f"{type(exc).__name__}: {exc}")
@@ -85,9 +84,9 @@ def reader(url: str, start: EventType, stop: EventType, results: Any) -> None:
     engine.dispose()
 
 
-def _snapshot(engine: Engine) -> tuple[int, int, int]:
+def _counts(engine: Engine) -> tuple[int, int, int]:
     with engine.connect() as connection:
-        return tuple(int(v) for v in connection.execute(SNAPSHOT).one())  # type: ignore[return-value]
+        return tuple(int(v) for v in connection.execute(COUNTS).one())  # type: ignore[return-value]
 
 
 @pytest.mark.slow
@@ -96,7 +95,7 @@ def test_concurrent_imports_queue_and_readers_never_see_half(seeded: Engine, led
     for prefix, rows in WRITERS.items():
         files[prefix] = tmp_path / f"{prefix}.csv"
         files[prefix].write_bytes(make_corpus.bulk_ledger_csv(rows, prefix=prefix))
-    events, imports, derived = _snapshot(seeded)
+    events, imports, derived = _counts(seeded)
     assert events == derived
     seeded.dispose()
 
@@ -144,7 +143,7 @@ def test_concurrent_imports_queue_and_readers_never_see_half(seeded: Engine, led
     assert len(states) >= 2  # the readers were reading while imports landed, not only before or after
 
     engine = open_ledger(ledger_url)
-    assert _snapshot(engine) == (
+    assert _counts(engine) == (
         events + sum(WRITERS.values()),
         imports + len(WRITERS),
         events + sum(WRITERS.values()),

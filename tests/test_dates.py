@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 
 import pytest
+from conftest import TODAY
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,7 +14,6 @@ from tracker.dates import PartialDate, Precision, format_partial_date, parse_par
 from tracker.errors import InvalidValue
 
 D = datetime.date
-TODAY = D(2026, 11, 25)
 
 EMPTY_FIX = "Write the date as YYYY-MM-DD, YYYY-MM or YYYY."
 UNREADABLE_FIX = "Write the date as YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2025-09-29, 2025-07, 2025)."

@@ -6,11 +6,11 @@ import io
 from pathlib import Path
 
 import pytest
+from conftest import TODAY
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from tests.builders import ledger_csv, row
-from tests.conftest import TODAY
 from tests.ledger_snapshot import content
 from tracker import queries
 from tracker.export import ledger_rows, ledger_workbook, neutralise, to_csv_bytes, to_xlsx_bytes

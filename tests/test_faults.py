@@ -6,7 +6,6 @@ PostgreSQL in CI wherever the fault makes sense there (file faults and the backu
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import sqlite3
@@ -16,12 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
-from ledger_snapshot import digest, dump
+from conftest import TODAY
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from tests.builders import downgrade
 from tests.hostile import make_corpus
+from tests.ledger_snapshot import digest, dump
 from tracker.backup import backup_ledger
 from tracker.cli import main
 from tracker.db import PROJECT_ROOT, head_revision, open_ledger, schema_revision, sqlite_url_for
@@ -29,7 +29,6 @@ from tracker.errors import LedgerUnavailable
 from tracker.importer import import_bytes
 from tracker.models import Event, Import
 
-TODAY = dt.date(2026, 11, 25)
 CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
 
 SMALL = make_corpus.base_text().encode()  # a good three-event file

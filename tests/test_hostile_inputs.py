@@ -15,18 +15,18 @@ problem with a cell at fault names its line and column. The tables assert which 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from ledger_snapshot import digest, sqlite_dump
+from conftest import TODAY
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
 from tests.hostile import make_corpus
+from tests.ledger_snapshot import digest, sqlite_dump
 from tracker.cli import main
 from tracker.errors import ImportRejected
 from tracker.export import FORMULA_STARTS, deal_parties, ledger_rows, to_csv_bytes, to_xlsx_bytes
@@ -36,7 +36,6 @@ from tracker.importer import ImportReport, import_bytes
 from tracker.ledger_csv import PARTY_KEY_LENGTH, SOURCE_KEY_LENGTH
 from tracker.models import Deal, DealParty, Event, Import, Party, Source
 
-TODAY = dt.date(2026, 11, 25)
 UPLOAD_LIMIT = 50_000_000
 CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
 

@@ -13,8 +13,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from tests.builders import ledger_csv
-from tests.test_queries import THREE_DEALS, row
+from tests.builders import THREE_DEALS, event_row, ledger_csv
 from tracker.auth import hash_password
 from tracker.display import escape_markdown
 from tracker.importer import import_bytes, undo_import
@@ -44,12 +43,6 @@ def emptied(seeded: Engine) -> Engine:
     """A ledger with no deals that has had an import (the seed, undone), so the app does not re-seed it."""
     undo_import(seeded, 1, editor="test")
     return seeded
-
-
-@pytest.fixture
-def three(engine: Engine) -> Engine:
-    import_bytes(engine, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="test")
-    return engine
 
 
 def run(at: AppTest) -> AppTest:
@@ -282,7 +275,7 @@ def two_imports(engine: Engine) -> Engine:
         now=dt.datetime(2025, 8, 1, 12, 0),
         data=ledger_csv(
             *[
-                row(
+                event_row(
                     "delta",
                     "2025-07-01",
                     "Delta is announced.",
@@ -303,7 +296,7 @@ def two_imports(engine: Engine) -> Engine:
         now=dt.datetime(2025, 10, 1, 12, 0),
         data=ledger_csv(
             *[
-                row(
+                event_row(
                     "delta",
                     "2025-09-01",
                     "Delta talks begin.",
@@ -343,7 +336,7 @@ def test_markdown_in_ledger_text_is_not_rendered(engine: Engine) -> None:
         engine,
         ledger_csv(
             *[
-                row(
+                event_row(
                     "evil",
                     "2025-01-01",
                     "A [link](https://evil.example) and **bold**.",
@@ -365,7 +358,7 @@ def test_markdown_in_ledger_text_is_not_rendered(engine: Engine) -> None:
 
 GOOD_CSV = ledger_csv(
     *[
-        row(
+        event_row(
             "epsilon",
             "2025-06-01",
             "Epsilon is announced.",
@@ -380,7 +373,7 @@ GOOD_CSV = ledger_csv(
 )
 BAD_CSV = ledger_csv(
     *[
-        row(
+        event_row(
             "epsilon",
             "2025-13-01",
             "Bad month.",
@@ -466,7 +459,11 @@ def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:
 
 def test_undo_refused_is_explained(seeded: Engine) -> None:
     later = ledger_csv(
-        *[row(SEED_DEAL, "2025-11-01", "Talks continue.", source="Eps Wire", grade="B", stage="negotiating")]
+        *[
+            event_row(
+                SEED_DEAL, "2025-11-01", "Talks continue.", source="Eps Wire", grade="B", stage="negotiating"
+            )
+        ]
     )
     import_bytes(seeded, later, file_name="later.csv", editor="test")
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))

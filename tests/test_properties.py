@@ -22,25 +22,24 @@ example to example, comparing each example with the state just before it.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import TODAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ledger_snapshot import digest
 from sqlalchemy import Engine, func, select
 
 from tests.hostile import make_corpus
+from tests.ledger_snapshot import digest
 from tracker.db import open_ledger, sqlite_url_for
 from tracker.errors import ImportRejected
 from tracker.importer import import_bytes
 from tracker.models import Event, Import
 from tracker.seed import SEED_DIR, seed_ledger
 
-TODAY = dt.date(2026, 11, 25)
 SEED_BYTES = (SEED_DIR / "us-ukraine-drone-deal.csv").read_bytes()
 CORPUS_DIR = Path(__file__).resolve().parent / "hostile"
 BASES = (

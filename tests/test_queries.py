@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import TODAY
 from sqlalchemy import Engine
 
-from tests.builders import ledger_csv
+from tests.builders import THREE_DEALS, event_row, ledger_csv
 from tracker import queries
 from tracker.columns import TEMPLATE_COLUMNS
 from tracker.conflicts import find_conflicts, linked_sources, value_claims
@@ -31,102 +32,7 @@ from tracker.vocab import STAGE_NAMES
 
 SEED_DEAL = "us-ukraine-drone-deal"
 SEED_CSV = Path(__file__).resolve().parent.parent / "data" / "seed" / "us-ukraine-drone-deal.csv"
-TODAY = dt.date(2026, 11, 25)
 ALL = Filters()
-
-
-def row(deal: str, date: str, summary: str, *, source: str, grade: str, **cells: str) -> dict[str, str]:
-    return {
-        "deal_id": deal,
-        "date": date,
-        "summary": summary,
-        "source_publisher": source,
-        "source_url": f"https://example.org/{source.lower().replace(' ', '-')}",
-        "reliability": grade,
-        "credibility": "2",
-        **cells,
-    }
-
-
-# Three deals that filters tell apart:
-# alpha: Poland buys from South Korea, tanks, contracted, sourced A;
-# beta: Ukraine buys from the US, air defence, negotiating, sourced C, mentions Patriot;
-# gamma: Ukraine buys from Germany, artillery, cancelled, one source graded E, Rheinmetall as manufacturer.
-THREE_DEALS = [
-    row(
-        "alpha",
-        "2023-05",
-        "Poland announces a tank purchase.",
-        source="Alpha Wire",
-        grade="A",
-        stage="announced",
-        deal_title="Alpha tanks",
-        buyer="Poland",
-        seller="South Korea",
-        category="tanks",
-        value_low="1bn",
-        value_high="2bn",
-        currency="USD",
-    ),
-    row(
-        "alpha",
-        "2024-06-10",
-        "The tank contract is signed.",
-        source="Alpha Wire",
-        grade="A",
-        stage="contracted",
-    ),
-    row(
-        "beta",
-        "2025-01-15",
-        "Ukraine asks for more Patriot systems.",
-        source="Beta News",
-        grade="C",
-        stage="announced",
-        deal_title="Beta air defence",
-        buyer="Ukraine",
-        seller="United States",
-        category="air defence",
-    ),
-    row(
-        "beta",
-        "2025-03-01",
-        "Talks on the air-defence package begin.",
-        source="Beta News",
-        grade="C",
-        stage="negotiating",
-    ),
-    row(
-        "gamma",
-        "2025-02-01",
-        "A shell deal is reported.",
-        source="Gamma Blog",
-        grade="E",
-        stage="announced",
-        deal_title="Gamma shells",
-        buyer="Ukraine",
-        seller="Germany",
-        category="artillery",
-        party="Rheinmetall",
-        party_role="manufacturer",
-        party_kind="company",
-        party_country="DEU",
-    ),
-    row(
-        "gamma",
-        "2025-04-01",
-        "The shell deal is called off.",
-        source="Gamma Blog",
-        grade="E",
-        stage="cancelled",
-    ),
-]
-
-
-@pytest.fixture
-def three(engine: Engine) -> Engine:
-    import_bytes(engine, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="test")
-    return engine
 
 
 @pytest.fixture
@@ -138,7 +44,7 @@ def two_imports(engine: Engine) -> Engine:
         now=dt.datetime(2025, 8, 1, 12, 0),
         data=ledger_csv(
             *[
-                row(
+                event_row(
                     "delta",
                     "2025-07-01",
                     "Delta is announced.",
@@ -161,7 +67,7 @@ def two_imports(engine: Engine) -> Engine:
         now=dt.datetime(2025, 10, 1, 12, 0),
         data=ledger_csv(
             *[
-                row(
+                event_row(
                     "delta",
                     "2025-09-01",
                     "Delta talks begin.",
@@ -483,7 +389,7 @@ def test_pipeline_cards_are_capped_per_stage(three: Engine) -> None:
         ["gamma", "cancelled", "E2"],
     ]
     more = [
-        row(
+        event_row(
             f"deal-{i}",
             "2025-05-0" + str(i),
             f"Deal {i} is announced.",
@@ -620,7 +526,7 @@ def test_overview_counts_a_deal_with_two_buyers_once_per_country(three: Engine) 
     import_bytes(
         three,
         ledger_csv(
-            row(
+            event_row(
                 "delta",
                 "2025-06-01",
                 "Two buyers order jointly.",
@@ -660,7 +566,7 @@ def test_value_and_stage_order_conflicts(engine: Engine) -> None:
         engine,
         ledger_csv(
             *[
-                row(
+                event_row(
                     "omega",
                     "2024-01-10",
                     "Omega contract signed for 2bn.",
@@ -672,7 +578,7 @@ def test_value_and_stage_order_conflicts(engine: Engine) -> None:
                     value_high="2bn",
                     currency="USD",
                 ),
-                row(
+                event_row(
                     "omega",
                     "2024-03-01",
                     "Omega is said to be still under negotiation, worth 3bn.",
@@ -682,7 +588,7 @@ def test_value_and_stage_order_conflicts(engine: Engine) -> None:
                     value_low="3bn",
                     currency="USD",
                 ),
-                row(
+                event_row(
                     "omega", "2024-05-01", "Omega talks stall.", source="Wire Two", grade="D", stage="stalled"
                 ),
             ]

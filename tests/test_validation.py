@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import TODAY
 
 from tests.builders import GOOD_ROW, ledger_csv, row
 from tracker.columns import TEMPLATE_COLUMNS
@@ -12,7 +13,6 @@ from tracker.errors import ImportRejected
 from tracker.formats import read_batch
 from tracker.textfile import first_lines, read_records
 
-TODAY = dt.date(2026, 11, 25)
 URL_FIX = "Give the article's http:// or https:// address, or leave source_url empty and give source_title."
 STAGE_LIST = "announced, negotiating, agreed, approved, contracted, delivering, completed, stalled, cancelled"
 

@@ -8,11 +8,11 @@ import io
 import zipfile
 
 import pytest
+from conftest import TODAY
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
 from tests.builders import GOOD_ROW
-from tests.conftest import TODAY
 from tracker.columns import TEMPLATE_COLUMNS
 from tracker.errors import ImportRejected
 from tracker.importer import import_bytes
