@@ -45,37 +45,47 @@ def _timed(label: str | Callable[..., str], function: Callable[..., Any]) -> Cal
 
 
 def _wrap(owner: Any, attribute: str, label: str | Callable[..., str]) -> None:
-    """Time `owner.attribute` if it exists (the importer changes; a missing phase is skipped)."""
-    function = getattr(owner, attribute, None)
-    if function is not None:
-        setattr(owner, attribute, _timed(label, function))
+    """Time `owner.attribute`, where its callers look it up; a name that no longer exists is an error, so
+    this list cannot drift from the importer unnoticed (tests/test_bench_generator.py instruments it)."""
+    setattr(owner, attribute, _timed(label, getattr(owner, attribute)))
 
 
 def instrument() -> None:
-    """Wrap the import path's phases where they are looked up (module attributes)."""
+    """Wrap the import path's steps and their phases."""
     from tracker import formats, importer, ledger_csv
+    from tracker.importer import plan, write
 
     _wrap(formats, "decode", "decode (bytes -> text)")
     _wrap(formats, "read_records", "read_records (csv parse)")
     _wrap(ledger_csv, "batch_from_records", "batch_from_records (validate, normalise)")
     _wrap(ledger_csv, "_clean_text", "_clean_text")
-    _wrap(ledger_csv._Checker, "convert_distinct", lambda self, column, *_: f"convert_distinct({column})")
-    _wrap(ledger_csv._Checker, "map_values", lambda self, column, *_, **__: f"map_values({column})")
-    _wrap(ledger_csv._Checker, "map_parts", lambda self, column, *_: f"map_parts({column})")
+    _wrap(ledger_csv._Checker, "read", lambda self, column, **_: f"read({column.name})")
     _wrap(ledger_csv._Checker, "add", lambda self, mask, column, *_: f"check.add({column})")
-    _wrap(ledger_csv, "_unpack_dates", lambda out, parsed, prefix, **_: f"_unpack_dates({prefix})")
+    _wrap(ledger_csv, "_check_rows", "_check_rows")
     _wrap(formats, "read_batch", "read_batch")
-    _wrap(importer, "_plan", "_plan")
-    _wrap(importer, "_attribute_changes", "_attribute_changes")
-    _wrap(importer._Grouped, "disagreements", lambda self, *_: f"disagreements({self.key})")
-    _wrap(importer._Grouped, "first", lambda self, *_: f"first({self.key})")
-    _wrap(importer, "_plan_parties", "_plan_parties")
-    _wrap(importer, "_select_in", lambda connection, columns, key, values: f"_select_in({key})")
-    _wrap(importer, "_apply", "_apply")
-    _wrap(importer, "_bulk_insert", lambda connection, table, frame, *_, **__: f"_bulk_insert({table.name})")
-    _wrap(importer, "refresh_deals", "refresh_deals")
-    _wrap(importer, "deal_status", "deal_status")
-    _wrap(importer, "_deal_country_names", "_deal_country_names")
+    _wrap(importer, "plan_import", "plan_import")
+    for phase in (
+        "plan_deals",
+        "plan_attribute_changes",
+        "plan_events",
+        "plan_sources",
+        "plan_links",
+        "plan_parties",
+        "plan_roles",
+        "plan_tags",
+        "plan_external_ids",
+    ):
+        _wrap(plan, phase, phase)
+    _wrap(plan._Grouped, "disagreements", lambda self, *_: f"disagreements({self.key})")
+    _wrap(plan._Grouped, "first", lambda self, *_: f"first({self.key})")
+    _wrap(plan, "select_in", lambda connection, columns, key, values: f"select_in({key})")
+    _wrap(importer, "write_plan", "write_plan")
+    _wrap(write, "statements", "statements")
+    _wrap(write, "_bulk_insert", lambda connection, insert: f"_bulk_insert({insert.table.name})")
+    _wrap(write, "bulk_update", lambda connection, update: f"bulk_update({update.table.name})")
+    _wrap(write, "refresh_deals", "refresh_deals")
+    _wrap(write, "deal_status", "deal_status")
+    _wrap(importer, "refresh_planner_statistics", "refresh_planner_statistics")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from conftest import TODAY
 from sqlalchemy import Engine, func, select
 
 from bench.generate import LATEST, generate_rows, write_ledger
+from tests.builders import ledger_csv, row
 from tracker.columns import TEMPLATE_COLUMNS
 from tracker.importer import import_bytes
 from tracker.models import Deal, DealTag, Event, EventSource, Source
@@ -148,3 +149,17 @@ def test_the_ledger_imports_cleanly_with_every_event(engine: Engine):
         assert all(title.startswith("[SYNTHETIC] ") for title in titles)
         tagged = select(func.count()).select_from(DealTag).where(DealTag.tag == "synthetic")
         assert connection.execute(tagged).scalar_one() == 10
+
+
+def test_the_import_profiler_times_the_phases_of_a_real_import(engine: Engine, monkeypatch):
+    from bench import profile_import
+
+    def wrap(owner, attribute, label):  # as profile_import._wrap, undone after the test
+        monkeypatch.setattr(owner, attribute, profile_import._timed(label, getattr(owner, attribute)))
+
+    monkeypatch.setattr(profile_import, "_wrap", wrap)
+    monkeypatch.setattr(profile_import, "_timings", [])
+    profile_import.instrument()
+    import_bytes(engine, ledger_csv(row()), file_name="one.csv", editor="bench", today=TODAY)
+    timed = {name for _, name, _ in profile_import._timings}
+    assert {"read_batch", "plan_import", "plan_events", "write_plan", "refresh_deals", "statements"} <= timed
