@@ -393,3 +393,9 @@ def stored_columns(table: str) -> dict[str, str]:
         for target, where in zip(column.targets, column.stored, strict=True)
         if where.split(".", 1)[0] == table
     }
+
+
+def empty_batch_values() -> dict[str, Any]:
+    """Each batch column's value for a row that does not give it (a column's `empty`), for readers that fill
+    only the columns they know (tracker.sipri)."""
+    return {target: column.empty for column in COLUMNS for target in column.targets}

@@ -87,7 +87,7 @@ from typing import Any
 
 import pandas as pd
 
-from tracker.columns import BATCH_COLUMNS, COLUMN_BY_NAME, MAX_QUANTITY
+from tracker.columns import BATCH_COLUMNS, COLUMN_BY_NAME, MAX_QUANTITY, empty_batch_values
 from tracker.countries import FORMER_STATES, resolve_country
 from tracker.dates import PartialDate, parse_partial_date
 from tracker.errors import MAX_PROBLEMS, ImportRejected, InvalidValue, Problem
@@ -872,14 +872,6 @@ def _deal_columns(deal: _Deal, party: tuple[str, str, str, str]) -> dict[str, An
     }
 
 
-# What the deal columns hold on every other row.
-_DEAL_DEFAULTS: dict[str, Any] = {
-    "deal_title": "", "deal_summary": "", "category": "", "tags": "", "deal_quantity": None,
-    "deal_sipri_tiv": None, "deal_external_ids": "", "buyers": None, "sellers": None,
-    "party": "", "party_role": "", "party_kind": "", "party_country": "",
-}  # fmt: skip
-
-
 def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
     """One row per event (columns built as lists: this runs for 100,000 events); constants broadcast."""
     events: list[tuple[Any, ...]] = []
@@ -924,22 +916,23 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
     count = len(events)
     columns = list(zip(*events)) if events else [()] * len(_EVENT_COLUMNS)
     data: dict[str, Any] = {name: list(values) for name, values in zip(_EVENT_COLUMNS, columns, strict=True)}
-    for name, default in _DEAL_DEFAULTS.items():
-        column = [default] * count
+    empty = empty_batch_values()
+    for name in attributes[0] if attributes else ():
+        column = [empty[name]] * count
         for index, values in zip(firsts, attributes):
             column[index] = values[name]
         data[name] = column
     frame = pd.DataFrame(data, dtype=object)
     constants = {
-        "deal_value_low": None, "deal_value_high": None, "deal_currency": None, "topic": "",
-        "event_value_low": None, "event_value_high": None, "event_currency": None,
         "source_key": source.key, "source_key_given": source.key, "source_title": source.title,
         "source_publisher": PUBLISHER, "source_url": SIPRI_URL, "source_date": source.date,
         "source_date_precision": "day" if source.date else None,
-        "source_kind": "database", "reliability": RELIABILITY, "party_parent": "",
+        "source_kind": "database", "reliability": RELIABILITY,
     }  # fmt: skip
-    for name, value in constants.items():
-        frame[name] = pd.Series([value] * count, index=frame.index, dtype=object)
+    # Every other batch column (values, topic, a party's parent ...) as a row that does not give it.
+    for name, value in {**empty, **constants}.items():
+        if name not in frame.columns:
+            frame[name] = pd.Series([value] * count, index=frame.index, dtype=object)
     frame["line"] = frame["line"].astype(int)
     frame["credibility"] = frame["credibility"].astype(int)
     return frame[list(BATCH_COLUMNS)]
