@@ -61,3 +61,7 @@ class LedgerUnavailable(TrackerError):
 
 class NotAuthorised(TrackerError):
     """The action needs an editor login that was not given or did not match."""
+
+
+class DraftRefused(TrackerError):
+    """An article cannot be drafted into ledger rows: empty, unreadable, or not an article at all."""
