@@ -15,6 +15,7 @@ from tracker.models import Deal, Event, Party, Source
 # A draft names a handful of states and parties: these bound what one draft reads from a large ledger.
 MAX_DEALS = 500
 MAX_PARTY_WORDS = 100
+_SIDES = (Deal.buyer_codes, Deal.seller_codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ def read_knowledge(
         if codes:
             rows = connection.execute(
                 select(Deal.id, Deal.title, Deal.category, Deal.buyer_codes, Deal.seller_codes)
-                .where(or_(*(side.contains(c) for c in codes for side in (Deal.buyer_codes, Deal.seller_codes))))
+                .where(or_(*(side.contains(c) for c in codes for side in _SIDES)))
                 .order_by(Deal.id)
                 .limit(MAX_DEALS)
             ).all()  # fmt: skip
