@@ -80,7 +80,7 @@ _MODEL_TOKEN = r"(?-i:[A-Z][A-Za-z]*-?\d[\w-]*|[A-Z]{2,}[\w-]*|[A-Z][a-z]+(?:-[A
 _QUANTITY = re.compile(
     rf"(?<![\w$€£.,-])(?P<numbers>(?:{_NUMBER}|{_NUMBER_WORD})(?:\s*(?:to|-|–|or)\s*(?:{_NUMBER}))?)"
     rf"(?P<more>\s+(?:more|additional|new|used|second-hand|modernised|modernized|upgraded|advanced))?"
-    rf"\s+(?P<system>(?:{_MODEL_TOKEN}\s+){{0,3}}(?:(?:{_NOUN})\b)"
+    rf"\s+(?P<system>(?:{_MODEL_TOKEN}\s+(?:\d[\w-]*\s+)?){{0,3}}(?:(?:{_NOUN})\b)"
     rf"|(?:{_MODEL_TOKEN})(?:\s+{_MODEL_TOKEN}){{0,2}}\b)",
     re.IGNORECASE,
 )

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,13 @@ _SYSTEM_DEAL = re.compile(
     r"\b(?P<system>(?:(?-i:[A-Z][\w-]*)\s+){0,2}?(?:"
     + "|".join(sorted(map(re.escape, SYSTEM_NOUNS), key=len, reverse=True))
     + r"))\s+(?P<noun>deal|contract|agreement|purchase|order|package)\b",
+    re.IGNORECASE,
+)
+# "Patriot air defense systems", "Gripen fighters": a named system without a count.
+_NAMED_SYSTEM = re.compile(
+    r"(?-i:[A-Z][\w-]*)(?:\s+(?-i:[A-Z0-9][\w-]*)){0,2}\s+(?:"
+    + "|".join(sorted(map(re.escape, SYSTEM_NOUNS), key=len, reverse=True))
+    + r")\b",
     re.IGNORECASE,
 )
 _ANONYMOUS = re.compile(ANONYMOUS_ATTRIBUTION, re.IGNORECASE)
@@ -269,6 +277,13 @@ def _system(analysis: _Analysis) -> tuple[str, str]:
         match = _SYSTEM_DEAL.search(sentence.text)
         if match:
             return f"{match['system']} {match['noun']}", _category(match["system"])
+    for sentence in analysis.sentences:
+        match = _NAMED_SYSTEM.search(sentence.text)
+        if match:
+            words = match.group().split()
+            while len(words) > 1 and country_phrase(words[0]) is not None:
+                words = words[1:]  # "Swedish Gripen fighters": the state is not the system's name
+            return " ".join(words), _category(match.group())
     return "", ""
 
 
@@ -286,7 +301,10 @@ def _new_deal(analysis: _Analysis, knowledge: LedgerKnowledge) -> tuple[str, str
     title = " ".join(part for part in ("–".join(sides), system or "deal") if part)
     if not sides and not system:
         title = "New deal from an article"
-    slug = _SLUG.sub("-", title.casefold()).strip("-")[:80].rstrip("-") or "new-deal"
+    ascii_title = (
+        unicodedata.normalize("NFKD", title.casefold().replace("–", "-")).encode("ascii", "ignore").decode()
+    )
+    slug = _SLUG.sub("-", ascii_title).strip("-")[:80].rstrip("-") or "new-deal"
     taken = {d.id for d in knowledge.deals}
     deal_id, number = slug, 2
     while deal_id in taken:
@@ -433,7 +451,8 @@ def _event_claims(
     values = [v for s in order for v in analysis.values[s]]
     quantities = [q for s in order for q in analysis.quantities[s]]
     value = next((v for v in values if v.deal_word), values[0] if values else None)
-    quantity = next((q for q in quantities if q.quantity), quantities[0] if quantities else None)
+    # The main sentence's count, even a range: a count in a support sentence may be of something else.
+    quantity = quantities[0] if quantities else None
     notes = []
     if value and value.note:
         notes.append(f"value “{value.span.text}”: {value.note}")

@@ -128,7 +128,10 @@ _SPEAKER = re.compile(
     rf"\b(?:said|says|told|added)\s+(?P<after>(?-i:{_CAPWORD}\s+{_CAPWORD}(?:\s+{_CAPWORD})?))"
     rf"|(?P<before>(?-i:{_CAPWORD}\s+{_CAPWORD}(?:\s+{_CAPWORD})?))\s+(?:said|says|told|added)\b"
 )
-_SPEECH = re.compile(r"\b(?:said|says|told|added|stated|wrote|revealed|according to)\b", re.IGNORECASE)
+_SPEECH_VERBS = r"(?:said|says|told|tells|added|adds|stated|wrote|revealed|announced)"
+# "NAME said", "NAME, a spokesman for X, said"; "said NAME", "said new Ukrainian Ambassador to the US NAME".
+_SPEAKS_AFTER = re.compile(rf"(?:['’]s)?(?:,[^,]{{1,80}},)?\s+{_SPEECH_VERBS}\b")
+_SPEAKS_BEFORE = re.compile(rf"\b(?:{_SPEECH_VERBS}|according to)\s+(?:[\w'’.\-]+\s+){{0,7}}$")
 _HONORIFIC = re.compile(rf"\b(?:Mr|Mrs|Ms|Dr)\.?\s+(?P<name>{_CAPWORD})")
 
 
@@ -176,6 +179,21 @@ _OUTLET_BEFORE = re.compile(
 
 def _strip_possessive(text: str) -> str:
     return _POSSESSIVE.sub("", text) if re.search(r"['’]s$", text) else text
+
+
+def _bad_company(words: list[str]) -> bool:
+    first = words[0].lower()
+    return (
+        first in _NOT_NAMES
+        or first in _MONTHS_AND_DAYS
+        or first in PERSON_TITLES
+        or country_phrase(" ".join(words)) is not None
+        or (
+            len(words) > 1
+            and country_phrase(" ".join(words[:-1])) is not None
+            and words[-1] in ("Defence", "Defense")
+        )
+    )
 
 
 def _bad_name(words: list[str], countries: list[CountryMention]) -> bool:
@@ -247,14 +265,15 @@ class PartyReader:
             add(mention)
         for mention in self._surnames(sentence):
             add(mention)
-        speech = [m.start() for m in _SPEECH.finditer(sentence.text)]
         quotes = quoted_ranges(sentence)
         for mention in found:
             local = mention.span.start - sentence.start
-            near_speech = any(abs(p - local) < 60 for p in speech)
-            mention.speaks = mention.kind == "person" and (near_speech or (bool(quotes) and bool(speech)))
-            if mention.kind == "person" and inside(local, quotes):
-                mention.speaks = False
+            after = sentence.text[local + len(mention.span.text) :]
+            mention.speaks = (
+                mention.kind == "person"
+                and not inside(local, quotes)
+                and bool(_SPEAKS_AFTER.match(after) or _SPEAKS_BEFORE.search(sentence.text, 0, local))
+            )
         return sorted(found, key=lambda m: m.span.start)
 
     def _known(self, mention: PartyMention) -> PartyMention:
@@ -283,6 +302,12 @@ class PartyReader:
         for match in _BODY.finditer(text):
             start, end = match.span("body")
             words = text[start:end].split()
+            # "South Korea's Defense Acquisition Program Administration": the state is not in the name.
+            for position, word in enumerate(words[:-1]):
+                if re.search(r"['’]s?$", word):
+                    start += len(" ".join(words[: position + 1])) + 1
+                    words = words[position + 1 :]
+                    break
             while words and (words[0] in ("The", "A") or words[0].lower() in _NOT_NAMES):
                 start += len(words[0]) + 1
                 words = words[1:]
@@ -333,6 +358,7 @@ class PartyReader:
                 title[0].isupper()
                 and previous
                 and previous.group(1)[0].isupper()
+                and previous.group(1)[-1].isalnum()
                 and not any(c.span.end - sentence.start == previous.end(1) for c in countries)
                 and not re.search(r"['’]s?$", previous.group(1))
             ):
@@ -423,8 +449,12 @@ class PartyReader:
             while words and (words[0] in ("The", "A") or words[0].lower() in _NOT_NAMES):
                 start += len(words[0]) + 1
                 words = words[1:]
-            if not words or country_phrase(" ".join(words)) is not None or words[0].lower() in PERSON_TITLES:
-                continue
+            if (
+                not words
+                or _bad_company(words)
+                or re.match(rf"\s+(?:{_TITLE_WORDS})\b", text[start + len(" ".join(words)) :], re.IGNORECASE)
+            ):
+                continue  # "Colombian Defence Minister ...", "Thursday, the company said"
             found.append(
                 PartyMention(
                     " ".join(words), "company", sentence.span(start, start + len(" ".join(words))),

@@ -17,19 +17,19 @@ from tracker.drafting.text import Sentence, Span
 _BUY = re.compile(
     r"\b(?:buy|buys|bought|buying|purchase|purchases|purchased|purchasing|acquire|acquires|acquired|acquiring|"
     r"acquisition|procure|procures|procured|procuring|procurement|order|orders|ordered|ordering|import|imports|"
-    r"imported|importing)\b",
-    re.IGNORECASE,
+    r"imported|importing|receive|receives|received|receiving|(?:contract|deal|order)s?\s+for)\b"
 )
 _SELL = re.compile(
     r"\b(?:sell|sells|sold|selling|sale|sales|supply|supplies|supplied|supplying|deliver|delivers|delivered|"
     r"delivering|export|exports|exported|exporting|provide|provides|provided|providing|transfer|transfers|"
-    r"transferred|transferring)\b",
-    re.IGNORECASE,
+    r"transferred|transferring)\b"
 )
+# Lower case only: "Defense Acquisition Program Administration" names a body, it buys nothing.
 _MARK = re.compile(r"§(\d+)§")
 _PREPOSITION_BEFORE = re.compile(
     r"\b(?:with|from|to|for|by|between|and|of|in|on|against)\s+(?:the\s+)?$", re.IGNORECASE
 )
+_POSSESSIVE_SUBJECT = re.compile(r"['’]s?\s+(?:[\w-]+\s+)?")
 _CLAUSE = re.compile(r"[;:“”\"]|\.\s")
 # How far a side may stand from its verb, in characters of the masked sentence.
 _REACH = 140
@@ -77,7 +77,9 @@ def _clause_bounds(masked: str, position: int) -> tuple[int, int]:
 def _subject(masked: str, verb_start: int, clause_start: int) -> int | None:
     """The marker nearest before the verb that is not the object of a preposition."""
     for match in reversed(list(_MARK.finditer(masked, max(clause_start, verb_start - _REACH), verb_start))):
-        if not _PREPOSITION_BEFORE.search(masked, 0, match.start()):
+        # "Egypt's purchase of": a possessive right before the verb is its subject whatever precedes it.
+        possessive = _POSSESSIVE_SUBJECT.fullmatch(masked, match.end(), verb_start)
+        if possessive or not _PREPOSITION_BEFORE.search(masked, 0, match.start()):
             return int(match.group(1))
     return None
 

@@ -18,7 +18,7 @@ class StageCue:
     pattern: str
 
 
-_SIGN = r"(?:sign|signs|signed|signing|ink|inks|inked|conclude|concludes|concluded|concluding)"
+_SIGN = r"(?:sign|signs|signed|signing|ink|inks|inked)"
 _DET = r"(?:an?|the|its|their)\s+"
 # Up to six words between the verb and its object noun: "signed a $6.5 billion contract".
 _GAP = r"(?:(?!preliminary|framework|initial|outline|interim)[^\s.;]+\s+){0,6}?"
@@ -72,7 +72,7 @@ STAGE_CUES: tuple[StageCue, ...] = (
     StageCue(
         "agreed",
         "agreement",
-        r"\breach(?:es|ed|ing)?\s+(?:an?\s+|the\s+)?(?:\w+\s+)?agreement\b|\bagreed\s+(?:on|to)\s+(?:the\s+)?"
+        r"\breach(?:es|ed|ing)?\s+(?:an?\s+|the\s+)?(?:\w+\s+)?agreement\b|\bagreed(?:\s+[^\s.;,]+){0,3}?\s+(?:on|to)\s+(?:the\s+)?"
         r"(?:terms|price|deal|purchase|sale|buy|sell|supply)\b",
     ),
     StageCue(
@@ -93,8 +93,8 @@ STAGE_CUES: tuple[StageCue, ...] = (
     StageCue(
         "contracted",
         "contract",
-        r"\b(?:contract|deal|order)s?\s+(?:was|were|has been|had been|have been|is|be|been|being)\s+"
-        r"(?:signed|placed|awarded|concluded)\b",
+        r"\b(?:contract|deal|order)s?\s+(?:(?:was|were|has been|had been|have been|is|be|been|being)\s+)?"
+        r"(?:signed|placed|awarded)\b",
     ),
     StageCue(
         "contracted",

@@ -93,6 +93,9 @@ _FUTURE = re.compile(
     r"upcoming)\b",
     re.IGNORECASE,
 )
+FUTURE_WINDOW_WORDS = 8
+_PAST_BEFORE = re.compile(r"\b\w+ed\s+(?:on\s+|in\s+)?$")
+_DATELINE = re.compile(r"[A-Z][A-Z .'-]{1,40}(?:,[^-—–()]{1,30})?(?:\s*\([^)]{1,40}\))?\s*(?:--|-|—|–)\s")
 # A date right after a verb of saying dates the statement, not the development it reports.
 _SAID_BEFORE = re.compile(r"\b(?:said|says|told|added|reported|stated|wrote)\s+(?:on\s+)?$", re.IGNORECASE)
 
@@ -112,8 +115,9 @@ class DateMention:
 def find_dates(sentence: Sentence, *, published: dt.date) -> list[DateMention]:
     """Every date in `sentence`, in order; text that reads as a date but is none (30 February) is skipped."""
     quotes = quoted_ranges(sentence)
-    future = bool(_FUTURE.search(sentence.text))
-    taken: list[tuple[int, int]] = []
+    # The dateline ("WASHINGTON, Aug 29 (Reuters) -") dates the report, not what it reports.
+    dateline = _DATELINE.match(sentence.text)
+    taken: list[tuple[int, int]] = [(0, dateline.end())] if dateline else []
     found: list[DateMention] = []
     for name, pattern in _PATTERNS:
         for match in pattern.finditer(sentence.text):
@@ -124,7 +128,7 @@ def find_dates(sentence: Sentence, *, published: dt.date) -> list[DateMention]:
             if relative and inside(start, quotes):
                 continue
             try:
-                date = _resolve(name, match, published=published, future=future)
+                date = _resolve(name, match, published=published, future=_future(sentence.text, start))
             except ValueError:
                 continue
             if date is None:
@@ -142,6 +146,15 @@ def find_dates(sentence: Sentence, *, published: dt.date) -> list[DateMention]:
                 )
             )
     return sorted(found, key=lambda mention: mention.span.start)
+
+
+def _future(text: str, start: int) -> bool:
+    """Whether the date at `start` is told in the future tense: a future marker in the few words before it,
+    and no past tense right before it ("will supply ... under a contract signed on Friday" is past)."""
+    before = text[:start]
+    if _PAST_BEFORE.search(before):
+        return False
+    return bool(_FUTURE.search(" ".join(before.split()[-FUTURE_WINDOW_WORDS:])))
 
 
 def _explain(text: str, date: PartialDate, *, relative: bool, published: dt.date) -> str:
