@@ -46,7 +46,9 @@ def load_cases() -> tuple[list[Case], dict[str, Any]]:
         Case(
             file=ARTICLES / article["file"],
             source=ArticleSource(
-                published=dt.date.fromisoformat(article["published"]), publisher=article["publisher"]
+                published=dt.date.fromisoformat(article["published"]),
+                publisher=article["publisher"],
+                title=article["title"],
             ),
             deal=article["deal"],
             events=article["events"],
@@ -184,7 +186,8 @@ def main() -> None:
     args = parser.parse_args()
     result = evaluate(runs=args.runs)
     print(
-        f"{result['articles']} articles, {result['events']} expected events, {result['extra_events']} extra drafted"
+        f"{result['articles']} articles, {result['events']} expected events, "
+        f"{result['extra_events']} extra drafted"
     )
     for name, share in result["accuracy"].items():
         mark = "ok" if share >= TARGET_ACCURACY else f"below {TARGET_ACCURACY:.0%}"

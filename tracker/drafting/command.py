@@ -43,6 +43,8 @@ def run_draft(args: argparse.Namespace) -> int:
     )
     if not draft.rows:
         summary = "no development of a deal found in the text: nothing to draft."
+    elif not (args.title or args.url):
+        summary += " Give --title or --url: the importer needs one of them for the source."
     if args.output in (None, "-"):
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -250,7 +250,7 @@ def _match_deal(analysis: _Analysis, knowledge: LedgerKnowledge) -> tuple[Ledger
             best = (len(hits), deal, hits)
     if best is None:
         if between:
-            shown = ", ".join(between[:3]) + (" …" if len(between) > 3 else "")
+            shown = ", ".join(sorted(between)[:3]) + (" …" if len(between) > 3 else "")
             return None, (
                 f"new deal: the ledger has {len(between)} deal(s) between these states ({shown}) but none "
                 "shares a system or title word with the text; check whether it is one of them"
@@ -272,7 +272,7 @@ def _system(analysis: _Analysis) -> tuple[str, str]:
     for sentence in analysis.sentences:
         for claim in analysis.quantities[sentence.index]:
             if claim.system:
-                return claim.system, _category(claim.system)
+                return _without_state(claim.system), _category(claim.system)
     for sentence in analysis.sentences:
         match = _SYSTEM_DEAL.search(sentence.text)
         if match:
@@ -280,11 +280,16 @@ def _system(analysis: _Analysis) -> tuple[str, str]:
     for sentence in analysis.sentences:
         match = _NAMED_SYSTEM.search(sentence.text)
         if match:
-            words = match.group().split()
-            while len(words) > 1 and country_phrase(words[0]) is not None:
-                words = words[1:]  # "Swedish Gripen fighters": the state is not the system's name
-            return " ".join(words), _category(match.group())
+            return _without_state(match.group()), _category(match.group())
     return "", ""
+
+
+def _without_state(system: str) -> str:
+    """ "Swedish Gripen fighters" names the system "Gripen fighters": the state is a side, not a name."""
+    words = system.split()
+    while len(words) > 1 and country_phrase(words[0]) is not None:
+        words = words[1:]
+    return " ".join(words)
 
 
 def _category(system: str) -> str:
@@ -298,6 +303,10 @@ def _category(system: str) -> str:
 def _new_deal(analysis: _Analysis, knowledge: LedgerKnowledge) -> tuple[str, str, str]:
     system, category = _system(analysis)
     sides = [_names(codes) for codes in (analysis.buyers, analysis.sellers) if codes]
+    if not sides:
+        # No sentence says who buys: the states named, in order, still tell deals apart.
+        named = [m.country.code for ms in analysis.countries.values() for m in ms if not m.place]
+        sides = [country_by_code(code).name for code in dict.fromkeys(named)][:2]
     title = " ".join(part for part in ("–".join(sides), system or "deal") if part)
     if not sides and not system:
         title = "New deal from an article"
@@ -493,7 +502,9 @@ def _compose(analysis: _Analysis, source: ArticleSource, knowledge: LedgerKnowle
             )
             notes.append(f"stage {stage} from {cues}")
             if event.capped_by is not None and stage == "announced":
-                notes.append(f"no more than announced: the text calls it “{event.capped_by.span.text}”")
+                signed = next((h.span.text for h in event.cues if h.cue.stage == "agreed"), "")
+                what = f"“{signed}” " if signed else ""
+                notes.append(f"{what}no more than announced: the text calls it “{event.capped_by.span.text}”")
             dropped = _ledger_stage_note(deal, stage, on)
             if dropped:
                 notes.append(dropped)
@@ -547,7 +558,9 @@ def _compose(analysis: _Analysis, source: ArticleSource, knowledge: LedgerKnowle
             "buyer": side_evidence["buyer"],
             "seller": side_evidence["seller"],
             "date": (event.date.span,) if event.date else (),
-            "stage": tuple(h.span for h in event.cues),
+            # The cues of the drafted stage; for a stage taken from hedged cues only, those cues.
+            "stage": tuple(h.span for h in event.cues if h.cue.stage == event.stage)
+            or tuple(h.span for h in event.hedged),
             "value": (value.span,) if value else (),
             "quantity": (quantity.span,) if quantity else (),
         }

@@ -156,11 +156,11 @@ _COMPANY = re.compile(
     rf"|\b(?:made|built|produced|manufactured|developed|designed)\s+by\s+(?P<maker>{_CAPWORD}(?:\s+{_CAPWORD}){{0,2}})"
 )
 _AFTER_POSSESSIVE = re.compile(rf"\s+(?P<name>{_CAPWORD}(?:\s+{_CAPWORD}){{0,2}})")
+# Full names only: "Jan" and "Sept" begin people's names too.
 _MONTHS_AND_DAYS = frozenset(
     (
         "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-        "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-        "dec", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+        "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     )
 )  # fmt: skip
 _NOT_NAMES = frozenset(

@@ -107,6 +107,10 @@ def read_sides(
                 candidate = usable[int(obj.group(1))]
                 if candidate.form == "demonym" or candidate.possessive:
                     seller = int(obj.group(1))
+        if buyer is None:
+            buyer = _counterpart(
+                masked, verb.end(), min(end, verb.end() + _REACH), "by"
+            )  # "purchase ... by Egypt"
         if seller is None and buyer is not None:
             seller = _counterpart(masked, start, end, "with")
         if buyer is not None and seller != buyer:

@@ -88,6 +88,8 @@ _RELATIVE_FORMS = frozenset(
         "this_month", "next_month", "last_year", "this_year", "next_year", "in_month"
     )
 )  # fmt: skip
+# "next week" is a plan however near it is.
+_PLAN_FORMS = frozenset({"next_week", "next_month", "next_year"})
 _FUTURE = re.compile(
     r"\b(?:will|shall|is to|are to|is due|are due|is set to|are set to|is expected to|are expected to|next|"
     r"upcoming)\b",
@@ -130,6 +132,7 @@ def find_dates(sentence: Sentence, *, published: dt.date) -> list[DateMention]:
             try:
                 date = _resolve(name, match, published=published, future=_future(sentence.text, start))
             except ValueError:
+                taken.append((start, end))  # "30 February 2025" is no date, and no "February 2025" either
                 continue
             if date is None:
                 continue
@@ -141,7 +144,8 @@ def find_dates(sentence: Sentence, *, published: dt.date) -> list[DateMention]:
                     span=span,
                     relative=relative,
                     statement_date=bool(_SAID_BEFORE.search(sentence.text, 0, start)),
-                    planned=date.start > published + dt.timedelta(days=PLANNED_AFTER_DAYS),
+                    planned=name in _PLAN_FORMS
+                    or date.start > published + dt.timedelta(days=PLANNED_AFTER_DAYS),
                     how=_explain(span.text, date, relative=relative, published=published),
                 )
             )
