@@ -3,6 +3,9 @@
     python -m bench.draft_bench [--runs 5]
 
 The evaluation set is tests/fixtures/articles/ (short reports written for the tests; see its README).
+Reports marked held_out were written after the rules and first drafted unchanged (figures in
+docs/drafting.md); the rules were then corrected for what they missed, so today every report in the set
+has been seen by the rules.
 Each expected event is paired with the drafted event of the same date (else the same stage, else the
 next one in order); a field is right when the drafted value equals the expected one exactly (countries
 and parties as sets; parties as (name, role) pairs). Unpaired expected events count as wrong in every
@@ -37,6 +40,7 @@ class Case:
     source: ArticleSource
     deal: str
     events: list[dict[str, Any]]
+    held_out: bool
 
 
 def load_cases() -> tuple[list[Case], dict[str, Any]]:
@@ -52,6 +56,7 @@ def load_cases() -> tuple[list[Case], dict[str, Any]]:
             ),
             deal=article["deal"],
             events=article["events"],
+            held_out=article.get("held_out", False),
         )
         for article in expected["articles"]
     ]
@@ -145,8 +150,9 @@ def evaluate(*, runs: int = 1) -> dict[str, Any]:
     """Per-field accuracy, the misses behind it, extra events, and seconds per article."""
     cases, ledger = load_cases()
     right: dict[str, int] = defaultdict(int)
+    held_right: dict[str, int] = defaultdict(int)
     misses: list[str] = []
-    total = extra = 0
+    total = extra = held_total = 0
     seconds: list[float] = []
     for case in cases:
         timings = []
@@ -160,9 +166,11 @@ def evaluate(*, runs: int = 1) -> dict[str, Any]:
         extra += max(0, len(drafted) - len(case.events))
         for wanted, got in zip(case.events, pairs, strict=True):
             total += 1
+            held_total += case.held_out
             for name in FIELDS:
                 if field_right(name, wanted, got, deal=case.deal):
                     right[name] += 1
+                    held_right[name] += case.held_out
                 else:
                     shown = None if got is None else got["deal"] if name == "deal" else got[name]
                     expected = case.deal if name == "deal" else wanted[name]
@@ -174,6 +182,8 @@ def evaluate(*, runs: int = 1) -> dict[str, Any]:
         "events": total,
         "extra_events": extra,
         "accuracy": {name: right[name] / total for name in FIELDS},
+        "held_out_events": held_total,
+        "held_out_accuracy": {name: held_right[name] / held_total for name in FIELDS} if held_total else {},
         "misses": misses,
         "seconds_median": statistics.median(seconds),
         "seconds_max": max(seconds),
@@ -189,9 +199,11 @@ def main() -> None:
         f"{result['articles']} articles, {result['events']} expected events, "
         f"{result['extra_events']} extra drafted"
     )
+    held = result["held_out_accuracy"]
+    print(f"  {'field':<9} {'all':>6}  {'the ' + str(result['held_out_events']) + ' held-out events':>22}")
     for name, share in result["accuracy"].items():
         mark = "ok" if share >= TARGET_ACCURACY else f"below {TARGET_ACCURACY:.0%}"
-        print(f"  {name:<9} {share:6.1%}  {mark}")
+        print(f"  {name:<9} {share:6.1%}  {held.get(name, 0):22.1%}  {mark}")
     print(
         f"time per article: median {result['seconds_median'] * 1000:.1f} ms, "
         f"slowest {result['seconds_max'] * 1000:.1f} ms (target < {TARGET_SECONDS:.0f} s)"

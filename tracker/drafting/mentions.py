@@ -149,7 +149,7 @@ _LOWER_BODY = re.compile(
 )
 _SUFFIXES = "|".join(sorted((re.escape(s) for s in COMPANY_SUFFIXES), key=len, reverse=True))
 _COMPANY = re.compile(
-    rf"(?P<suffixed>(?:{_CAPWORD}\s+){{1,3}}(?:{_SUFFIXES}))(?![\w])"
+    rf"(?P<suffixed>(?:{_CAPWORD}\s+){{1,3}}(?:{_SUFFIXES})(?:\s+(?!(?i:{_TITLE_WORDS})\b){_CAPWORD})?)(?![\w])"
     rf"|\b{COMPANY_NOUNS}\s+(?P<named>{_CAPWORD}(?:\s+{_CAPWORD}){{0,2}})"
     rf"|(?P<appositive>{_CAPWORD}(?:\s+{_CAPWORD}){{0,2}}),\s+(?:a|an|the)\s+(?:[\w'’\-]+\s+){{0,4}}?"
     rf"{COMPANY_NOUNS}\b"
@@ -314,6 +314,8 @@ class PartyReader:
             if not words:
                 continue
             name = " ".join(words)
+            if re.match(rf"\s+(?:{_TITLE_WORDS})\s+{_CAPWORD}", text[end:], re.IGNORECASE):
+                continue  # "Air Force chief Punpakdee Pattanakul": the body is part of the person's title
             head = next((h for h in sorted(BODY_HEADS, key=len, reverse=True) if h in name.lower()), "")
             kind = BODY_HEADS.get(head, "agency")
             country = _country_near(countries, sentence, start, end)

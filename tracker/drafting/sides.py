@@ -22,6 +22,7 @@ _BUY = re.compile(
 _SELL = re.compile(
     r"\b(?:sell|sells|sold|selling|sale|sales|supply|supplies|supplied|supplying|deliver|delivers|delivered|"
     r"delivering|export|exports|exported|exporting|provide|provides|provided|providing|transfer|transfers|"
+    r"hand over|hands over|handed over|handing over|"
     r"transferred|transferring)\b"
 )
 # Lower case only: "Defense Acquisition Program Administration" names a body, it buys nothing.
@@ -133,6 +134,22 @@ def read_sides(
             sides.vote("seller", usable[seller])
         if buyer is not None and buyer != seller:
             sides.vote("buyer", usable[buyer])
+    buys = bool(_BUY.search(masked))
+    sells = bool(_SELL.search(masked))
+    if not (buys or sells):
+        # "Romania signed a contract with the United States": the signer buys, unless a verb says otherwise.
+        signed = re.search(
+            r"§(\d+)§(?!['’])[^§;]{0,40}?\bsign(?:s|ed)?\b[^§;]{0,60}?\bwith\s+(?:the\s+)?§(\d+)§", masked
+        )
+        if signed and signed.group(1) != signed.group(2):
+            sides.vote("buyer", usable[int(signed.group(1))])
+            sides.vote("seller", usable[int(signed.group(2))])
+    if buys and not any(sides.seller.values()) and len({m.country.code for m in usable}) == 2:
+        # "Moroccan and French officials held talks on the purchase of ...": the other state sells.
+        buyer_codes = [m.country.code for m in usable if sides.buyer.get(m.country.code)]
+        others = [m for m in usable if m.country.code not in buyer_codes]
+        if buyer_codes and others:
+            sides.vote("seller", others[0])
     # "South Korea's Hyundai Rotem signed a contract with Poland": the company's state sells.
     owner = _company_state(parties, usable)
     if owner is not None and re.search(r"\b(?:contract|deal|agreement|order)\b", masked, re.IGNORECASE):

@@ -21,7 +21,7 @@ class StageCue:
 _SIGN = r"(?:sign|signs|signed|signing|ink|inks|inked)"
 _DET = r"(?:an?|the|its|their)\s+"
 # Up to six words between the verb and its object noun: "signed a $6.5 billion contract".
-_GAP = r"(?:(?!preliminary|framework|initial|outline|interim)[^\s.;]+\s+){0,6}?"
+_GAP = r"(?:(?!preliminary|framework|initial|outline|interim)[^\s;]+\s+){0,6}?"
 
 # Order matters only for reading: each sentence's stage is the highest on-path stage (or the
 # cancellation or stall) among its cues that are neither hedged nor negated.
