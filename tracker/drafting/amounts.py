@@ -165,11 +165,8 @@ def find_values(sentence: Sentence) -> list[ValueClaim]:
                 end = following.end()
                 skip.add(position + 1)
             elif _CONVERSION.fullmatch(gap):
-                close = text.find(")", following.end(), following.end() + 3)
                 notes.append(f"also given as “{text[following.start() : following.end()]}”")
                 skip.add(position + 1)
-                if close >= 0:
-                    end = max(end, match.end())
         qualifier = _QUALIFIER.search(text, 0, match.start())
         word = qualifier["q"].lower() if qualifier else ""
         start = qualifier.start() if qualifier else match.start()

@@ -388,14 +388,11 @@ def _role(party: _Party, event: Event, analysis: _Analysis) -> str:
             return mention.role_phrase
         sentence = analysis.sentences[mention.span.sentence]
         local = mention.span.start - sentence.start
-        before = sentence.text[max(0, local - 40) : local]
-        after = sentence.text[local + len(mention.span.text) : local + len(mention.span.text) + 40]
+        before = sentence.text[max(0, local - 40) : local].rstrip()
+        after = sentence.text[local + len(mention.span.text) :][:40].lstrip()
         for pattern, role in _ROLE_PHRASES:
-            if (
-                pattern.search(before + " ")
-                and before.rstrip().endswith(("by", "By"))
-                or pattern.match(after.strip())
-            ):
+            # "delegation led by NAME", "made by NAME" end right before the name; "NAME led the delegation".
+            if any(found.end() == len(before) for found in pattern.finditer(before)) or pattern.match(after):
                 return role
     if party.kind == "person":
         title = next((m.title_role for m in party.mentions if m.title_role), None) or "official"

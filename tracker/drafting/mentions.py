@@ -8,7 +8,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from tracker.countries import Country, country_by_code, country_phrase
+from tracker.countries import Country, country_phrase
 from tracker.drafting.text import Sentence, Span, inside, quoted_ranges
 from tracker.drafting.vocabulary import (
     BODY_ALIASES,
@@ -502,7 +502,3 @@ def _country_near(countries: list[CountryMention], sentence: Sentence, start: in
         if 0 <= start - local_end <= 4 and re.fullmatch(r"(?:['’]s?)?\s*", gap):
             return country.country.code
     return None
-
-
-def country_code_name(code: str) -> str:
-    return country_by_code(code).name
