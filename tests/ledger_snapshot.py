@@ -92,7 +92,7 @@ def content(engine: Engine) -> dict[str, list[tuple[str, ...]]]:
         "stage, summary, note, topic, quantity, value_low, value_high, currency FROM events",
         "sources": "SELECT key, publisher, title, url, published_on, published_precision, kind, reliability "
         "FROM sources",
-        "event_sources": "SELECT e.fingerprint, s.key, l.credibility FROM event_sources l "
+        "event_sources": "SELECT e.fingerprint, s.key, l.credibility, l.excerpt FROM event_sources l "
         "JOIN events e ON e.id = l.event_id JOIN sources s ON s.id = l.source_id",
         "parties": "SELECT p.key, p.name, p.kind, p.country_code, parent.key FROM parties p "
         "LEFT JOIN parties parent ON parent.id = p.parent_id",

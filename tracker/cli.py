@@ -15,6 +15,8 @@ from tracker.backup import backup_ledger
 from tracker.countries import resolve_country
 from tracker.dates import parse_partial_date
 from tracker.db import head_revision, open_ledger
+from tracker.drafting.command import EXAMPLE as DRAFT_EXAMPLE
+from tracker.drafting.command import add_draft_arguments, run_draft
 from tracker.errors import ImportRejected, InvalidValue, TrackerError
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.filters import Filters
@@ -218,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--search", help="text in titles, summaries or sources")
     sub.add_argument("--min-grade", help="minimum source reliability, A-F")
     command("stats", "summarise the ledger", "python -m tracker stats", cmd_stats)
+    add_draft_arguments(command("draft", "draft ledger rows from a news article", DRAFT_EXAMPLE, run_draft))
     sub = command(
         "backup",
         "copy a SQLite ledger safely while it is in use",

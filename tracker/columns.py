@@ -347,6 +347,9 @@ COLUMNS: tuple[Column, ...] = (
            parse=_party_country),
     Column("party_parent", "party", "a country or another party the party belongs to", group="ours",
            max_length=300),
+    Column("source_excerpt", "link", "the source's own sentence(s) that support this event, shown beside the "
+           "source on the deal page", group="ours", max_length=2000, multiline=True,
+           stored=("event_sources.excerpt",)),
     Column("deal_quantity", "deal", "the deal's number of units; in a file with this column, `quantity` "
            "claims no longer set the deal's", group="round trip", parse=_quantity, empty=None,
            fallback="event_quantity", template=False),

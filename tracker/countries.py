@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 
 import pycountry
 
@@ -116,6 +117,59 @@ _ALIASES: dict[str, str] = {
     "Republic of Congo": "COG",
 }
 
+# How the press names states in running text besides their names: adjectives ("Ukrainian"), and
+# capitals used for their governments ("Seoul signed ..."). Read by the article drafter
+# (tracker.drafting), which counts a capital as a state only where the sentence makes it a party:
+# "talks in Washington" is a place. Ambiguous adjectives ("Korean", "Congolese") are left out.
+DEMONYMS: dict[str, str] = {
+    "Afghan": "AFG", "Albanian": "ALB", "Algerian": "DZA", "American": "USA", "Angolan": "AGO",
+    "Argentine": "ARG", "Argentinian": "ARG", "Armenian": "ARM", "Australian": "AUS", "Austrian": "AUT",
+    "Azerbaijani": "AZE", "Bahraini": "BHR", "Bangladeshi": "BGD", "Belarusian": "BLR", "Belgian": "BEL",
+    "Bolivian": "BOL", "Bosnian": "BIH", "Brazilian": "BRA", "British": "GBR", "Bulgarian": "BGR",
+    "Cambodian": "KHM", "Canadian": "CAN", "Chilean": "CHL", "Chinese": "CHN", "Colombian": "COL",
+    "Croatian": "HRV", "Cuban": "CUB", "Cypriot": "CYP", "Czech": "CZE", "Danish": "DNK", "Dutch": "NLD",
+    "Ecuadorian": "ECU", "Egyptian": "EGY", "Emirati": "ARE", "Estonian": "EST", "Ethiopian": "ETH",
+    "Filipino": "PHL", "Finnish": "FIN", "French": "FRA", "Georgian": "GEO", "German": "DEU",
+    "Ghanaian": "GHA", "Greek": "GRC", "Hungarian": "HUN", "Icelandic": "ISL", "Indian": "IND",
+    "Indonesian": "IDN", "Iranian": "IRN", "Iraqi": "IRQ", "Irish": "IRL", "Israeli": "ISR",
+    "Italian": "ITA", "Japanese": "JPN", "Jordanian": "JOR", "Kazakh": "KAZ", "Kenyan": "KEN",
+    "Kosovar": "XKX", "Kuwaiti": "KWT", "Latvian": "LVA", "Lebanese": "LBN", "Libyan": "LBY",
+    "Lithuanian": "LTU", "Malaysian": "MYS", "Mexican": "MEX", "Moldovan": "MDA", "Mongolian": "MNG",
+    "Montenegrin": "MNE", "Moroccan": "MAR", "Nigerian": "NGA", "North Korean": "PRK",
+    "Norwegian": "NOR", "Omani": "OMN", "Pakistani": "PAK", "Peruvian": "PER", "Philippine": "PHL",
+    "Polish": "POL", "Portuguese": "PRT", "Qatari": "QAT", "Romanian": "ROU", "Russian": "RUS",
+    "Saudi": "SAU", "Senegalese": "SEN", "Serbian": "SRB", "Singaporean": "SGP", "Slovak": "SVK",
+    "Slovenian": "SVN", "South African": "ZAF", "South Korean": "KOR", "Spanish": "ESP",
+    "Sri Lankan": "LKA", "Swedish": "SWE", "Swiss": "CHE", "Syrian": "SYR", "Taiwanese": "TWN",
+    "Thai": "THA", "Tunisian": "TUN", "Turkish": "TUR", "Ukrainian": "UKR", "Uzbek": "UZB",
+    "Venezuelan": "VEN", "Vietnamese": "VNM", "Yemeni": "YEM",
+}  # fmt: skip
+CAPITALS: dict[str, str] = {
+    "Abu Dhabi": "ARE", "Ankara": "TUR", "Athens": "GRC", "Baghdad": "IRQ", "Beijing": "CHN",
+    "Berlin": "DEU", "Brasilia": "BRA", "Bucharest": "ROU", "Budapest": "HUN", "Cairo": "EGY",
+    "Canberra": "AUS", "Copenhagen": "DNK", "Delhi": "IND", "Doha": "QAT", "Hanoi": "VNM",
+    "Helsinki": "FIN", "Islamabad": "PAK", "Jakarta": "IDN", "Kabul": "AFG", "Kiev": "UKR", "Kyiv": "UKR",
+    "London": "GBR", "Madrid": "ESP", "Manila": "PHL", "Minsk": "BLR", "Moscow": "RUS",
+    "New Delhi": "IND", "Oslo": "NOR", "Ottawa": "CAN", "Paris": "FRA", "Prague": "CZE",
+    "Pyongyang": "PRK", "Riyadh": "SAU", "Rome": "ITA", "Seoul": "KOR", "Stockholm": "SWE",
+    "Taipei": "TWN", "Tehran": "IRN", "Tel Aviv": "ISR", "Tokyo": "JPN", "Vienna": "AUT",
+    "Vilnius": "LTU", "Warsaw": "POL", "Washington": "USA",
+}  # fmt: skip
+# Codes the press writes in running text. Only these, and only in capitals: other ISO codes are English
+# words ("IN", "IT", "NO") and would turn every sentence into a list of countries.
+PRESS_ABBREVIATIONS: tuple[str, ...] = (
+    "US",
+    "U.S.",
+    "USA",
+    "U.S.A.",
+    "UK",
+    "U.K.",
+    "UAE",
+    "DPRK",
+    "ROK",
+    "DRC",
+)
+
 # Names that fit more than one country (keys are lookup keys): each is refused with the
 # codes to choose from. Entries are (code, gloss); the gloss disambiguates a display name
 # that is itself the ambiguous word.
@@ -182,6 +236,44 @@ def _build() -> tuple[dict[str, Country], dict[str, Country], dict[str, str]]:
 
 
 _BY_CODE, _BY_KEY, _SPELLINGS = _build()
+
+PhraseForm = Literal["name", "abbreviation", "demonym", "capital"]
+
+
+@dataclass(frozen=True, slots=True)
+class CountryPhrase:
+    """How a piece of running text names a state: by name, abbreviation, adjective or capital."""
+
+    country: Country
+    form: PhraseForm
+
+
+def _build_phrases() -> dict[str, CountryPhrase]:
+    phrases: dict[str, CountryPhrase] = {}
+    for key in _SPELLINGS:
+        phrases[key] = CountryPhrase(_BY_KEY[key], "name")
+    for forms, form in ((DEMONYMS, "demonym"), (CAPITALS, "capital")):
+        for text, code in forms.items():
+            phrases.setdefault(_key(text), CountryPhrase(_BY_CODE[code], form))
+    for text in PRESS_ABBREVIATIONS:
+        # Exact case: "US" is a state, "us" a pronoun.
+        phrases[text] = CountryPhrase(_BY_KEY[_key(text)], "abbreviation")
+    return phrases
+
+
+_PHRASES = _build_phrases()
+
+
+def country_phrase(text: str) -> CountryPhrase | None:
+    """The state a phrase of running text names ("Ukrainian", "the U.K." without "the", "Seoul"), or None.
+
+    Abbreviations must be written in capitals; names, adjectives and capitals in any case (the caller
+    decides whether a lower-case word can be a name at all). Ambiguous words ("Korea", "Korean") give None.
+    """
+    if text in _PHRASES:
+        return _PHRASES[text]
+    found = _PHRASES.get(_key(text))
+    return None if found is None or found.form == "abbreviation" else found
 
 
 def resolve_country(text: str) -> Country:

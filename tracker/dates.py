@@ -16,7 +16,7 @@ from typing import Literal
 
 from tracker.errors import InvalidValue
 
-__all__ = ["PartialDate", "Precision", "format_partial_date", "parse_partial_date"]
+__all__ = ["PartialDate", "Precision", "format_partial_date", "parse_partial_date", "partial_date"]
 
 Precision = Literal["day", "week", "month", "year"]
 
@@ -289,6 +289,37 @@ def parse_partial_date(
         if match:
             return form(match, label, limits)
     raise _unreadable(label)
+
+
+def partial_date(
+    start: datetime.date, precision: Precision, *, end: datetime.date | None = None
+) -> PartialDate:
+    """The reported date that starts on `start` with `precision`: its end and canonical text follow.
+
+    For dates worked out rather than read (the article drafter resolves "last week" to a week); `end`
+    makes a span of days and matters only for day precision.
+    """
+    if precision == "day":
+        last = end or start
+        if last < start:
+            raise ValueError(f"date range ends before it starts: {start} to {last}")
+        text = start.isoformat() if last == start else f"{start.isoformat()}/{last.isoformat()}"
+        return PartialDate(start, last, "day", text)
+    if precision == "week":
+        start = start - datetime.timedelta(days=start.weekday())
+        return PartialDate(
+            start, start + datetime.timedelta(days=6), "week", canonical_date_text(start, "week")
+        )
+    if precision == "month":
+        start = start.replace(day=1)
+        last_day = start.replace(day=calendar.monthrange(start.year, start.month)[1])
+        return PartialDate(start, last_day, "month", canonical_date_text(start, "month"))
+    if precision == "year":
+        start = datetime.date(start.year, 1, 1)
+        return PartialDate(
+            start, datetime.date(start.year, 12, 31), "year", canonical_date_text(start, "year")
+        )
+    raise ValueError(f"unknown date precision {precision!r}")
 
 
 def _day_label(day: datetime.date) -> str:

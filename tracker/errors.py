@@ -123,3 +123,7 @@ class UndoRefused(TrackerError):
 
 class LedgerUnavailable(TrackerError):
     """The database cannot be opened or used: missing, read-only, not a database, or too new."""
+
+
+class DraftRefused(TrackerError):
+    """An article cannot be drafted into ledger rows: empty, unreadable, or not an article at all."""

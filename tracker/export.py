@@ -187,6 +187,7 @@ def _source_cells(engine: Engine, event_ids: list[int]) -> dict[int, list[dict[s
         select(
             EventSource.event_id,
             EventSource.credibility,
+            EventSource.excerpt,
             Source.id,
             Source.key,
             Source.title,
@@ -204,6 +205,7 @@ def _source_cells(engine: Engine, event_ids: list[int]) -> dict[int, list[dict[s
     for (
         event_id,
         credibility,
+        excerpt,
         source_id,
         key,
         title,
@@ -226,6 +228,7 @@ def _source_cells(engine: Engine, event_ids: list[int]) -> dict[int, list[dict[s
                     "source_kind": kind,
                     "reliability": grade,
                     "credibility": str(credibility),
+                    "source_excerpt": _text(excerpt),
                 },
             )
         )

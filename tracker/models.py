@@ -230,6 +230,8 @@ class EventSource(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True, index=True)
     credibility: Mapped[int] = mapped_column(Integer)
+    # The source's own words for the claim, so it can be checked against the text.
+    excerpt: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
 
     __table_args__ = (CheckConstraint("credibility BETWEEN 1 AND 6", name="credibility"),)

@@ -381,16 +381,18 @@ def plan_links(
     known_events: pd.DataFrame,
     problems: Problems,
 ) -> pd.DataFrame:
-    """New event–source links, with the credibility of the claim (6, "cannot be judged", when not given)."""
-    links = rows[["line", "fingerprint", "source_key", "credibility"]].copy()
+    """New event–source links, with the credibility of the claim (6, "cannot be judged", when not given) and
+    the source's own words for it (the first row that quotes them)."""
+    links = rows[["line", "fingerprint", "source_key", "credibility", "source_excerpt"]].copy()
     links["event_id"] = _mapped(links["fingerprint"], event_ids)
     links["source_id"] = _mapped(links["source_key"], source_ids)
     # One integer per (event, source) pair: cheaper to group and compare than "event:source" strings.
     pair_base = max(source_ids.values(), default=0) + 1
     links["pair"] = links["event_id"].astype("int64") * pair_base + links["source_id"].astype("int64")
     links["credibility_given"] = links["credibility"].where(links["credibility"] > 0, None)
-    _Grouped(links, "pair").disagreements(
-        ["credibility_given"], "this row gives the same event and source", problems
+    pairs = _Grouped(links, "pair")
+    pairs.disagreements(
+        ["credibility_given", "source_excerpt"], "this row gives the same event and source", problems
     )
     known_links = select_in(
         connection,
@@ -404,6 +406,8 @@ def plan_links(
     unique_links = links.drop_duplicates("pair")
     new_links = unique_links[~unique_links["pair"].isin(known_pairs)].copy()
     new_links["credibility"] = new_links["credibility"].where(new_links["credibility"] > 0, 6)
+    quoted = pairs.first(["source_excerpt"])["source_excerpt"]
+    new_links["source_excerpt"] = _mapped(new_links["pair"], quoted.to_dict())
     return new_links
 
 
