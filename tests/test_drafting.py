@@ -32,10 +32,11 @@ from tracker.drafting.vocabulary import NUMBER_WORDS, STAGE_CUES
 from tracker.drafting.when import find_dates
 from tracker.errors import DraftRefused
 from tracker.importer import import_bytes
-from tracker.ledger_csv import ALL_COLUMNS
+from tracker.seed import SEED_DIR
 
 PUBLISHED = dt.date(2025, 10, 28)  # a Tuesday
-SEED_ARTICLE = Path("shared") / "seed" / "post-2025-09-29-drone-deal-article.txt"
+# The seed deal's primary document (data/seed/README.md says where it comes from).
+SEED_ARTICLE = SEED_DIR / "post-2025-09-29-drone-deal-article.txt"
 SEED_SOURCE = ArticleSource(
     published=dt.date(2025, 9, 29),
     publisher="New York Post",
@@ -56,11 +57,7 @@ def sentence(text: str):
 
 
 def seed_article() -> str:
-    """The seed article lives in shared/ beside the project (never in the repository)."""
-    for folder in Path(__file__).resolve().parents:
-        if (folder / SEED_ARTICLE).is_file():
-            return (folder / SEED_ARTICLE).read_text(encoding="utf-8")
-    pytest.skip(f"{SEED_ARTICLE} is not beside the project")
+    return SEED_ARTICLE.read_text(encoding="utf-8")
 
 
 # --- sentences ----------------------------------------------------------------------------------------
@@ -634,10 +631,7 @@ def test_the_seed_article_against_the_seeded_ledger(seeded: Engine) -> None:
 def _evaluation_drafts() -> list[tuple[str, Draft]]:
     cases, ledger = load_cases()
     drafts = [(case.file.read_text(encoding="utf-8"), draft_case(case, ledger)) for case in cases]
-    for folder in Path(__file__).resolve().parents:
-        if (folder / SEED_ARTICLE).is_file():
-            text = (folder / SEED_ARTICLE).read_text(encoding="utf-8")
-            drafts.append((text, draft_article(text, source=SEED_SOURCE)))
+    drafts.append((seed_article(), draft_article(seed_article(), source=SEED_SOURCE)))
     return drafts
 
 
@@ -689,8 +683,8 @@ def test_nothing_drafted_from_the_evaluation_set_is_invented() -> None:
 
 
 def _importable(result: Draft) -> bytes:
-    """The draft as the current importer takes it: without source_excerpt."""
-    return draft_csv_bytes(result, columns=ALL_COLUMNS)
+    """The draft as the CLI writes it (the importer takes it as it is, source_excerpt included)."""
+    return draft_csv_bytes(result)
 
 
 def test_every_evaluation_draft_imports(engine: Engine) -> None:

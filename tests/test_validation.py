@@ -232,7 +232,7 @@ CELL_CASES = [
         "boss",
         'unknown role "boss"',
         (
-            "Use one of: buyer, seller, manufacturer, negotiator, financier, intermediary, "
+            "Use one of: buyer, seller, manufacturer, negotiator, signatory, financier, intermediary, "
             "spokesperson, head of state, "
             "official, participant."
         ),

@@ -337,8 +337,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("party", "party", "one non-country party per row (a ministry, company, person …); repeat the "
            "event's row to add more parties", group="ours", max_length=300),
     Column("party_role", "party", "the party's role in the deal (buyer, seller, manufacturer, negotiator, "
-           "financier, intermediary, spokesperson, head of state, official, participant)", group="ours",
-           parse=_role),
+           "signatory, financier, intermediary, spokesperson, head of state, official, participant)",
+           group="ours", parse=_role),
     Column("party_kind", "party", "what the party is (state, ministry, agency, armed service, company, "
            "person, international organisation, legislature, non-state group); needed the first time it "
            "appears",

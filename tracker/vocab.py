@@ -109,6 +109,7 @@ ROLES: dict[str, str] = {
     "seller": "Supplies the equipment (the exporting state or its agencies).",
     "manufacturer": "Builds the equipment.",
     "negotiator": "Negotiates the deal for one side.",
+    "signatory": "Signed an agreement or contract of the deal for one side.",
     "financier": "Pays for or finances the deal.",
     "intermediary": "Brokers or facilitates the deal between the sides.",
     "spokesperson": "Speaks publicly about the deal for one side.",
