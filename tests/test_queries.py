@@ -17,6 +17,7 @@ from tests.builders import ledger_csv
 from tracker import queries
 from tracker.conflicts import find_conflicts, linked_sources, value_claims
 from tracker.display import (
+    WORD_JOINER,
     attribute_change_text,
     escape_markdown,
     grade,
@@ -33,6 +34,7 @@ SEED_DEAL = "us-ukraine-drone-deal"
 SEED_CSV = Path(__file__).resolve().parent.parent / "data" / "seed" / "us-ukraine-drone-deal.csv"
 TODAY = dt.date(2026, 11, 25)
 ALL = Filters()
+J = WORD_JOINER  # invisible in the rendered text
 
 
 def row(deal: str, date: str, summary: str, *, source: str, grade: str, **cells: str) -> dict[str, str]:
@@ -730,10 +732,37 @@ def test_template_imports_cleanly(engine: Engine) -> None:
 
 
 def test_escape_markdown_leaves_no_markup() -> None:
-    assert escape_markdown("[click](javascript:alert(1))") == r"\[click\]\(javascript\:alert\(1\)\)"
-    assert escape_markdown("**bold** <b>x</b> :red[x] $x$") == r"\*\*bold\*\* \<b\>x\<\/b\> \:red\[x\] \$x\$"
+    assert escape_markdown("[click](javascript:alert(1))") == rf"\[click\]\(javascript\:{J}alert\(1\)\)"
+    assert (
+        escape_markdown("**bold** <b>x</b> :red[x] $x$") == rf"\*\*bold\*\* \<b\>x\<\/b\> \:{J}red\[x\] \$x\$"
+    )
     assert escape_markdown("# heading\n- item") == r"\# heading \- item"
     assert escape_markdown(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        # GFM autolinks work on the text after escapes are read: a WORD JOINER (J) breaks each pattern.
+        ("see www.example.com now", rf"see www{J}\.example\.com now"),
+        ("WWW.EXAMPLE.COM", rf"WWW{J}\.EXAMPLE\.COM"),
+        ("https://example.com/a?b=1", rf"https\:{J}\/\/example\.com\/a\?b\=1"),
+        ("HTTP://example.com", rf"HTTP\:{J}\/\/example\.com"),
+        ("write to bob@example.com", rf"write to bob{J}\@example\.com"),
+        ("mailto:bob@example.com", rf"mailto\:{J}bob{J}\@example\.com"),
+        ("xmpp:bob@example.com", rf"xmpp\:{J}bob{J}\@example\.com"),
+        # Streamlit's own rewrite of text: the logo shortcode.
+        (":streamlit:", rf"\:{J}streamlit\:"),
+        (":streamlit:streamlit:", rf"\:{J}streamlit\:{J}streamlit\:"),
+        (":material/home:", rf"\:{J}material\/home\:"),
+        # Colons before a space or at the end, and "www" without a dot, are left alone.
+        ("Import #2: good.csv: 1 rows read", r"Import \#2\: good\.csv\: 1 rows read"),
+        ("at 13:45", rf"at 13\:{J}45"),
+        ("wwwhat", "wwwhat"),
+    ],
+)
+def test_escape_markdown_breaks_autolinks_and_icons(text: str, escaped: str) -> None:
+    assert escape_markdown(text) == escaped
 
 
 def test_links_only_for_web_urls() -> None:
