@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.builders import ledger_csv
 from tracker import queries
@@ -428,6 +428,33 @@ def test_filters_change_counts(three: Engine, filters: Filters, deals: int) -> N
     assert len(queries.deals_table(three, filters=filters)) == deals
     assert queries.headline_figures(three, filters=filters, today=TODAY).deals == deals
     assert int(queries.deals_by_stage(three, filters=filters)["deals"].sum()) == deals
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "search"),
+    [
+        ("ÜBER-Drohnen für Kyjiw", "Vertrag unterzeichnet.", "über"),
+        ("Drones über alles", "Signed.", "ÜBER"),
+        ("Air defence for Київ", "Signed.", "КИЇВ"),
+        ("Air defence", "Delivered to КИЇВ.", "київ"),
+        ("ΦΡΕΓΑΤΑ for Greece", "Signed.", "φρεγατα"),
+    ],
+)
+def test_search_ignores_case_in_every_script(engine: Engine, title: str, summary: str, search: str) -> None:
+    """SQLite's own lower() folds A-Z only; the ledger's connections fold every letter, as PostgreSQL."""
+    data = ledger_csv(row("unicode", "2025-01-01", summary, source="Wire", grade="B", deal_title=title))
+    import_bytes(engine, data, file_name="unicode.csv", editor="test")
+    assert queries.count_deals(engine, filters=Filters(text=search)) == 1
+    assert queries.count_deals(engine, filters=Filters(text=search + " nowhere")) == 0
+
+
+def test_sql_lower_folds_every_letter(engine: Engine) -> None:
+    with engine.connect() as connection:
+        lowered = connection.execute(
+            text("SELECT lower(:a), lower(:b), lower(:c), lower(NULL)"),
+            {"a": "ÜBER", "b": "КИЇВ Straße", "c": "ABC 123"},
+        ).one()
+    assert tuple(lowered) == ("über", "київ straße", "abc 123", None)
 
 
 def test_party_filter(three: Engine) -> None:
