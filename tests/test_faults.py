@@ -7,6 +7,7 @@ PostgreSQL in CI wherever the fault makes sense there (file faults and the backu
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import signal
 import sqlite3
@@ -513,3 +514,111 @@ def test_a_backup_taken_during_an_import_is_consistent(tmp_path: Path):
     copy.dispose()
     assert (events, imports) in {(3, 1), (3 + 20_000, 2)}  # before the import or after it, never between
     _sqlite_checks(tmp_path / "during.db")
+
+
+# --- a full disk --------------------------------------------------------------------------------------
+
+NO_SPACE = "No space left on device"
+
+
+def _disk_full_after(limit: int):
+    """os.write that writes `limit` bytes in all, as a disk would before it fills, then fails with ENOSPC."""
+    real_write = os.write
+    written = 0
+
+    def write(descriptor: int, data: bytes) -> int:
+        nonlocal written
+        room = limit - written
+        if room <= 0:
+            raise OSError(errno.ENOSPC, NO_SPACE)
+        done = real_write(descriptor, bytes(data[:room]))
+        written += done
+        return done
+
+    return write
+
+
+@pytest.mark.parametrize("existing", [None, b"an earlier export\n"])
+def test_an_export_on_a_full_disk_leaves_no_partial_file(
+    seeded: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch, existing: bytes | None
+):
+    output = tmp_path / "exports" / "ledger.csv"
+    output.parent.mkdir()
+    if existing is not None:
+        output.write_bytes(existing)
+    monkeypatch.setattr(os, "write", _disk_full_after(1000))
+    code, out, err = _cli(capsys, "export", "--output", str(output))
+    assert (code, out, _one_error_line(err)) == (
+        1,
+        "",
+        f"cannot write {output}: {NO_SPACE}. Nothing was written; free some space or choose another folder.",
+    )
+    # The earlier file is untouched (or there is none), and no temporary file is left beside it.
+    assert [p.name for p in output.parent.iterdir()] == ([] if existing is None else ["ledger.csv"])
+    assert existing is None or output.read_bytes() == existing
+    monkeypatch.undo()
+    assert _cli(capsys, "export", "--output", str(output))[0] == 0  # with room, the export is whole
+    assert output.read_bytes().startswith(b"\xef\xbb\xbfdeal_id,deal_title,date")
+
+
+def test_an_xlsx_export_on_a_full_disk_leaves_no_partial_file(
+    seeded: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+):
+    output = tmp_path / "exports" / "ledger.xlsx"
+    output.parent.mkdir()
+    monkeypatch.setattr(os, "write", _disk_full_after(0))
+    code, out, err = _cli(capsys, "export", "--format", "xlsx", "--output", str(output))
+    assert (code, out, _one_error_line(err)) == (
+        1,
+        "",
+        f"cannot write {output}: {NO_SPACE}. Nothing was written; free some space or choose another folder.",
+    )
+    assert list(output.parent.iterdir()) == []
+
+
+def test_a_backup_on_a_full_disk_leaves_no_partial_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+):
+    from tracker import backup
+
+    url = _seeded_sqlite(tmp_path / "ledger.db")
+    destination = tmp_path / "backups" / "tracker-backup.db"
+    destination.parent.mkdir()
+
+    def copy_until_full(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
+        source.backup(target, pages=2)  # part of the ledger reaches the disk, then it is full
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backup, "_copy_pages", copy_until_full)
+    code, out, err = _cli(capsys, "--database", url, "backup", str(destination))
+    assert (code, out, _one_error_line(err)) == (
+        1,
+        "",
+        (
+            f"cannot write {destination}: database or disk is full. Nothing was written; free some space "
+            "or choose another folder."
+        ),
+    )
+    assert list(destination.parent.iterdir()) == []
+    monkeypatch.undo()
+    assert _cli(capsys, "--database", url, "backup", str(destination))[0] == 0
+    copy = open_ledger(sqlite_url_for(destination))
+    assert _counts(copy) == (3, 1)
+    copy.dispose()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_an_export_to_a_full_standard_output_says_it_is_incomplete(seeded: Engine, ledger_url: str):
+    with open("/dev/full", "wb") as full:  # every write fails with ENOSPC
+        done = subprocess.run(
+            [sys.executable, "-m", "tracker", "--database", ledger_url, "export"],
+            cwd=PROJECT_ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert (done.returncode, _one_error_line(done.stderr)) == (
+        1,
+        f"cannot write to standard output: {NO_SPACE}. What was written is incomplete; use --output FILE.",
+    )

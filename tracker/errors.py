@@ -59,5 +59,9 @@ class LedgerUnavailable(TrackerError):
     """The database cannot be opened or used: missing, read-only, not a database, or too new."""
 
 
+class OutputNotWritten(TrackerError):
+    """An export or backup could not be written (full disk, no permission); no partial file was left."""
+
+
 class NotAuthorised(TrackerError):
     """The action needs an editor login that was not given or did not match."""
