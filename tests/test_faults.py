@@ -622,3 +622,110 @@ def test_an_export_to_a_full_standard_output_says_it_is_incomplete(seeded: Engin
         1,
         f"cannot write to standard output: {NO_SPACE}. What was written is incomplete; use --output FILE.",
     )
+
+
+# --- a read-only ledger in a read-only folder ---------------------------------------------------------------
+
+
+def _cli_without_write_access(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user who may not write in `folder` (mode 555). Root passes every permission check, so
+    as root it runs in a new user namespace without privileges (`unshare --user`), where the mode holds."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        probe = subprocess.run(
+            ["unshare", "--user", "test", "-w", str(folder)], capture_output=True, check=False
+        )
+        if probe.returncode != 1:  # unshare missing or refused, or the folder is writable all the same
+            pytest.skip("cannot drop root's override of file permissions here (unshare --user)")
+        prefix = ["unshare", "--user"]
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "tracker", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_read_only_ledger_in_a_read_only_folder(tmp_path: Path):
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "ledger.db"
+    _seeded_sqlite(path)
+    url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    folder.chmod(0o555)
+    try:
+        # No -shm can be made here: the ledger is opened immutable, and reads work.
+        done = _cli_without_write_access(folder, "--database", url, "stats")
+        assert (done.returncode, done.stderr) == (0, "")
+        assert done.stdout.splitlines()[1:7] == [
+            "  deals: 1",
+            "  events: 3",
+            "  sources: 3",
+            "  parties: 2",
+            "  source links: 3",
+            "  imports: 1",
+        ]
+        done = _cli_without_write_access(folder, "--database", url, "import", str(CORPUS_DIR / "emoji.csv"))
+        assert (done.returncode, done.stdout) == (1, "")
+        assert _one_error_line(done.stderr).endswith(
+            "is read-only; fix the file's permissions to make changes."
+        )
+        assert os.listdir(folder) == ["ledger.db"]
+    finally:
+        folder.chmod(0o755)
+
+
+def _leave_in_the_write_ahead_log(path: Path, statement: str) -> None:
+    """A writer that changes the ledger and dies before SQLite folds its log into the file."""
+    script = (
+        "import os, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
+        "c.execute(sys.argv[2])\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path), statement], check=True)
+
+
+def test_a_read_only_folder_with_the_writers_log_and_shared_memory(tmp_path: Path):
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "ledger.db"
+    _seeded_sqlite(path)
+    _leave_in_the_write_ahead_log(path, "UPDATE imports SET status = 'undone'")
+    assert sorted(os.listdir(folder)) == ["ledger.db", "ledger.db-shm", "ledger.db-wal"]
+    folder.chmod(0o555)
+    try:
+        # SQLite reads the log through the writer's shared-memory file: the change in the log is seen.
+        done = _cli_without_write_access(
+            folder, "--database", f"sqlite:///file:{path}?mode=ro&uri=true", "stats"
+        )
+        assert (done.returncode, done.stderr, done.stdout.splitlines()[6]) == (0, "", "  imports: 0")
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_read_only_folder_with_a_log_but_no_shared_memory_is_refused(tmp_path: Path):
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "ledger.db"
+    _seeded_sqlite(path)
+    _leave_in_the_write_ahead_log(path, "UPDATE imports SET status = 'undone'")
+    Path(f"{path}-shm").unlink()  # e.g. a copy of the folder that left the shared memory behind
+    folder.chmod(0o555)
+    try:
+        done = _cli_without_write_access(
+            folder, "--database", f"sqlite:///file:{path}?mode=ro&uri=true", "stats"
+        )
+        assert (done.returncode, done.stdout, _one_error_line(done.stderr)) == (
+            1,
+            "",
+            (
+                f"{path} has changes in its write-ahead log (ledger.db-wal) that cannot be read from a "
+                "folder this user cannot write to. Open the ledger once with write access (which folds them "
+                "into the file), or copy the folder somewhere writable."
+            ),
+        )
+    finally:
+        folder.chmod(0o755)

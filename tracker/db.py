@@ -117,7 +117,10 @@ def create_ledger_engine(url: str) -> Engine:
             if not path.is_absolute():
                 path = PROJECT_ROOT / path
                 parsed = parsed.set(database=f"file:{path}")
-            _check_sqlite_file(path, read_only=parsed.query.get("mode") == "ro")
+            read_only = parsed.query.get("mode") == "ro"
+            _check_sqlite_file(path, read_only=read_only)
+            if read_only and "immutable" not in parsed.query and _read_only_folder(path):
+                parsed = parsed.update_query_dict({"immutable": "1"})
         elif database and database != ":memory:":
             path = Path(database)
             if not path.is_absolute():
@@ -167,6 +170,27 @@ def _check_sqlite_file(path: Path, *, read_only: bool = False) -> None:
             raise LedgerUnavailable(f"cannot create the folder for {path}: {exc.strerror}") from exc
         if not os.access(path.parent, os.W_OK):
             raise LedgerUnavailable(f"cannot create {path}: its folder is not writable.")
+
+
+def _read_only_folder(path: Path) -> bool:
+    """Whether a ledger opened read-only must be opened as immutable: its folder is not writable for this
+    user, so SQLite cannot create the shared-memory file (-shm) that reading a WAL ledger needs, and none
+    is there.
+
+    Immutable means no locks and no write-ahead log: right for a ledger nobody changes while it is open (a
+    copy on a read-only share); changes made meanwhile are not seen. Changes still in a write-ahead log
+    would be invisible, so that case is refused with what to do.
+    """
+    if os.access(path.parent, os.W_OK) or Path(f"{path}-shm").exists():
+        return False
+    log = Path(f"{path}-wal")
+    if log.exists() and log.stat().st_size > 0:
+        raise LedgerUnavailable(
+            f"{path} has changes in its write-ahead log ({log.name}) that cannot be read from a folder this "
+            "user cannot write to. Open the ledger once with write access (which folds them into the file), "
+            "or copy the folder somewhere writable."
+        )
+    return True
 
 
 def _script_directory() -> ScriptDirectory:
