@@ -42,12 +42,19 @@ def file_in_place(destination: Path) -> Iterator[Path]:
         raise
 
 
-def write_file(destination: Path, data: bytes) -> None:
-    """`data` as the whole content of `destination`, replacing it only once every byte is on disk."""
+def write_file(destination: Path, data: bytes, *, mode: int | None = None) -> None:
+    """`data` as the whole content of `destination`, replacing it only once every byte is on disk.
+
+    `mode`: the new file's permission bits (e.g. those of the file it replaces); default as any new file.
+    """
     try:
         with file_in_place(destination) as partial:
-            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            descriptor = os.open(
+                partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if mode is not None else 0o666
+            )
             try:
+                if mode is not None:
+                    os.fchmod(descriptor, mode)  # before any byte is written: no moment with wider access
                 view = memoryview(data)
                 for start in range(0, len(view), _CHUNK):
                     chunk = view[start : start + _CHUNK]
