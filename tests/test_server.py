@@ -18,16 +18,20 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
+import streamlit as st
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.app_session import AppSession
 
 from tests.servers import Server, serve
 from tracker.auth import hash_password
 from tracker.display import escape_markdown
+from tracker.views import server_guards
 
 EDITOR, PASSWORD = "analyst", "server-test password"
 UPLOAD = "/_stcore/upload_file"
@@ -163,6 +167,25 @@ def test_no_visitor_can_clear_the_caches(server: Server) -> None:
     while said not in server_log(server):
         assert time.monotonic() < deadline, server_log(server)[-2000:]
         time.sleep(0.2)
+
+
+def test_the_clear_cache_message_is_ignored_in_process() -> None:
+    """The same guard without a server: the message reaches AppSession.handle_backmsg and stops there."""
+    server_guards.install()
+    computed: list[int] = []
+
+    @st.cache_data
+    def cached(value: int) -> int:
+        computed.append(value)
+        return value
+
+    cached(7)
+    clear = BackMsg()
+    clear.clear_cache = True
+    AppSession.handle_backmsg(SimpleNamespace(id="visitor"), clear)  # type: ignore[arg-type]
+    cached(7)
+    cached.clear()
+    assert computed == [7]
 
 
 def test_files_sent_during_the_first_run_are_released(tmp_path: Path) -> None:
