@@ -398,13 +398,17 @@ def test_a_ledger_at_an_older_or_current_revision_is_upgraded_and_keeps_its_data
 ):
     before = digest(seeded)
     engine = open_ledger(ledger_url)  # at the head already: a no-op
-    assert (schema_revision(engine), digest(engine)) == ("0002", before)
-    # Back to 0001 (no buyer and seller codes), then opened by this tracker: every row comes back, and the
-    # derived codes are filled in exactly as the importer would have.
+    assert (schema_revision(engine), digest(engine)) == ("0003", before)
+    # Back to 0001 (no buyer and seller codes, no foreign-key indexes), then opened by this tracker: every
+    # row comes back, and the derived codes are filled in exactly as the importer would have.
     downgrade(engine, "0001")
     engine.dispose()
     engine = open_ledger(ledger_url)
-    assert (schema_revision(engine), digest(engine)) == ("0002", before)
+    assert (schema_revision(engine), digest(engine)) == ("0003", before)
+    downgrade(engine, "0002")  # a ledger of the previous version: only the indexes are added
+    engine.dispose()
+    engine = open_ledger(ledger_url)
+    assert (schema_revision(engine), digest(engine)) == ("0003", before)
     engine.dispose()
 
 
