@@ -6,10 +6,7 @@ through the real file uploader, and no request leaves 127.0.0.1 while an analyst
 also take the README's screenshots (docs/screenshots/overview.png and deal.png, refreshed with
 TRACKER_UPDATE_SCREENSHOTS=1).
 
-Each server is a `streamlit run` subprocess on a free port of 127.0.0.1 with a fresh SQLite ledger (the
-app seeds it on first run), its own HOME and its own secrets file, passed with `--secrets.files` so that
-a developer's real `.streamlit/secrets.toml` in the project is never read (Streamlit would otherwise
-read `~/.streamlit/secrets.toml` *and* the project's, the project's [editors] replacing ours).
+Each server is a `streamlit run` subprocess with a fresh ledger and its own secrets (tests/servers.py).
 
 Needs /usr/bin/chromium (Debian's `chromium` package; `.ci/run` installs it); skipped without it.
 Playwright's own browser downloads are not used: the machine cannot fetch them.
@@ -20,13 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +40,9 @@ pytest.importorskip(
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from tests.builders import ledger_csv, row
+from tests.servers import Server, serve
 from tracker.auth import hash_password
-from tracker.db import PROJECT_ROOT, sqlite_url_for
+from tracker.db import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +58,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1600, "height": 1000}
 TIMEOUT_MS = 30_000
-SERVER_START_SECONDS = 60
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LOCAL_SCHEMES = {"data", "blob", "about"}  # never leave the browser
 # The README's pictures are refreshed only on request (TRACKER_UPDATE_SCREENSHOTS=1); other runs write
@@ -96,106 +87,16 @@ expect.set_options(timeout=TIMEOUT_MS)
 # --- the servers -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _log_tail(log: Path) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-40:]) if log.exists() else "(no log)"
-
-
-def _serve(folder: Path, editors: dict[str, str] | None) -> Iterator[Server]:
-    """`streamlit run dashboard.py` on a free port with a fresh ledger; [editors] only when given."""
-    home = folder / "home"
-    (home / ".streamlit").mkdir(parents=True)
-    secrets = home / ".streamlit" / "secrets.toml"
-    if editors is not None:
-        lines = [f'{name} = "{hashed}"' for name, hashed in editors.items()]
-        secrets.write_text("\n".join(["[editors]", *lines, ""]), encoding="utf-8")
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("STREAMLIT_")}
-    env.update(
-        HOME=str(home), PYTHONUNBUFFERED="1", TRACKER_DATABASE_URL=sqlite_url_for(folder / "ledger.db")
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-        # Only this file (which need not exist): never the project's own .streamlit/secrets.toml.
-        "--secrets.files",
-        str(secrets),
-    ]
-    log = folder / "streamlit.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # its own process group, killed at teardown
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit run exited with {process.returncode}:\n{_log_tail(log)}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit run did not answer on {url} within {SERVER_START_SECONDS} s:\n"
-                    f"{_log_tail(log)}"
-                )
-            time.sleep(0.2)
-        yield Server(url, process, log)
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The dashboard with one editor configured."""
-    yield from _serve(tmp_path_factory.mktemp("server"), {EDITOR: hash_password(PASSWORD)})
+    yield from serve(tmp_path_factory.mktemp("server"), {EDITOR: hash_password(PASSWORD)})
 
 
 @pytest.fixture(scope="module")
 def server_without_editors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The dashboard as first deployed: no secrets file at all."""
-    yield from _serve(tmp_path_factory.mktemp("server-without-editors"), None)
+    yield from serve(tmp_path_factory.mktemp("server-without-editors"), None)
 
 
 # --- the browser ----------------------------------------------------------------------------------------

@@ -14,11 +14,12 @@ def test_security_settings():
     assert (
         CONFIG["browser"]["gatherUsageStats"],
         CONFIG["client"]["showErrorDetails"],
+        CONFIG["client"]["showErrorLinks"],
         CONFIG["client"]["disableDataExport"],
         CONFIG["server"]["enableXsrfProtection"],
         CONFIG["server"]["address"],
         CONFIG["server"]["enableStaticServing"],
-    ) == (False, "none", True, True, "127.0.0.1", True)
+    ) == (False, "none", False, True, True, "127.0.0.1", True)
 
 
 def test_upload_limit_matches_the_code():

@@ -6,6 +6,7 @@ PostgreSQL in CI wherever the fault makes sense there (file faults and the backu
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sqlite3
@@ -396,13 +397,17 @@ def test_a_ledger_at_an_older_or_current_revision_is_upgraded_and_keeps_its_data
 ):
     before = digest(seeded)
     engine = open_ledger(ledger_url)  # at the head already: a no-op
-    assert (schema_revision(engine), digest(engine)) == ("0002", before)
-    # Back to 0001 (no buyer and seller codes), then opened by this tracker: every row comes back, and the
-    # derived codes are filled in exactly as the importer would have.
+    assert (schema_revision(engine), digest(engine)) == ("0004", before)
+    # Back to 0001 (no buyer and seller codes, no foreign-key indexes), then opened by this tracker: every
+    # row comes back, and the derived codes are filled in exactly as the importer would have.
     downgrade(engine, "0001")
     engine.dispose()
     engine = open_ledger(ledger_url)
-    assert (schema_revision(engine), digest(engine)) == ("0002", before)
+    assert (schema_revision(engine), digest(engine)) == ("0004", before)
+    downgrade(engine, "0003")  # a ledger of the previous version: only the indexes are added
+    engine.dispose()
+    engine = open_ledger(ledger_url)
+    assert (schema_revision(engine), digest(engine)) == ("0004", before)
     engine.dispose()
 
 
@@ -512,3 +517,218 @@ def test_a_backup_taken_during_an_import_is_consistent(tmp_path: Path):
     copy.dispose()
     assert (events, imports) in {(3, 1), (3 + 20_000, 2)}  # before the import or after it, never between
     _sqlite_checks(tmp_path / "during.db")
+
+
+# --- a full disk --------------------------------------------------------------------------------------
+
+NO_SPACE = "No space left on device"
+
+
+def _disk_full_after(limit: int):
+    """os.write that writes `limit` bytes in all, as a disk would before it fills, then fails with ENOSPC."""
+    real_write = os.write
+    written = 0
+
+    def write(descriptor: int, data: bytes) -> int:
+        nonlocal written
+        room = limit - written
+        if room <= 0:
+            raise OSError(errno.ENOSPC, NO_SPACE)
+        done = real_write(descriptor, bytes(data[:room]))
+        written += done
+        return done
+
+    return write
+
+
+@pytest.mark.parametrize("existing", [None, b"an earlier export\n"])
+def test_an_export_on_a_full_disk_leaves_no_partial_file(
+    seeded: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch, existing: bytes | None
+):
+    output = tmp_path / "exports" / "ledger.csv"
+    output.parent.mkdir()
+    if existing is not None:
+        output.write_bytes(existing)
+    monkeypatch.setattr(os, "write", _disk_full_after(1000))
+    code, out, err = _cli(capsys, "export", "--output", str(output))
+    assert (code, out, _one_error_line(err)) == (
+        1,
+        "",
+        f"cannot write {output}: {NO_SPACE}. Nothing was written; free some space or choose another folder.",
+    )
+    # The earlier file is untouched (or there is none), and no temporary file is left beside it.
+    assert [p.name for p in output.parent.iterdir()] == ([] if existing is None else ["ledger.csv"])
+    assert existing is None or output.read_bytes() == existing
+    monkeypatch.undo()
+    assert _cli(capsys, "export", "--output", str(output))[0] == 0  # with room, the export is whole
+    assert output.read_bytes().startswith(b"\xef\xbb\xbfdeal_id,deal_title,date")
+
+
+def test_an_xlsx_export_on_a_full_disk_leaves_no_partial_file(
+    seeded: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+):
+    output = tmp_path / "exports" / "ledger.xlsx"
+    output.parent.mkdir()
+    monkeypatch.setattr(os, "write", _disk_full_after(0))
+    code, out, err = _cli(capsys, "export", "--format", "xlsx", "--output", str(output))
+    assert (code, out, _one_error_line(err)) == (
+        1,
+        "",
+        f"cannot write {output}: {NO_SPACE}. Nothing was written; free some space or choose another folder.",
+    )
+    assert list(output.parent.iterdir()) == []
+
+
+def test_a_backup_on_a_full_disk_leaves_no_partial_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+):
+    from tracker import backup
+
+    url = _seeded_sqlite(tmp_path / "ledger.db")
+    destination = tmp_path / "backups" / "tracker-backup.db"
+    destination.parent.mkdir()
+
+    def copy_until_full(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
+        source.backup(target, pages=2)  # part of the ledger reaches the disk, then it is full
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backup, "_copy_pages", copy_until_full)
+    code, out, err = _cli(capsys, "--database", url, "backup", str(destination))
+    assert (code, out, _one_error_line(err)) == (
+        1,
+        "",
+        (
+            f"cannot write {destination}: database or disk is full. Nothing was written; free some space "
+            "or choose another folder."
+        ),
+    )
+    assert list(destination.parent.iterdir()) == []
+    monkeypatch.undo()
+    assert _cli(capsys, "--database", url, "backup", str(destination))[0] == 0
+    copy = open_ledger(sqlite_url_for(destination))
+    assert _counts(copy) == (3, 1)
+    copy.dispose()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_an_export_to_a_full_standard_output_says_it_is_incomplete(seeded: Engine, ledger_url: str):
+    with open("/dev/full", "wb") as full:  # every write fails with ENOSPC
+        done = subprocess.run(
+            [sys.executable, "-m", "tracker", "--database", ledger_url, "export"],
+            cwd=PROJECT_ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert (done.returncode, _one_error_line(done.stderr)) == (
+        1,
+        f"cannot write to standard output: {NO_SPACE}. What was written is incomplete; use --output FILE.",
+    )
+
+
+# --- a read-only ledger in a read-only folder ---------------------------------------------------------------
+
+
+def _cli_without_write_access(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user who may not write in `folder` (mode 555). Root passes every permission check, so
+    as root it runs in a new user namespace without privileges (`unshare --user`), where the mode holds."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        probe = subprocess.run(
+            ["unshare", "--user", "test", "-w", str(folder)], capture_output=True, check=False
+        )
+        if probe.returncode != 1:  # unshare missing or refused, or the folder is writable all the same
+            pytest.skip("cannot drop root's override of file permissions here (unshare --user)")
+        prefix = ["unshare", "--user"]
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "tracker", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_read_only_ledger_in_a_read_only_folder(tmp_path: Path):
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "ledger.db"
+    _seeded_sqlite(path)
+    url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    folder.chmod(0o555)
+    try:
+        # No -shm can be made here: the ledger is opened immutable, and reads work.
+        done = _cli_without_write_access(folder, "--database", url, "stats")
+        assert (done.returncode, done.stderr) == (0, "")
+        assert done.stdout.splitlines()[1:7] == [
+            "  deals: 1",
+            "  events: 3",
+            "  sources: 3",
+            "  parties: 2",
+            "  source links: 3",
+            "  imports: 1",
+        ]
+        done = _cli_without_write_access(folder, "--database", url, "import", str(CORPUS_DIR / "emoji.csv"))
+        assert (done.returncode, done.stdout) == (1, "")
+        assert _one_error_line(done.stderr).endswith(
+            "is read-only; fix the file's permissions to make changes."
+        )
+        assert os.listdir(folder) == ["ledger.db"]
+    finally:
+        folder.chmod(0o755)
+
+
+def _leave_in_the_write_ahead_log(path: Path, statement: str) -> None:
+    """A writer that changes the ledger and dies before SQLite folds its log into the file."""
+    script = (
+        "import os, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
+        "c.execute(sys.argv[2])\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path), statement], check=True)
+
+
+def test_a_read_only_folder_with_the_writers_log_and_shared_memory(tmp_path: Path):
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "ledger.db"
+    _seeded_sqlite(path)
+    _leave_in_the_write_ahead_log(path, "UPDATE imports SET status = 'undone'")
+    assert sorted(os.listdir(folder)) == ["ledger.db", "ledger.db-shm", "ledger.db-wal"]
+    folder.chmod(0o555)
+    try:
+        # SQLite reads the log through the writer's shared-memory file: the change in the log is seen.
+        done = _cli_without_write_access(
+            folder, "--database", f"sqlite:///file:{path}?mode=ro&uri=true", "stats"
+        )
+        assert (done.returncode, done.stderr, done.stdout.splitlines()[6]) == (0, "", "  imports: 0")
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_read_only_folder_with_a_log_but_no_shared_memory_is_refused(tmp_path: Path):
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "ledger.db"
+    _seeded_sqlite(path)
+    _leave_in_the_write_ahead_log(path, "UPDATE imports SET status = 'undone'")
+    Path(f"{path}-shm").unlink()  # e.g. a copy of the folder that left the shared memory behind
+    folder.chmod(0o555)
+    try:
+        done = _cli_without_write_access(
+            folder, "--database", f"sqlite:///file:{path}?mode=ro&uri=true", "stats"
+        )
+        assert (done.returncode, done.stdout, _one_error_line(done.stderr)) == (
+            1,
+            "",
+            (
+                f"{path} has changes in its write-ahead log (ledger.db-wal) that cannot be read from a "
+                "folder this user cannot write to. Open the ledger once with write access (which folds them "
+                "into the file), or copy the folder somewhere writable."
+            ),
+        )
+    finally:
+        folder.chmod(0o755)

@@ -241,6 +241,15 @@ EXPECTED: dict[str, Clean | Rejected] = {
         tuple((1, f"extra_{i}") for i in range(20)) + ((1, None),), 'unknown column "extra_0"'
     ),  # then "9961 more unknown columns"
     "over_upload_limit.csv": Rejected(FILE_LEVEL, "the file is 50.0 MB; uploads are limited to 50 MB"),
+    # Hardening (issue 14): time, memory and rendering
+    "blank_cell_rows_between.csv": Clean(3),
+    "million_blank_lines.csv": Clean(3),
+    "autolink_text.csv": Clean(3),  # stored as text; tests/test_pages.py shows it is rendered as text
+    "sipri_generated_line_padded.csv": Clean(5),
+    "sipri_long_generated_line.csv": Clean(5),
+    "sipri_long_unreadable_generated_line.csv": Rejected(
+        ((2, "Data generated"),), "the snapshot date cannot be read"
+    ),
 }
 
 # Through the CLI as well: at least one of each kind of outcome and location.
@@ -329,6 +338,10 @@ def test_the_big_inputs_are_as_big_as_promised():
     header = make_corpus.ten_thousand_columns().split(b"\n", 1)[0]
     assert header.count(b",") + 1 == 10_000
     assert len(make_corpus.over_upload_limit()) == UPLOAD_LIMIT + 1
+    assert make_corpus.million_blank_lines().count(b"\n") - make_corpus.base_text().count("\n") == 1_000_000
+    for name in ("sipri_long_generated_line.csv", "sipri_long_unreadable_generated_line.csv"):
+        generated = make_corpus.GENERATED_AT_TEST_TIME[name][1]().split(b"\n")[1]
+        assert generated.startswith(b"Data generated: ") and len(generated) > 160_000
 
 
 # --- every input through the upload path --------------------------------------------------------------

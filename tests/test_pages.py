@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.builders import THREE_DEALS, event_row, ledger_csv
 from tracker.auth import hash_password
+from tracker.display import WORD_JOINER as J
 from tracker.display import escape_markdown
 from tracker.importer import import_bytes, undo_import
 
@@ -351,7 +352,39 @@ def test_markdown_in_ledger_text_is_not_rendered(engine: Engine) -> None:
         editor="test",
     )
     at = open_page(DEAL, query={"deal": "evil"})
-    assert at.title[0].value == "Evil \\:red\\[deal\\] \\[x\\]\\(javascript\\:alert\\(1\\)\\)"
+    assert at.title[0].value == f"Evil \\:{J}red\\[deal\\] \\[x\\]\\(javascript\\:{J}alert\\(1\\)\\)"
+
+
+def test_addresses_in_ledger_text_render_as_text(engine: Engine) -> None:
+    """GFM would link a bare address even after escaping; the word joiner (J) in each keeps it text."""
+    summary = "Talks at www.evil.example, see https://evil.example/x or write to bob@evil.example :streamlit:"
+    import_bytes(
+        engine,
+        ledger_csv(
+            *[
+                event_row(
+                    "plain",
+                    "2025-01-01",
+                    "Announced on www.evil.example.",
+                    source="Wire",
+                    grade="B",
+                    stage="announced",
+                    deal_title="Plain text deal",
+                    deal_summary=summary,
+                )
+            ]
+        ),
+        file_name="plain.csv",
+        editor="test",
+    )
+    at = open_page(DEAL, query={"deal": "plain"})
+    expected = (
+        f"Talks at www{J}\\.evil\\.example\\, see https\\:{J}\\/\\/evil\\.example\\/x or write to "
+        f"bob{J}\\@evil\\.example \\:{J}streamlit\\:"
+    )
+    assert expected in texts(at, "markdown")
+    unescaped = [text.replace("\\", "") for text in texts(at, "markdown")]
+    assert [text for text in unescaped if "www." in text or "://" in text or "b@" in text] == []
 
 
 # --- upload -------------------------------------------------------------------------------------------------

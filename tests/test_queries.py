@@ -12,13 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import TODAY
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.builders import THREE_DEALS, event_row, ledger_csv
 from tracker import queries
 from tracker.columns import TEMPLATE_COLUMNS
 from tracker.conflicts import find_conflicts, linked_sources, value_claims
 from tracker.display import (
+    WORD_JOINER,
     escape_markdown,
     grade,
     is_web_url,
@@ -33,6 +34,7 @@ from tracker.vocab import STAGE_NAMES
 SEED_DEAL = "us-ukraine-drone-deal"
 SEED_CSV = Path(__file__).resolve().parent.parent / "data" / "seed" / "us-ukraine-drone-deal.csv"
 ALL = Filters()
+J = WORD_JOINER  # invisible in the rendered text
 
 
 @pytest.fixture
@@ -332,6 +334,33 @@ def test_filters_change_counts(three: Engine, filters: Filters, deals: int) -> N
     assert len(queries.deals_table(three, filters=filters)) == deals
     assert queries.overview(three, filters=filters, today=TODAY).figures.deals == deals
     assert int(queries.deals_by_stage(three, filters=filters)["deals"].sum()) == deals
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "search"),
+    [
+        ("ÜBER-Drohnen für Kyjiw", "Vertrag unterzeichnet.", "über"),
+        ("Drones über alles", "Signed.", "ÜBER"),
+        ("Air defence for Київ", "Signed.", "КИЇВ"),
+        ("Air defence", "Delivered to КИЇВ.", "київ"),
+        ("ΦΡΕΓΑΤΑ for Greece", "Signed.", "φρεγατα"),
+    ],
+)
+def test_search_ignores_case_in_every_script(engine: Engine, title: str, summary: str, search: str) -> None:
+    """SQLite's own lower() folds A-Z only; the ledger's connections fold every letter, as PostgreSQL."""
+    data = ledger_csv(event_row("unicode", "2025-01-01", summary, source="Wire", grade="B", deal_title=title))
+    import_bytes(engine, data, file_name="unicode.csv", editor="test")
+    assert queries.count_deals(engine, filters=Filters(text=search)) == 1
+    assert queries.count_deals(engine, filters=Filters(text=search + " nowhere")) == 0
+
+
+def test_sql_lower_folds_every_letter(engine: Engine) -> None:
+    with engine.connect() as connection:
+        lowered = connection.execute(
+            text("SELECT lower(:a), lower(:b), lower(:c), lower(NULL)"),
+            {"a": "ÜBER", "b": "КИЇВ Straße", "c": "ABC 123"},
+        ).one()
+    assert tuple(lowered) == ("über", "київ straße", "abc 123", None)
 
 
 def test_party_filter(three: Engine) -> None:
@@ -634,10 +663,37 @@ def test_template_imports_cleanly(engine: Engine) -> None:
 
 
 def test_escape_markdown_leaves_no_markup() -> None:
-    assert escape_markdown("[click](javascript:alert(1))") == r"\[click\]\(javascript\:alert\(1\)\)"
-    assert escape_markdown("**bold** <b>x</b> :red[x] $x$") == r"\*\*bold\*\* \<b\>x\<\/b\> \:red\[x\] \$x\$"
+    assert escape_markdown("[click](javascript:alert(1))") == rf"\[click\]\(javascript\:{J}alert\(1\)\)"
+    assert (
+        escape_markdown("**bold** <b>x</b> :red[x] $x$") == rf"\*\*bold\*\* \<b\>x\<\/b\> \:{J}red\[x\] \$x\$"
+    )
     assert escape_markdown("# heading\n- item") == r"\# heading \- item"
     assert escape_markdown(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        # GFM autolinks work on the text after escapes are read: a WORD JOINER (J) breaks each pattern.
+        ("see www.example.com now", rf"see www{J}\.example\.com now"),
+        ("WWW.EXAMPLE.COM", rf"WWW{J}\.EXAMPLE\.COM"),
+        ("https://example.com/a?b=1", rf"https\:{J}\/\/example\.com\/a\?b\=1"),
+        ("HTTP://example.com", rf"HTTP\:{J}\/\/example\.com"),
+        ("write to bob@example.com", rf"write to bob{J}\@example\.com"),
+        ("mailto:bob@example.com", rf"mailto\:{J}bob{J}\@example\.com"),
+        ("xmpp:bob@example.com", rf"xmpp\:{J}bob{J}\@example\.com"),
+        # Streamlit's own rewrite of text: the logo shortcode.
+        (":streamlit:", rf"\:{J}streamlit\:"),
+        (":streamlit:streamlit:", rf"\:{J}streamlit\:{J}streamlit\:"),
+        (":material/home:", rf"\:{J}material\/home\:"),
+        # Colons before a space or at the end, and "www" without a dot, are left alone.
+        ("Import #2: good.csv: 1 rows read", r"Import \#2\: good\.csv\: 1 rows read"),
+        ("at 13:45", rf"at 13\:{J}45"),
+        ("wwwhat", "wwwhat"),
+    ],
+)
+def test_escape_markdown_breaks_autolinks_and_icons(text: str, escaped: str) -> None:
+    assert escape_markdown(text) == escaped
 
 
 def test_links_only_for_web_urls() -> None:

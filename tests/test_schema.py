@@ -33,7 +33,7 @@ def test_upgrade_from_empty_matches_the_models(ledger_url: str):
 
 def test_the_schema_head_constant_is_the_newest_migration():
     # migrate() skips Alembic when a ledger is at SCHEMA_HEAD: a new migration must move it.
-    assert SCHEMA_HEAD == head_revision() == "0003"
+    assert SCHEMA_HEAD == head_revision() == "0004"
 
 
 def test_tables(engine: Engine):
@@ -147,3 +147,44 @@ def test_upgrading_from_0001_derives_the_deals_country_codes(seeded: Engine):
         ("joint-order", "EST POL", "DEU"),
         ("us-ukraine-drone-deal", "USA", "UKR"),
     ]
+
+
+def test_every_foreign_key_leads_an_index(engine: Engine):
+    """A delete looks up the rows that refer to the deleted one: without an index, a scan per deleted row
+    (undo on PostgreSQL was quadratic). events.stage alone goes without: stages are never deleted."""
+    inspector = inspect(engine)
+    unindexed = []
+    for table in inspector.get_table_names():
+        leading = [tuple(index["column_names"]) for index in inspector.get_indexes(table)]
+        leading += [tuple(unique["column_names"]) for unique in inspector.get_unique_constraints(table)]
+        leading.append(tuple(inspector.get_pk_constraint(table)["constrained_columns"]))
+        for key in inspector.get_foreign_keys(table):
+            columns = tuple(key["constrained_columns"])
+            if not any(index[: len(columns)] == columns for index in leading):
+                unindexed.append((table, columns, key["referred_table"]))
+    assert unindexed == [("events", ("stage",), "stages")]
+
+
+def test_upgrading_from_0003_indexes_the_foreign_keys(seeded: Engine):
+    def foreign_key_indexes() -> dict[str, list[str]]:
+        inspector = inspect(seeded)
+        return {
+            table: sorted(
+                index["name"]
+                for index in inspector.get_indexes(table)
+                if index["name"].endswith(("_event_id", "_parent_id"))
+            )
+            for table in ("deal_changes", "deal_parties", "parties")
+        }
+
+    downgrade(seeded, "0003")
+    before = foreign_key_indexes()
+    migrate(seeded)
+    assert (before, foreign_key_indexes()) == (
+        {"deal_changes": [], "deal_parties": [], "parties": []},
+        {
+            "deal_changes": ["ix_deal_changes_event_id"],
+            "deal_parties": ["ix_deal_parties_event_id"],
+            "parties": ["ix_parties_parent_id"],
+        },
+    )

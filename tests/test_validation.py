@@ -442,11 +442,38 @@ def test_first_lines_are_those_of_splitlines(text, count, expected):
         ("h1,h2\ra,b\rc,d", [2, 3], False, [["a", "b"], ["c", "d"]]),  # old Mac line ends
         ("h1,h2\na\x07,b\nc,d\n", [2, 3], False, [["a\x07", "b"], ["c", "d"]]),  # a control character
         ("h1,h2\nRéunion,b\nc,d\n", [2, 3], False, [["Réunion", "b"], ["c", "d"]]),  # not ASCII
+        (
+            "h1,h2\n" + "\n" * 100_000 + "a,b\n" + " , \n" * 50_000 + ",,\n" * 50_000 + "c,d\n",
+            [100_002, 200_003],
+            True,
+            [["a", "b"], ["c", "d"]],
+        ),  # many blank lines and rows of blank cells: dropped as they are read, the numbers still follow
+        (
+            'h1,h2\n\n"a\nb",c\n\n\nd,e\n',
+            [3, 7],
+            False,
+            [["a\nb", "c"], ["d", "e"]],
+        ),  # blank lines around a record that spans lines
+        ("\n" * 3 + "h1,h2\n" + "\n" * 3 + "a,b\n", [8], True, [["a", "b"]]),  # blank lines only around
     ],
 )
 def test_records_keep_the_line_they_start_on(text, lines, plain, rows):
     records = read_records(text)
     assert (records.header, records.lines, records.plain, records.rows) == (["h1", "h2"], lines, plain, rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "header_line", "lines"),
+    [
+        ("Note\nMore notes\nh1,h2\na,b\n\nc,d\n", 3, [4, 6]),
+        ("Note\x0cpage\nh1,h2\na,b\n", 3, [4]),  # a form feed ends a line for splitlines, as for SIPRI
+        ("Note\n" + "\n" * 100_000 + "h1,h2\na,b\n", 100_002, [100_003]),
+    ],
+)
+def test_a_preamble_is_skipped_by_lines(text, header_line, lines):
+    preamble = len(text[: text.index("h1")].splitlines())
+    records = read_records(text, skip_lines=preamble)
+    assert (records.header, records.header_line, records.lines) == (["h1", "h2"], header_line, lines)
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,19 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tracker.errors import LedgerUnavailable
+from tracker.files import file_in_place, not_written
+
+
+def _copy_pages(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
+    source.backup(target)
 
 
 def backup_ledger(engine: Engine, destination: Path) -> Path:
-    """Copy a SQLite ledger to `destination` page by page, consistent even during writes."""
+    """Copy a SQLite ledger to `destination` page by page, consistent even during writes.
+
+    The copy is made under a temporary name in the destination's folder and renamed when complete: a full
+    disk leaves no truncated backup (OutputNotWritten says so).
+    """
     if engine.dialect.name != "sqlite":
         raise LedgerUnavailable(
             "backup copies SQLite ledgers only; for PostgreSQL use pg_dump, e.g. "
@@ -24,11 +33,14 @@ def backup_ledger(engine: Engine, destination: Path) -> Path:
         raise LedgerUnavailable(f"the folder {destination.parent} does not exist.")
     raw = engine.raw_connection()
     try:
-        target = sqlite3.connect(destination)
-        try:
-            raw.driver_connection.backup(target)
-        finally:
-            target.close()
+        with file_in_place(destination) as partial:
+            target = sqlite3.connect(partial)
+            try:
+                _copy_pages(raw.driver_connection, target)
+            finally:
+                target.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise not_written(destination, exc) from exc
     finally:
         raw.close()
     return destination

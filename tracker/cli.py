@@ -17,8 +17,9 @@ from tracker.dates import parse_partial_date
 from tracker.db import head_revision, open_ledger
 from tracker.drafting.command import EXAMPLE as DRAFT_EXAMPLE
 from tracker.drafting.command import add_draft_arguments, run_draft
-from tracker.errors import ImportRejected, InvalidValue, TrackerError
+from tracker.errors import ImportRejected, InvalidValue, OutputNotWritten, TrackerError
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
+from tracker.files import write_file
 from tracker.filters import Filters
 from tracker.importer import ImportReport, import_bytes, undo_import
 from tracker.seed import seed_ledger
@@ -124,9 +125,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         if args.format == "xlsx" and sys.stdout.isatty():
             raise UsageError("an XLSX workbook is binary; give --output FILE.xlsx")
-        sys.stdout.buffer.write(data)
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # a stream cannot be taken back: say that what arrived is incomplete
+            raise OutputNotWritten(
+                f"cannot write to standard output: {exc.strerror}. What was written is incomplete; "
+                "use --output FILE."
+            ) from exc
     else:
-        Path(args.output).write_bytes(data)
+        write_file(Path(args.output), data)
         print(f"{filters.caption()}: {len(rows)} rows written to {args.output}.", file=sys.stderr)
     return 0
 

@@ -1,7 +1,8 @@
 """Text the dashboard shows: value ranges, source grades, and ledger text made safe for markdown.
 
 Ledger text comes from uploaded files, so it is never trusted as markup: everything that goes into
-a markdown element passes through `escape_markdown`, and only http(s) addresses become links.
+a markdown element passes through `escape_markdown`, and only http(s) addresses the importer accepted
+as source URLs become links (`markdown_link`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ from urllib.parse import quote
 # Every ASCII punctuation character CommonMark lets a backslash escape, which covers Streamlit's
 # extensions too: ":" (emoji, icons, :color[...] directives), "$" (LaTeX), "~" (strikethrough).
 _MARKDOWN_SPECIALS = re.compile(r"""([\\`*_{}\[\]()#+\-.!|<>~$:^=&"'%@/;,?])""")
+# Streamlit's markdown also rewrites text *after* backslash escapes are read, where escaping cannot reach:
+# GFM makes links of "www." addresses, "http(s)://" addresses and e-mail addresses (mailto:, xmpp:), and
+# ":streamlit:" becomes a logo. An invisible WORD JOINER (U+2060: no width, no line break) inside each
+# pattern breaks it and leaves the text reading the same: after a colon that starts a word or a path,
+# between "www" and its dot, and before "@". (Copied text keeps the joiner.)
+WORD_JOINER = "\u2060"
+_TEXT_REWRITES = re.compile(r"(?<=:)(?=[\w/])|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 _SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k"))
 
@@ -23,7 +31,8 @@ def _missing(value: object) -> bool:
 
 
 def escape_markdown(text: object, *, single_line: bool = True) -> str:
-    """`text` as markdown that renders literally: no links, emphasis, HTML, icons or formulas.
+    """`text` as markdown that renders literally: no links (autolinks included), emphasis, HTML, icons
+    or formulas.
 
     With `single_line`, line breaks become spaces so a value cannot start a heading or a list.
     """
@@ -32,7 +41,7 @@ def escape_markdown(text: object, *, single_line: bool = True) -> str:
     value = str(text)
     if single_line:
         value = _WHITESPACE.sub(" ", value).strip()
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", value)
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", _TEXT_REWRITES.sub(WORD_JOINER, value))
 
 
 def is_web_url(url: object) -> bool:

@@ -127,3 +127,11 @@ class LedgerUnavailable(TrackerError):
 
 class DraftRefused(TrackerError):
     """An article cannot be drafted into ledger rows: empty, unreadable, or not an article at all."""
+
+
+class OutputNotWritten(TrackerError):
+    """An export or backup could not be written (full disk, no permission); no partial file was left."""
+
+
+class NotAuthorised(TrackerError):
+    """The action needs an editor login that was not given or did not match."""

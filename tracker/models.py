@@ -136,7 +136,8 @@ class DealChange(Base):
     field: Mapped[str] = mapped_column(String(30))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    # Indexed, like every foreign key a delete checks (undo deletes events): see migration 0004.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
@@ -152,7 +153,7 @@ class Party(Base):
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(40))
     country_code: Mapped[str | None] = mapped_column(String(3), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
 
 
@@ -164,7 +165,7 @@ class DealParty(Base):
     deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"), primary_key=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
 
 
@@ -179,7 +180,8 @@ class Event(Base):
     occurred_until: Mapped[dt.date] = mapped_column(Date)
     date_precision: Mapped[str] = mapped_column(String(8))
     date_text: Mapped[str] = mapped_column(String(32))
-    # No index on stage: nothing selects events by stage, and every index slows bulk imports.
+    # No index on stage: nothing selects events by stage, every index slows bulk imports, and the stages
+    # it refers to are never deleted (the one foreign key without an index; see migration 0004).
     stage: Mapped[str | None] = mapped_column(ForeignKey("stages.name"))
     summary: Mapped[str] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)

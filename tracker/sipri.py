@@ -176,7 +176,10 @@ _MONTHS = {
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
     )
 }
-_GENERATED = re.compile(r"^\s*data generated\s*:?\s*(?P<value>.*?)[\s;,]*$", re.IGNORECASE)
+# Only the label is matched by a pattern; the value is cut with string methods (_generated_value). A
+# pattern with a lazy value before `[\s;,]*$` backtracks over every run of spaces: quadratic in the line.
+_GENERATED = re.compile(r"\s*data generated\s*:?", re.IGNORECASE)
+_TRAILING_PADDING = re.compile(r"[\s;,]*")
 _DAY_MONTH_YEAR = re.compile(r"(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>\d{4})")
 _ISO_DAY = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
 
@@ -369,12 +372,25 @@ def read_sipri(
     return Batch(rows=frame, format=layout, rows_read=len(records), snapshot_on=snapshot)
 
 
+def _generated_value(line: str) -> str | None:
+    """The value of a "Data generated:" preamble line (None for other lines), in time linear in the line.
+
+    Surrounding spaces and the trailing semicolons and commas of a spreadsheet-saved preamble are cut; the
+    trailing run is found by matching the reversed line at its start, where the pattern cannot backtrack.
+    """
+    label = _GENERATED.match(line)
+    if label is None:
+        return None
+    value = line[label.end() :].lstrip()
+    padding = _TRAILING_PADDING.match(value[::-1]).end()
+    return value[: len(value) - padding]
+
+
 def _snapshot_date(preamble: list[str], problems: _Problems) -> dt.date | None:
     for number, line in enumerate(preamble, start=1):
-        match = _GENERATED.match(line)
-        if not match:
+        value = _generated_value(line)
+        if value is None:
             continue
-        value = match["value"]
         found = _DAY_MONTH_YEAR.search(value)
         try:
             if found and found["month"][:3].lower() in _MONTHS:

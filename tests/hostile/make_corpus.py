@@ -4,8 +4,9 @@ Run `python tests/hostile/make_corpus.py` to (re)create the committed files next
 Generation is deterministic (fixed seeds, fixed ZIP timestamps): running it again gives the same bytes,
 and tests/test_hostile_inputs.py checks that every committed file matches its builder here.
 
-Three inputs are too big to commit and are built at test time instead (see `GENERATED_AT_TEST_TIME`):
-a 1 MB single field, a 10,000-column header and a file over the 50 MB upload limit.
+Some inputs are too big to commit and are built at test time instead (see `GENERATED_AT_TEST_TIME`):
+a 1 MB single field, a 10,000-column header, a file over the 50 MB upload limit, a million blank lines
+and SIPRI preambles with a 160 KB "Data generated" line.
 
 Every file describes the same small deal (`hostile-test-deal`, three events, three sources) and
 breaks one thing; tests/test_hostile_inputs.py pairs each file with its exact expected outcome.
@@ -682,6 +683,29 @@ CORPUS: dict[str, tuple[str, Callable[[], bytes]]] = {
         "a 2,000-character URL whose lower case is twice as long ('İ')",
         lambda: utf8(to_csv(rows(r2={"source_url": "https://example.org/" + "İ" * 1980}))),
     ),
+    # Hardening (issue 14): shapes that cost time or memory, and text Streamlit would turn into links.
+    "blank_cell_rows_between.csv": (
+        "rows of blank cells and of spaces between the records",
+        lambda: utf8(
+            ("," * (len(COLUMNS) - 1) + "\n   \n \t , ,\n").join(base_text().splitlines(keepends=True))
+        ),
+    ),
+    "autolink_text.csv": (
+        "addresses, e-mail addresses and a logo shortcode in free text (GFM would make them links)",
+        lambda: utf8(
+            to_csv(
+                rows(
+                    r1={"summary": "Announced on www.evil.example and https://evil.example/x :streamlit:"},
+                    r2={"note": "Write to press@evil.example or mailto:press@evil.example"},
+                    r3={"source_title": "WWW.EVIL.EXAMPLE/contract"},
+                )
+            )
+        ),
+    ),
+    "sipri_generated_line_padded.csv": (
+        'a SIPRI export whose "Data generated" line a spreadsheet padded with 6,000 separators',
+        lambda: sipri_export(" ;," * 2_000),
+    ),
 }
 
 
@@ -697,6 +721,32 @@ def ten_thousand_columns() -> bytes:
     """The ledger header plus 9,981 unknown columns: 10,000 in all."""
     extra = tuple(f"extra_{i}" for i in range(10_000 - len(COLUMNS)))
     return utf8(to_csv(rows(), COLUMNS + extra))
+
+
+SIPRI_HEADER = (
+    "Recipient,Supplier,Year of order, ,Number ordered, ,Weapon designation,Weapon description,"
+    "Number delivered, ,Year(s) of delivery,status,Comments,SIPRI TIV per unit,SIPRI TIV for total order,"
+    "SIPRI TIV of delivered weapons"
+)
+
+
+def sipri_export(padding: str, *, date: str = "13 Oct 2024 2:20:11 PM") -> bytes:
+    """Two invented records in SIPRI's classic layout, after a preamble whose "Data generated:" line ends
+    in `padding` (a date of `date`)."""
+    return utf8(
+        "Invented records in the layout of a SIPRI trade-register export (not SIPRI data).\n"
+        f"Data generated: {date}{padding}\n"
+        f"{SIPRI_HEADER}\n"
+        "Peru,Chile,2020,,6,,TX-100 Hostiletest,trainer aircraft,6,,2021,New,Invented record,4.5,27,27\n"
+        "Chile,Peru,2019,?,12,,TX-200 Hostileboat,patrol craft,9,?,2020; 2021,New,Invented record,2,24,18\n"
+    )
+
+
+def million_blank_lines() -> bytes:
+    """The three records with a million blank lines after the first (they must never be held)."""
+    text = base_text()
+    first_end = text.index("\n", text.index("\n") + 1) + 1
+    return utf8(text[:first_end] + "\n" * 1_000_000 + text[first_end:])
 
 
 def over_upload_limit(limit: int = 50_000_000) -> bytes:
@@ -751,6 +801,15 @@ GENERATED_AT_TEST_TIME: dict[str, tuple[str, Callable[[], bytes]]] = {
     "big_field.csv": ("a 1 MB single field", big_field),
     "ten_thousand_columns.csv": ("10,000 columns", ten_thousand_columns),
     "over_upload_limit.csv": ("one byte over the 50 MB upload limit", over_upload_limit),
+    "million_blank_lines.csv": ("a million blank lines between two records", million_blank_lines),
+    "sipri_long_generated_line.csv": (
+        'a SIPRI "Data generated" line of 160 KB (a backtracking pattern took 151 s on it)',
+        lambda: sipri_export(" " * 160_000 + ";"),
+    ),
+    "sipri_long_unreadable_generated_line.csv": (
+        'a SIPRI "Data generated" line of 160 KB with no date in it',
+        lambda: sipri_export(" " * 160_000 + "x", date="1"),
+    ),
 }
 
 

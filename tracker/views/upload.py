@@ -7,13 +7,12 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from tracker import queries
 from tracker.attributes import shown_change
-from tracker.auth import authenticate
 from tracker.display import escape_markdown
 from tracker.errors import ImportRejected, Problem, UndoRefused
 from tracker.importer import UPLOAD_LIMIT_BYTES, ImportReport, import_bytes, undo_import
 from tracker.ledger_csv import TEMPLATE_PATH
 from tracker.seed import seed_ledger
-from tracker.views import common
+from tracker.views import common, editors
 
 CHECKED = "upload-checked"  # {"file_id", "report" | "problems"}: the last "Check file" result
 COMMITTED = "upload-committed"  # file ids already imported in this session -> import id
@@ -98,8 +97,9 @@ def _preview(report: ImportReport) -> None:
         )
 
 
-def _check(uploaded: UploadedFile, editor: str) -> None:
+def _check(uploaded: UploadedFile) -> None:
     """A dry run: nothing is written; the result (preview or problems) is kept for this file."""
+    editor = editors.editor_for_write()
     try:
         report = import_bytes(
             common.ledger(),
@@ -114,7 +114,8 @@ def _check(uploaded: UploadedFile, editor: str) -> None:
         st.session_state[CHECKED] = {"file_id": uploaded.file_id, "problems": rejected.problems}
 
 
-def _commit(uploaded: UploadedFile, editor: str) -> None:
+def _commit(uploaded: UploadedFile) -> None:
+    editor = editors.editor_for_write()
     progress = st.progress(0.0, text="Starting the import")
     try:
         report = import_bytes(
@@ -138,8 +139,8 @@ common.page_header("Upload", None)
 if MESSAGE in st.session_state:
     st.success(escape_markdown(st.session_state.pop(MESSAGE)), icon=":material/check_circle:")
 
-editors = common.configured_editors()
-if not editors:
+configured = common.configured_editors()
+if not configured:
     st.warning(
         "No editors are configured, so nobody can change the ledger from here. To add one, run\n\n"
         "`python -m tracker hash-password NAME`\n\n"
@@ -149,27 +150,19 @@ if not editors:
     )
     st.stop()
 
-editor = st.session_state.get("editor")
-if editor not in editors:
-    st.markdown("Importing and undoing imports is for editors. Log in to continue.")
-    with st.form("editor-login", clear_on_submit=True, width=420):
-        username = st.text_input("Username", key="login-username", autocomplete="username")
-        password = st.text_input(
-            "Password", type="password", key="login-password", autocomplete="current-password"
-        )
-        submitted = st.form_submit_button("Log in", key="login-submit", type="primary")
-    if submitted:
-        if authenticate(editors, username, password):
-            st.session_state["editor"] = username.strip()
-            st.rerun()
-        st.error("Unknown username or wrong password.", icon=":material/error:")
+editor = editors.current_editor()
+if editor is not None and editor not in configured:  # removed from secrets.toml since logging in
+    editors.sign_out()
+    editor = None
+if editor is None:
+    editors.login_form(configured)
     st.stop()
 
 with st.sidebar:
     st.divider()
     st.caption(f"Logged in as editor {escape_markdown(editor)}")
     if st.button("Log out", key="logout"):
-        del st.session_state["editor"]
+        editors.sign_out()
         st.rerun()
 
 st.subheader("Import a ledger CSV")
@@ -206,7 +199,7 @@ if uploaded is not None:
         )
     else:
         if st.button("Check file", key="check-file", type="primary"):
-            _check(uploaded, editor)
+            _check(uploaded)
         checked = st.session_state.get(CHECKED)
         if checked is None or checked["file_id"] != uploaded.file_id:
             st.caption("Check the file first: nothing is written until you commit.")
@@ -223,7 +216,7 @@ if uploaded is not None:
         else:
             _preview(checked["report"])
             if st.button("Commit import", key="commit-import", type="primary"):
-                _commit(uploaded, editor)
+                _commit(uploaded)
 
 if common.ledger_is_empty():
     st.subheader("Seed data")
@@ -232,7 +225,7 @@ if common.ledger_is_empty():
         "an example."
     )
     if st.button("Load the seed data", key="load-seed"):
-        reports = seed_ledger(common.ledger(), editor=editor)
+        reports = seed_ledger(common.ledger(), editor=editors.editor_for_write())
         _after_write(" ".join(report.describe() for report in reports))
 
 st.subheader("Import history")
@@ -280,7 +273,7 @@ else:
         )
         if button_column.button("Undo import", key="undo-button"):
             try:
-                result = undo_import(common.ledger(), chosen, editor=editor)
+                result = undo_import(common.ledger(), chosen, editor=editors.editor_for_write())
             except UndoRefused as refused:
                 st.error(escape_markdown(str(refused)), icon=":material/block:")
             else:
