@@ -6,95 +6,16 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from tracker import queries
-from tracker.attributes import shown_change
 from tracker.display import escape_markdown
-from tracker.errors import ImportRejected, Problem, UndoRefused
-from tracker.importer import UPLOAD_LIMIT_BYTES, ImportReport, import_bytes, undo_import
+from tracker.errors import ImportRejected, UndoRefused
+from tracker.importer import UPLOAD_LIMIT_BYTES, import_bytes, undo_import
 from tracker.ledger_csv import TEMPLATE_PATH
 from tracker.seed import seed_ledger
-from tracker.views import common, editors
+from tracker.views import common, editors, importing
 
 CHECKED = "upload-checked"  # {"file_id", "report" | "problems"}: the last "Check file" result
 COMMITTED = "upload-committed"  # file ids already imported in this session -> import id
-MESSAGE = "upload-message"  # a success message to show after the rerun that follows a write
 DATETIME = "YYYY-MM-DD HH:mm"
-
-
-def _problem_table(problems: list[Problem]) -> None:
-    rows = [
-        {"line": p.line, "column": p.column, "value": p.value, "problem": p.message, "fix": p.fix}
-        for p in problems
-    ]
-    st.dataframe(
-        rows,
-        key="upload-problems",
-        hide_index=True,
-        placeholder="–",
-        column_config={
-            "line": st.column_config.NumberColumn("Line", width="small"),
-            "column": st.column_config.TextColumn("Column", width="small"),
-            "value": st.column_config.TextColumn("Value", width="small"),
-            "problem": st.column_config.TextColumn("Problem", width="large"),
-            "fix": st.column_config.TextColumn("How to fix it", width="large"),
-        },
-    )
-
-
-def _after_write(message: str) -> None:
-    """Every page must show the new ledger at once: drop the caches, then rerun the whole app."""
-    common.clear_ledger_caches()
-    st.session_state[MESSAGE] = message
-    st.session_state.pop("undo-import", None)  # offer the newest import for undo again
-    st.rerun()
-
-
-def _preview(report: ImportReport) -> None:
-    st.success(
-        f"The file can be imported. {escape_markdown(report.describe())}", icon=":material/check_circle:"
-    )
-    events_column, new_column, updated_column, sources_column = st.columns(4)
-    events_column.metric("New events", report.events_added)
-    new_column.metric("New deals", len(report.deals_created))
-    updated_column.metric("Deals updated", len(report.deals_updated))
-    sources_column.metric("New sources", report.sources_added)
-    if not report.new_events.empty:
-        st.markdown("**New events**")
-        st.dataframe(
-            report.new_events,
-            key="upload-new-events",
-            hide_index=True,
-            placeholder="–",
-            column_config={
-                "line": st.column_config.NumberColumn("Line", width="small"),
-                "deal_id": "Deal",
-                "date_text": "Date",
-                "stage": "Stage",
-                "summary": st.column_config.TextColumn("Summary", width="large"),
-            },
-        )
-    if report.changes:
-        st.markdown("**Changes to deal attributes**")
-        changes = [
-            {
-                "deal": c.deal_id,
-                "attribute": c.field,
-                "before": shown_change(c.field, c.old),
-                "after import": shown_change(c.field, c.new),
-            }
-            for c in report.changes
-        ]
-        st.dataframe(
-            changes,
-            key="upload-changes",
-            hide_index=True,
-            placeholder="–",
-            column_config={
-                "deal": "Deal",
-                "attribute": "Attribute",
-                "before": "Before",
-                "after import": "After import",
-            },
-        )
 
 
 def _check(uploaded: UploadedFile) -> None:
@@ -132,38 +53,13 @@ def _commit(uploaded: UploadedFile) -> None:
     # Remembered so reruns (the file stays in the uploader) never offer to import it again.
     st.session_state.setdefault(COMMITTED, {})[uploaded.file_id] = report.import_id
     del st.session_state[CHECKED]
-    _after_write(report.describe())
+    importing.after_write(report.describe())
 
 
 common.page_header("Upload", None)
-if MESSAGE in st.session_state:
-    st.success(escape_markdown(st.session_state.pop(MESSAGE)), icon=":material/check_circle:")
+importing.show_written_message()
 
-configured = common.configured_editors()
-if not configured:
-    st.warning(
-        "No editors are configured, so nobody can change the ledger from here. To add one, run\n\n"
-        "`python -m tracker hash-password NAME`\n\n"
-        "and paste the line it prints into `.streamlit/secrets.toml` under `[editors]` (see "
-        "`.streamlit/secrets.toml.example`), then reload this page.",
-        icon=":material/lock:",
-    )
-    st.stop()
-
-editor = editors.current_editor()
-if editor is not None and editor not in configured:  # removed from secrets.toml since logging in
-    editors.sign_out()
-    editor = None
-if editor is None:
-    editors.login_form(configured)
-    st.stop()
-
-with st.sidebar:
-    st.divider()
-    st.caption(f"Logged in as editor {escape_markdown(editor)}")
-    if st.button("Log out", key="logout"):
-        editors.sign_out()
-        st.rerun()
+editor = importing.signed_in_editor()
 
 st.subheader("Import a ledger CSV")
 st.download_button(
@@ -210,11 +106,11 @@ if uploaded is not None:
                 "are fixed. Correct the file and upload it again.",
                 icon=":material/error:",
             )
-            _problem_table(checked["problems"])
+            importing.problem_table(checked["problems"])
         elif checked["report"].nothing_new:
             st.info(escape_markdown(checked["report"].describe()), icon=":material/info:")
         else:
-            _preview(checked["report"])
+            importing.preview(checked["report"])
             if st.button("Commit import", key="commit-import", type="primary"):
                 _commit(uploaded)
 
@@ -226,7 +122,7 @@ if common.ledger_is_empty():
     )
     if st.button("Load the seed data", key="load-seed"):
         reports = seed_ledger(common.ledger(), editor=editors.editor_for_write())
-        _after_write(" ".join(report.describe() for report in reports))
+        importing.after_write(" ".join(report.describe() for report in reports))
 
 st.subheader("Import history")
 history = common.read(queries.import_history, limit=queries.HISTORY_LIMIT)
@@ -277,7 +173,7 @@ else:
             except UndoRefused as refused:
                 st.error(escape_markdown(str(refused)), icon=":material/block:")
             else:
-                _after_write(
+                importing.after_write(
                     f"Undid import #{result.import_id} ({result.file_name}): removed "
                     f"{result.events_removed} events and {result.deals_removed} deals; restored "
                     f"{result.deals_restored} deals' attributes."

@@ -1,0 +1,131 @@
+"""What every page that writes through the importer shares: the editor's sign-in, the problems of a rejected
+file, the preview of a dry run, and the message and cache clearing after a write.
+
+The upload page, the article page and the capture forms all end in `tracker.importer.import_bytes`, so
+they show its problems and its preview the same way.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tracker.attributes import shown_change
+from tracker.display import escape_markdown
+from tracker.errors import Problem
+from tracker.importer import ImportReport
+from tracker.views import common, editors
+
+MESSAGE = "written-message"  # a success message to show after the rerun that follows a write
+
+
+def signed_in_editor() -> str:
+    """The signed-in editor; otherwise the login form (or how to configure editors) and the page stops."""
+    configured = common.configured_editors()
+    if not configured:
+        st.warning(
+            "No editors are configured, so nobody can change the ledger from here. To add one, run\n\n"
+            "`python -m tracker hash-password NAME`\n\n"
+            "and paste the line it prints into `.streamlit/secrets.toml` under `[editors]` (see "
+            "`.streamlit/secrets.toml.example`), then reload this page.",
+            icon=":material/lock:",
+        )
+        st.stop()
+    editor = editors.current_editor()
+    if editor is not None and editor not in configured:  # removed from secrets.toml since logging in
+        editors.sign_out()
+        editor = None
+    if editor is None:
+        editors.login_form(configured)
+        st.stop()
+    with st.sidebar:
+        st.divider()
+        st.caption(f"Logged in as editor {escape_markdown(editor)}")
+        if st.button("Log out", key="logout"):
+            editors.sign_out()
+            st.rerun()
+    return editor
+
+
+def problem_table(problems: list[Problem], *, key: str = "upload-problems", line_label: str = "Line") -> None:
+    """Every problem with where it is, what is wrong and how to fix it."""
+    rows = [
+        {"line": p.line, "column": p.column, "value": p.value, "problem": p.message, "fix": p.fix}
+        for p in problems
+    ]
+    st.dataframe(
+        rows,
+        key=key,
+        hide_index=True,
+        placeholder="–",
+        column_config={
+            "line": st.column_config.NumberColumn(line_label, width="small"),
+            "column": st.column_config.TextColumn("Column", width="small"),
+            "value": st.column_config.TextColumn("Value", width="small"),
+            "problem": st.column_config.TextColumn("Problem", width="large"),
+            "fix": st.column_config.TextColumn("How to fix it", width="large"),
+        },
+    )
+
+
+def preview(report: ImportReport, *, key: str = "upload", what: str = "The file") -> None:
+    """What a dry run would add: figures, the new events and the changes to deal attributes."""
+    st.success(
+        f"{what} can be imported. {escape_markdown(report.describe())}", icon=":material/check_circle:"
+    )
+    events_column, new_column, updated_column, sources_column = st.columns(4)
+    events_column.metric("New events", report.events_added)
+    new_column.metric("New deals", len(report.deals_created))
+    updated_column.metric("Deals updated", len(report.deals_updated))
+    sources_column.metric("New sources", report.sources_added)
+    if not report.new_events.empty:
+        st.markdown("**New events**")
+        st.dataframe(
+            report.new_events,
+            key=f"{key}-new-events",
+            hide_index=True,
+            placeholder="–",
+            column_config={
+                "line": st.column_config.NumberColumn("Line", width="small"),
+                "deal_id": "Deal",
+                "date_text": "Date",
+                "stage": "Stage",
+                "summary": st.column_config.TextColumn("Summary", width="large"),
+            },
+        )
+    if report.changes:
+        st.markdown("**Changes to deal attributes**")
+        changes = [
+            {
+                "deal": c.deal_id,
+                "attribute": c.field,
+                "before": shown_change(c.field, c.old),
+                "after import": shown_change(c.field, c.new),
+            }
+            for c in report.changes
+        ]
+        st.dataframe(
+            changes,
+            key=f"{key}-changes",
+            hide_index=True,
+            placeholder="–",
+            column_config={
+                "deal": "Deal",
+                "attribute": "Attribute",
+                "before": "Before",
+                "after import": "After import",
+            },
+        )
+
+
+def after_write(message: str) -> None:
+    """Every page must show the new ledger at once: drop the caches, then rerun the whole app."""
+    common.clear_ledger_caches()
+    st.session_state[MESSAGE] = message
+    st.session_state.pop("undo-import", None)  # offer the newest import for undo again
+    st.rerun()
+
+
+def show_written_message() -> None:
+    """The message `after_write` left for this run, once."""
+    if MESSAGE in st.session_state:
+        st.success(escape_markdown(st.session_state.pop(MESSAGE)), icon=":material/check_circle:")
