@@ -98,6 +98,9 @@ def content(engine: Engine) -> dict[str, list[tuple[str, ...]]]:
         "LEFT JOIN parties parent ON parent.id = p.parent_id",
         "deal_parties": "SELECT r.deal_id, p.key, r.role, e.fingerprint FROM deal_parties r "
         "JOIN parties p ON p.id = r.party_id LEFT JOIN events e ON e.id = r.event_id",
+        "signposts": "SELECT g.fingerprint, g.deal_id, g.stage, g.expected_on, g.expected_until, "
+        "g.expected_precision, g.expected_text, g.note, e.fingerprint, s.key FROM signposts g "
+        "JOIN events e ON e.id = g.event_id JOIN sources s ON s.id = g.source_id",
     }
     with engine.connect() as connection:
         return {

@@ -39,6 +39,27 @@ CELL_CASES = [
         "Use lowercase letters, digits and single hyphens, e.g. us-ukraine-drone-deal.",
     ),
     ({"summary": ""}, "summary", "", "summary is empty", "Say in a sentence what happened."),
+    (
+        {"signpost_stage": "contracted"},
+        "signpost_by",
+        "",
+        "a signpost is given without the date it is expected by",
+        "Give signpost_by, when the milestone is expected, e.g. 2026-03.",
+    ),
+    (
+        {"signpost_by": "2027-03", "signpost_note": "A contract by March."},
+        "signpost_stage",
+        "",
+        "signpost_by or signpost_note is given but signpost_stage is empty",
+        "Give the stage expected next (e.g. contracted), or clear those cells.",
+    ),
+    (
+        {"signpost_stage": "contracted", "signpost_by": "2090"},
+        "signpost_by",
+        "2090",
+        '"2090" is more than 50 years ahead',
+        "Check the year of the expected date.",
+    ),
     ({"date": ""}, "date", "", "date is empty", "Write the date as YYYY-MM-DD, YYYY-MM or YYYY."),
     (
         {"date": "03/04/2025"},

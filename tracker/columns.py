@@ -36,7 +36,7 @@ from tracker.vocab import (
     resolve_stage,
 )
 
-Lands = Literal["deal", "tag", "external id", "event", "state role", "source", "link", "party"]
+Lands = Literal["deal", "tag", "external id", "event", "state role", "source", "link", "party", "signpost"]
 Required = Literal["yes", "for a new deal", "one of them", "no"]
 # The README's three tables: the columns of the common deal-tracking format, our additions, and the
 # columns an export writes so that importing it gives the same ledger.
@@ -96,6 +96,18 @@ def _date(text: str, today: dt.date | None) -> Any:
 
 def _stage(text: str, _today: dt.date | None) -> str | None:
     return resolve_stage(text)
+
+
+def _expected_date(text: str, today: dt.date | None) -> Any:
+    """A date something is expected by: any precision, and in the future too (50 years at most)."""
+    try:
+        return parse_partial_date(text, today=today, max_future_days=50 * 366)
+    except InvalidValue as exc:
+        if "in the future" not in exc.message:
+            raise
+        raise InvalidValue(
+            f'"{shorten(text, 40)}" is more than 50 years ahead', fix="Check the year of the expected date."
+        ) from None
 
 
 def _countries(text: str, _today: dt.date | None) -> str:
@@ -347,6 +359,18 @@ COLUMNS: tuple[Column, ...] = (
            parse=_party_country),
     Column("party_parent", "party", "a country or another party the party belongs to", group="ours",
            max_length=300),
+    Column("signpost_stage", "signpost", "a milestone someone expects next: the stage the deal is expected "
+           "to reach (a signpost; overdue when its date passes first)", group="ours", parse=_stage,
+           empty=None, stored=("signposts.stage",)),
+    Column("signpost_by", "signpost", "when the milestone is expected, written as `date` is (by the end of "
+           "that day, week, month or year); future dates are allowed here", group="ours",
+           parse=_expected_date,
+           into=("signpost_start", "signpost_end", "signpost_precision", "signpost_text"),
+           parts=("start", "end", "precision", "text"), empty=None,
+           stored=("signposts.expected_on", "signposts.expected_until", "signposts.expected_precision",
+                   "signposts.expected_text")),
+    Column("signpost_note", "signpost", "what is expected, in the source's words (\"contract expected by "
+           "March 2026\")", group="ours", max_length=1000, stored=("signposts.note",)),
     Column("source_excerpt", "link", "the source's own sentence(s) that support this event, shown beside the "
            "source on the deal page", group="ours", max_length=2000, multiline=True,
            stored=("event_sources.excerpt",)),

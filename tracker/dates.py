@@ -279,7 +279,7 @@ def parse_partial_date(
         raise InvalidValue("date is empty", fix=_EMPTY_FIX)
     today = today or datetime.date.today()
     latest = today + datetime.timedelta(days=max_future_days)
-    limits = _Limits(latest=latest, last_year=today.year + 1)
+    limits = _Limits(latest=latest, last_year=max(today.year + 1, latest.year))
     # Fast path for the overwhelmingly common form: one regex and one constructor.
     match = _ISO_DAY.fullmatch(label)
     if match:

@@ -28,12 +28,22 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, select
 
 from tracker.attributes import DEAL_ATTRIBUTES
-from tracker.columns import ALL_COLUMNS, COLUMN_BY_NAME, COLUMNS
+from tracker.columns import ALL_COLUMNS, COLUMN_BY_NAME, COLUMNS, stored_columns
 from tracker.countries import country_by_code, is_former_state
 from tracker.dates import canonical_date_text
 from tracker.filters import Filters
 from tracker.ledger_csv import FORMULA_STARTS, neutralise
-from tracker.models import Deal, DealExternalId, DealParty, DealTag, Event, EventSource, Party, Source
+from tracker.models import (
+    Deal,
+    DealExternalId,
+    DealParty,
+    DealTag,
+    Event,
+    EventSource,
+    Party,
+    Signpost,
+    Source,
+)
 
 __all__ = [
     "FORMULA_STARTS",
@@ -104,6 +114,7 @@ def ledger_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
     deals = _deal_cells(engine, deal_ids)
     sources = _source_cells(engine, event_ids)
     parties = _party_cells(engine, deal_ids, set(event_ids))
+    signposts = _signpost_cells(engine, event_ids)
 
     out: list[dict[str, str]] = []
     seen_deals: set[str] = set()
@@ -115,7 +126,8 @@ def ledger_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
         )  # fmt: skip
         first_of_deal = deal_id not in seen_deals
         seen_deals.add(deal_id)
-        links = sources.get(event_id) or [{}]
+        by_source = sources.get(event_id, {})
+        links = list(by_source.values()) or [{}]
         named = parties.named.get(event_id, [])
         if first_of_deal:
             named = named + parties.unplaced.get(deal_id, [])
@@ -131,6 +143,9 @@ def ledger_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
                     for side, codes in parties.deal_states.get(deal_id, {}).items():
                         row[side] = ";".join(filter(None, (row.get(side, ""), codes)))
             out.append(row)
+        # Each signpost on a row of its own, with the source that states it.
+        for source_id, signpost in signposts.get(event_id, []):
+            out.append({**cells, **by_source.get(source_id, links[0]), **signpost})
     frame = pd.DataFrame(out, columns=list(ALL_COLUMNS), dtype=object)
     return frame.fillna("")
 
@@ -180,8 +195,35 @@ def _csv_column(batch_column: str) -> str:
     return next(column.name for column in COLUMNS if batch_column in column.targets)
 
 
-def _source_cells(engine: Engine, event_ids: list[int]) -> dict[int, list[dict[str, str]]]:
-    """Per event, one set of source cells per linked source, in source order."""
+def _signpost_cells(engine: Engine, event_ids: list[int]) -> dict[int, list[tuple[int, dict[str, str]]]]:
+    """Per event, its signposts' cells and the source each was stated by."""
+    stored = stored_columns("signposts")
+    rows = _in_chunks(
+        engine,
+        select(
+            Signpost.event_id, Signpost.source_id, *(Signpost.__table__.c[c] for c in stored.values())
+        ).order_by(Signpost.id),
+        Signpost.event_id,
+        event_ids,
+    )
+    cells: dict[int, list[tuple[int, dict[str, str]]]] = defaultdict(list)
+    for event_id, source_id, *values in rows:
+        by_target = dict(zip(stored, values, strict=True))
+        cells[event_id].append(
+            (
+                source_id,
+                {
+                    "signpost_stage": by_target["signpost_stage"],
+                    "signpost_by": by_target["signpost_text"],
+                    "signpost_note": _text(by_target["signpost_note"]),
+                },
+            )
+        )
+    return cells
+
+
+def _source_cells(engine: Engine, event_ids: list[int]) -> dict[int, dict[int, dict[str, str]]]:
+    """Per event, one set of source cells per linked source, by source id in source order."""
     rows = _in_chunks(
         engine,
         select(
@@ -232,10 +274,7 @@ def _source_cells(engine: Engine, event_ids: list[int]) -> dict[int, list[dict[s
                 },
             )
         )
-    return {
-        event_id: [row for _, row in sorted(links, key=lambda link: link[0])]
-        for event_id, links in cells.items()
-    }
+    return {event_id: dict(sorted(links, key=lambda link: link[0])) for event_id, links in cells.items()}
 
 
 class _PartyCells:

@@ -89,6 +89,12 @@ def source_key(url: str, publisher: str, title: str) -> str:
     )
 
 
+def signpost_fingerprint(deal_id: str, stage: str, expected_text: str, note: str) -> str:
+    """The identity of a signpost: the same deal, stage, date and words, whichever source repeats it."""
+    words = " ".join(note.casefold().split())
+    return hashlib.sha256(f"{deal_id}\x1f{stage}\x1f{expected_text}\x1f{words}".encode()).hexdigest()[:32]
+
+
 def party_key(name: str, country: str | None) -> str:
     return fit_key(f"{' '.join(name.casefold().split())}|{country or ''}", PARTY_KEY_LENGTH)
 
@@ -336,6 +342,19 @@ def _check_rows(frame: pd.DataFrame, out: pd.DataFrame, check: _Checker) -> None
         "source_title",
         "the row has no source",
         "Give source_title or source_url (or both): every event needs a source.",
+    )
+    signpost = frame["signpost_stage"] != ""
+    check.add(
+        signpost & (frame["signpost_by"] == ""),
+        "signpost_by",
+        "a signpost is given without the date it is expected by",
+        "Give signpost_by, when the milestone is expected, e.g. 2026-03.",
+    )
+    check.add(
+        ~signpost & ((frame["signpost_by"] != "") | (frame["signpost_note"] != "")),
+        "signpost_stage",
+        "signpost_by or signpost_note is given but signpost_stage is empty",
+        "Give the stage expected next (e.g. contracted), or clear those cells.",
     )
     named = frame["party"] != ""
     check.add(

@@ -237,3 +237,32 @@ class EventSource(Base):
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
 
     __table_args__ = (CheckConstraint("credibility BETWEEN 1 AND 6", name="credibility"),)
+
+
+class Signpost(Base):
+    """A milestone someone expects next in a deal ("contract expected by March 2026"), as a source states it.
+
+    Overdue when its date has passed and the deal has not reached the stage by then.
+    """
+
+    __tablename__ = "signposts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Hash of deal, stage, date and words: the same expectation is stored once, whichever source repeats it.
+    fingerprint: Mapped[str] = mapped_column(String(32), unique=True)
+    deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"), index=True)
+    stage: Mapped[str] = mapped_column(ForeignKey("stages.name"), index=True)
+    expected_on: Mapped[dt.date] = mapped_column(Date)
+    expected_until: Mapped[dt.date] = mapped_column(Date)
+    expected_precision: Mapped[str] = mapped_column(String(8))
+    expected_text: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    # The event whose source states the expectation, and that source.
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("expected_precision IN ('day', 'week', 'month', 'year')", name="precision"),
+    )

@@ -18,9 +18,10 @@ import pandas as pd
 from sqlalchemy import Connection, Table, bindparam, func, select
 
 from tracker.attributes import ATTRIBUTE_COLUMNS, DEAL_ATTRIBUTES
+from tracker.columns import stored_columns
 from tracker.countries import country_by_code, is_former_state, resolve_country
 from tracker.errors import InvalidValue, Problem, Problems
-from tracker.ledger_csv import Batch, party_key
+from tracker.ledger_csv import Batch, party_key, signpost_fingerprint
 from tracker.models import (
     Deal,
     DealChange,
@@ -30,6 +31,7 @@ from tracker.models import (
     Event,
     EventSource,
     Party,
+    Signpost,
     Source,
 )
 
@@ -68,6 +70,7 @@ class Plan:
     new_roles: pd.DataFrame
     new_tags: pd.DataFrame
     new_external_ids: pd.DataFrame
+    new_signposts: pd.DataFrame
     duplicates_skipped: int  # file records that add nothing
     touched_deals: list[str]  # every deal whose derived columns must be recomputed
 
@@ -81,6 +84,7 @@ class Plan:
             or len(self.new_parties)
             or len(self.new_links)
             or len(self.new_roles)
+            or len(self.new_signposts)
             or len(self.changes)
         )
 
@@ -675,6 +679,43 @@ def plan_external_ids(connection: Connection, rows: pd.DataFrame, problems: Prob
     return pd.DataFrame(fresh, columns=["deal_id", "scheme", "external_id"])
 
 
+def plan_signposts(
+    connection: Connection, rows: pd.DataFrame, event_ids: dict[str, int], source_ids: dict[str, int]
+) -> pd.DataFrame:
+    """Signposts the ledger does not hold yet, each with the event and source of the first row stating it."""
+    stated = rows.loc[rows["signpost_stage"].notna() & (rows["signpost_stage"] != "")]
+    columns = [
+        "line",
+        "deal_id",
+        "fingerprint",
+        "signpost_id",
+        "event_id",
+        "source_id",
+        *stored_columns("signposts"),
+    ]
+    if stated.empty:
+        return pd.DataFrame(columns=columns)
+    fingerprints = [
+        signpost_fingerprint(deal, stage, text, note)
+        for deal, stage, text, note in zip(
+            stated["deal_id"], stated["signpost_stage"], stated["signpost_text"], stated["signpost_note"]
+        )
+    ]
+    signposts = stated[["line", "deal_id", *stored_columns("signposts")]].assign(
+        fingerprint=fingerprints,
+        event_id=_mapped(stated["fingerprint"], event_ids),
+        source_id=_mapped(stated["source_key"], source_ids),
+    )
+    signposts = signposts.drop_duplicates("fingerprint")
+    known = select_in(
+        connection, [Signpost.fingerprint], Signpost.fingerprint, signposts["fingerprint"].tolist()
+    )
+    signposts = signposts[~signposts["fingerprint"].isin(set(known["fingerprint"]))].copy()
+    first = next_id(connection, Signpost.__table__)
+    signposts["signpost_id"] = range(first, first + len(signposts))
+    return signposts[columns]
+
+
 def plan_import(connection: Connection, batch: Batch) -> Plan:
     """The whole plan of a batch against the ledger; ImportRejected with every problem found."""
     rows = batch.rows
@@ -689,6 +730,7 @@ def plan_import(connection: Connection, batch: Batch) -> Plan:
     new_roles = plan_roles(connection, roles, known_deal_ids)
     new_tags = plan_tags(connection, rows, known_deal_ids)
     new_external_ids = plan_external_ids(connection, rows, problems)
+    new_signposts = plan_signposts(connection, rows, event_ids, source_ids)
     problems.raise_if_any()
 
     # Each change is tied to the event of the row that made it.
@@ -701,11 +743,15 @@ def plan_import(connection: Connection, batch: Batch) -> Plan:
         | changed
         | set(new_roles["deal_id"].tolist())
         | set(new_tags["deal_id"].tolist())
+        | set(new_signposts["deal_id"].tolist())
         | set(rows.loc[rows["fingerprint"].isin(set(new_links["fingerprint"].tolist())), "deal_id"].tolist())
     )
     # A duplicate row is one that adds nothing: no new event-source link, role or attribute change.
     adding_lines = (
-        set(new_links["line"].tolist()) | set(new_roles["line"].tolist()) | set(changes["line"].tolist())
+        set(new_links["line"].tolist())
+        | set(new_roles["line"].tolist())
+        | set(changes["line"].tolist())
+        | set(new_signposts["line"].tolist())
     )
     # Counted in file records (lines): a SIPRI record gives several batch rows, a ledger CSV row one.
     duplicates = int(rows.loc[~rows["line"].isin(adding_lines), "line"].nunique())
@@ -723,6 +769,7 @@ def plan_import(connection: Connection, batch: Batch) -> Plan:
         new_roles=new_roles,
         new_tags=new_tags,
         new_external_ids=new_external_ids,
+        new_signposts=new_signposts,
         duplicates_skipped=duplicates,
         touched_deals=sorted(touched | set(created)),
     )

@@ -37,6 +37,7 @@ class ImportReport:
     parties_added: int = 0
     links_added: int = 0
     roles_added: int = 0
+    signposts_added: int = 0
     duplicates_skipped: int = 0
     changes: list[DealChangeRow] = field(default_factory=list)
     new_events: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -69,6 +70,7 @@ class ImportReport:
             parties_added=len(plan.new_parties),
             links_added=len(plan.new_links),
             roles_added=len(plan.new_roles),
+            signposts_added=len(plan.new_signposts),
             duplicates_skipped=plan.duplicates_skipped,
             changes=[
                 DealChangeRow(deal_id, field_name, old, new)
@@ -91,6 +93,7 @@ class ImportReport:
             or self.parties_added
             or self.links_added
             or self.roles_added
+            or self.signposts_added
             or self.changes
         )
 

@@ -22,6 +22,7 @@ from tracker.models import (
     EventSource,
     Import,
     Party,
+    Signpost,
     Source,
 )
 
@@ -52,7 +53,7 @@ def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
                 f"import #{import_id} cannot be undone: {blockers}. Undo the later import first."
             )
         deals_touched: set[str] = set()
-        for model in (Event, DealChange, DealParty, DealTag):
+        for model in (Event, DealChange, DealParty, DealTag, Signpost):
             deals_touched |= set(
                 connection.execute(select(model.deal_id).where(model.import_id == import_id)).scalars()
             )
@@ -61,7 +62,7 @@ def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
         events_removed = connection.execute(
             select(func.count()).where(Event.import_id == import_id)
         ).scalar_one()
-        for model in (EventSource, DealParty, DealTag, DealExternalId, DealChange):
+        for model in (Signpost, EventSource, DealParty, DealTag, DealExternalId, DealChange):
             connection.execute(delete(model.__table__).where(model.__table__.c.import_id == import_id))
         connection.execute(delete(Event.__table__).where(Event.import_id == import_id))
         connection.execute(update(Party.__table__).where(Party.import_id == import_id).values(parent_id=None))
@@ -132,6 +133,14 @@ def _dependents(connection: Connection, import_id: int) -> str:
             "adds parties to a deal it touched",
             select(DealParty.import_id).where(
                 DealParty.import_id > import_id, DealParty.deal_id.in_(touched_deals)
+            ),
+        ),
+        (
+            "states a signpost on an event or source it added",
+            select(Signpost.import_id).where(
+                Signpost.import_id > import_id,
+                Signpost.event_id.in_(select(Event.id).where(Event.import_id == import_id))
+                | Signpost.source_id.in_(select(Source.id).where(Source.import_id == import_id)),
             ),
         ),
         (

@@ -36,6 +36,7 @@ from tracker.models import (
     EventSource,
     Import,
     Party,
+    Signpost,
     Source,
 )
 from tracker.stages import deal_status
@@ -179,6 +180,20 @@ def statements(
             plan.new_roles,
             {"deal_id": "deal_id", "party_id": "party_id", "role": "role", "event_id": "event_id"},
             import_id=import_id,
+        ),
+        _insert(
+            Signpost.__table__,
+            plan.new_signposts,
+            {
+                "signpost_id": "id",
+                "fingerprint": "fingerprint",
+                "deal_id": "deal_id",
+                "event_id": "event_id",
+                "source_id": "source_id",
+                **stored_columns("signposts"),
+            },
+            import_id=import_id,
+            recorded_at=now,
         ),
         _insert(
             DealChange.__table__,
