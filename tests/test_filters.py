@@ -1,14 +1,19 @@
-"""The Filters value object: its caption in plain words and the deals it selects."""
+"""The filters: the Filters value's caption in plain words and the deals it selects, and the registry they
+are declared in (the CLI options and the README derived from it)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import fields
 
 import pytest
 from sqlalchemy import Engine, select
 
 from tests.builders import ledger_csv, row
-from tracker.filters import Filters
+from tracker import cli
+from tracker.db import PROJECT_ROOT
+from tracker.filters import FILTER_BY_KEY, FILTERS, Filters
 from tracker.importer import import_bytes
 from tracker.models import Deal
 
@@ -163,3 +168,58 @@ def test_as_of_views_ignore_what_was_recorded_later(engine: Engine):
         selected(Filters(since=D(2025, 8, 15)), between),
         selected(Filters(stages=("negotiating",)), between),
     ] == [[], ["drones"], [], ["drones"], [], ["drones"]]
+
+
+# --- the registry: every filter declared once, everything else derived from it ----------------------------
+
+
+def test_every_filters_field_is_set_by_exactly_one_filter():
+    assert sorted(spec.field for spec in FILTERS) == sorted(f.name for f in fields(Filters))
+    assert len(FILTER_BY_KEY) == len(FILTERS)  # URL keys are unique
+    assert {spec.key: spec.default for spec in FILTERS} == {
+        "country": (), "country_as": "either", "stage": (), "party": (), "party_role": (), "category": (),
+        "since": None, "until": None, "q": "", "grade": None,
+    }  # fmt: skip
+
+
+def test_every_widget_kind_has_a_renderer():
+    from tracker.views.common import _RENDERERS
+
+    assert {spec.widget.kind for spec in FILTERS} <= set(_RENDERERS)
+
+
+# One command-line value per filter that has an option, and the Filters value it gives.
+CLI_CASES = {
+    "--country": (["Ukraine", "pl"], ("UKR", "POL")),
+    "--role": (["seller"], "seller"),
+    "--stage": (["signed contract", "negotiating"], ("contracted", "negotiating")),
+    "--party-role": (["Manufacturer"], ("manufacturer",)),
+    "--category": (["UAV"], ("UAV",)),
+    "--since": (["2025-10"], D(2025, 10, 1)),
+    "--until": (["2025"], D(2025, 12, 31)),
+    "--search": (["drones"], "drones"),
+    "--min-grade": (["b"], "B"),
+}
+
+
+def test_cli_export_has_one_option_per_filter_that_has_one():
+    assert sorted(CLI_CASES) == sorted(spec.cli.flag for spec in FILTERS if spec.cli)
+
+
+@pytest.mark.parametrize("spec", [spec for spec in FILTERS if spec.cli], ids=lambda spec: spec.key)
+def test_cli_option_sets_its_filter(spec):
+    values, expected = CLI_CASES[spec.cli.flag]
+    argv = ["export"] + [item for value in values for item in (spec.cli.flag, value)]
+    assert cli._filters(cli.build_parser().parse_args(argv)) == Filters(**{spec.field: expected})
+
+
+def test_cli_without_filter_options_exports_everything():
+    assert cli._filters(cli.build_parser().parse_args(["export"])) == Filters()
+
+
+def test_readme_lists_the_export_options():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    usage = readme[readme.index("python -m tracker export") : readme.index("python -m tracker stats")]
+    assert sorted(set(re.findall(r"--[a-z][a-z-]*", usage))) == sorted(
+        ["--format", "--output"] + [spec.cli.flag for spec in FILTERS if spec.cli]
+    )

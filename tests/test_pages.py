@@ -15,8 +15,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.builders import ledger_csv
 from tests.test_queries import THREE_DEALS, row
+from tracker import queries
 from tracker.auth import hash_password
 from tracker.display import escape_markdown
+from tracker.filters import FILTER_BY_KEY, Filters
 from tracker.importer import import_bytes, undo_import
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
@@ -196,6 +198,39 @@ def test_filters_from_the_url(three: Engine, query: dict, deals: str, caption: s
         run(at)
         if table:
             assert len(at.dataframe(key=table).value) == int(deals)
+
+
+# Per filter (tracker.filters.FILTERS): a value in the URL, the Filters value it gives, the deals it keeps.
+URL_CASES = {
+    "country": ("POL", ("POL",), "1"),
+    "country_as": ("seller", "seller", "3"),
+    "stage": ("negotiating", ("negotiating",), "1"),
+    "party": ("Rheinmetall (DEU)", "Rheinmetall", "1"),  # the party's id, looked up below
+    "party_role": ("manufacturer", ("manufacturer",), "1"),
+    "category": ("tanks", ("tanks",), "1"),
+    "since": ("2025-01-01", dt.date(2025, 1, 1), "2"),
+    "until": ("2024-01-01", dt.date(2024, 1, 1), "1"),
+    "q": ("patriot", "patriot", "1"),
+    "grade": ("A", "A", "1"),
+}
+
+
+def test_url_cases_cover_every_filter() -> None:
+    assert sorted(URL_CASES) == sorted(FILTER_BY_KEY)
+
+
+@pytest.mark.parametrize("key", sorted(URL_CASES))
+def test_every_filter_round_trips_through_its_url_key(three: Engine, key: str) -> None:
+    spec = FILTER_BY_KEY[key]
+    raw, expected, deals = URL_CASES[key]
+    if key == "party":
+        parties = queries.filter_options(three).parties
+        expected = tuple(parties.loc[parties["name"] == expected, "party_id"])
+    at = open_page(query={key: raw})
+    assert spec.from_widget(at.session_state[key]) == expected
+    assert metrics(at)["Deals"] == deals
+    wanted = Filters(**{spec.field: expected})
+    assert at.caption[0].value == escape_markdown(wanted.caption(party_names=lambda _: "Rheinmetall (DEU)"))
 
 
 def test_stage_filter_on_pipeline_and_sources(three: Engine) -> None:

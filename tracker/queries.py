@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, Engine, Select, case, distinct, exists, fu
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
 from tracker.display import grade, value_range_text, web_url_or_none
-from tracker.filters import Filters
+from tracker.filters import FilterOptions, Filters
 from tracker.memory import cycle_collection_paused
 from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
 from tracker.stages import deal_status, stage_intervals
@@ -150,16 +150,8 @@ def import_history(engine: Engine, *, limit: int | None = None) -> pd.DataFrame:
     return _frame(engine, statement)
 
 
-@dataclass(frozen=True, slots=True)
-class FilterOptions:
-    """What the sidebar filters can offer, from what the ledger holds."""
-
-    countries: pd.DataFrame  # code, name: states that buy or sell in some deal
-    parties: pd.DataFrame  # party_id, name, kind, country_code, label (unique): non-state parties with a role
-    categories: tuple[str, ...]
-
-
 def filter_options(engine: Engine) -> FilterOptions:
+    """What the sidebar filters can offer, from what the ledger holds."""
     names = _state_names(engine)
     # EXISTS per state rather than DISTINCT over every buyer and seller row: a few hundred index probes.
     codes = _frame(

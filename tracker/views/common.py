@@ -10,7 +10,7 @@ answers at once after this app writes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -20,9 +20,8 @@ from tracker import queries
 from tracker.auth import editors_from_secrets
 from tracker.db import open_ledger, resolve_database_url
 from tracker.display import escape_markdown
-from tracker.filters import Filters
+from tracker.filters import EARLIEST_DATE, FILTERS, Filter, FilterOptions, Filters
 from tracker.seed import seed_if_empty
-from tracker.vocab import RELIABILITY, ROLES, STAGE_NAMES
 
 T = TypeVar("T")
 
@@ -36,14 +35,6 @@ UPLOAD_PAGE = "tracker/views/upload.py"
 # Plotly geo charts read their base map from here (static/topojson/, served by enableStaticServing).
 TOPOJSON_URL = "app/static/topojson/"
 CHART_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
-
-# Widget keys double as URL query parameter names (bind="query-params"); values are the defaults.
-FILTER_DEFAULTS: dict[str, Any] = {
-    "country": [], "country_as": "either", "stage": [], "party": [], "party_role": [], "category": [],
-    "since": None, "until": None, "q": "", "grade": None,
-}  # fmt: skip
-COUNTRY_SIDES = {"either": "buyer or seller", "buyer": "buyer", "seller": "seller"}
-EARLIEST_DATE = dt.date(1950, 1, 1)  # SIPRI's records start in 1950
 
 
 # --- the ledger ---------------------------------------------------------------------------------------
@@ -107,25 +98,14 @@ def configured_editors() -> dict[str, str]:
 
 
 def _reset_filters() -> None:
-    for key, default in FILTER_DEFAULTS.items():
-        st.session_state[key] = list(default) if isinstance(default, list) else default
+    for spec in FILTERS:
+        st.session_state[spec.key] = spec.widget_default()
 
 
 def current_filters() -> Filters:
     """The Filters value the sidebar widgets hold in this run."""
     state = st.session_state
-    return Filters(
-        countries=tuple(state.get("country") or ()),
-        country_role=state.get("country_as") or "either",
-        stages=tuple(state.get("stage") or ()),
-        parties=tuple(state.get("party") or ()),
-        roles=tuple(state.get("party_role") or ()),
-        categories=tuple(state.get("category") or ()),
-        since=state.get("since"),
-        until=state.get("until"),
-        text=(state.get("q") or "").strip(),
-        min_reliability=state.get("grade"),
-    )
+    return Filters(**{spec.field: spec.from_widget(state.get(spec.key)) for spec in FILTERS})
 
 
 def filters_caption(filters: Filters) -> str:
@@ -134,93 +114,103 @@ def filters_caption(filters: Filters) -> str:
     return filters.caption(party_names=lambda party_id: names.get(party_id, f"party #{party_id}"))
 
 
+def _multiselect(spec: Filter, options: FilterOptions, choices: Mapping[Any, str]) -> None:
+    st.multiselect(
+        spec.widget.label,
+        list(choices),
+        key=spec.key,
+        bind="query-params",
+        placeholder=spec.widget.placeholder,
+        help=_help(spec, options),
+        format_func=lambda value: choices.get(value, str(value)),
+    )
+
+
+def _segmented(spec: Filter, options: FilterOptions, choices: Mapping[Any, str]) -> None:
+    st.segmented_control(
+        spec.widget.label,
+        list(choices),
+        key=spec.key,
+        bind="query-params",
+        default=spec.default,
+        required=True,
+        help=_help(spec, options),
+        format_func=lambda value: choices.get(value, str(value)),
+    )
+
+
+def _select(spec: Filter, options: FilterOptions, choices: Mapping[Any, str]) -> None:
+    st.selectbox(
+        spec.widget.label,
+        list(choices),
+        index=None,
+        key=spec.key,
+        bind="query-params",
+        placeholder=spec.widget.placeholder,
+        help=_help(spec, options),
+        format_func=lambda value: choices.get(value, str(value)),
+    )
+
+
+def _date(spec: Filter, options: FilterOptions, choices: Mapping[Any, str]) -> None:
+    st.date_input(
+        spec.widget.label,
+        value=None,
+        key=spec.key,
+        bind="query-params",
+        min_value=EARLIEST_DATE,
+        format="YYYY-MM-DD",
+        help=_help(spec, options),
+    )
+
+
+def _text(spec: Filter, options: FilterOptions, choices: Mapping[Any, str]) -> None:
+    st.text_input(
+        spec.widget.label,
+        key=spec.key,
+        bind="query-params",
+        placeholder=spec.widget.placeholder,
+        help=_help(spec, options),
+    )
+
+
+def _help(spec: Filter, options: FilterOptions) -> str | None:
+    return spec.widget.help(options) if callable(spec.widget.help) else spec.widget.help
+
+
+# One renderer per widget kind of tracker.filters.Widget.
+_RENDERERS: dict[str, Callable[[Filter, FilterOptions, Mapping[Any, str]], None]] = {
+    "multiselect": _multiselect,
+    "segmented": _segmented,
+    "select": _select,
+    "date": _date,
+    "text": _text,
+}
+
+
+def _rows(specs: tuple[Filter, ...]) -> list[list[Filter]]:
+    """The filters in sidebar rows: consecutive filters naming the same row share one."""
+    rows: list[list[Filter]] = []
+    for spec in specs:
+        if rows and spec.widget.row is not None and rows[-1][-1].widget.row == spec.widget.row:
+            rows[-1].append(spec)
+        else:
+            rows.append([spec])
+    return rows
+
+
 def sidebar_filters() -> Filters:
-    """The shared filters in the sidebar, each bound to a URL query parameter so a view can be shared."""
+    """The shared filters in the sidebar (tracker.filters.FILTERS), each bound to a URL query parameter
+    so a view can be shared."""
     options = read(queries.filter_options)
-    country_names = dict(zip(options.countries["code"], options.countries["name"]))
-    party_labels = dict(zip(options.parties["party_id"], options.parties["label"]))
     with st.sidebar:
         st.header("Filters")
-        # Options are ISO codes so the URL holds codes (?country=UKR), not names that may be reworded.
-        st.multiselect(
-            "Country (ISO code)",
-            list(country_names),
-            key="country",
-            bind="query-params",
-            placeholder="any country",
-            help="States buying or selling in a deal, by ISO 3166 alpha-3 code: "
-            + ", ".join(f"{code} {name}" for code, name in country_names.items()),
-        )
-        st.segmented_control(
-            "Country as",
-            list(COUNTRY_SIDES),
-            key="country_as",
-            bind="query-params",
-            default="either",
-            required=True,
-            format_func=COUNTRY_SIDES.__getitem__,
-        )
-        st.multiselect(
-            "Current stage", list(STAGE_NAMES), key="stage", bind="query-params", placeholder="any stage"
-        )
-        st.multiselect(
-            "Party",
-            list(party_labels),
-            key="party",
-            bind="query-params",
-            placeholder="any party",
-            format_func=lambda party_id: party_labels.get(party_id, f"party #{party_id}"),
-            help="People, ministries, agencies and companies named in a deal.",
-        )
-        st.multiselect(
-            "Party role",
-            list(ROLES),
-            key="party_role",
-            bind="query-params",
-            placeholder="any role",
-            help="Deals in which some party (or the chosen party) has this role.",
-        )
-        st.multiselect(
-            "Category",
-            list(options.categories),
-            key="category",
-            bind="query-params",
-            placeholder="any category",
-        )
-        since_column, until_column = st.columns(2)
-        since_column.date_input(
-            "Events from",
-            value=None,
-            key="since",
-            bind="query-params",
-            min_value=EARLIEST_DATE,
-            format="YYYY-MM-DD",
-        )
-        until_column.date_input(
-            "Events until",
-            value=None,
-            key="until",
-            bind="query-params",
-            min_value=EARLIEST_DATE,
-            format="YYYY-MM-DD",
-        )
-        st.text_input(
-            "Search",
-            key="q",
-            bind="query-params",
-            placeholder="titles, summaries, sources",
-            help="Words in deal titles and summaries, event summaries, source titles and publishers.",
-        )
-        grades = "; ".join(f"{letter} {meaning.lower()}" for letter, meaning in RELIABILITY.items())
-        st.selectbox(
-            "Minimum source grade",
-            list(RELIABILITY),
-            index=None,
-            key="grade",
-            bind="query-params",
-            placeholder="any grade",
-            help=f"Keeps deals with an event backed by a source graded this or better: {grades}.",
-        )
+        for row in _rows(FILTERS):
+            places = st.columns(len(row)) if len(row) > 1 else [st.container()]
+            for spec, place in zip(row, places):
+                choices = spec.widget.choices(options) if spec.widget.choices is not None else {}
+                with place:
+                    _RENDERERS[spec.widget.kind](spec, options, choices)
         filters = current_filters()
         st.caption(escape_markdown(filters_caption(filters)))
         st.button("Clear filters", key="clear-filters", on_click=_reset_filters, disabled=filters.is_empty)

@@ -7,6 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from tracker import charts, queries
+from tracker.filters import COUNTRY_SIDES
 from tracker.views import common
 
 filters = common.current_filters()
@@ -59,7 +60,7 @@ with map_column:
 matrix_column, flow_column = st.columns(2)
 with matrix_column:
     common.show_chart(charts.stage_country_heatmap(overview.matrix), key="chart-stage-country")
-    side = common.COUNTRY_SIDES[filters.country_role]
+    side = COUNTRY_SIDES[filters.country_role]
     st.caption(
         f"A country counts when it is the {side} of a deal; at most {queries.MATRIX_COUNTRIES} countries."
     )
