@@ -2,6 +2,7 @@
 
     python -m bench.page_bench --sizes 1000 10000 100000 1000000 [--runs 5]
     python -m bench.page_bench --database sqlite:///bench/out/pages/sipri-28k.db   # a ledger of your own
+    python -m bench.page_bench --database URL --query scope=all sort=title   # pages opened with ?scope=all...
 
 For each size the synthetic ledger is imported (once; cached as bench/out/pages/ledger-N.db) with our
 CLI, TRACKER_DATABASE_URL points at it, Streamlit's caches are cleared, and `streamlit.testing.v1.AppTest`
@@ -181,8 +182,11 @@ def ledger_events(url: str) -> int:
     return int(events)
 
 
-def bench_size(size: int, *, runs: int, url: str | None = None) -> list[PageTiming]:
-    """The pages on the synthetic ledger of `size` events, or on the ledger at `url` (of `size` events)."""
+def bench_size(
+    size: int, *, runs: int, url: str | None = None, query: dict[str, str] | None = None
+) -> list[PageTiming]:
+    """The pages on the synthetic ledger of `size` events, or on the ledger at `url` (of `size` events),
+    opened with the URL query parameters `query` (e.g. {"scope": "all"})."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -193,6 +197,7 @@ def bench_size(size: int, *, runs: int, url: str | None = None) -> list[PageTimi
     deal_id = typical_deal(url)
     results = []
     at = AppTest.from_file(str(DASHBOARD), default_timeout=1800)
+    at.query_params.update(query or {})
 
     def measure(page: str, prepare: Callable[[], None], shows: Callable[[], bool]) -> None:
         prepare()
@@ -304,15 +309,23 @@ def main(argv: list[str] | None = None) -> int:
         metavar="URL",
         help="time this existing ledger instead of the synthetic sizes (e.g. one holding a SIPRI register)",
     )
+    parser.add_argument(
+        "--query",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="URL query parameters every page is opened with, e.g. scope=all sort=title",
+    )
     args = parser.parse_args(argv)
     os.chdir(PROJECT_ROOT)
     _instrument_queries()
     results: list[PageTiming] = []
+    query = dict(item.split("=", 1) for item in args.query)
     ledgers = (
         [(ledger_events(args.database), args.database)] if args.database else [(s, None) for s in args.sizes]
     )
     for size, url in ledgers:
-        size_results = bench_size(size, runs=args.runs, url=url)
+        size_results = bench_size(size, runs=args.runs, url=url, query=query)
         results += size_results
         if args.json:
             with args.json.open("a", encoding="utf-8") as handle:
