@@ -773,3 +773,36 @@ def test_attribute_change_text() -> None:
     assert attribute_change_text("value", "|5000000.0|USD") == "up to 5 m USD"
     assert attribute_change_text("title", None) == "not set"
     assert attribute_change_text("category", "radar") == "radar"
+
+
+@pytest.mark.parametrize(
+    ("sort", "descending", "expected"),
+    [
+        ("last_event", None, ["gamma", "beta", "alpha"]),
+        ("first_event", None, ["gamma", "beta", "alpha"]),
+        ("title", None, ["alpha", "beta", "gamma"]),
+        ("title", True, ["gamma", "beta", "alpha"]),
+        ("stage", None, ["beta", "alpha", "gamma"]),  # negotiating, contracted, cancelled
+        ("stage_since", None, ["gamma", "beta", "alpha"]),
+        ("buyers", None, ["alpha", "beta", "gamma"]),  # Poland, then Ukraine twice: ties by deal id
+        ("sellers", None, ["gamma", "alpha", "beta"]),  # Germany, South Korea, United States
+        ("category", None, ["beta", "gamma", "alpha"]),  # air defence, artillery, tanks
+        ("value", None, ["alpha", "beta", "gamma"]),  # no value comes last, either way
+        ("value", False, ["alpha", "beta", "gamma"]),
+        ("events", None, ["alpha", "beta", "gamma"]),  # two each: by deal id
+        ("events", False, ["alpha", "beta", "gamma"]),
+    ],
+)
+def test_deals_table_sorts_in_the_database(
+    three: Engine, sort: str, descending: bool | None, expected: list[str]
+) -> None:
+    table = queries.deals_table(three, filters=ALL, sort=sort, descending=descending)
+    assert table["deal_id"].tolist() == expected
+
+
+def test_deals_table_pages_do_not_overlap(three: Engine) -> None:
+    pages = [
+        queries.deals_table(three, filters=ALL, sort="events", offset=offset, limit=1)["deal_id"].tolist()
+        for offset in range(4)
+    ]
+    assert pages == [["alpha"], ["beta"], ["gamma"], []]

@@ -6,30 +6,43 @@ where its options come from, its command-line option, its SQL condition and its 
 The sidebar (`tracker.views.common`), the CLI's export options and `Filters`' SQL and caption are derived
 from the registry, so adding a filter is a field on `Filters` (its type and default) and one declaration.
 
+How a filter's value travels in the URL is declared too (`Widget.url_holds`), and so is how a URL value
+is checked (`Filter.from_url`): a shared address with a value the filter cannot use is reported and that
+value ignored, never silently dropped.
+
 Nothing here imports Streamlit: the widget description is plain data the views render.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, true
 
 from tracker.countries import country_by_code, resolve_country
 from tracker.dates import parse_partial_date
+from tracker.errors import InvalidValue
 from tracker.models import Deal, DealParty, Event, EventSource, Import, Party, Source
 from tracker.vocab import RELIABILITY, ROLES, STAGE_NAMES, resolve_reliability, resolve_role, resolve_stage
 
 CountryRole = Literal["either", "buyer", "seller"]
+Scope = Literal["making", "recorded", "all"]
 WidgetKind = Literal["multiselect", "segmented", "date", "text", "select"]
 PartyNames = Callable[[int], str]
 
 COUNTRY_SIDES: dict[str, str] = {"either": "buyer or seller", "buyer": "buyer", "seller": "seller"}
+SCOPES: dict[str, str] = {"making": "In the making", "recorded": "SIPRI-recorded", "all": "All"}
 EARLIEST_DATE = dt.date(1950, 1, 1)  # SIPRI's records start in 1950
+DATE_INPUT_YEARS_AHEAD = 10  # the date pickers' latest date: Streamlit's default, today + 10 years
+SEARCH_MAX_LENGTH = 200
+DEAL_ID_MAX_LENGTH = Deal.id.type.length
+MAX_LISTED = 12  # options named in a message about a bad URL value
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +52,7 @@ class FilterOptions:
     countries: pd.DataFrame  # code, name: states that buy or sell in some deal
     parties: pd.DataFrame  # party_id, name, kind, country_code, label (unique): non-state parties with a role
     categories: tuple[str, ...]
+    scopes: frozenset[str]  # the scopes that hold deals: "making", "recorded" (see `deal_scope_condition`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +62,7 @@ class Filters:
     Each field is set by one filter of `FILTERS`; its default here is that filter's default.
     """
 
+    scope: Scope = "all"
     countries: tuple[str, ...] = ()  # ISO alpha-3 codes
     country_role: CountryRole = "either"
     stages: tuple[str, ...] = ()
@@ -58,10 +73,6 @@ class Filters:
     until: dt.date | None = None
     text: str = ""
     min_reliability: str | None = None  # "B": at least one source graded A or B
-
-    @property
-    def is_empty(self) -> bool:
-        return self == Filters()
 
     def grades(self) -> tuple[str, ...]:
         """The reliability grades that pass `min_reliability` (A is best)."""
@@ -127,11 +138,17 @@ class Widget:
     kind: WidgetKind
     label: str
     placeholder: str | None = None
-    help: str | Callable[[FilterOptions], str] | None = None
+    help: str | None = None
     # The options, in order, each with how it is shown (value -> label). None for dates and text.
     choices: Callable[[FilterOptions], Mapping[Any, str]] | None = None
     # Filters naming the same row sit side by side.
     row: str | None = None
+    # What the URL holds. "label": what the widget shows, kept by Streamlit (bind="query-params").
+    # "value": the value itself (a country code, not "Ukraine (UKR)"), kept by the sidebar.
+    url_holds: Literal["label", "value"] = "label"
+    # Typed text that is not an option, to an option's value (raises InvalidValue): a multiselect that
+    # accepts names and aliases ("UK", "Türkiye") as well as its options.
+    typed: Callable[[str], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,15 +182,22 @@ class Filter:
     event_condition: Callable[[Filters], ColumnElement[bool] | None] | None = None
     # Its words in the caption ("with Ukraine as seller"); None or "" when it adds none.
     caption: Callable[[Filters, PartyNames], str | None] | None = None
+    # The sidebar's default given what the ledger holds, when it is not `default`.
+    ledger_default: Callable[[FilterOptions], Any] | None = None
 
     @property
     def default(self) -> Any:
-        """The value that does not filter: the `Filters` field's default."""
+        """The value that does not filter: the `Filters` field's default (and the CLI's)."""
         return _FIELD_DEFAULTS[self.field]
 
-    def widget_default(self) -> Any:
-        """The default as the widget holds it (multiselects hold lists)."""
-        return list(self.default) if self.widget.kind == "multiselect" else self.default
+    def sidebar_default(self, options: FilterOptions) -> Any:
+        """What the sidebar starts from and "Clear filters" returns to, on this ledger."""
+        return self.ledger_default(options) if self.ledger_default is not None else self.default
+
+    def widget_default(self, options: FilterOptions) -> Any:
+        """The sidebar default as the widget holds it (multiselects hold lists)."""
+        default = self.sidebar_default(options)
+        return list(default) if self.widget.kind == "multiselect" else default
 
     def from_widget(self, state: Any) -> Any:
         """The `Filters` value for what the widget holds (None before it is first drawn)."""
@@ -181,7 +205,8 @@ class Filter:
         if kind == "multiselect":
             return tuple(state or ())
         if kind == "text":
-            return (state or "").strip()
+            # Typed or pasted control characters never reach SQL (PostgreSQL refuses NUL).
+            return _without_control_characters(state or "").strip()
         if kind == "date":
             return state
         return self.default if state is None else state
@@ -194,6 +219,89 @@ class Filter:
         if self.cli.repeatable:
             return tuple(value for value in map(self.cli.parse, raw) if value is not None)
         return self.cli.parse(raw)
+
+    def from_url(self, raw: str, options: FilterOptions, *, today: dt.date) -> Any:
+        """The widget value for one value of the filter's URL parameter; InvalidValue when it cannot be
+        used. Values the widget does not offer, dates Streamlit's date picker refuses and text with
+        control characters are refused, as Streamlit itself drops (or, for text, would keep) them."""
+        kind = self.widget.kind
+        if kind == "date":
+            return _url_date(raw, today=today)
+        if kind == "text":
+            return _url_text(raw, max_length=SEARCH_MAX_LENGTH)
+        assert self.widget.choices is not None
+        choices = self.widget.choices(options)
+        by_form = {
+            str(value) if self.widget.url_holds == "value" else label: value
+            for value, label in choices.items()
+        }
+        if raw in by_form:
+            return by_form[raw]
+        raise InvalidValue(f"not an option of “{self.widget.label}”", fix=self._url_fix(raw, choices))
+
+    def _url_fix(self, raw: str, choices: Mapping[Any, str]) -> str:
+        if self.widget.typed is not None:
+            try:
+                value = self.widget.typed(raw)
+            except InvalidValue as exc:
+                return exc.fix
+            if value in choices:
+                return f"write {self.key}={value}"
+            return f"no deal in this ledger involves {raw}"
+        shown = [
+            str(value) if self.widget.url_holds == "value" else label for value, label in choices.items()
+        ]
+        listed = ", ".join(shown[:MAX_LISTED]) + (", …" if len(shown) > MAX_LISTED else "")
+        return f"use one of {listed}" if shown else "this ledger offers none"
+
+
+def _without_control_characters(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+
+
+def _url_text(raw: str, *, max_length: int) -> str:
+    """Text from the URL as a search or a deal id: no control characters, bounded length."""
+    if _without_control_characters(raw) != raw:
+        raise InvalidValue("contains a control character", fix="remove it from the address")
+    if len(raw) > max_length:
+        raise InvalidValue(f"is longer than {max_length:,} characters", fix="shorten it")
+    return raw
+
+
+def _url_date(raw: str, *, today: dt.date, latest: dt.date | None = None) -> dt.date:
+    """A date from the URL as Streamlit's date picker reads it (YYYY-MM-DD or YYYY/MM/DD), in its range."""
+    for pattern in ("%Y-%m-%d", "%Y/%m/%d"):
+        try:
+            day = dt.datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+        break
+    else:
+        raise InvalidValue("is not a date", fix="write it as YYYY-MM-DD, e.g. 2025-07-01")
+    latest = latest or _years_after(today, DATE_INPUT_YEARS_AHEAD)
+    if not EARLIEST_DATE <= day <= latest:
+        raise InvalidValue(
+            "is out of range", fix=f"use a date from {EARLIEST_DATE.isoformat()} to {latest.isoformat()}"
+        )
+    return day
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    """The same day `years` later (28 February for 29 February), as Streamlit's date pickers count."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def url_deal_id(raw: str) -> str:
+    """A deal id from the URL (?deal=...): InvalidValue for text that cannot be one."""
+    return _url_text(raw, max_length=DEAL_ID_MAX_LENGTH)
+
+
+def url_as_of(raw: str, *, today: dt.date) -> dt.date:
+    """The "ledger as known on" date from the URL (?as_of=...): up to today."""
+    return _url_date(raw, today=today, latest=today)
 
 
 _FIELD_DEFAULTS: dict[str, Any] = {spec.name: spec.default for spec in fields(Filters)}
@@ -338,10 +446,131 @@ def _same(values: Any) -> dict[Any, str]:
     return {value: value for value in values}
 
 
-def _country_help(options: FilterOptions) -> str:
-    return "States buying or selling in a deal, by ISO 3166 alpha-3 code: " + ", ".join(
-        f"{code} {name}" for code, name in zip(options.countries["code"], options.countries["name"])
+def _country_label(code: str, name: str) -> str:
+    return f"{name} ({code})"
+
+
+# A deal is SIPRI-recorded when every source behind its events is a curated database (source kind
+# "database", as a SIPRI import makes), in the making when any is not (news, statements, documents).
+SCOPE_RULE = (
+    "In the making: deals with at least one news, official or document source. SIPRI-recorded: deals "
+    "whose events come only from sources of kind “database”, such as a SIPRI trade-register import."
+)
+
+
+# A kind of source with fewer links than this is "few": the scope is read from its side.
+SCOPE_PROBE_LINKS = 10_000
+
+
+def _sources(*, database: bool) -> Select[Any]:
+    return select(Source.id).where(Source.kind == "database" if database else Source.kind != "database")
+
+
+def _known(events: Any, links: Any, as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
+    """As of a date: only events and source links recorded by then."""
+    if as_of is None:
+        return []
+    return [
+        events.c.recorded_at <= as_of,
+        links.c.import_id.in_(select(Import.id).where(Import.committed_at <= as_of)),
+    ]
+
+
+def _few_links(*, database: bool) -> ColumnElement[bool]:
+    """Whether the sources of a kind have fewer than SCOPE_PROBE_LINKS links: one index range per source,
+    stopped at the limit (a few ms), evaluated once per query."""
+    probe = (
+        select(EventSource.event_id)
+        .where(EventSource.source_id.in_(_sources(database=database)))
+        .limit(SCOPE_PROBE_LINKS)
+        .subquery()
     )
+    return select(func.count()).select_from(probe).scalar_subquery() < SCOPE_PROBE_LINKS
+
+
+# The scope's subqueries use Core table aliases: the queries using them join events and sources
+# themselves, and ORM aliases cost about 1 ms of Python per column used (18 ms per condition built).
+def deals_citing(*, database: bool, as_of: dt.datetime | None = None) -> Select[Any]:
+    """Deals with an event backed by a source of kind "database" (or, `database` False, of another kind),
+    read from the sources' side: their links through `event_sources`' source index, then the events."""
+    events, links = Event.__table__.alias("cited_events"), EventSource.__table__.alias("cited_links")
+    return (
+        select(events.c.deal_id)
+        .join(links, links.c.event_id == events.c.id)
+        .where(links.c.source_id.in_(_sources(database=database)), *_known(events, links, as_of))
+    )
+
+
+def _cites_other_sources(deal_id: ColumnElement[str], as_of: dt.datetime | None) -> ColumnElement[bool]:
+    """Whether the deal has an event backed by a source that is not a database, probing its own events."""
+    events = Event.__table__.alias("own_events")
+    links = EventSource.__table__.alias("own_links")
+    sources = Source.__table__.alias("own_sources")
+    return exists(
+        select(events.c.id)
+        .join(links, links.c.event_id == events.c.id)
+        .join(sources, sources.c.id == links.c.source_id)
+        .where(events.c.deal_id == deal_id, sources.c.kind != "database", *_known(events, links, as_of))
+    )
+
+
+def database_only_deals(as_of: dt.datetime | None = None) -> Select[Any]:
+    """The SIPRI-recorded deals (SCOPE_RULE), found from the database sources' side: the deals of their
+    links that cite nothing else."""
+    citing = deals_citing(database=True, as_of=as_of)
+    return citing.where(~_cites_other_sources(citing.selected_columns.deal_id, as_of))
+
+
+@functools.lru_cache(maxsize=16)
+def deal_scope_condition(scope: Scope, *, as_of: dt.datetime | None = None) -> ColumnElement[bool] | None:
+    """The deals of a scope (None for "all"); see SCOPE_RULE.
+
+    Which sources back a deal is not stored on the deal, and probing every deal's own links costs 230 ms
+    for the seed plus a 27,951-deal SIPRI register. So the scope is read from the side of the kind of
+    source with few links, which the query finds out first (`_few_links`):
+    - few database links (a news ledger citing a database now and then): the SIPRI-recorded deals are
+      those links' deals that cite nothing else;
+    - few other links (a SIPRI register beside a few news deals): the deals in the making are those
+      links' deals;
+    - both many: each deal's own links are probed.
+    Each side alone is fast where it is few and slow where it is many: counting the deals in the making
+    from the news side takes 0.1 ms beside the register but 700 ms in 100,000 synthetic news events
+    (plus the 11-deal fixture register). Chosen this way, counting either scope takes 25 to 40 ms in
+    both ledgers (docs/performance.md, "Scope").
+
+    Kept (an SQL expression is immutable): building it is a few ms of Python, for every query.
+    """
+    if scope == "all":
+        return None
+    few_database_links, few_other_links = _few_links(database=True), _few_links(database=False)
+    database_only, in_making = database_only_deals(as_of), deals_citing(database=False, as_of=as_of)
+    if scope == "recorded":
+        return case(
+            (few_database_links, Deal.id.in_(database_only)),
+            (few_other_links, Deal.id.not_in(in_making)),
+            else_=~_cites_other_sources(Deal.id, as_of),
+        )
+    # The deals in the making as a set of ids (a scan of the deal ids' own index): a query ordered by an
+    # index (the Deals table, newest first) then starts from that set rather than testing every deal it
+    # walks past: beside a 27,951-deal register the Deals table takes 32 ms instead of 97 ms, the Sources
+    # table 30 ms instead of 179 ms. (For the SIPRI-recorded deals, most of such a ledger, the set is the
+    # slower way: the overview takes 263 ms instead of 139 ms.)
+    deals = Deal.__table__.alias("scoped_deals")
+    in_scope = case(
+        (few_database_links, deals.c.id.not_in(database_only)),
+        (few_other_links, deals.c.id.in_(in_making)),
+        else_=_cites_other_sources(deals.c.id, as_of),
+    )
+    return Deal.id.in_(select(deals.c.id).where(in_scope))
+
+
+def _scope_default(options: FilterOptions) -> Scope:
+    # A ledger holding both opens on the deals in the making: a SIPRI register's tens of thousands of
+    # completed transfers would otherwise fill every chart.
+    return "making" if {"making", "recorded"} <= options.scopes else "all"
+
+
+_SCOPE_CAPTIONS = {"making": "in the making", "recorded": "recorded by SIPRI (database sources only)"}
 
 
 _GRADES = "; ".join(f"{letter} {meaning.lower()}" for letter, meaning in RELIABILITY.items())
@@ -351,15 +580,33 @@ _GRADES = "; ".join(f"{letter} {meaning.lower()}" for letter, meaning in RELIABI
 
 FILTERS: tuple[Filter, ...] = (
     Filter(
+        key="scope",
+        field="scope",
+        widget=Widget(
+            "segmented", "Scope", help=SCOPE_RULE, choices=lambda _: SCOPES, url_holds="value"
+        ),  # ?scope=making
+        cli=CliOption(
+            "--scope", "deals in the making, SIPRI-recorded transfers or all", choices=tuple(SCOPES)
+        ),
+        deal_condition=lambda f, as_of: deal_scope_condition(f.scope, as_of=as_of),
+        caption=lambda f, _: _SCOPE_CAPTIONS.get(f.scope),
+        ledger_default=_scope_default,
+    ),
+    Filter(
         key="country",
         field="countries",
-        # Options are ISO codes so the URL holds codes (?country=UKR), not names that may be reworded.
+        # Shown by name, found by name, alias or code; the URL holds codes (?country=UKR), not names.
         widget=Widget(
             "multiselect",
-            "Country (ISO code)",
+            "Country",
             placeholder="any country",
-            help=_country_help,
-            choices=lambda options: _same(options.countries["code"]),
+            help="States buying or selling in a deal. Type a name, an alias (UK, Türkiye) or an ISO code.",
+            choices=lambda options: {
+                code: _country_label(code, name)
+                for code, name in zip(options.countries["code"], options.countries["name"])
+            },
+            url_holds="value",
+            typed=lambda text: resolve_country(text).code,
         ),
         cli=CliOption(
             "--country",
@@ -461,6 +708,7 @@ FILTERS: tuple[Filter, ...] = (
             "Search",
             placeholder="titles, summaries, sources",
             help="Words in deal titles and summaries, event summaries, source titles and publishers.",
+            url_holds="value",  # checked here: Streamlit would keep a NUL byte, which PostgreSQL refuses
         ),
         cli=CliOption("--search", "text in titles, summaries or sources"),
         deal_condition=_text_condition,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -20,7 +21,16 @@ from tracker import queries
 from tracker.auth import editors_from_secrets
 from tracker.db import open_ledger, resolve_database_url
 from tracker.display import escape_markdown
-from tracker.filters import EARLIEST_DATE, FILTERS, Filter, FilterOptions, Filters
+from tracker.errors import InvalidValue
+from tracker.filters import (
+    EARLIEST_DATE,
+    FILTERS,
+    SEARCH_MAX_LENGTH,
+    Filter,
+    FilterOptions,
+    Filters,
+    url_as_of,
+)
 from tracker.seed import seed_if_empty
 
 T = TypeVar("T")
@@ -94,12 +104,98 @@ def configured_editors() -> dict[str, str]:
         return {}
 
 
+# --- values in the URL -----------------------------------------------------------------------------------
+
+_IGNORED = "ignored-url-values"  # session state: this run's URL values that could not be used
+MAX_IGNORED_SHOWN = 10  # an address can repeat a parameter thousands of times: the warning stays short
+
+
+def ignore_url_value(key: str, raw: str, problem: InvalidValue) -> None:
+    """Report a value of the URL parameter `key` that the page does not use (shown by `page_header`)."""
+    st.session_state.setdefault(_IGNORED, []).append((key, raw, f"{problem.message}; {problem.fix}"))
+
+
+def _shown(raw: str, *, limit: int = 40) -> str:
+    """A URL value as text to show: control characters escaped ("\\x00"), long values cut."""
+    text = "".join(ch.encode("unicode_escape").decode() if not ch.isprintable() else ch for ch in raw)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def read_url(key: str, read_value: Callable[[str], Any]) -> list[Any]:
+    """The values of the URL parameter `key` that `read_value` accepts; each one it refuses
+    (InvalidValue) is reported and ignored."""
+    values = []
+    for raw in st.query_params.get_all(key):
+        if raw == "":
+            continue
+        try:
+            values.append(read_value(raw))
+        except InvalidValue as problem:
+            ignore_url_value(key, raw, problem)
+    return values
+
+
+def seed_from_url(
+    key: str, read_value: Callable[[str], Any], *, default: Any, repeated: bool = False
+) -> None:
+    """Give the widget `key` its value from the URL on the session's first run (later runs keep what the
+    analyst chose); values the widget cannot use are reported and ignored (`read_url`).
+
+    For widgets whose URL holds values rather than the labels Streamlit's own binding would write; the
+    page writes the URL back with `write_url` after drawing the widget. A widget holding None is seeded
+    again: a page that stopped before drawing it, then a click that interrupted the next run, can leave
+    a required control empty (seen in the browser tests under load); the URL still holds its last value.
+    """
+    if st.session_state.get(key) is not None:
+        return
+    values = read_url(key, read_value)
+    if repeated:
+        st.session_state[key] = list(dict.fromkeys(values))
+    else:
+        st.session_state[key] = values[-1] if values else default
+
+
+def write_url(key: str, values: list[str]) -> None:
+    """Make the URL parameter `key` hold `values` (none: no parameter), sending the change only when
+    there is one."""
+    if st.query_params.get_all(key) == values:
+        return
+    if values:
+        st.query_params[key] = values
+    else:
+        del st.query_params[key]
+
+
+def _check_bound_url(key: str, read_value: Callable[[str], Any]) -> None:
+    """Report the URL values a widget bound with bind="query-params" is about to drop: Streamlit ignores
+    a value it cannot use without a word, and removes it from the address."""
+    read_url(key, read_value)
+
+
+def _show_ignored_url_values() -> None:
+    ignored = st.session_state.get(_IGNORED) or []
+    if ignored:
+        items = "; ".join(f"{key}={_shown(raw)} ({why})" for key, raw, why in ignored[:MAX_IGNORED_SHOWN])
+        if len(ignored) > MAX_IGNORED_SHOWN:
+            items += f"; and {len(ignored) - MAX_IGNORED_SHOWN:,} more"
+        st.warning(
+            escape_markdown(f"Ignored in the address: {items}. The page shows the ledger without them."),
+            icon=":material/link_off:",
+        )
+
+
 # --- filters ------------------------------------------------------------------------------------------
 
 
 def _reset_filters() -> None:
+    options = read(queries.filter_options)
     for spec in FILTERS:
-        st.session_state[spec.key] = spec.widget_default()
+        st.session_state[spec.key] = spec.widget_default(options)
+
+
+def _default_filters(options: FilterOptions) -> Filters:
+    """The filters the sidebar starts from on this ledger (and "Clear filters" returns to)."""
+    return Filters(**{spec.field: spec.sidebar_default(options) for spec in FILTERS})
 
 
 def current_filters() -> Filters:
@@ -114,78 +210,121 @@ def filters_caption(filters: Filters) -> str:
     return filters.caption(party_names=lambda party_id: names.get(party_id, f"party #{party_id}"))
 
 
-def _multiselect(spec: Filter, options: FilterOptions, choices: Mapping[Any, str]) -> None:
+def _bind(spec: Filter) -> dict[str, Any]:
+    """Streamlit keeps the URL of filters whose URL holds what the widget shows; the sidebar keeps the
+    others (`write_url`)."""
+    return {"bind": "query-params"} if spec.widget.url_holds == "label" else {}
+
+
+def _resolve_typed(spec: Filter) -> None:
+    """A multiselect's on_change: typed text ("Türkiye", "UK") becomes the option it names; text that
+    names none is dropped and said so under the widget."""
+    assert spec.widget.typed is not None and spec.widget.choices is not None
+    choices = spec.widget.choices(read(queries.filter_options))
+    kept, problems = [], []
+    for value in st.session_state.get(spec.key) or []:
+        if value in choices:
+            kept.append(value)
+            continue
+        try:
+            resolved = spec.widget.typed(str(value))
+        except InvalidValue as problem:
+            problems.append(f"“{value}”: {problem.message}. {problem.fix}")
+            continue
+        if resolved in choices:
+            kept.append(resolved)
+        else:
+            named = value if str(value).upper() == resolved else f"{value} ({resolved})"
+            problems.append(f"No deal in this ledger involves {named}.")
+    st.session_state[spec.key] = list(dict.fromkeys(kept))
+    st.session_state[f"{spec.key}-typed-problems"] = problems
+
+
+def _multiselect(spec: Filter, choices: Mapping[Any, str]) -> None:
+    typed = spec.widget.typed is not None
     st.multiselect(
         spec.widget.label,
         list(choices),
         key=spec.key,
-        bind="query-params",
         placeholder=spec.widget.placeholder,
-        help=_help(spec, options),
+        help=spec.widget.help,
         format_func=lambda value: choices.get(value, str(value)),
+        # Typed names and aliases are resolved by _resolve_typed, not matched against the labels only.
+        accept_new_options=typed,
+        on_change=_resolve_typed if typed else "rerun",
+        args=(spec,) if typed else None,
+        **_bind(spec),
     )
+    for problem in st.session_state.pop(f"{spec.key}-typed-problems", []):
+        st.warning(escape_markdown(problem), icon=":material/help:")
 
 
-def _segmented(spec: Filter, options: FilterOptions, choices: Mapping[Any, str]) -> None:
+def _segmented(spec: Filter, choices: Mapping[Any, str]) -> None:
     st.segmented_control(
         spec.widget.label,
         list(choices),
         key=spec.key,
-        bind="query-params",
-        default=spec.default,
+        # A filter whose URL the sidebar keeps has its value set before the widget (seed_from_url).
+        default=spec.default if spec.widget.url_holds == "label" else None,
         required=True,
-        help=_help(spec, options),
+        help=spec.widget.help,
         format_func=lambda value: choices.get(value, str(value)),
+        **_bind(spec),
     )
 
 
-def _select(spec: Filter, options: FilterOptions, choices: Mapping[Any, str]) -> None:
+def _select(spec: Filter, choices: Mapping[Any, str]) -> None:
     st.selectbox(
         spec.widget.label,
         list(choices),
         index=None,
         key=spec.key,
-        bind="query-params",
         placeholder=spec.widget.placeholder,
-        help=_help(spec, options),
+        help=spec.widget.help,
         format_func=lambda value: choices.get(value, str(value)),
+        **_bind(spec),
     )
 
 
-def _date(spec: Filter, options: FilterOptions, choices: Mapping[Any, str]) -> None:
+def _date(spec: Filter, choices: Mapping[Any, str]) -> None:
     st.date_input(
         spec.widget.label,
         value=None,
         key=spec.key,
-        bind="query-params",
         min_value=EARLIEST_DATE,
         format="YYYY-MM-DD",
-        help=_help(spec, options),
+        help=spec.widget.help,
+        **_bind(spec),
     )
 
 
-def _text(spec: Filter, options: FilterOptions, choices: Mapping[Any, str]) -> None:
+def _text(spec: Filter, choices: Mapping[Any, str]) -> None:
     st.text_input(
         spec.widget.label,
         key=spec.key,
-        bind="query-params",
+        max_chars=SEARCH_MAX_LENGTH,
         placeholder=spec.widget.placeholder,
-        help=_help(spec, options),
+        help=spec.widget.help,
+        **_bind(spec),
     )
 
 
-def _help(spec: Filter, options: FilterOptions) -> str | None:
-    return spec.widget.help(options) if callable(spec.widget.help) else spec.widget.help
-
-
 # One renderer per widget kind of tracker.filters.Widget.
-_RENDERERS: dict[str, Callable[[Filter, FilterOptions, Mapping[Any, str]], None]] = {
+_RENDERERS: dict[str, Callable[[Filter, Mapping[Any, str]], None]] = {
     "multiselect": _multiselect,
     "segmented": _segmented,
     "select": _select,
     "date": _date,
     "text": _text,
 }
+
+
+def _url_values(spec: Filter, options: FilterOptions) -> list[str]:
+    """What the URL holds for a filter whose URL the sidebar keeps: nothing at the sidebar's default."""
+    value = st.session_state.get(spec.key)
+    if value == spec.widget_default(options) or value in (None, "", []):
+        return []
+    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
 
 
 def _rows(specs: tuple[Filter, ...]) -> list[list[Filter]]:
@@ -201,25 +340,51 @@ def _rows(specs: tuple[Filter, ...]) -> list[list[Filter]]:
 
 def sidebar_filters() -> Filters:
     """The shared filters in the sidebar (tracker.filters.FILTERS), each bound to a URL query parameter
-    so a view can be shared."""
+    so a view can be shared. URL values a filter cannot use are reported (`page_header`) and ignored."""
     options = read(queries.filter_options)
+    today = dt.date.today()
+    st.session_state[_IGNORED] = []
+    for spec in FILTERS:
+
+        def read_value(raw: str, spec: Filter = spec) -> Any:
+            return spec.from_url(raw, options, today=today)
+
+        if spec.widget.url_holds == "value":
+            seed_from_url(
+                spec.key,
+                read_value,
+                default=spec.widget_default(options),
+                repeated=spec.widget.kind == "multiselect",
+            )
+        else:
+            _check_bound_url(spec.key, read_value)
     with st.sidebar:
         st.header("Filters")
         for row in _rows(FILTERS):
-            places = st.columns(len(row)) if len(row) > 1 else [st.container()]
+            places: list[Any] = st.columns(len(row)) if len(row) > 1 else [nullcontext()]
             for spec, place in zip(row, places):
                 choices = spec.widget.choices(options) if spec.widget.choices is not None else {}
                 with place:
-                    _RENDERERS[spec.widget.kind](spec, options, choices)
+                    _RENDERERS[spec.widget.kind](spec, choices)
         filters = current_filters()
         st.caption(escape_markdown(filters_caption(filters)))
-        st.button("Clear filters", key="clear-filters", on_click=_reset_filters, disabled=filters.is_empty)
+        st.button(
+            "Clear filters",
+            key="clear-filters",
+            on_click=_reset_filters,
+            disabled=filters == _default_filters(options),
+        )
+    for spec in FILTERS:
+        if spec.widget.url_holds == "value":
+            write_url(spec.key, _url_values(spec, options))
     return filters
 
 
 def as_of_picker(*, applies: bool) -> None:
     """The "ledger as known on" date, in the shared sidebar so it holds across pages; it applies to the
     overview and deal pages (`applies`) and is shown disabled elsewhere."""
+    today = dt.date.today()
+    _check_bound_url("as_of", lambda raw: url_as_of(raw, today=today))
     with st.sidebar:
         st.divider()
         st.date_input(
@@ -228,7 +393,7 @@ def as_of_picker(*, applies: bool) -> None:
             key="as_of",
             bind="query-params",
             min_value=EARLIEST_DATE,
-            max_value=dt.date.today(),
+            max_value=today,
             format="YYYY-MM-DD",
             disabled=not applies,
             help="Shows the ledger as it was known at the end of that day (UTC): events "
@@ -250,6 +415,7 @@ def page_header(title: str, filters: Filters | None, *, as_of: dt.datetime | Non
     st.title(title)
     if filters is not None:
         st.caption(escape_markdown(filters_caption(filters)))
+    _show_ignored_url_values()
     if as_of is not None:
         st.info(
             f"The ledger as known at the end of {as_of:%Y-%m-%d} (UTC): events recorded later are left "
@@ -257,6 +423,23 @@ def page_header(title: str, filters: Filters | None, *, as_of: dt.datetime | Non
             "for the ledger as it is now.",
             icon=":material/history:",
         )
+
+
+def show_scope_note(filters: Filters) -> None:
+    """On a ledger holding deals in the making and SIPRI-recorded transfers, say which the page shows and
+    how to see the others."""
+    if filters.scope == "all" or not {"making", "recorded"} <= read(queries.filter_options).scopes:
+        return
+    shown, others = (
+        ("deals in the making", "SIPRI-recorded transfers (deals known only from database sources)")
+        if filters.scope == "making"
+        else ("SIPRI-recorded transfers (deals known only from database sources)", "deals in the making")
+    )
+    st.info(
+        f"Showing {shown}. The ledger also holds {others}: choose “All” under Scope in the sidebar to "
+        "include them.",
+        icon=":material/filter_list:",
+    )
 
 
 def ledger_is_empty() -> bool:

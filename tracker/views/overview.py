@@ -13,6 +13,7 @@ from tracker.views import common
 filters = common.current_filters()
 as_of = common.current_as_of()
 common.page_header("Overview", filters, as_of=as_of)
+common.show_scope_note(filters)
 
 if common.ledger_is_empty():
     common.show_empty_ledger()
