@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 from alembic import command
@@ -43,6 +44,32 @@ def ledger_csv(
 def row(**changes: str) -> dict[str, str]:
     """GOOD_ROW with some cells changed."""
     return {**GOOD_ROW, **changes}
+
+
+def many_deals(count: int) -> list[dict[str, str]]:
+    """`count` one-event news deals ("deal-000"...) with titles in no particular order and of mixed case
+    ("Bravo 743"), dated a day apart from 2020-01-01; buyers alternate Ukraine, Poland. The first title
+    from A (deal-007, "Alpha 001") is one of the oldest deals: past the first 500 of the newest first."""
+    words = ["delta", "Alpha", "charlie", "Bravo", "echo", "Foxtrot"]
+    return [
+        row(
+            deal_id=f"deal-{i:03d}",
+            deal_title=f"{words[(i * 7) % len(words)]} {(i * 43 + 700) % 1000:03d}",
+            date=(datetime.date(2020, 1, 1) + datetime.timedelta(days=i)).isoformat(),
+            summary=f"Deal {i} is announced.",
+            buyer="Poland" if i % 2 else "Ukraine",
+        )
+        for i in range(count)
+    ]
+
+
+def titles_in_order(deals: list[dict[str, str]], *, descending: bool = False) -> list[str]:
+    """The deals' titles as the Deals table sorts them: case-insensitively, ties by deal id."""
+    by_id = sorted(deals, key=lambda deal: deal["deal_id"])
+    return [
+        deal["deal_title"]
+        for deal in sorted(by_id, key=lambda deal: deal["deal_title"].lower(), reverse=descending)
+    ]
 
 
 def downgrade(engine: Engine, revision: str) -> None:

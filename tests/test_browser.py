@@ -39,10 +39,11 @@ pytest.importorskip(
 
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from tests.builders import ledger_csv, row
+from tests.builders import ledger_csv, many_deals, row, titles_in_order
 from tests.servers import Server, serve
 from tracker.auth import hash_password
-from tracker.db import PROJECT_ROOT
+from tracker.db import PROJECT_ROOT, open_ledger, sqlite_url_for
+from tracker.importer import import_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -80,6 +81,8 @@ GOOD_CSV = ledger_csv(
     )
 )
 BAD_CSV = ledger_csv(row(date="2025-13-01", reliability="Q"))
+SIPRI_FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "sipri" / "classic-2024.csv"
+MANY_DEALS = many_deals(620)
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -97,6 +100,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def server_without_editors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The dashboard as first deployed: no secrets file at all."""
     yield from serve(tmp_path_factory.mktemp("server-without-editors"), None)
+
+
+@pytest.fixture(scope="module")
+def mixed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The dashboard on a ledger holding the SIPRI fixture register (11 transfers) and 620 news deals."""
+    folder = tmp_path_factory.mktemp("mixed-server")
+    ledger = open_ledger(sqlite_url_for(folder / "ledger.db"))
+    import_bytes(ledger, SIPRI_FIXTURE.read_bytes(), file_name="classic-2024.csv", editor="test")
+    import_bytes(ledger, ledger_csv(*MANY_DEALS), file_name="many.csv", editor="test")
+    ledger.dispose()
+    yield from serve(folder, None)
 
 
 # --- the browser ----------------------------------------------------------------------------------------
@@ -208,11 +222,11 @@ def query(page: Page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
 
-def pick(sidebar: Locator, label: str, option: str) -> None:
-    """Choose `option` in the sidebar multiselect `label` by typing it, as a user would."""
+def pick(sidebar: Locator, label: str, option: str, *, typed: str | None = None) -> None:
+    """Choose `option` in the sidebar multiselect `label` by typing it (or `typed`), as a user would."""
     box = sidebar.get_by_role("combobox", name=label)
     box.click()
-    box.fill(option)
+    box.fill(typed or option)
     sidebar.page.get_by_role("option", name=option, exact=True).click()
     box.press("Escape")
 
@@ -324,7 +338,7 @@ def test_sidebar_filters_write_the_url(new_page: Callable[[], Page], server: Ser
     assert query(page) == {}
     sidebar = page.get_by_test_id("stSidebar")
 
-    pick(sidebar, "Country (ISO code)", "UKR")
+    pick(sidebar, "Country", "Ukraine (UKR)", typed="Ukraine")  # found by name, kept in the URL as its code
     expect(page).to_have_url(re.compile(r"[?&]country=UKR(&|$)"))
     expect(filter_caption(main)).to_have_text("Deals with Ukraine as buyer or seller")
     sidebar.get_by_role("radio", name="buyer", exact=True).click()
@@ -382,7 +396,7 @@ def test_no_request_leaves_the_host_on_any_page(page: Page, server: Server, traf
     main = visit(page, server, "/")
     expect(main.locator(".st-key-chart-map .choroplethlocation")).to_have_count(2)
     sidebar = page.get_by_test_id("stSidebar")
-    pick(sidebar, "Country (ISO code)", "UKR")
+    pick(sidebar, "Country", "Ukraine (UKR)", typed="UKR")
     expect(filter_caption(main)).to_have_text("Deals with Ukraine as buyer or seller")
     settle(page)
 
@@ -417,6 +431,67 @@ def test_no_request_leaves_the_host_on_any_page(page: Page, server: Server, traf
     assert any(urlsplit(url).scheme == "ws" and url.endswith("/_stcore/stream") for url in traffic.urls)
     hosts = {urlsplit(url).hostname for url in traffic.urls if urlsplit(url).scheme not in LOCAL_SCHEMES}
     assert hosts == {"127.0.0.1"}, traffic.outside()
+
+
+def test_a_shared_url_with_bad_values_shows_a_warning(page: Page, server: Server) -> None:
+    main = visit(page, server, "/deals?country=Ukraine&stage=signed&since=2025-13-45&q=tanks")
+    warning = main.get_by_test_id("stAlert").filter(has_text="Ignored in the address")
+    expect(warning.get_by_test_id("stMarkdownContainer")).to_have_text(
+        "Ignored in the address: country=Ukraine (not an option of “Country”; write country=UKR); "
+        "stage=signed (not an option of “Current stage”; use one of announced, negotiating, agreed, "
+        "approved, contracted, delivering, completed, stalled, cancelled); since=2025-13-45 (is not a "
+        "date; write it as YYYY-MM-DD, e.g. 2025-07-01). The page shows the ledger without them."
+    )
+    expect(filter_caption(main)).to_have_text('Deals mentioning "tanks"')  # the good value is kept
+    settle(page)
+    assert query(page) == {"q": ["tanks"]}  # the bad values left the address
+
+
+def test_a_ledger_with_sipri_transfers_opens_on_deals_in_the_making(page: Page, mixed_server: Server) -> None:
+    main = visit(page, mixed_server, "/")
+    expect(filter_caption(main)).to_have_text("Deals in the making")
+    expect(main.get_by_test_id("stAlert").first).to_contain_text(
+        "Showing deals in the making. The ledger also holds SIPRI-recorded transfers"
+    )
+    assert metrics(main, 4)["Deals"] == "620"
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("radio", name="All", exact=True).click()
+    expect(page).to_have_url(re.compile(r"[?&]scope=all(&|$)"))
+    expect(filter_caption(main)).to_have_text("All deals")
+    expect(main.get_by_test_id("stMetricValue").first).to_have_text("631")
+
+
+def test_sorting_by_title_sorts_the_whole_ledger(page: Page, mixed_server: Server) -> None:
+    main = visit(page, mixed_server, "/deals")
+    grid = table(main, "Deal", "Buyers", "Sellers")
+    expect(grid).to_have_attribute("aria-rowcount", "501")  # the first 500 of 620, and the header
+    first_title = titles_in_order(MANY_DEALS)[0]
+    assert first_title not in cells(grid)  # the newest 500 do not hold it: sorting them cannot find it
+    # The header is not the way to sort: clicking it (on the canvas) selects the column, and the rows
+    # shown keep their order.
+    first_row = cells(grid)[0]
+    header = grid.locator("[role=columnheader]", has_text=re.compile("^Deal$"))
+    frame = main.get_by_test_id("stDataFrame").first.bounding_box()
+    assert frame is not None
+    page.mouse.click(frame["x"] + 120, frame["y"] + 17)
+    expect(header).to_have_attribute("aria-selected", "true")
+    settle(page)
+    assert cells(grid)[0] == first_row
+
+    main.get_by_role("combobox", name="Sort by").click()
+    page.get_by_role("option", name="Deal, ascending", exact=True).click()
+    expect(page).to_have_url(re.compile(r"[?&]sort=title(&|$)"))
+    settle(page)
+    expect(grid.locator("[role=gridcell]").first).to_have_text(first_title)
+    expect(main.get_by_test_id("stCaptionContainer").filter(has_text="sorted by deal")).to_contain_text(
+        "Deals 1–500 of 620 (page 1 of 2), sorted by deal, ascending."
+    )
+
+    # The address reproduces the order and the page.
+    main = visit(page, mixed_server, "/deals?sort=title&page=2")
+    grid = table(main, "Deal", "Buyers", "Sellers")
+    expect(grid).to_have_attribute("aria-rowcount", "121")
+    expect(grid.locator("[role=gridcell]").first).to_have_text(titles_in_order(MANY_DEALS)[500])
 
 
 def test_upload_goes_through_and_is_undone(page: Page, server: Server) -> None:

@@ -13,10 +13,12 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from tests.builders import THREE_DEALS, event_row, ledger_csv
+from tests.builders import THREE_DEALS, event_row, ledger_csv, many_deals, titles_in_order
+from tracker import queries
 from tracker.auth import hash_password
 from tracker.display import WORD_JOINER as J
 from tracker.display import escape_markdown
+from tracker.filters import FILTER_BY_KEY, Filters
 from tracker.importer import import_bytes, undo_import
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
@@ -192,6 +194,40 @@ def test_filters_from_the_url(three: Engine, query: dict, deals: str, caption: s
             assert len(at.dataframe(key=table).value) == int(deals)
 
 
+# Per filter (tracker.filters.FILTERS): a value in the URL, the Filters value it gives, the deals it keeps.
+URL_CASES = {
+    "scope": ("making", "making", "3"),
+    "country": ("POL", ("POL",), "1"),
+    "country_as": ("seller", "seller", "3"),
+    "stage": ("negotiating", ("negotiating",), "1"),
+    "party": ("Rheinmetall (DEU)", "Rheinmetall", "1"),  # the party's id, looked up below
+    "party_role": ("manufacturer", ("manufacturer",), "1"),
+    "category": ("tanks", ("tanks",), "1"),
+    "since": ("2025-01-01", dt.date(2025, 1, 1), "2"),
+    "until": ("2024-01-01", dt.date(2024, 1, 1), "1"),
+    "q": ("patriot", "patriot", "1"),
+    "grade": ("A", "A", "1"),
+}
+
+
+def test_url_cases_cover_every_filter() -> None:
+    assert sorted(URL_CASES) == sorted(FILTER_BY_KEY)
+
+
+@pytest.mark.parametrize("key", sorted(URL_CASES))
+def test_every_filter_round_trips_through_its_url_key(three: Engine, key: str) -> None:
+    spec = FILTER_BY_KEY[key]
+    raw, expected, deals = URL_CASES[key]
+    if key == "party":
+        parties = queries.filter_options(three).parties
+        expected = tuple(parties.loc[parties["name"] == expected, "party_id"])
+    at = open_page(query={key: raw})
+    assert spec.from_widget(at.session_state[key]) == expected
+    assert metrics(at)["Deals"] == deals
+    wanted = Filters(**{spec.field: expected})
+    assert at.caption[0].value == escape_markdown(wanted.caption(party_names=lambda _: "Rheinmetall (DEU)"))
+
+
 def test_stage_filter_on_pipeline_and_sources(three: Engine) -> None:
     at = open_page(PIPELINE, query={"stage": "negotiating"})
     assert [b.key for b in at.button if b.key and b.key.startswith("open-")] == ["open-beta"]
@@ -199,6 +235,241 @@ def test_stage_filter_on_pipeline_and_sources(three: Engine) -> None:
     run(at)
     sources = table(at, "publisher", "reliability_meaning")
     assert sources["publisher"].tolist() == ["Beta News"]
+
+
+# --- scope: deals in the making and SIPRI-recorded transfers ------------------------------------------------
+
+SIPRI_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sipri" / "classic-2024.csv"
+MAKING_NOTE = (
+    "Showing deals in the making. The ledger also holds SIPRI-recorded transfers (deals known only from "
+    "database sources): choose “All” under Scope in the sidebar to include them."
+)
+RECORDED_NOTE = (
+    "Showing SIPRI-recorded transfers (deals known only from database sources). The ledger also holds "
+    "deals in the making: choose “All” under Scope in the sidebar to include them."
+)
+
+
+@pytest.fixture
+def sipri_only(engine: Engine) -> Engine:
+    """The SIPRI fixture register: 11 transfers, every event told by the register (kind "database")."""
+    import_bytes(engine, SIPRI_FIXTURE.read_bytes(), file_name="classic-2024.csv", editor="test")
+    return engine
+
+
+@pytest.fixture
+def mixed(sipri_only: Engine) -> Engine:
+    """The SIPRI fixture register and three news deals."""
+    import_bytes(sipri_only, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="test")
+    return sipri_only
+
+
+def test_a_ledger_with_both_kinds_opens_on_deals_in_the_making(mixed: Engine) -> None:
+    at = open_page()
+    assert (metrics(at)["Deals"], at.caption[0].value) == ("3", "Deals in the making")
+    assert texts(at, "info") == [MAKING_NOTE]
+    assert "scope" not in at.query_params  # the default stays out of the address
+    at.switch_page(DEALS)
+    run(at)
+    assert sorted(at.dataframe(key="deals-table").value["deal_id"]) == ["alpha", "beta", "gamma"]
+
+    at.switch_page(OVERVIEW)
+    at.segmented_control(key="scope").set_value("all")
+    run(at)
+    assert (metrics(at)["Deals"], at.caption[0].value, texts(at, "info")) == ("14", "All deals", [])
+    assert at.query_params["scope"] == "all"
+    at.segmented_control(key="scope").set_value("recorded")
+    run(at)
+    assert metrics(at)["Deals"] == "11"
+    assert texts(at, "info") == [RECORDED_NOTE]
+    assert at.query_params["scope"] == "recorded"
+    at.button(key="clear-filters").click()
+    run(at)
+    assert (metrics(at)["Deals"], at.segmented_control(key="scope").value) == ("3", "making")
+    assert "scope" not in at.query_params
+
+
+@pytest.mark.parametrize(
+    ("query", "deals", "caption"),
+    [
+        ({"scope": "all"}, "14", "All deals"),
+        (
+            {"scope": "recorded", "country": "UKR"},
+            "1",
+            "Deals recorded by SIPRI (database sources only), with Ukraine as buyer or seller",
+        ),
+        ({"scope": "making", "country": "UKR"}, "2", "Deals in the making, with Ukraine as buyer or seller"),
+    ],
+)
+def test_scope_from_the_url(mixed: Engine, query: dict, deals: str, caption: str) -> None:
+    at = open_page(query=query)
+    assert (metrics(at)["Deals"], at.caption[0].value) == (deals, escape_markdown(caption))
+
+
+@pytest.mark.parametrize(("ledger", "deals"), [("three", "3"), ("sipri_only", "11")])
+def test_a_ledger_of_one_kind_shows_all(request: pytest.FixtureRequest, ledger: str, deals: str) -> None:
+    request.getfixturevalue(ledger)
+    at = open_page()
+    assert (metrics(at)["Deals"], at.caption[0].value, texts(at, "info")) == (deals, "All deals", [])
+    assert at.segmented_control(key="scope").value == "all"
+
+
+# --- the country filter by name -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def four_countries(engine: Engine) -> Engine:
+    import_bytes(
+        engine,
+        ledger_csv(
+            event_row(
+                "one",
+                "2025-01-01",
+                "One.",
+                source="Wire",
+                grade="B",
+                stage="announced",
+                deal_title="One",
+                buyer="UK",
+                seller="Türkiye",
+            ),
+            event_row(
+                "two",
+                "2025-02-01",
+                "Two.",
+                source="Wire",
+                grade="B",
+                stage="announced",
+                deal_title="Two",
+                buyer="Ukraine",
+                seller="USA",
+            ),
+        ),
+        file_name="four.csv",
+        editor="test",
+    )
+    return engine
+
+
+def test_countries_are_shown_by_name_with_their_code(four_countries: Engine) -> None:
+    at = open_page()
+    country = at.multiselect(key="country")
+    assert country.options == [
+        "Türkiye (TUR)",
+        "Ukraine (UKR)",
+        "United Kingdom (GBR)",
+        "United States (USA)",
+    ]
+    assert country.label == "Country"
+    assert len(country.help) < 120
+
+
+@pytest.mark.parametrize(
+    ("typed", "codes", "caption"),
+    [
+        (["Türkiye"], ["TUR"], "Deals with Türkiye as buyer or seller"),
+        (["Turkey", "UK"], ["TUR", "GBR"], "Deals with Türkiye or United Kingdom as buyer or seller"),
+        (["ukraine", "UKR"], ["UKR"], "Deals with Ukraine as buyer or seller"),
+    ],
+)
+def test_countries_are_found_by_name_alias_or_code(
+    four_countries: Engine, typed: list[str], codes: list[str], caption: str
+) -> None:
+    at = open_page()
+    at.multiselect(key="country").set_value(typed)
+    run(at)
+    assert at.session_state["country"] == codes
+    assert at.caption[0].value == escape_markdown(caption)
+    assert at.query_params["country"] == (codes if len(codes) > 1 else codes[0])  # codes, not names
+    assert texts(at, "warning") == []
+
+
+def test_a_typed_country_that_selects_nothing_is_explained(four_countries: Engine) -> None:
+    at = open_page()
+    at.multiselect(key="country").set_value(["Chile", "Atlantis", "UKR"])
+    run(at)
+    assert at.session_state["country"] == ["UKR"]
+    assert texts(at, "warning") == [
+        escape_markdown("No deal in this ledger involves Chile (CHL)."),
+        escape_markdown(
+            '“Atlantis”: unknown country "Atlantis". Use a country name or an ISO 3166 code such as UKR.'
+        ),
+    ]
+
+
+# --- values in a shared URL that cannot be used -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "ignored"),
+    [
+        ({"country": "Ukraine"}, "country=Ukraine (not an option of “Country”; write country=UKR)"),
+        (
+            {"stage": ["negotiating", "signed"]},
+            (
+                "stage=signed (not an option of “Current stage”; use one of announced, negotiating, agreed, "
+                "approved, contracted, delivering, completed, stalled, cancelled)"
+            ),
+        ),
+        (
+            {"since": "2025-13-45"},
+            "since=2025-13-45 (is not a date; write it as YYYY-MM-DD, e.g. 2025-07-01)",
+        ),
+        ({"grade": "Z"}, "grade=Z (not an option of “Minimum source grade”; use one of A, B, C, D, E, F)"),
+        ({"q": "\x00"}, "q=\\x00 (contains a control character; remove it from the address)"),
+        (
+            {"scope": "everything"},
+            "scope=everything (not an option of “Scope”; use one of making, recorded, all)",
+        ),
+        (
+            {"as_of": "2999-01-01"},
+            f"as_of=2999-01-01 (is out of range; use a date from 1950-01-01 to {dt.date.today()})",
+        ),
+    ],
+)
+def test_bad_url_values_are_reported_and_ignored(three: Engine, query: dict, ignored: str) -> None:
+    at = open_page(query=query)
+    assert texts(at, "warning") == [
+        escape_markdown(f"Ignored in the address: {ignored}. The page shows the ledger without them.")
+    ]
+    (key,) = query
+    assert metrics(at)["Deals"] == ("1" if key == "stage" else "3")  # the good stage of the two is kept
+    assert at.query_params.get(key) == ("negotiating" if key == "stage" else None)  # the bad value is gone
+    run(at)
+    assert texts(at, "warning") == []  # said once, when the address held it
+
+
+def test_several_bad_url_values_make_one_warning(three: Engine) -> None:
+    at = open_page(query={"country": "Ukraine", "stage": "signed", "q": "drones\x00"})
+    (warning,) = texts(at, "warning")
+    assert warning == escape_markdown(
+        "Ignored in the address: country=Ukraine (not an option of “Country”; write country=UKR); "
+        "stage=signed (not an option of “Current stage”; use one of announced, negotiating, agreed, "
+        "approved, contracted, delivering, completed, stalled, cancelled); "
+        "q=drones\\x00 (contains a control character; remove it from the address). "
+        "The page shows the ledger without them."
+    )
+    assert (metrics(at)["Deals"], at.caption[0].value) == ("3", "All deals")
+    assert at.text_input(key="q").value == ""
+
+
+def test_a_url_repeating_bad_values_gives_a_short_warning(three: Engine) -> None:
+    at = open_page(query={"category": [f"c{i:02d}" for i in range(12)]})
+    (warning,) = texts(at, "warning")
+    assert warning.count(escape_markdown("category=")) == 10
+    assert warning.endswith(escape_markdown("; and 2 more. The page shows the ledger without them."))
+
+
+def test_a_bad_deal_id_in_the_url_is_reported(seeded: Engine) -> None:
+    at = open_page(DEAL, query={"deal": "us-ukraine\x00"})
+    assert texts(at, "warning") == [
+        escape_markdown(
+            "Ignored in the address: deal=us-ukraine\\x00 (contains a control character; remove it from the "
+            "address). The page shows the ledger without them."
+        )
+    ]
+    assert "Choose a deal" in texts(at, "info")[0]
+    assert "deal" not in at.query_params
 
 
 # --- pipeline, deals, sources -----------------------------------------------------------------------------
@@ -228,6 +499,74 @@ def test_deals_table_row_opens_the_deal_page(seeded: Engine) -> None:
     run(at)
     assert at.title[0].value == "US–Ukraine Drone Deal"
     assert at.query_params["deal"] == SEED_DEAL
+
+
+MANY = 620
+
+
+@pytest.fixture
+def many(engine: Engine) -> Engine:
+    import_bytes(engine, ledger_csv(*many_deals(MANY)), file_name="many.csv", editor="test")
+    return engine
+
+
+def test_deals_table_sorts_and_pages_the_whole_ledger(many: Engine) -> None:
+    at = open_page(DEALS)
+    deals = at.dataframe(key="deals-table").value
+    assert (len(deals), deals["deal_id"].iloc[0]) == (500, f"deal-{MANY - 1:03d}")  # the latest event first
+    assert texts(at, "caption")[1].startswith(
+        "Deals 1–500 of 620 (page 1 of 2), sorted by last event, descending. Sort and page with the controls"
+    )
+    order = at.selectbox(key="order")
+    assert order.options[:4] == [
+        "Last event, descending",
+        "Last event, ascending",
+        "First event, descending",
+        "First event, ascending",
+    ]
+    order.set_value(("title", "asc"))
+    run(at)
+    assert at.dataframe(key="deals-table").value["title"].tolist() == titles_in_order(many_deals(MANY))[:500]
+    assert dict(at.query_params) == {"sort": "title"}  # ascending is the natural way for names
+    at.number_input(key="page").set_value(2)
+    run(at)
+    assert at.dataframe(key="deals-table").value["title"].tolist() == titles_in_order(many_deals(MANY))[500:]
+    assert dict(at.query_params) == {"sort": "title", "page": "2"}
+    at.selectbox(key="order").set_value(("title", "desc"))
+    run(at)
+    assert at.number_input(key="page").value == 1  # a new order starts on page 1
+    assert (
+        at.dataframe(key="deals-table").value["title"].tolist()
+        == titles_in_order(many_deals(MANY), descending=True)[:500]
+    )
+    assert dict(at.query_params) == {"sort": "title", "dir": "desc"}
+    at.multiselect(key="country").set_value(["POL"])
+    run(at)
+    assert len(at.dataframe(key="deals-table").value) == MANY // 2
+    assert not at.number_input  # one page: no page control
+
+
+def test_deals_table_order_and_page_from_the_url(many: Engine) -> None:
+    at = open_page(DEALS, query={"sort": "title", "dir": "desc", "page": "2"})
+    assert (
+        at.dataframe(key="deals-table").value["title"].tolist()
+        == titles_in_order(many_deals(MANY), descending=True)[500:]
+    )
+    assert texts(at, "warning") == []
+
+
+def test_deals_table_bad_order_in_the_url_is_reported(many: Engine) -> None:
+    at = open_page(DEALS, query={"sort": "colour", "dir": "up", "page": "3"})
+    assert texts(at, "warning") == [
+        escape_markdown(
+            "Ignored in the address: sort=colour (not a column the table sorts by; use one of "
+            "last_event, first_event, title, stage, stage_since, buyers, sellers, category, value, events); "
+            "dir=up (not a direction; use asc or desc); page=3 (not a page of this table; use a page from 1 "
+            "to 2). The page shows the ledger without them."
+        )
+    ]
+    assert at.dataframe(key="deals-table").value["deal_id"].iloc[0] == f"deal-{MANY - 1:03d}"
+    assert dict(at.query_params) == {}
 
 
 def test_sources_page_lists_weakly_sourced_deals(three: Engine) -> None:

@@ -344,6 +344,9 @@ def test_filters_change_counts(three: Engine, filters: Filters, deals: int) -> N
         ("Air defence for Київ", "Signed.", "КИЇВ"),
         ("Air defence", "Delivered to КИЇВ.", "київ"),
         ("ΦΡΕΓΑΤΑ for Greece", "Signed.", "φρεγατα"),
+        # The pattern is lower-cased as the SQL side is: casefold() would search "strasse" and miss.
+        ("Deal for Straße works", "Signed.", "Straße"),
+        ("Frigate ΑΙΓΑΙΟΣ", "Signed.", "αιγαιος"),
     ],
 )
 def test_search_ignores_case_in_every_script(engine: Engine, title: str, summary: str, search: str) -> None:
@@ -726,3 +729,36 @@ def test_value_range_text(low: float | None, high: float | None, currency: str |
 def test_grade() -> None:
     assert grade("B", 3) == "B3"
     assert grade("F", None) == "F"
+
+
+@pytest.mark.parametrize(
+    ("sort", "descending", "expected"),
+    [
+        ("last_event", None, ["gamma", "beta", "alpha"]),
+        ("first_event", None, ["gamma", "beta", "alpha"]),
+        ("title", None, ["alpha", "beta", "gamma"]),
+        ("title", True, ["gamma", "beta", "alpha"]),
+        ("stage", None, ["beta", "alpha", "gamma"]),  # negotiating, contracted, cancelled
+        ("stage_since", None, ["gamma", "beta", "alpha"]),
+        ("buyers", None, ["alpha", "beta", "gamma"]),  # Poland, then Ukraine twice: ties by deal id
+        ("sellers", None, ["gamma", "alpha", "beta"]),  # Germany, South Korea, United States
+        ("category", None, ["beta", "gamma", "alpha"]),  # air defence, artillery, tanks
+        ("value", None, ["alpha", "beta", "gamma"]),  # no value comes last, either way
+        ("value", False, ["alpha", "beta", "gamma"]),
+        ("events", None, ["alpha", "beta", "gamma"]),  # two each: by deal id
+        ("events", False, ["alpha", "beta", "gamma"]),
+    ],
+)
+def test_deals_table_sorts_in_the_database(
+    three: Engine, sort: str, descending: bool | None, expected: list[str]
+) -> None:
+    table = queries.deals_table(three, filters=ALL, sort=sort, descending=descending)
+    assert table["deal_id"].tolist() == expected
+
+
+def test_deals_table_pages_do_not_overlap(three: Engine) -> None:
+    pages = [
+        queries.deals_table(three, filters=ALL, sort="events", offset=offset, limit=1)["deal_id"].tolist()
+        for offset in range(4)
+    ]
+    assert pages == [["alpha"], ["beta"], ["gamma"], []]

@@ -12,18 +12,15 @@ from pathlib import Path
 from tracker import queries
 from tracker.auth import hash_password
 from tracker.backup import backup_ledger
-from tracker.countries import resolve_country
-from tracker.dates import parse_partial_date
 from tracker.db import head_revision, open_ledger
 from tracker.drafting.command import EXAMPLE as DRAFT_EXAMPLE
 from tracker.drafting.command import add_draft_arguments, run_draft
 from tracker.errors import ImportRejected, InvalidValue, OutputNotWritten, TrackerError
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.files import write_file
-from tracker.filters import Filters
+from tracker.filters import FILTERS, Filters
 from tracker.importer import ImportReport, import_bytes, undo_import
 from tracker.seed import seed_ledger
-from tracker.vocab import resolve_reliability, resolve_role, resolve_stage
 
 
 class UsageError(TrackerError):
@@ -98,20 +95,27 @@ def cmd_imports(args: argparse.Namespace) -> int:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
+    """The Filters value the export options give (tracker.filters.FILTERS)."""
     try:
         return Filters(
-            countries=tuple(resolve_country(c).code for c in args.country or ()),
-            country_role=args.role,
-            stages=tuple(s for s in (resolve_stage(s) for s in args.stage or ()) if s),
-            roles=tuple(resolve_role(r) for r in args.party_role or ()),
-            categories=tuple(args.category or ()),
-            since=parse_partial_date(args.since).start if args.since else None,
-            until=parse_partial_date(args.until).end if args.until else None,
-            text=args.search or "",
-            min_reliability=resolve_reliability(args.min_grade) if args.min_grade else None,
+            **{spec.field: spec.from_cli(getattr(args, spec.cli.dest)) for spec in FILTERS if spec.cli}
         )
     except InvalidValue as exc:
         raise UsageError(f"{exc.message}. {exc.fix}") from exc
+
+
+def _add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """One option per filter that has one (tracker.filters.FILTERS)."""
+    for spec in FILTERS:
+        if spec.cli is None:
+            continue
+        parser.add_argument(
+            spec.cli.flag,
+            dest=spec.cli.dest,
+            action="append" if spec.cli.repeatable else "store",
+            choices=spec.cli.choices,
+            help=spec.cli.help,
+        )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -218,17 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     sub.add_argument("--output", help="file to write (default: standard output)")
-    sub.add_argument("--country", action="append", help="country name or ISO code (repeatable)")
-    sub.add_argument(
-        "--role", choices=("either", "buyer", "seller"), default="either", help="the country's side"
-    )
-    sub.add_argument("--stage", action="append", help="current stage (repeatable)")
-    sub.add_argument("--party-role", action="append", help="deals with a party in this role (repeatable)")
-    sub.add_argument("--category", action="append", help="deal category (repeatable)")
-    sub.add_argument("--since", help="events on or after this date (YYYY-MM-DD, YYYY-MM or YYYY)")
-    sub.add_argument("--until", help="events on or before this date")
-    sub.add_argument("--search", help="text in titles, summaries or sources")
-    sub.add_argument("--min-grade", help="minimum source reliability, A-F")
+    _add_filter_options(sub)
     command("stats", "summarise the ledger", "python -m tracker stats", cmd_stats)
     add_draft_arguments(command("draft", "draft ledger rows from a news article", DRAFT_EXAMPLE, run_draft))
     sub = command(

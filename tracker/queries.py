@@ -28,7 +28,7 @@ from tracker.attributes import ATTRIBUTE_COLUMNS, DealAttribute, restored
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
 from tracker.display import grade, value_range_text, web_url_or_none
-from tracker.filters import Filters
+from tracker.filters import FilterOptions, Filters, database_only_deals, deals_citing
 from tracker.memory import cycle_collection_paused
 from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
 from tracker.stages import deal_status, stage_intervals
@@ -152,16 +152,8 @@ def import_history(engine: Engine, *, limit: int | None = None) -> pd.DataFrame:
     return _frame(engine, statement)
 
 
-@dataclass(frozen=True, slots=True)
-class FilterOptions:
-    """What the sidebar filters can offer, from what the ledger holds."""
-
-    countries: pd.DataFrame  # code, name: states that buy or sell in some deal
-    parties: pd.DataFrame  # party_id, name, kind, country_code, label (unique): non-state parties with a role
-    categories: tuple[str, ...]
-
-
 def filter_options(engine: Engine) -> FilterOptions:
+    """What the sidebar filters can offer, from what the ledger holds."""
     names = _state_names(engine)
     # EXISTS per state rather than DISTINCT over every buyer and seller row: a few hundred index probes.
     codes = _frame(
@@ -201,7 +193,21 @@ def filter_options(engine: Engine) -> FilterOptions:
         countries=states.sort_values("name").reset_index(drop=True),
         parties=parties,
         categories=tuple(categories["category"]),
+        scopes=ledger_scopes(engine),
     )
+
+
+def ledger_scopes(engine: Engine) -> frozenset[str]:
+    """Which scopes hold deals: "making" (a deal with a source that is not a database) and "recorded"
+    (a deal whose sources are all databases, e.g. a SIPRI import); see tracker.filters.SCOPE_RULE.
+
+    Each is one EXISTS that stops at its first hit, reached from the sources of a kind through the links'
+    source index: no pass over every deal.
+    """
+    statement = select(exists(deals_citing(database=False)), exists(database_only_deals()))
+    with engine.connect() as connection:
+        making, recorded = connection.execute(statement).one()
+    return frozenset(name for name, present in (("making", making), ("recorded", recorded)) if present)
 
 
 # --- which deals a view covers ------------------------------------------------------------------------
@@ -678,9 +684,49 @@ def pipeline_cards(
     return cards
 
 
-def deals_table(engine: Engine, *, filters: Filters, limit: int | None = DEALS_TABLE_LIMIT) -> pd.DataFrame:
-    """The filtered deals, most recently active first: at most `limit` rows for the page (see
-    `count_deals`), all of them (None) for a download. `value` is the range as text, "10–30 bn USD"."""
+@dataclass(frozen=True, slots=True)
+class DealSort:
+    """A column the Deals table can be sorted by, in the database over every matching deal."""
+
+    label: str
+    order: ColumnElement[Any]
+    descending: bool  # its natural direction: latest, largest first; names from A
+
+
+# Names sort case-insensitively; empty values come last either way; ties are broken by deal id.
+DEAL_SORTS: dict[str, DealSort] = {
+    "last_event": DealSort("Last event", Deal.last_event_on, descending=True),
+    "first_event": DealSort("First event", Deal.first_event_on, descending=True),
+    "title": DealSort("Deal", func.lower(Deal.title), descending=False),
+    "stage": DealSort("Stage", case(STAGE_ORDER, value=Deal.current_stage), descending=False),
+    "stage_since": DealSort("In stage since", Deal.stage_since, descending=True),
+    "buyers": DealSort("Buyers", func.lower(Deal.buyers), descending=False),
+    "sellers": DealSort("Sellers", func.lower(Deal.sellers), descending=False),
+    "category": DealSort("Category", func.lower(Deal.category), descending=False),
+    "value": DealSort(
+        "Value (upper end, in the deal's own currency)",
+        func.coalesce(Deal.value_high, Deal.value_low),
+        descending=True,
+    ),
+    "events": DealSort("Events", Deal.event_count, descending=True),
+}
+DEFAULT_DEAL_SORT = "last_event"
+
+
+def deals_table(
+    engine: Engine,
+    *,
+    filters: Filters,
+    sort: str = DEFAULT_DEAL_SORT,
+    descending: bool | None = None,
+    offset: int = 0,
+    limit: int | None = DEALS_TABLE_LIMIT,
+) -> pd.DataFrame:
+    """The filtered deals in the order of `DEAL_SORTS[sort]` (`descending` None: its natural direction),
+    then by deal id, so pages never overlap: rows `offset` to `offset + limit` for the page (see
+    `count_deals`), all of them (limit None) for a download. `value` is the range as text, "10–30 bn USD"."""
+    chosen = DEAL_SORTS[sort]
+    order = chosen.order.desc() if (chosen.descending if descending is None else descending) else chosen.order
     statement = (
         select(
             Deal.id.label("deal_id"),
@@ -698,7 +744,8 @@ def deals_table(engine: Engine, *, filters: Filters, limit: int | None = DEALS_T
             Deal.event_count,
         )
         .where(filters.deal_clause())
-        .order_by(Deal.last_event_on.desc().nulls_last(), Deal.id)
+        .order_by(order.nulls_last(), Deal.id)
+        .offset(offset)
         .limit(limit)
     )
     deals = _frame(engine, statement)

@@ -10,7 +10,8 @@ answers at once after this app writes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -20,9 +21,17 @@ from tracker import queries
 from tracker.auth import editors_from_secrets
 from tracker.db import open_ledger, resolve_database_url
 from tracker.display import escape_markdown
-from tracker.filters import Filters
+from tracker.errors import InvalidValue
+from tracker.filters import (
+    EARLIEST_DATE,
+    FILTERS,
+    SEARCH_MAX_LENGTH,
+    Filter,
+    FilterOptions,
+    Filters,
+    url_as_of,
+)
 from tracker.seed import seed_if_empty
-from tracker.vocab import RELIABILITY, ROLES, STAGE_NAMES
 
 T = TypeVar("T")
 
@@ -36,14 +45,6 @@ UPLOAD_PAGE = "tracker/views/upload.py"
 # Plotly geo charts read their base map from here (static/topojson/, served by enableStaticServing).
 TOPOJSON_URL = "app/static/topojson/"
 CHART_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
-
-# Widget keys double as URL query parameter names (bind="query-params"); values are the defaults.
-FILTER_DEFAULTS: dict[str, Any] = {
-    "country": [], "country_as": "either", "stage": [], "party": [], "party_role": [], "category": [],
-    "since": None, "until": None, "q": "", "grade": None,
-}  # fmt: skip
-COUNTRY_SIDES = {"either": "buyer or seller", "buyer": "buyer", "seller": "seller"}
-EARLIEST_DATE = dt.date(1950, 1, 1)  # SIPRI's records start in 1950
 
 
 # --- the ledger ---------------------------------------------------------------------------------------
@@ -103,29 +104,104 @@ def configured_editors() -> dict[str, str]:
         return {}
 
 
+# --- values in the URL -----------------------------------------------------------------------------------
+
+_IGNORED = "ignored-url-values"  # session state: this run's URL values that could not be used
+MAX_IGNORED_SHOWN = 10  # an address can repeat a parameter thousands of times: the warning stays short
+
+
+def ignore_url_value(key: str, raw: str, problem: InvalidValue) -> None:
+    """Report a value of the URL parameter `key` that the page does not use (shown by `page_header`)."""
+    st.session_state.setdefault(_IGNORED, []).append((key, raw, f"{problem.message}; {problem.fix}"))
+
+
+def _shown(raw: str, *, limit: int = 40) -> str:
+    """A URL value as text to show: control characters escaped ("\\x00"), long values cut."""
+    text = "".join(ch.encode("unicode_escape").decode() if not ch.isprintable() else ch for ch in raw)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def read_url(key: str, read_value: Callable[[str], Any]) -> list[Any]:
+    """The values of the URL parameter `key` that `read_value` accepts; each one it refuses
+    (InvalidValue) is reported and ignored."""
+    values = []
+    for raw in st.query_params.get_all(key):
+        if raw == "":
+            continue
+        try:
+            values.append(read_value(raw))
+        except InvalidValue as problem:
+            ignore_url_value(key, raw, problem)
+    return values
+
+
+def seed_from_url(
+    key: str, read_value: Callable[[str], Any], *, default: Any, repeated: bool = False
+) -> None:
+    """Give the widget `key` its value from the URL on the session's first run (later runs keep what the
+    analyst chose); values the widget cannot use are reported and ignored (`read_url`).
+
+    For widgets whose URL holds values rather than the labels Streamlit's own binding would write; the
+    page writes the URL back with `write_url` after drawing the widget. A widget holding None is seeded
+    again: a page that stopped before drawing it, then a click that interrupted the next run, can leave
+    a required control empty (seen in the browser tests under load); the URL still holds its last value.
+    """
+    if st.session_state.get(key) is not None:
+        return
+    values = read_url(key, read_value)
+    if repeated:
+        st.session_state[key] = list(dict.fromkeys(values))
+    else:
+        st.session_state[key] = values[-1] if values else default
+
+
+def write_url(key: str, values: list[str]) -> None:
+    """Make the URL parameter `key` hold `values` (none: no parameter), sending the change only when
+    there is one."""
+    if st.query_params.get_all(key) == values:
+        return
+    if values:
+        st.query_params[key] = values
+    else:
+        del st.query_params[key]
+
+
+def _check_bound_url(key: str, read_value: Callable[[str], Any]) -> None:
+    """Report the URL values a widget bound with bind="query-params" is about to drop: Streamlit ignores
+    a value it cannot use without a word, and removes it from the address."""
+    read_url(key, read_value)
+
+
+def _show_ignored_url_values() -> None:
+    ignored = st.session_state.get(_IGNORED) or []
+    if ignored:
+        items = "; ".join(f"{key}={_shown(raw)} ({why})" for key, raw, why in ignored[:MAX_IGNORED_SHOWN])
+        if len(ignored) > MAX_IGNORED_SHOWN:
+            items += f"; and {len(ignored) - MAX_IGNORED_SHOWN:,} more"
+        st.warning(
+            escape_markdown(f"Ignored in the address: {items}. The page shows the ledger without them."),
+            icon=":material/link_off:",
+        )
+
+
 # --- filters ------------------------------------------------------------------------------------------
 
 
 def _reset_filters() -> None:
-    for key, default in FILTER_DEFAULTS.items():
-        st.session_state[key] = list(default) if isinstance(default, list) else default
+    options = read(queries.filter_options)
+    for spec in FILTERS:
+        st.session_state[spec.key] = spec.widget_default(options)
+
+
+def _default_filters(options: FilterOptions) -> Filters:
+    """The filters the sidebar starts from on this ledger (and "Clear filters" returns to)."""
+    return Filters(**{spec.field: spec.sidebar_default(options) for spec in FILTERS})
 
 
 def current_filters() -> Filters:
     """The Filters value the sidebar widgets hold in this run."""
     state = st.session_state
-    return Filters(
-        countries=tuple(state.get("country") or ()),
-        country_role=state.get("country_as") or "either",
-        stages=tuple(state.get("stage") or ()),
-        parties=tuple(state.get("party") or ()),
-        roles=tuple(state.get("party_role") or ()),
-        categories=tuple(state.get("category") or ()),
-        since=state.get("since"),
-        until=state.get("until"),
-        text=(state.get("q") or "").strip(),
-        min_reliability=state.get("grade"),
-    )
+    return Filters(**{spec.field: spec.from_widget(state.get(spec.key)) for spec in FILTERS})
 
 
 def filters_caption(filters: Filters) -> str:
@@ -134,102 +210,181 @@ def filters_caption(filters: Filters) -> str:
     return filters.caption(party_names=lambda party_id: names.get(party_id, f"party #{party_id}"))
 
 
+def _bind(spec: Filter) -> dict[str, Any]:
+    """Streamlit keeps the URL of filters whose URL holds what the widget shows; the sidebar keeps the
+    others (`write_url`)."""
+    return {"bind": "query-params"} if spec.widget.url_holds == "label" else {}
+
+
+def _resolve_typed(spec: Filter) -> None:
+    """A multiselect's on_change: typed text ("Türkiye", "UK") becomes the option it names; text that
+    names none is dropped and said so under the widget."""
+    assert spec.widget.typed is not None and spec.widget.choices is not None
+    choices = spec.widget.choices(read(queries.filter_options))
+    kept, problems = [], []
+    for value in st.session_state.get(spec.key) or []:
+        if value in choices:
+            kept.append(value)
+            continue
+        try:
+            resolved = spec.widget.typed(str(value))
+        except InvalidValue as problem:
+            problems.append(f"“{value}”: {problem.message}. {problem.fix}")
+            continue
+        if resolved in choices:
+            kept.append(resolved)
+        else:
+            named = value if str(value).upper() == resolved else f"{value} ({resolved})"
+            problems.append(f"No deal in this ledger involves {named}.")
+    st.session_state[spec.key] = list(dict.fromkeys(kept))
+    st.session_state[f"{spec.key}-typed-problems"] = problems
+
+
+def _multiselect(spec: Filter, choices: Mapping[Any, str]) -> None:
+    typed = spec.widget.typed is not None
+    st.multiselect(
+        spec.widget.label,
+        list(choices),
+        key=spec.key,
+        placeholder=spec.widget.placeholder,
+        help=spec.widget.help,
+        format_func=lambda value: choices.get(value, str(value)),
+        # Typed names and aliases are resolved by _resolve_typed, not matched against the labels only.
+        accept_new_options=typed,
+        on_change=_resolve_typed if typed else "rerun",
+        args=(spec,) if typed else None,
+        **_bind(spec),
+    )
+    for problem in st.session_state.pop(f"{spec.key}-typed-problems", []):
+        st.warning(escape_markdown(problem), icon=":material/help:")
+
+
+def _segmented(spec: Filter, choices: Mapping[Any, str]) -> None:
+    st.segmented_control(
+        spec.widget.label,
+        list(choices),
+        key=spec.key,
+        # A filter whose URL the sidebar keeps has its value set before the widget (seed_from_url).
+        default=spec.default if spec.widget.url_holds == "label" else None,
+        required=True,
+        help=spec.widget.help,
+        format_func=lambda value: choices.get(value, str(value)),
+        **_bind(spec),
+    )
+
+
+def _select(spec: Filter, choices: Mapping[Any, str]) -> None:
+    st.selectbox(
+        spec.widget.label,
+        list(choices),
+        index=None,
+        key=spec.key,
+        placeholder=spec.widget.placeholder,
+        help=spec.widget.help,
+        format_func=lambda value: choices.get(value, str(value)),
+        **_bind(spec),
+    )
+
+
+def _date(spec: Filter, choices: Mapping[Any, str]) -> None:
+    st.date_input(
+        spec.widget.label,
+        value=None,
+        key=spec.key,
+        min_value=EARLIEST_DATE,
+        format="YYYY-MM-DD",
+        help=spec.widget.help,
+        **_bind(spec),
+    )
+
+
+def _text(spec: Filter, choices: Mapping[Any, str]) -> None:
+    st.text_input(
+        spec.widget.label,
+        key=spec.key,
+        max_chars=SEARCH_MAX_LENGTH,
+        placeholder=spec.widget.placeholder,
+        help=spec.widget.help,
+        **_bind(spec),
+    )
+
+
+# One renderer per widget kind of tracker.filters.Widget.
+_RENDERERS: dict[str, Callable[[Filter, Mapping[Any, str]], None]] = {
+    "multiselect": _multiselect,
+    "segmented": _segmented,
+    "select": _select,
+    "date": _date,
+    "text": _text,
+}
+
+
+def _url_values(spec: Filter, options: FilterOptions) -> list[str]:
+    """What the URL holds for a filter whose URL the sidebar keeps: nothing at the sidebar's default."""
+    value = st.session_state.get(spec.key)
+    if value == spec.widget_default(options) or value in (None, "", []):
+        return []
+    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
+
+
+def _rows(specs: tuple[Filter, ...]) -> list[list[Filter]]:
+    """The filters in sidebar rows: consecutive filters naming the same row share one."""
+    rows: list[list[Filter]] = []
+    for spec in specs:
+        if rows and spec.widget.row is not None and rows[-1][-1].widget.row == spec.widget.row:
+            rows[-1].append(spec)
+        else:
+            rows.append([spec])
+    return rows
+
+
 def sidebar_filters() -> Filters:
-    """The shared filters in the sidebar, each bound to a URL query parameter so a view can be shared."""
+    """The shared filters in the sidebar (tracker.filters.FILTERS), each bound to a URL query parameter
+    so a view can be shared. URL values a filter cannot use are reported (`page_header`) and ignored."""
     options = read(queries.filter_options)
-    country_names = dict(zip(options.countries["code"], options.countries["name"]))
-    party_labels = dict(zip(options.parties["party_id"], options.parties["label"]))
+    today = dt.date.today()
+    st.session_state[_IGNORED] = []
+    for spec in FILTERS:
+
+        def read_value(raw: str, spec: Filter = spec) -> Any:
+            return spec.from_url(raw, options, today=today)
+
+        if spec.widget.url_holds == "value":
+            seed_from_url(
+                spec.key,
+                read_value,
+                default=spec.widget_default(options),
+                repeated=spec.widget.kind == "multiselect",
+            )
+        else:
+            _check_bound_url(spec.key, read_value)
     with st.sidebar:
         st.header("Filters")
-        # Options are ISO codes so the URL holds codes (?country=UKR), not names that may be reworded.
-        st.multiselect(
-            "Country (ISO code)",
-            list(country_names),
-            key="country",
-            bind="query-params",
-            placeholder="any country",
-            help="States buying or selling in a deal, by ISO 3166 alpha-3 code: "
-            + ", ".join(f"{code} {name}" for code, name in country_names.items()),
-        )
-        st.segmented_control(
-            "Country as",
-            list(COUNTRY_SIDES),
-            key="country_as",
-            bind="query-params",
-            default="either",
-            required=True,
-            format_func=COUNTRY_SIDES.__getitem__,
-        )
-        st.multiselect(
-            "Current stage", list(STAGE_NAMES), key="stage", bind="query-params", placeholder="any stage"
-        )
-        st.multiselect(
-            "Party",
-            list(party_labels),
-            key="party",
-            bind="query-params",
-            placeholder="any party",
-            format_func=lambda party_id: party_labels.get(party_id, f"party #{party_id}"),
-            help="People, ministries, agencies and companies named in a deal.",
-        )
-        st.multiselect(
-            "Party role",
-            list(ROLES),
-            key="party_role",
-            bind="query-params",
-            placeholder="any role",
-            help="Deals in which some party (or the chosen party) has this role.",
-        )
-        st.multiselect(
-            "Category",
-            list(options.categories),
-            key="category",
-            bind="query-params",
-            placeholder="any category",
-        )
-        since_column, until_column = st.columns(2)
-        since_column.date_input(
-            "Events from",
-            value=None,
-            key="since",
-            bind="query-params",
-            min_value=EARLIEST_DATE,
-            format="YYYY-MM-DD",
-        )
-        until_column.date_input(
-            "Events until",
-            value=None,
-            key="until",
-            bind="query-params",
-            min_value=EARLIEST_DATE,
-            format="YYYY-MM-DD",
-        )
-        st.text_input(
-            "Search",
-            key="q",
-            bind="query-params",
-            placeholder="titles, summaries, sources",
-            help="Words in deal titles and summaries, event summaries, source titles and publishers.",
-        )
-        grades = "; ".join(f"{letter} {meaning.lower()}" for letter, meaning in RELIABILITY.items())
-        st.selectbox(
-            "Minimum source grade",
-            list(RELIABILITY),
-            index=None,
-            key="grade",
-            bind="query-params",
-            placeholder="any grade",
-            help=f"Keeps deals with an event backed by a source graded this or better: {grades}.",
-        )
+        for row in _rows(FILTERS):
+            places: list[Any] = st.columns(len(row)) if len(row) > 1 else [nullcontext()]
+            for spec, place in zip(row, places):
+                choices = spec.widget.choices(options) if spec.widget.choices is not None else {}
+                with place:
+                    _RENDERERS[spec.widget.kind](spec, choices)
         filters = current_filters()
         st.caption(escape_markdown(filters_caption(filters)))
-        st.button("Clear filters", key="clear-filters", on_click=_reset_filters, disabled=filters.is_empty)
+        st.button(
+            "Clear filters",
+            key="clear-filters",
+            on_click=_reset_filters,
+            disabled=filters == _default_filters(options),
+        )
+    for spec in FILTERS:
+        if spec.widget.url_holds == "value":
+            write_url(spec.key, _url_values(spec, options))
     return filters
 
 
 def as_of_picker(*, applies: bool) -> None:
     """The "ledger as known on" date, in the shared sidebar so it holds across pages; it applies to the
     overview and deal pages (`applies`) and is shown disabled elsewhere."""
+    today = dt.date.today()
+    _check_bound_url("as_of", lambda raw: url_as_of(raw, today=today))
     with st.sidebar:
         st.divider()
         st.date_input(
@@ -238,7 +393,7 @@ def as_of_picker(*, applies: bool) -> None:
             key="as_of",
             bind="query-params",
             min_value=EARLIEST_DATE,
-            max_value=dt.date.today(),
+            max_value=today,
             format="YYYY-MM-DD",
             disabled=not applies,
             help="Shows the ledger as it was known at the end of that day (UTC): events "
@@ -260,6 +415,7 @@ def page_header(title: str, filters: Filters | None, *, as_of: dt.datetime | Non
     st.title(title)
     if filters is not None:
         st.caption(escape_markdown(filters_caption(filters)))
+    _show_ignored_url_values()
     if as_of is not None:
         st.info(
             f"The ledger as known at the end of {as_of:%Y-%m-%d} (UTC): events recorded later are left "
@@ -267,6 +423,23 @@ def page_header(title: str, filters: Filters | None, *, as_of: dt.datetime | Non
             "for the ledger as it is now.",
             icon=":material/history:",
         )
+
+
+def show_scope_note(filters: Filters) -> None:
+    """On a ledger holding deals in the making and SIPRI-recorded transfers, say which the page shows and
+    how to see the others."""
+    if filters.scope == "all" or not {"making", "recorded"} <= read(queries.filter_options).scopes:
+        return
+    shown, others = (
+        ("deals in the making", "SIPRI-recorded transfers (deals known only from database sources)")
+        if filters.scope == "making"
+        else ("SIPRI-recorded transfers (deals known only from database sources)", "deals in the making")
+    )
+    st.info(
+        f"Showing {shown}. The ledger also holds {others}: choose “All” under Scope in the sidebar to "
+        "include them.",
+        icon=":material/filter_list:",
+    )
 
 
 def ledger_is_empty() -> bool:

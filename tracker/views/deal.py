@@ -13,6 +13,8 @@ from tracker import charts, queries
 from tracker.attributes import DEAL_ATTRIBUTES
 from tracker.conflicts import find_conflicts, linked_sources, value_claims
 from tracker.display import escape_markdown, value_range_text
+from tracker.errors import InvalidValue
+from tracker.filters import url_deal_id
 from tracker.views import common
 
 GRADE_HELP = "Source reliability A–F and claim credibility 1–6."
@@ -20,6 +22,13 @@ LINK = {"display_text": "open ↗", "validate": r"^https?://"}  # links only for
 
 as_of = common.current_as_of()
 deal_id = st.query_params.get("deal", "")
+try:
+    url_deal_id(deal_id)
+except InvalidValue as problem:
+    # Never sent to the database (PostgreSQL refuses a NUL byte); reported, and taken out of the address.
+    common.ignore_url_value("deal", deal_id, problem)
+    del st.query_params["deal"]
+    deal_id = ""
 
 if not deal_id:
     common.page_header("Deal page", None, as_of=as_of)

@@ -1,26 +1,109 @@
-"""Deals: the filtered deals as a sortable table; selecting a row opens the deal page. Downloads."""
+"""Deals: the filtered deals as a table, sorted and paged in the database (the sort and the page in the URL:
+?sort=title&dir=asc&page=2); selecting a row opens the deal page. Downloads."""
 
 from __future__ import annotations
+
+import math
 
 import streamlit as st
 
 from tracker import queries
+from tracker.errors import InvalidValue
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.views import common
 
+DIRECTIONS = {"asc": "ascending", "desc": "descending"}
+PAGE_SIZE = queries.DEALS_TABLE_LIMIT
+# Each column in its natural direction first (latest, largest first; names from A), then the other way.
+ORDERS = [
+    (sort, direction)
+    for sort, column in queries.DEAL_SORTS.items()
+    for direction in (("desc", "asc") if column.descending else ("asc", "desc"))
+]
+
+
+def _natural_direction(sort: str) -> str:
+    return "desc" if queries.DEAL_SORTS[sort].descending else "asc"
+
+
+def _order_label(order: tuple[str, str]) -> str:
+    sort, direction = order
+    return f"{queries.DEAL_SORTS[sort].label}, {DIRECTIONS[direction]}"
+
+
+def _read_sort(raw: str) -> str:
+    if raw not in queries.DEAL_SORTS:
+        raise InvalidValue(
+            "not a column the table sorts by", fix="use one of " + ", ".join(queries.DEAL_SORTS)
+        )
+    return raw
+
+
+def _read_direction(raw: str) -> str:
+    if raw not in DIRECTIONS:
+        raise InvalidValue("not a direction", fix="use asc or desc")
+    return raw
+
+
+def _read_page(raw: str, *, pages: int) -> int:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= pages:
+        raise InvalidValue("not a page of this table", fix=f"use a page from 1 to {pages:,}")
+    return int(raw)
+
+
+def _order_changed() -> None:
+    st.session_state["page"] = 1  # a new order starts on its first page
+
+
 filters = common.current_filters()
+total = common.read(queries.count_deals, filters=filters)
+pages = max(1, math.ceil(total / PAGE_SIZE))
+# The order widget holds (column, direction); the URL holds them apart: ?sort=title&dir=asc.
+if st.session_state.get("order") is None:
+    sorts = common.read_url("sort", _read_sort)
+    sort = sorts[-1] if sorts else queries.DEFAULT_DEAL_SORT
+    directions = common.read_url("dir", _read_direction)
+    st.session_state["order"] = (sort, directions[-1] if directions else _natural_direction(sort))
+common.seed_from_url("page", lambda raw: _read_page(raw, pages=pages), default=1)
+# Other filters, other rows: back to the first page (and never past the last).
+if st.session_state.get("deals-page-filters", filters) != filters:
+    st.session_state["page"] = 1
+st.session_state["deals-page-filters"] = filters
+st.session_state["page"] = min(st.session_state["page"], pages)
+
 common.page_header("Deals", filters)
 
 if common.ledger_is_empty():
     common.show_empty_ledger()
     st.stop()
 
-total = common.read(queries.count_deals, filters=filters)
 if total == 0:
     common.show_no_match("clear-filters-deals")
     st.stop()
 
-deals = common.read(queries.deals_table, filters=filters)
+order_column, page_column = st.columns([4, 1], vertical_alignment="bottom")
+sort, direction = order_column.selectbox(
+    "Sort by",
+    ORDERS,
+    key="order",
+    format_func=_order_label,
+    on_change=_order_changed,
+    help="Sorts every matching deal, in the database (ties by deal id); the column headers do not sort.",
+)
+# A page control only when there is more than one page.
+page = (
+    page_column.number_input("Page", min_value=1, max_value=pages, step=1, key="page", help=f"of {pages:,}")
+    if pages > 1
+    else 1
+)
+common.write_url("sort", [] if sort == queries.DEFAULT_DEAL_SORT else [sort])
+common.write_url("dir", [] if direction == _natural_direction(sort) else [direction])
+common.write_url("page", [] if page == 1 else [str(page)])
+
+offset = (page - 1) * PAGE_SIZE
+deals = common.read(
+    queries.deals_table, filters=filters, sort=sort, descending=direction == "desc", offset=offset
+)
 # A relative link opens the deal page of this app (in a new tab) with the deal in the URL.
 deals["page"] = "deal?deal=" + deals["deal_id"]
 date_format = "D MMM YYYY"
@@ -30,21 +113,22 @@ chosen = st.dataframe(
     hide_index=True,
     placeholder="–",
     on_select="rerun",
-    selection_mode="single-row",
+    # Column selection turns the headers' own sorting off: it would re-order only this page's rows.
+    selection_mode=["single-row", "single-column"],
     column_order=(
         "title",
         "stage",
-        "stage_since",
+        "first_event_on",
+        "last_event_on",
         "buyers",
         "sellers",
         "category",
         "value",
+        "event_count",
+        "stage_since",
         "value_low",
         "value_high",
         "currency",
-        "first_event_on",
-        "last_event_on",
-        "event_count",
         "page",
     ),
     column_config={
@@ -68,18 +152,23 @@ chosen = st.dataframe(
         "page": st.column_config.LinkColumn("Deal page", display_text="open ↗", width="small"),
     },
 )
-shown = len(deals)
-note = f"Showing the first {shown:,} of {total:,} deals" if shown < total else f"{total:,} deals"
+order = f"sorted by {queries.DEAL_SORTS[sort].label.lower()}, {DIRECTIONS[direction]}"
+note = (
+    f"Deals {offset + 1:,}–{offset + len(deals):,} of {total:,} (page {page:,} of {pages:,})"
+    if pages > 1
+    else f"{total:,} deals"
+)
 st.caption(
-    f"{note}, most recently active first; click a column header to sort. Select a row to open its deal page."
+    f"{note}, {order}. Sort and page with the controls above: they order every matching deal; the column "
+    "headers do not sort. Select a row to open its deal page."
 )
 if chosen.selection.rows:
     common.open_deal(deals["deal_id"].iloc[chosen.selection.rows[0]])
 
 st.subheader("Download")
 st.caption(
-    "All matching deals, not only the rows shown. Cells a spreadsheet would read as formulas are "
-    "prefixed with an apostrophe."
+    "All matching deals in the table's order, not only the rows shown. Cells a spreadsheet would read as "
+    "formulas are prefixed with an apostrophe."
 )
 engine = common.ledger()
 # Files are built when the button is clicked, not on every rerun.
@@ -91,7 +180,9 @@ csv_column.download_button(
     mime="text/csv",
     file_name="deals.csv",
     on_click="ignore",
-    data=lambda: to_csv_bytes(queries.deals_table(engine, filters=filters, limit=None)),
+    data=lambda: to_csv_bytes(
+        queries.deals_table(engine, filters=filters, sort=sort, descending=direction == "desc", limit=None)
+    ),
 )
 rows_column.download_button(
     "Ledger rows (CSV, upload format)",
@@ -113,7 +204,9 @@ xlsx_column.download_button(
     data=lambda: ledger_workbook(
         engine,
         filters,
-        deals=queries.deals_table(engine, filters=filters, limit=None),
+        deals=queries.deals_table(
+            engine, filters=filters, sort=sort, descending=direction == "desc", limit=None
+        ),
         caption=common.filters_caption(filters),
     ),
     help="Sheets: deals; ledger rows (the upload format: the workbook can be imported again); parties; "

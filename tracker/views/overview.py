@@ -7,11 +7,13 @@ import datetime as dt
 import streamlit as st
 
 from tracker import charts, queries
+from tracker.filters import COUNTRY_SIDES
 from tracker.views import common
 
 filters = common.current_filters()
 as_of = common.current_as_of()
 common.page_header("Overview", filters, as_of=as_of)
+common.show_scope_note(filters)
 
 if common.ledger_is_empty():
     common.show_empty_ledger()
@@ -59,7 +61,7 @@ with map_column:
 matrix_column, flow_column = st.columns(2)
 with matrix_column:
     common.show_chart(charts.stage_country_heatmap(overview.matrix), key="chart-stage-country")
-    side = common.COUNTRY_SIDES[filters.country_role]
+    side = COUNTRY_SIDES[filters.country_role]
     st.caption(
         f"A country counts when it is the {side} of a deal; at most {queries.MATRIX_COUNTRIES} countries."
     )
