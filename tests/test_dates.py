@@ -218,9 +218,12 @@ def test_refused_forms(text: str, message: str, fix: str) -> None:
         ("2026-12-25", 30, None),
         ("2026-12-26", 30, '"2026-12-26" is in the future'),
         ("2027-01", 60, None),
-        # With a generous allowance the year bound is what stops a far date.
-        ("2028", 1000, '"2028" is outside the years the ledger covers (1900–2027)'),
-        ("2028-W01", 1000, '"2028-W01" is outside the years the ledger covers (1900–2027)'),
+        # A generous allowance (a signpost's expected date) moves the year bound with it: 1000 days
+        # from 2026-11-25 is 2029-08-21.
+        ("2028", 1000, None),
+        ("2029-W34", 1000, None),
+        ("2029-W35", 1000, '"2029-W35" is in the future'),
+        ("2030", 1000, '"2030" is in the future'),
     ],
 )
 def test_max_future_days(text: str, max_future_days: int, message: str | None) -> None:

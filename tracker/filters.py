@@ -310,10 +310,22 @@ _FIELD_DEFAULTS: dict[str, Any] = {spec.name: spec.default for spec in fields(Fi
 # --- conditions and captions --------------------------------------------------------------------------
 
 
+# Case is ignored as SQL's lower() ignores it on both databases (casefold() would turn "ß" into "ss", which
+# nothing matches), with one letter more: Python lowers a word-final Σ to ς and PostgreSQL to σ, so both
+# sides write ς as σ and "ΑΙΓΑΙΟΣ" is found by "αιγαιος" on either database.
+_FINAL_SIGMA, _SIGMA = "ς", "σ"
+
+
 def _like_pattern(text: str) -> str:
-    # lower(), as SQL's lower() on both databases: casefold() would turn "ß" into "ss", which nothing matches.
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = text.lower().replace(_FINAL_SIGMA, _SIGMA)
+    escaped = escaped.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _matches(column: ColumnElement[str], pattern: str) -> ColumnElement[bool]:
+    return func.replace(func.lower(func.coalesce(column, "")), _FINAL_SIGMA, _SIGMA).like(
+        pattern, escape="\\"
+    )
 
 
 def _roles_known(as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
@@ -402,15 +414,15 @@ def _until_caption(f: Filters, _: PartyNames) -> str | None:
 
 def _event_text_condition(pattern: str) -> ColumnElement[bool]:
     return or_(
-        func.lower(Event.summary).like(pattern, escape="\\"),
+        _matches(Event.summary, pattern),
         exists(
             select(EventSource.event_id)
             .join(Source, Source.id == EventSource.source_id)
             .where(
                 EventSource.event_id == Event.id,
                 or_(
-                    func.lower(func.coalesce(Source.title, "")).like(pattern, escape="\\"),
-                    func.lower(func.coalesce(Source.publisher, "")).like(pattern, escape="\\"),
+                    _matches(Source.title, pattern),
+                    _matches(Source.publisher, pattern),
                 ),
             )
         ),
@@ -422,8 +434,8 @@ def _text_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement[bool
         return None
     pattern = _like_pattern(f.text.strip())
     return or_(
-        func.lower(Deal.title).like(pattern, escape="\\"),
-        func.lower(func.coalesce(Deal.summary, "")).like(pattern, escape="\\"),
+        _matches(Deal.title, pattern),
+        _matches(Deal.summary, pattern),
         exists(
             select(Event.id)
             .where(Event.deal_id == Deal.id, _event_text_condition(pattern), *_events_known(as_of))
