@@ -66,14 +66,14 @@ def test_each_grid_row_is_beside_its_sentence_and_the_words_it_was_read_from() -
         1: {
             "event": "1",
             "from the article": f"[1] {FIRST}",
-            "read from": "buyer: “Poland”; seller: “South Korea”; date: “Monday”; stage: “signed a "
-            "contract”; quantity: “96 K9 howitzers”; party: “Jan Nowak”",
+            "read from": "party: “Jan Nowak”; date: “Monday”; stage: “signed a contract”; quantity: “96 K9 "
+            "howitzers”; buyer: “Poland”; seller: “South Korea”",
         },
         2: {
             "event": "2",
             "from the article": f"[2] {SECOND}",
-            "read from": "buyer: “Poland”; seller: “South Korea”; date: “In July”; stage: “signed a "
-            "preliminary deal”; quantity: “40”; party: “Hanwha Aerospace”",
+            "read from": "party: “Hanwha Aerospace”; date: “In July”; stage: “signed a preliminary deal”; "
+            "quantity: “40”; buyer: “Poland”; seller: “South Korea”",
         },
     }
     assert frame[["date", "stage", "quantity", "party", "party_role", "source_excerpt"]].values.tolist() == [

@@ -575,8 +575,8 @@ def test_drafting_the_seed_article_shows_its_rows_beside_their_sentences(seeded:
         "consultations on the drone deal,” said new Ukrainian Ambassador to the US Olga Stefanishyna."
     )
     assert grid.loc[3, "read from"] == (
-        "buyer: “United States”; seller: “Ukraine”; date: “from Sept. 29 to Oct. 2”; stage: “negotiations”, "
-        "“delegation”, “consultations”; party: “Olga Stefanishyna”"
+        "party: “Olga Stefanishyna”; date: “from Sept. 29 to Oct. 2”; stage: “negotiations”, “delegation”, "
+        "“consultations”; buyer: “United States”; seller: “Ukraine”"
     )
     assert grid.loc[3, "note"] == (
         "stage negotiating from “negotiations”, “delegation”, “consultations”; “from Sept. 29 to Oct. 2”: "
@@ -665,7 +665,11 @@ def test_commit_adds_the_events_as_an_import_named_after_the_article(seeded: Eng
         f"Import #2: {SEED_ARTICLE_NAME}: 9 rows read; added 5 events, 0 new deals, 1 deals updated, "
         "0 sources, 0 parties; 4 rows already in the ledger (skipped)."
     )
-    assert texts(at, "info")[0].startswith("These rows were imported as import #2.")
+    assert (
+        texts(at, "info")[0]
+        == "These rows were imported as import #2; an import is undone on the Upload page."
+    )
+    assert at.data_editor(key=GRID).proto.disabled  # nothing more to edit in rows already imported
     assert not [b for b in at.button if b.key in ("check-draft", "commit-draft")]  # not offered again
     assert next((link.proto.page, link.proto.label) for link in at.get("page_link")) == (
         "deal",
@@ -681,6 +685,12 @@ def test_commit_adds_the_events_as_an_import_named_after_the_article(seeded: Eng
         ("2025-09-22", sentences[5]),
         ("2025-07-01", f"{sentences[11]} {sentences[12]}"),
     ]
+
+    at.button(key="new-article").click()  # the form empties for the next article
+    run(at)
+    assert (at.text_area(key="article-text").value, at.text_input(key="article-title").value) == ("", "")
+    assert at.date_input(key="article-published").value is None
+    assert not at.data_editor
 
     at.query_params["deal"] = SEED_DEAL
     at.switch_page(DEAL)
@@ -723,3 +733,24 @@ def test_a_visitor_sees_the_login_form_and_cannot_commit(seeded: Engine) -> None
     assert excerpts_of_import(seeded, 2) == []
     with seeded.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM imports")).scalar_one() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "message"),
+    [
+        ("   ", dt.date(2025, 9, 29),
+         "Nothing drafted: the article is empty: paste or give the text of a news report."),
+        (SEED_ARTICLE, None,
+         "Give the publication date: relative dates (“on Monday”, “last week”) are counted from it."),
+    ],
+)  # fmt: skip
+def test_an_article_that_cannot_be_drafted_says_why(
+    seeded: Engine, text: str, published: dt.date | None, message: str
+) -> None:
+    at = login(open_page(ARTICLE, secrets={"editors": EDITORS}))
+    at.text_area(key="article-text").input(text)
+    at.date_input(key="article-published").set_value(published)
+    at.button(key="draft-article").click()
+    run(at)
+    assert texts(at, "error") == [escape_markdown(message)]
+    assert not at.data_editor

@@ -41,7 +41,10 @@ def sentence_label(index: int, text: str) -> str:
 
 def _read_from(row: DraftRow) -> str:
     fields = []
-    for field, spans in row.evidence.items():
+    # What tells an event's rows apart (the party) first; the states, the same on every row, last.
+    order = sorted(row.evidence, key=lambda field: (field != "party", field in ("buyer", "seller")))
+    for field in order:
+        spans = row.evidence[field]
         quoted = list(dict.fromkeys(span.text for span in spans))[:SPANS_SHOWN]
         if quoted:
             fields.append(f"{field}: " + ", ".join(f"“{text}”" for text in quoted))

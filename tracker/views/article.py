@@ -26,6 +26,7 @@ from tracker.vocab import RELIABILITY, SOURCE_KINDS
 DRAFTED = "article-draft"  # {"number", "draft", "text", "published"}: the draft in the grid
 DRAFT_NUMBER = "article-draft-number"  # counts drafts in this session: a new draft gets a new, empty grid
 CHECKED = "article-checked"  # {"sha256", "report" | "problems"}: the last check of the rows as written
+DRAFT_REFUSED = "article-draft-refused"  # why the last "Draft rows" drafted nothing, shown once
 COMMITTED = "article-committed"  # draft number -> {"import_id", "deals"}: drafts already imported
 # The source fields, typed once for every row: the widget labels, which the problem table uses too.
 SOURCE_LABELS = {
@@ -36,9 +37,26 @@ SOURCE_LABELS = {
     "source_kind": "Kind of source",
     "reliability": "Source reliability",
 }
+# The form's widgets and their empty values.
+FORM_FIELDS = {
+    "article-text": "",
+    "article-title": "",
+    "article-publisher": "",
+    "article-published": None,
+    "article-url": "",
+    "article-kind": "news",
+}
 # New rows start with the draft's deal and its states: an added row is mostly another party or event.
 ROW_DEFAULT_LANDS = frozenset({"deal", "state role"})
 WIDE_COLUMNS = frozenset({review.FROM_ARTICLE, "summary", "note", "source_excerpt"})
+# The cells a reviewer checks first come first; the others follow in the upload format's order.
+FIRST_COLUMNS = ("date", "stage", "party", "party_role", "summary")
+COLUMN_ORDER = (
+    *review.READ_ONLY_COLUMNS,
+    *FIRST_COLUMNS,
+    *(c for c in review.GRID_COLUMNS if c not in FIRST_COLUMNS),
+)
+ROW_HEIGHT = 70  # twice the default row: the grid then wraps text, and a sentence shows three lines
 
 
 def _source(published: dt.date) -> ArticleSource:
@@ -51,22 +69,24 @@ def _source(published: dt.date) -> ArticleSource:
     )
 
 
-def _draft(text: str, published: dt.date | None) -> None:
+def _draft() -> None:
+    """Draft the article in the form (a callback, so the page that follows shows the draft at once)."""
+    state = st.session_state
+    text, published = state.get("article-text", ""), state.get("article-published")
     if published is None:
-        st.error(
-            "Give the publication date: relative dates (“on Monday”, “last week”) are counted from it.",
-            icon=":material/error:",
+        state[DRAFT_REFUSED] = (
+            "Give the publication date: relative dates (“on Monday”, “last week”) are counted from it."
         )
         return
     try:
         draft = draft_article(text, source=_source(published), engine=common.ledger())
     except DraftRefused as refused:
-        st.error(f"Nothing drafted: {escape_markdown(refused)}.", icon=":material/error:")
+        state[DRAFT_REFUSED] = f"Nothing drafted: {refused}."
         return
-    number = st.session_state.get(DRAFT_NUMBER, 0) + 1
-    st.session_state[DRAFT_NUMBER] = number
-    st.session_state[DRAFTED] = {"number": number, "draft": draft, "text": text, "published": published}
-    st.session_state.pop(CHECKED, None)
+    number = state.get(DRAFT_NUMBER, 0) + 1
+    state[DRAFT_NUMBER] = number
+    state[DRAFTED] = {"number": number, "draft": draft, "text": text, "published": published}
+    state.pop(CHECKED, None)
 
 
 def _located(rows: review.ReviewedRows, problems: list[Problem]) -> list[Problem]:
@@ -175,12 +195,21 @@ def _sentences(draft: Draft) -> pd.DataFrame:
     )
 
 
+def _start_over() -> None:
+    """Empty the form for the next article (a callback: widgets take new values only before they run)."""
+    for key, empty in FORM_FIELDS.items():
+        st.session_state[key] = empty
+    st.session_state.pop(DRAFTED, None)
+    st.session_state.pop(CHECKED, None)
+
+
 def _show_committed(committed: dict[str, object]) -> None:
     st.info(
-        f"These rows were imported as import #{committed['import_id']}. Paste another article to add more; "
-        "an import is undone on the Upload page.",
+        f"These rows were imported as import #{committed['import_id']}; an import is undone on the Upload "
+        "page.",
         icon=":material/done_all:",
     )
+    st.button("Start another article", key="new-article", type="primary", on_click=_start_over)
     for deal_id in committed["deals"]:
         st.page_link(
             common.DEAL_PAGE,
@@ -237,12 +266,17 @@ def _review(drafted: dict[str, object], published: dt.date | None, text: str) ->
         help="Suggested from the grade the ledger gives this publisher most often; the notes say so.",
         width=420,
     )
+    committed = st.session_state.get(COMMITTED, {}).get(number)
     grid = st.data_editor(
         review.grid_frame(draft),
         key=f"article-grid-{number}",
         num_rows="dynamic",
         hide_index=False,
+        column_order=COLUMN_ORDER,
         column_config=_column_config(draft),
+        row_height=ROW_HEIGHT,
+        height="content",
+        disabled=committed is not None,
     )
     for warning in review.split_events(grid):
         st.warning(escape_markdown(warning), icon=":material/call_split:")
@@ -254,7 +288,6 @@ def _review(drafted: dict[str, object], published: dt.date | None, text: str) ->
         source_kind=st.session_state.get("article-kind") or "news",
     )
     sha256 = hashlib.sha256(rows.data).hexdigest()
-    committed = st.session_state.get(COMMITTED, {}).get(number)
     if committed is not None:
         _show_committed(committed)
         return
@@ -325,13 +358,14 @@ url_column.text_input(
 )
 kind_column.selectbox(SOURCE_LABELS["source_kind"], list(SOURCE_KINDS), key="article-kind")
 drafted = st.session_state.get(DRAFTED)
-if st.button(
+st.button(
     "Draft again" if drafted else "Draft rows",
     key="draft-article",
     type="secondary" if drafted else "primary",
     help="Drafting again drops the edits made in the grid." if drafted else None,
-):
-    _draft(text, published)
-    drafted = st.session_state.get(DRAFTED)
+    on_click=_draft,
+)
+if DRAFT_REFUSED in st.session_state:
+    st.error(escape_markdown(st.session_state.pop(DRAFT_REFUSED)), icon=":material/error:")
 if drafted is not None:
     _review(drafted, published, text)
