@@ -541,9 +541,15 @@ def draft_seed_article(at: AppTest) -> AppTest:
     return run(at)
 
 
-def edit_grid(at: AppTest, *, edited: dict | None = None, deleted: list[int] | None = None) -> AppTest:
-    """What the browser sends after cell edits (by row position) and row deletions in the grid."""
-    at.session_state[GRID] = {"edited_rows": edited or {}, "added_rows": [], "deleted_rows": deleted or []}
+def edit_grid(
+    at: AppTest, *, edited: dict | None = None, added: list | None = None, deleted: list[int] | None = None
+) -> AppTest:
+    """What the browser sends after cell edits (by row position), added rows and deletions in the grid."""
+    at.session_state[GRID] = {
+        "edited_rows": edited or {},
+        "added_rows": added or [],
+        "deleted_rows": deleted or [],
+    }
     return run(at)
 
 
@@ -618,7 +624,15 @@ def test_edits_and_deletions_in_the_grid_change_what_is_checked(seeded: Engine) 
 
 def test_a_bad_edit_gets_the_importers_message_naming_the_row(seeded: Engine) -> None:
     at = draft_seed_article(login(open_page(ARTICLE, secrets={"editors": EDITORS})))
-    edit_grid(at, edited={2: {"stage": "agred"}, 4: {"stage": "agreed"}}, deleted=[0])
+    grid = at.data_editor(key=GRID).value
+    # A party added to the event of row 3, with a kind the ledger does not know.
+    added = {**grid.loc[3, ["deal_id", "date", "stage", "summary"]].to_dict(), "party": "Pentagon"}
+    edit_grid(
+        at,
+        edited={2: {"stage": "agred"}, 4: {"stage": "agreed"}},
+        added=[{**added, "party_kind": "robot"}],
+        deleted=[0],
+    )
     assert texts(at, "warning") == [
         escape_markdown(
             "Rows 4, 5, 6 came from event 3 but now differ in stage: they will be imported as separate "
@@ -630,7 +644,7 @@ def test_a_bad_edit_gets_the_importers_message_naming_the_row(seeded: Engine) ->
     check_rows(at)
     assert texts(at, "error") == [
         (
-            "2 problems found; nothing can be imported until they are fixed. Correct the rows named below "
+            "4 problems found; nothing can be imported until they are fixed. Correct the rows named below "
             "(or the source fields above) and check again."
         )
     ]
@@ -638,6 +652,8 @@ def test_a_bad_edit_gets_the_importers_message_naming_the_row(seeded: Engine) ->
     assert problems[["line", "column", "value", "problem"]].astype(object).fillna("–").values.tolist() == [
         ["–", "Title (above)", "", "the row has no source"],
         [3, "stage", "agred", 'unknown stage "agred"'],
+        [10, "party_role", "", "a party is given without its role"],
+        [10, "party_kind", "robot", 'unknown party kind "robot"'],
     ]
     assert problems["fix"].tolist()[1] == (
         "Did you mean agreed? Use one of: announced, negotiating, agreed, approved, contracted, delivering, "
@@ -754,3 +770,10 @@ def test_an_article_that_cannot_be_drafted_says_why(
     run(at)
     assert texts(at, "error") == [escape_markdown(message)]
     assert not at.data_editor
+
+
+def test_a_grid_without_rows_offers_nothing_to_check(seeded: Engine) -> None:
+    at = draft_seed_article(login(open_page(ARTICLE, secrets={"editors": EDITORS})))
+    edit_grid(at, deleted=list(range(9)))
+    assert at.button(key="check-draft").disabled
+    assert "The grid has no rows to check: add rows with +, or draft again." in texts(at, "caption")

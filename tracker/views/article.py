@@ -292,6 +292,10 @@ def _review(drafted: dict[str, object], published: dt.date | None, text: str) ->
         _show_committed(committed)
         return
     name = review.import_name(source)
+    if not rows.rows_by_line:
+        st.button("Check rows", key="check-draft", type="primary", disabled=True)
+        st.caption("The grid has no rows to check: add rows with +, or draft again.")
+        return
     if st.button("Check rows", key="check-draft", type="primary"):
         _check(rows, name=name, sha256=sha256)
     checked = st.session_state.get(CHECKED)
