@@ -37,6 +37,7 @@ navigation = st.navigation(
         ],
         "Editors": [
             st.Page(common.UPLOAD_PAGE, title="Upload", url_path="upload"),
+            st.Page(common.ARTICLE_PAGE, title="Add from article", url_path="article"),
         ],
     }
 )

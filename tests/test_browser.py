@@ -2,9 +2,9 @@
 
 What they check that AppTest cannot: the charts really draw (the world map from the app's own topojson),
 a shared URL reproduces a filtered view and the sidebar writes its filters into the URL, an upload goes
-through the real file uploader, and no request leaves 127.0.0.1 while an analyst uses every page. They
-also take the README's screenshots (docs/screenshots/overview.png and deal.png, refreshed with
-TRACKER_UPDATE_SCREENSHOTS=1).
+through the real file uploader, an article is drafted into the editable grid and checked, and no request
+leaves 127.0.0.1 while an analyst uses every page. They also take the README's screenshots
+(docs/screenshots/overview.png and deal.png, refreshed with TRACKER_UPDATE_SCREENSHOTS=1).
 
 Each server is a `streamlit run` subprocess with a fresh ledger and its own secrets (tests/servers.py).
 
@@ -44,6 +44,7 @@ from tests.servers import Server, serve
 from tracker.auth import hash_password
 from tracker.db import PROJECT_ROOT, open_ledger, sqlite_url_for
 from tracker.importer import import_bytes
+from tracker.seed import SEED_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -67,6 +68,8 @@ README_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 
 EDITOR, PASSWORD = "analyst", "browser-test password"
 SEED_DEAL, SEED_TITLE = "us-ukraine-drone-deal", "US–Ukraine Drone Deal"
+SEED_ARTICLE = SEED_DIR / "post-2025-09-29-drone-deal-article.txt"
+SEED_ARTICLE_TITLE = "Ukrainian team headed to Washington to hammer out details of drone deal"
 # The plotly charts of tracker/views/overview.py, by key.
 OVERVIEW_CHARTS = ("chart-stages", "chart-map", "chart-stage-country", "chart-flows")
 GOOD_CSV = ledger_csv(
@@ -492,6 +495,34 @@ def test_sorting_by_title_sorts_the_whole_ledger(page: Page, mixed_server: Serve
     grid = table(main, "Deal", "Buyers", "Sellers")
     expect(grid).to_have_attribute("aria-rowcount", "121")
     expect(grid.locator("[role=gridcell]").first).to_have_text(titles_in_order(MANY_DEALS)[500])
+
+
+def test_an_article_is_drafted_into_the_grid_and_checked(page: Page, server: Server) -> None:
+    """The seed article through the real page: the form, the date picker, the grid, the check (no
+    commit: the other tests read the seed ledger)."""
+    main = visit(page, server, "/article")
+    expect(main).to_contain_text("Log in to continue")
+    expect(main.get_by_label("Article text")).to_have_count(0)
+    main.get_by_label("Username").fill(EDITOR)
+    main.get_by_label("Password", exact=True).fill(PASSWORD)
+    main.get_by_role("button", name="Log in").click()
+    main.get_by_label("Article text").fill(SEED_ARTICLE.read_text(encoding="utf-8"))
+    main.get_by_role("textbox", name="Title", exact=True).fill(SEED_ARTICLE_TITLE)
+    main.get_by_role("textbox", name="Publisher", exact=True).fill("New York Post")
+    for part, typed in (("year", "2025"), ("month", "09"), ("day", "29")):
+        main.get_by_role("spinbutton", name=f"{part}, Published on").click()
+        page.keyboard.type(typed)
+    page.keyboard.press("Escape")  # close the calendar
+    settle(page)
+    main.get_by_role("button", name="Draft rows").click()
+    settle(page)
+    grid = table(main, "Row", "Event", "From the article")
+    expect(grid).to_have_attribute("aria-rowcount", "11")  # the header, 9 rows, the row to add one
+    expect(main.get_by_role("button", name="Draft again")).to_be_visible()
+    main.get_by_role("button", name="Check rows").click()
+    expect(main.get_by_test_id("stAlert").first).to_contain_text("The rows can be imported.")
+    assert metrics(main, 4) == {"New events": "5", "New deals": "0", "Deals updated": "1", "New sources": "0"}
+    expect(main.get_by_role("button", name="Commit import")).to_be_visible()
 
 
 def test_upload_goes_through_and_is_undone(page: Page, server: Server) -> None:

@@ -105,6 +105,26 @@ def test_the_same_event_from_two_sources_is_one_event_with_two_links(engine: Eng
     )
 
 
+def test_a_new_event_keeps_its_link_when_a_known_event_has_more_sources(engine: Engine):
+    """Links are told apart by one number per (event, source) pair: a known event's link to a source the
+    batch does not name must not take the number of a new event's link (it did: the new event of the
+    seed article, drafted on the article page, was written without its source)."""
+    sources = [("Report", "https://example.org/report"), ("Second", "https://example.org/2"),
+               ("Third", "https://example.org/3")]  # fmt: skip
+    run(engine, ledger_csv(*(row(source_title=t, source_url=u, deal_title="Test deal") for t, u in sources)))
+    # Pairs were numbered event * (largest batch source id + 1) + source: new event 2 with source 1 gave
+    # 2 * 2 + 1 = 5, the number of known event 1 with source 3.
+    report = run(engine, ledger_csv(row(date="2025-08-01", summary="A later development.")))
+    with engine.connect() as connection:
+        links = connection.execute(
+            select(EventSource.event_id, EventSource.source_id).order_by(
+                EventSource.event_id, EventSource.source_id
+            )
+        ).all()
+    assert (report.events_added, report.links_added) == (1, 1)
+    assert [tuple(link) for link in links] == [(1, 1), (1, 2), (1, 3), (2, 1)]
+
+
 def test_dry_run_reports_without_writing(seeded: Engine):
     before = dump(seeded)
     report = run(

@@ -1,5 +1,6 @@
 """The dashboard through Streamlit's AppTest: every page on the seed and on an empty ledger, filters,
-the deal page, as-of views, and the upload flow (login, check, reject, commit, undo, seed)."""
+the deal page, as-of views, the upload flow (login, check, reject, commit, undo, seed), and adding rows
+from an article (draft, edit the grid, check, commit)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
 from tests.builders import THREE_DEALS, event_row, ledger_csv, many_deals, titles_in_order
@@ -18,14 +19,18 @@ from tracker import queries
 from tracker.auth import hash_password
 from tracker.display import WORD_JOINER as J
 from tracker.display import escape_markdown
+from tracker.drafting.text import split_sentences
 from tracker.filters import FILTER_BY_KEY, Filters
 from tracker.importer import import_bytes, undo_import
+from tracker.seed import SEED_DIR
+from tracker.views.editors import EDITOR_SESSIONS, SECRET
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
-OVERVIEW, PIPELINE, DEALS, DEAL, SOURCES, UPLOAD = (
-    f"tracker/views/{name}.py" for name in ("overview", "pipeline", "deals", "deal", "sources", "upload")
+OVERVIEW, PIPELINE, DEALS, DEAL, SOURCES, UPLOAD, ARTICLE = (
+    f"tracker/views/{name}.py"
+    for name in ("overview", "pipeline", "deals", "deal", "sources", "upload", "article")
 )
-PAGES = (OVERVIEW, PIPELINE, DEALS, DEAL, SOURCES, UPLOAD)
+PAGES = (OVERVIEW, PIPELINE, DEALS, DEAL, SOURCES, UPLOAD, ARTICLE)
 SEED_DEAL = "us-ukraine-drone-deal"
 PASSWORD = "correct horse battery staple"
 EDITORS = {"alice": hash_password(PASSWORD)}
@@ -94,7 +99,9 @@ def chart_specs(at: AppTest) -> dict[str, dict]:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_on_the_seed(seeded: Engine, page: str) -> None:
     at = open_page(page)
-    assert at.title[0].value in {"Overview", "Pipeline", "Deals", "Deal page", "Sources", "Upload"}
+    assert at.title[0].value in {
+        "Overview", "Pipeline", "Deals", "Deal page", "Sources", "Upload", "Add from article"
+    }  # fmt: skip
     assert not at.error
 
 
@@ -856,3 +863,258 @@ def test_editor_can_seed_an_empty_ledger(emptied: Engine) -> None:
     at.switch_page(OVERVIEW)
     run(at)
     assert metrics(at)["Deals"] == "1"
+
+
+# --- add from article ---------------------------------------------------------------------------------------
+
+SEED_ARTICLE = (SEED_DIR / "post-2025-09-29-drone-deal-article.txt").read_text(encoding="utf-8")
+SEED_ARTICLE_TITLE = "Ukrainian team headed to Washington to hammer out details of drone deal"
+SEED_ARTICLE_NAME = f"Article: {SEED_ARTICLE_TITLE} (New York Post, 2025-09-29)"
+GRID = "article-grid-1"  # the grid of the session's first draft
+
+
+def draft_seed_article(at: AppTest) -> AppTest:
+    at.text_area(key="article-text").input(SEED_ARTICLE)
+    at.text_input(key="article-title").input(SEED_ARTICLE_TITLE)
+    at.text_input(key="article-publisher").input("New York Post")
+    at.date_input(key="article-published").set_value(dt.date(2025, 9, 29))
+    at.button(key="draft-article").click()
+    return run(at)
+
+
+def edit_grid(
+    at: AppTest, *, edited: dict | None = None, added: list | None = None, deleted: list[int] | None = None
+) -> AppTest:
+    """What the browser sends after cell edits (by row position), added rows and deletions in the grid."""
+    at.session_state[GRID] = {
+        "edited_rows": edited or {},
+        "added_rows": added or [],
+        "deleted_rows": deleted or [],
+    }
+    return run(at)
+
+
+def check_rows(at: AppTest) -> AppTest:
+    at.button(key="check-draft").click()
+    return run(at)
+
+
+def test_drafting_the_seed_article_shows_its_rows_beside_their_sentences(seeded: Engine) -> None:
+    at = draft_seed_article(login(open_page(ARTICLE, secrets={"editors": EDITORS})))
+    grid = at.data_editor(key=GRID).value
+    assert grid[["event", "date", "stage", "party", "party_role"]].to_dict("split")["data"] == [
+        ["1", "2025-09-30/2025-10-03", "negotiating", "Ministry of Defence of Ukraine", "negotiator"],
+        ["1", "2025-09-30/2025-10-03", "negotiating", "National Security and Defense Council of Ukraine",
+         "negotiator"],
+        ["2", "2025-09-29/2025-10-02", "negotiating", "Olha Stefanishyna", "spokesperson"],
+        ["3", "2025-09-23", "negotiating", "Donald Trump", "head of state"],
+        ["3", "2025-09-23", "negotiating", "Volodymyr Zelensky", "head of state"],
+        ["3", "2025-09-23", "negotiating", "Andriy Yermak", "negotiator"],
+        ["4", "2025-W39", "negotiating", "Volodymyr Zelensky", "head of state"],
+        ["5", "2025-07", "announced", "Volodymyr Zelensky", "head of state"],
+        ["5", "2025-07", "announced", "Donald Trump", "head of state"],
+    ]  # fmt: skip
+    assert grid.index.tolist() == list(range(1, 10))
+    assert set(grid["deal_id"]) == {SEED_DEAL}
+    assert grid.loc[3, "from the article"] == (
+        "[3] “Following the results of the negotiations between the presidents of Ukraine and the United "
+        "States, a Ukraine delegation will arrive to Washington from Sept. 29 to Oct. 2 for technical "
+        "consultations on the drone deal,” said new Ukrainian Ambassador to the US Olga Stefanishyna."
+    )
+    assert grid.loc[3, "read from"] == (
+        "party: “Olga Stefanishyna”; date: “from Sept. 29 to Oct. 2”; stage: “negotiations”, “delegation”, "
+        "“consultations”; buyer: “United States”; seller: “Ukraine”"
+    )
+    assert grid.loc[3, "note"] == (
+        "stage negotiating from “negotiations”, “delegation”, “consultations”; “from Sept. 29 to Oct. 2”: "
+        "2025-09-29/2025-10-02; “Olga Stefanishyna” is the ledger's Olha Stefanishyna (same surname)"
+    )
+    assert "source_title" not in grid.columns  # typed once, above the grid
+    assert texts(at, "caption")[1] == escape_markdown(
+        "9 rows for 5 events; existing deal us-ukraine-drone-deal (“US–Ukraine Drone Deal”): buyer United "
+        "States and seller Ukraine; title word “Drone” in the text. Every value is a suggestion: correct any "
+        "cell, delete rows with the bin, add rows with +."
+    )
+    assert at.selectbox(key="article-reliability-1").value == "B"  # the ledger's grade for the publisher
+    sentences = table(at, "sentence", "events", "text")
+    assert len(sentences) == 15
+    assert sentences[sentences["events"] != ""]["sentence"].tolist() == [1, 2, 3, 4, 5, 6, 12, 13]
+    assert not [b for b in at.button if b.key == "commit-draft"]  # check first
+
+
+def test_edits_and_deletions_in_the_grid_change_what_is_checked(seeded: Engine) -> None:
+    at = check_rows(draft_seed_article(login(open_page(ARTICLE, secrets={"editors": EDITORS}))))
+    assert metrics(at) == {"New events": "5", "New deals": "0", "Deals updated": "1", "New sources": "0"}
+    assert not [f for f in at.dataframe if "attribute" in f.value.columns]  # no deal attribute changes
+    # Row 3's stage (position 2) raised; rows 8 and 9 (the July event) deleted.
+    edit_grid(at, edited={2: {"stage": "agreed"}}, deleted=[7, 8])
+    assert "The rows or the source fields changed since the last check: check them again." in texts(
+        at, "caption"
+    )
+    assert not [b for b in at.button if b.key == "commit-draft"]
+    check_rows(at)
+    assert metrics(at) == {"New events": "4", "New deals": "0", "Deals updated": "1", "New sources": "0"}
+    new_events = table(at, "line", "deal_id", "date_text")
+    assert new_events[["line", "date_text", "stage"]].values.tolist() == [
+        [1, "2025-09-30/2025-10-03", "negotiating"],
+        [3, "2025-09-29/2025-10-02", "agreed"],
+        [4, "2025-09-23", "negotiating"],
+        [7, "2025-W39", "negotiating"],
+    ]
+
+
+def test_a_bad_edit_gets_the_importers_message_naming_the_row(seeded: Engine) -> None:
+    at = draft_seed_article(login(open_page(ARTICLE, secrets={"editors": EDITORS})))
+    grid = at.data_editor(key=GRID).value
+    # A party added to the event of row 3, with a kind the ledger does not know.
+    added = {**grid.loc[3, ["deal_id", "date", "stage", "summary"]].to_dict(), "party": "Pentagon"}
+    edit_grid(
+        at,
+        edited={2: {"stage": "agred"}, 4: {"stage": "agreed"}},
+        added=[{**added, "party_kind": "robot"}],
+        deleted=[0],
+    )
+    assert texts(at, "warning") == [
+        escape_markdown(
+            "Rows 4, 5, 6 came from event 3 but now differ in stage: they will be imported as separate "
+            "events. To keep one event, give its rows the same stage."
+        )
+    ]
+    at.text_input(key="article-title").input("")  # neither a title nor a URL: the source is missing
+    run(at)
+    check_rows(at)
+    assert texts(at, "error") == [
+        (
+            "4 problems found; nothing can be imported until they are fixed. Correct the rows named below "
+            "(or the source fields above) and check again."
+        )
+    ]
+    problems = table(at, "line", "column", "fix")
+    assert problems[["line", "column", "value", "problem"]].astype(object).fillna("–").values.tolist() == [
+        ["–", "Title (above)", "", "the row has no source"],
+        [3, "stage", "agred", 'unknown stage "agred"'],
+        [10, "party_role", "", "a party is given without its role"],
+        [10, "party_kind", "robot", 'unknown party kind "robot"'],
+    ]
+    assert problems["fix"].tolist()[1] == (
+        "Did you mean agreed? Use one of: announced, negotiating, agreed, approved, contracted, delivering, "
+        "completed, stalled, cancelled (or leave it empty when the stage does not change)."
+    )
+    assert not [b for b in at.button if b.key == "commit-draft"]
+
+
+def excerpts_of_import(engine: Engine, import_id: int) -> list[tuple[str, str]]:
+    query = text(
+        "SELECT events.occurred_on, event_sources.excerpt FROM event_sources "
+        "JOIN events ON events.id = event_sources.event_id WHERE event_sources.import_id = :import_id "
+        "ORDER BY events.occurred_on DESC, events.occurred_until DESC"
+    )
+    with engine.connect() as connection:
+        return [(str(day), excerpt) for day, excerpt in connection.execute(query, {"import_id": import_id})]
+
+
+def test_commit_adds_the_events_as_an_import_named_after_the_article(seeded: Engine) -> None:
+    at = check_rows(draft_seed_article(login(open_page(ARTICLE, secrets={"editors": EDITORS}))))
+    drafted_summaries = set(at.data_editor(key=GRID).value["summary"])
+    at.button(key="commit-draft").click()
+    run(at)
+    assert texts(at, "success")[0] == escape_markdown(
+        f"Import #2: {SEED_ARTICLE_NAME}: 9 rows read; added 5 events, 0 new deals, 1 deals updated, "
+        "0 sources, 0 parties; 4 rows already in the ledger (skipped)."
+    )
+    assert (
+        texts(at, "info")[0]
+        == "These rows were imported as import #2; an import is undone on the Upload page."
+    )
+    assert at.data_editor(key=GRID).proto.disabled  # nothing more to edit in rows already imported
+    assert not [b for b in at.button if b.key in ("check-draft", "commit-draft")]  # not offered again
+    assert next((link.proto.page, link.proto.label) for link in at.get("page_link")) == (
+        "deal",
+        escape_markdown(f"Open the deal page of {SEED_DEAL}"),
+    )
+    sentences = {s.index: s.text for s in split_sentences(SEED_ARTICLE)}
+    for x in excerpts_of_import(seeded, 2):
+        print("XX", x[0], x[1][:60])
+    assert excerpts_of_import(seeded, 2) == [
+        ("2025-09-30", f"{sentences[0]} {sentences[1]}"),
+        ("2025-09-29", sentences[2]),
+        ("2025-09-23", f"{sentences[3]} {sentences[4]}"),
+        ("2025-09-22", sentences[5]),
+        ("2025-07-01", f"{sentences[11]} {sentences[12]}"),
+    ]
+
+    at.button(key="new-article").click()  # the form empties for the next article
+    run(at)
+    assert (at.text_area(key="article-text").value, at.text_input(key="article-title").value) == ("", "")
+    assert at.date_input(key="article-published").value is None
+    assert not at.data_editor
+
+    at.query_params["deal"] = SEED_DEAL
+    at.switch_page(DEAL)
+    run(at)
+    assert metrics(at)["Events"] == "19"
+    events = table(at, "date", "summary", "topic")
+    drafted = events[events["summary"].isin(drafted_summaries)]
+    assert drafted[["date", "stage", "topic"]].fillna("").values.tolist() == [
+        ["Jul 2025", "announced", ""],
+        ["week of 22 Sep 2025", "negotiating", ""],
+        ["23 Sep 2025", "negotiating", ""],
+        ["29 Sep – 2 Oct 2025", "negotiating", "delegation dates"],
+        ["30 Sep – 3 Oct 2025", "negotiating", "delegation dates"],
+    ]
+
+    at.switch_page(UPLOAD)
+    run(at)
+    history = table(at, "file_name", "status")
+    assert history[["id", "file_name", "status"]].values.tolist()[0] == [2, SEED_ARTICLE_NAME, "committed"]
+    at.selectbox(key="undo-import").set_value(2)
+    at.button(key="undo-button").click()
+    run(at)
+    assert texts(at, "success")[0].startswith(escape_markdown(f"Undid import #2 ({SEED_ARTICLE_NAME})"))
+    assert excerpts_of_import(seeded, 2) == []
+
+
+def test_a_visitor_sees_the_login_form_and_cannot_commit(seeded: Engine) -> None:
+    at = open_page(ARTICLE, secrets={"editors": EDITORS})
+    assert [t.key for t in at.text_input if t.key != "q"] == ["login-username", "login-password"]
+    assert not at.get("text_area")
+    assert not [b for b in at.button if b.key in ("draft-article", "check-draft", "commit-draft")]
+
+    check_rows(draft_seed_article(login(at)))
+    assert [b.key for b in at.button if b.key == "commit-draft"] == ["commit-draft"]
+    EDITOR_SESSIONS.sign_out(at.session_state[SECRET])  # the editor's rights end (signed out elsewhere, idle)
+    at.button(key="commit-draft").click()
+    run(at)
+    assert [t.key for t in at.text_input if t.key != "q"] == ["login-username", "login-password"]
+    assert not [b for b in at.button if b.key == "commit-draft"]
+    assert excerpts_of_import(seeded, 2) == []
+    with seeded.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM imports")).scalar_one() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "message"),
+    [
+        ("   ", dt.date(2025, 9, 29),
+         "Nothing drafted: the article is empty: paste or give the text of a news report."),
+        (SEED_ARTICLE, None,
+         "Give the publication date: relative dates (“on Monday”, “last week”) are counted from it."),
+    ],
+)  # fmt: skip
+def test_an_article_that_cannot_be_drafted_says_why(
+    seeded: Engine, text: str, published: dt.date | None, message: str
+) -> None:
+    at = login(open_page(ARTICLE, secrets={"editors": EDITORS}))
+    at.text_area(key="article-text").input(text)
+    at.date_input(key="article-published").set_value(published)
+    at.button(key="draft-article").click()
+    run(at)
+    assert texts(at, "error") == [escape_markdown(message)]
+    assert not at.data_editor
+
+
+def test_a_grid_without_rows_offers_nothing_to_check(seeded: Engine) -> None:
+    at = draft_seed_article(login(open_page(ARTICLE, secrets={"editors": EDITORS})))
+    edit_grid(at, deleted=list(range(9)))
+    assert at.button(key="check-draft").disabled
+    assert "The grid has no rows to check: add rows with +, or draft again." in texts(at, "caption")

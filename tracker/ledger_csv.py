@@ -74,6 +74,10 @@ def _unneutralised(value: str) -> str:
     return value[1:] if value[:1] == "'" and value[1:2] and value[1] in "=+-@\t\r" else value
 
 
+# The cells that make an event (event_fingerprint): rows that differ in any of them are separate events.
+EVENT_IDENTITY: tuple[str, ...] = ("deal_id", "date", "stage", "summary")
+
+
 def event_fingerprint(deal_id: str, date_text: str, stage: str | None, summary: str) -> str:
     """The identity of an event: the same deal, date, stage and summary (case and spacing aside)."""
     words = " ".join(summary.casefold().split())

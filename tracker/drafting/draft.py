@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,6 +50,7 @@ _TITLE_STOPWORDS = frozenset(
     )
 )  # fmt: skip
 _STEM = re.compile(r"(?:es|s)$")
+_LINE_BREAK = re.compile(r"\r\n?")  # CR LF or a lone CR: written as LF
 _SLUG = re.compile(r"[^a-z0-9]+")
 _SYSTEM_DEAL = re.compile(
     r"\b(?P<system>(?:(?-i:[A-Z][\w-]*)\s+){0,2}?(?:"
@@ -595,9 +596,29 @@ def _event_parties(event: Event, analysis: _Analysis, knowledge: LedgerKnowledge
 
 def draft_csv_bytes(draft: Draft, *, columns: tuple[str, ...] = DRAFT_COLUMNS) -> bytes:
     """The draft as a ledger CSV (UTF-8 with BOM), cells a spreadsheet would run as formulas neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    data, _ = records_csv(draft.records(columns=columns), columns=columns)
+    return data
+
+
+def records_csv(
+    records: Iterable[Mapping[str, str]], *, columns: tuple[str, ...] = DRAFT_COLUMNS
+) -> tuple[bytes, list[int]]:
+    """Rows as a ledger CSV (UTF-8 with BOM, formulas neutralised, which the importer reads back as
+    typed), and the line each row starts on as the importer counts them: the header is line 1, and a
+    cell's line breaks push the rows after it down.
+
+    Line breaks in cells are written as LF: csv.writer leaves a lone CR unquoted, which would end the
+    row early."""
+    row = io.StringIO()  # one row at a time: its line breaks are counted in it, not in the whole text
+    writer = csv.writer(row, lineterminator="\n")
     writer.writerow(columns)
-    for record in draft.records(columns=columns):
-        writer.writerow([neutralise(record[c]) for c in columns])
-    return buffer.getvalue().encode("utf-8-sig")
+    parts, starts, line = [row.getvalue()], [], 2
+    for record in records:
+        row.seek(0)
+        row.truncate()
+        writer.writerow([neutralise(_LINE_BREAK.sub("\n", record[c])) for c in columns])
+        text = row.getvalue()
+        parts.append(text)
+        starts.append(line)
+        line += text.count("\n")
+    return "".join(parts).encode("utf-8-sig"), starts

@@ -404,6 +404,9 @@ def plan_links(
         EventSource.event_id,
         [int(i) for i in known_events["id"]],
     )
+    # Only links to the batch's sources can be among its pairs; a known event's link to another source
+    # (an id past pair_base) would give the number of a new pair and drop that pair's link.
+    known_links = known_links[known_links["source_id"].isin(set(source_ids.values()))]
     known_pairs = set(
         known_links["event_id"].astype("int64") * pair_base + known_links["source_id"].astype("int64")
     )

@@ -67,7 +67,9 @@ def problem_table(problems: list[Problem], *, key: str = "upload-problems", line
     )
 
 
-def preview(report: ImportReport, *, key: str = "upload", what: str = "The file") -> None:
+def preview(
+    report: ImportReport, *, key: str = "upload", what: str = "The file", line_label: str = "Line"
+) -> None:
     """What a dry run would add: figures, the new events and the changes to deal attributes."""
     st.success(
         f"{what} can be imported. {escape_markdown(report.describe())}", icon=":material/check_circle:"
@@ -85,7 +87,7 @@ def preview(report: ImportReport, *, key: str = "upload", what: str = "The file"
             hide_index=True,
             placeholder="–",
             column_config={
-                "line": st.column_config.NumberColumn("Line", width="small"),
+                "line": st.column_config.NumberColumn(line_label, width="small"),
                 "deal_id": "Deal",
                 "date_text": "Date",
                 "stage": "Stage",
