@@ -768,3 +768,25 @@ def test_deals_table_pages_do_not_overlap(three: Engine) -> None:
         for offset in range(4)
     ]
     assert pages == [["alpha"], ["beta"], ["gamma"], []]
+
+
+def test_the_sources_words_show_beside_the_source(engine: Engine) -> None:
+    said = "Ukraine signed a memorandum on drones, the ministry said."
+    rows = (
+        event_row(
+            "eta",
+            "2025-03-01",
+            "Memorandum signed.",
+            source="Eta Wire",
+            grade="B",
+            source_excerpt=said,
+            deal_title="Eta drones",
+        ),
+        event_row("eta", "2025-04-01", "Talks went on.", source="Eta Daily", grade="C"),
+    )
+    import_bytes(engine, ledger_csv(*rows), file_name="eta.csv", editor="test")
+    sources = queries.deal_event_sources(engine, "eta")
+    assert sources[["publisher", "excerpt"]].fillna("").values.tolist() == [
+        ["Eta Wire", said],
+        ["Eta Daily", ""],
+    ]

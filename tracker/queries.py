@@ -565,6 +565,7 @@ def _event_sources(engine: Engine, event_ids: list[int], as_of: dt.datetime | No
             Source.kind,
             Source.reliability,
             EventSource.credibility,
+            EventSource.excerpt,
         )
         .join(Source, Source.id == EventSource.source_id)
         .where(EventSource.event_id.in_(event_ids), *known)
@@ -872,7 +873,7 @@ def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
 
 def deal_event_sources(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
     """One row per event and source: publisher, title, http(s) url or None, reliability, credibility,
-    grade."""
+    grade, and the source's words that support the event (excerpt)."""
     known = [Event.recorded_at <= as_of] if as_of is not None else []
     event_ids = select(Event.id).where(Event.deal_id == deal_id, *known)
     with engine.connect() as connection:

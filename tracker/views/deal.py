@@ -152,13 +152,16 @@ with events_tab:
         key="deal-event-sources",
         hide_index=True,
         placeholder="–",
-        column_order=("date", "summary", "publisher", "title", "grade", "url", "published_on"),
+        column_order=("date", "summary", "publisher", "title", "grade", "excerpt", "url", "published_on"),
         column_config={
             "date": st.column_config.TextColumn("Event date", width="small"),
             "summary": st.column_config.TextColumn("Event", width="medium"),
             "publisher": st.column_config.TextColumn("Publisher"),
             "title": st.column_config.TextColumn("Title"),
             "grade": st.column_config.TextColumn("Grade", width="small", help=GRADE_HELP),
+            "excerpt": st.column_config.TextColumn(
+                "In the source's words", width="medium", help="The sentence that supports the event."
+            ),
             "url": st.column_config.LinkColumn("Link", **LINK),
             "published_on": st.column_config.DateColumn("Published", format="D MMM YYYY"),
         },
