@@ -10,7 +10,8 @@ from typing import Literal
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
 from tracker.countries import country_by_code
-from tracker.models import Deal, DealParty, Event, EventSource, Import, Party, Source
+from tracker.knowledge import event_is_current, imports_known_by, reliability
+from tracker.models import Deal, DealParty, Event, EventSource, Party, Source
 from tracker.vocab import RELIABILITY
 
 CountryRole = Literal["either", "buyer", "seller"]
@@ -49,18 +50,15 @@ class Filters:
     def deal_conditions(self, *, as_of: dt.datetime | None = None) -> list[ColumnElement[bool]]:
         """Conditions on `deals` rows.
 
-        `as_of` (an as-of view) looks only at events and roles recorded by then, and leaves the stage
+        Only current events count (tracker.knowledge: retracted ones do not). `as_of` (an as-of view)
+        looks only at events and roles known then, with the grades they had then, and leaves the stage
         out: those views derive each deal's stage from the events known then.
         Subqueries correlate to `deals` only, so the conditions also work in queries that join
         events, parties or sources themselves.
         """
         conditions: list[ColumnElement[bool]] = []
-        roles_known = (
-            []
-            if as_of is None
-            else [DealParty.import_id.in_(select(Import.id).where(Import.committed_at <= as_of))]
-        )
-        events_known = [] if as_of is None else [Event.recorded_at <= as_of]
+        roles_known = [] if as_of is None else [DealParty.import_id.in_(imports_known_by(as_of))]
+        events_known = [event_is_current(as_of)]
         if self.countries:
             roles = ("buyer", "seller") if self.country_role == "either" else (self.country_role,)
             # IN (subquery) rather than a correlated EXISTS: the country's few deals are found through
@@ -92,7 +90,7 @@ class Filters:
             conditions.append(
                 exists(
                     select(Event.id)
-                    .where(Event.deal_id == Deal.id, *self.event_conditions(), *events_known)
+                    .where(Event.deal_id == Deal.id, *self.event_conditions(as_of=as_of), *events_known)
                     .correlate(Deal)
                 )
             )
@@ -111,8 +109,9 @@ class Filters:
             )
         return conditions
 
-    def event_conditions(self) -> list[ColumnElement[bool]]:
-        """Conditions on `events` rows: the date range and the minimum source grade."""
+    def event_conditions(self, *, as_of: dt.datetime | None = None) -> list[ColumnElement[bool]]:
+        """Conditions on `events` rows: the date range and the minimum source grade (as graded at
+        `as_of`)."""
         conditions: list[ColumnElement[bool]] = []
         if self.since:
             conditions.append(Event.occurred_until >= self.since)
@@ -123,7 +122,7 @@ class Filters:
                 exists(
                     select(EventSource.event_id)
                     .join(Source, Source.id == EventSource.source_id)
-                    .where(EventSource.event_id == Event.id, Source.reliability.in_(self.grades()))
+                    .where(EventSource.event_id == Event.id, reliability(as_of).in_(self.grades()))
                 )
             )
         return conditions

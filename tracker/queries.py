@@ -4,11 +4,12 @@ Aggregation happens in SQL; functions return small pandas DataFrames ready to re
 what a page shows. Options are keyword-only; `filters` is the analyst's `Filters` value. The overview's
 charts are summed in Python from one GROUP BY per filter (see `_deal_mix`).
 
-As-of views (`as_of`: the end of a day, naive UTC like `recorded_at`) show the ledger as it was known
-then: events recorded later, and roles, sources and attribute changes from later imports, are left
-out, and each deal's stage is recomputed by `tracker.stages.deal_status` from the events known then
-(the same derivation the importer stores). Grouping by that recomputed stage happens in Python, over
-one row per deal, because the stage is not in the database.
+Retracted events are left out of every view (tracker.knowledge). As-of views (`as_of`: the end of a
+day, naive UTC like `recorded_at`) show the ledger as it was known then: events recorded later or
+retracted by then, and roles, sources and attribute changes from later imports, are left out, grades
+are those of then, and each deal's stage is recomputed by `tracker.stages.deal_status` from the events
+known then (the same derivation the importer stores). Grouping by that recomputed stage happens in
+Python, over one row per deal, because the stage is not in the database.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
 from tracker.display import grade, value_range_text, web_url_or_none
 from tracker.filters import Filters
+from tracker.knowledge import credibility, event_is_current, imports_known_by, reliability
 from tracker.memory import cycle_collection_paused
 from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
 from tracker.stages import deal_status, stage_intervals
@@ -84,25 +86,26 @@ def _country_name(code: str | None, states: dict[str, str]) -> str:
         return code
 
 
-def _imports_known_by(as_of: dt.datetime) -> Select[Any]:
-    return select(Import.id).where(Import.committed_at <= as_of)
-
-
 # --- the ledger as a whole ----------------------------------------------------------------------------
 
 
 def ledger_counts(engine: Engine) -> dict[str, int]:
-    """How many deals, events, sources, parties and committed imports the ledger holds."""
+    """How many deals, current events, sources, parties, links of current events and committed imports the
+    ledger holds."""
+    # Events and links count only what the current views show: retracted events are not.
+    counted = {
+        "deals": select(func.count()).select_from(Deal),
+        "events": select(func.count()).select_from(Event).where(event_is_current()),
+        "sources": select(func.count()).select_from(Source),
+        "parties": select(func.count()).select_from(Party),
+        "source links": select(func.count())
+        .select_from(EventSource)
+        .join(Event, Event.id == EventSource.event_id)
+        .where(event_is_current()),
+    }
     with engine.connect() as connection:
         return {
-            name: int(connection.execute(select(func.count()).select_from(model)).scalar_one())
-            for name, model in (
-                ("deals", Deal),
-                ("events", Event),
-                ("sources", Source),
-                ("parties", Party),
-                ("source links", EventSource),
-            )
+            name: int(connection.execute(statement).scalar_one()) for name, statement in counted.items()
         } | {
             "imports": int(
                 connection.execute(
@@ -223,7 +226,7 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
         filters.deal_clause(as_of=as_of),
         exists(
             select(Event.id)
-            .where(Event.deal_id == Deal.id, Event.recorded_at <= as_of, *filters.event_conditions())
+            .where(Event.deal_id == Deal.id, *_event_conditions(filters, as_of))
             .correlate(Deal)
         ),
     ]
@@ -231,7 +234,7 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
         engine,
         select(Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage)
         .join(Deal, Deal.id == Event.deal_id)
-        .where(Event.recorded_at <= as_of, *conditions),
+        .where(event_is_current(as_of), *conditions),
     )
     statuses = deal_status(events)
     if filters.stages:
@@ -241,12 +244,11 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
 
 
 def _event_conditions(filters: Filters, as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
-    known = [Event.recorded_at <= as_of] if as_of is not None else []
-    return [*filters.event_conditions(), *known]
+    return [*filters.event_conditions(as_of=as_of), event_is_current(as_of)]
 
 
 def _role_known(as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
-    return [DealParty.import_id.in_(_imports_known_by(as_of))] if as_of is not None else []
+    return [DealParty.import_id.in_(imports_known_by(as_of))] if as_of is not None else []
 
 
 def count_deals(engine: Engine, *, filters: Filters) -> int:
@@ -547,7 +549,10 @@ def _country_roles(filters: Filters) -> tuple[str, ...]:
 
 
 def _event_sources(engine: Engine, event_ids: list[int], as_of: dt.datetime | None) -> pd.DataFrame:
-    known = [EventSource.import_id.in_(_imports_known_by(as_of))] if as_of is not None else []
+    """The sources of these events with their grades (as graded at `as_of`)."""
+    known = [EventSource.import_id.in_(imports_known_by(as_of))] if as_of is not None else []
+    graded = reliability(as_of).label("reliability")
+    rated = credibility(as_of).label("credibility")
     statement = (
         select(
             EventSource.event_id,
@@ -557,12 +562,12 @@ def _event_sources(engine: Engine, event_ids: list[int], as_of: dt.datetime | No
             Source.url,
             Source.published_on,
             Source.kind,
-            Source.reliability,
-            EventSource.credibility,
+            graded,
+            rated,
         )
         .join(Source, Source.id == EventSource.source_id)
         .where(EventSource.event_id.in_(event_ids), *known)
-        .order_by(EventSource.event_id, Source.reliability, EventSource.credibility, Source.id)
+        .order_by(EventSource.event_id, graded, rated, Source.id)
     )
     sources = _frame(engine, statement)
     sources["grade"] = [grade(r, c) for r, c in zip(sources["reliability"], sources["credibility"])]
@@ -658,7 +663,7 @@ def pipeline_cards(
         )
         .join(EventSource, EventSource.event_id == Event.id)
         .join(Source, Source.id == EventSource.source_id)
-        .where(Event.deal_id.in_(list(cards["deal_id"]))),
+        .where(Event.deal_id.in_(list(cards["deal_id"])), event_is_current()),
     )
     if grades.empty:
         cards["latest_grade"] = ""
@@ -797,7 +802,6 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
 
 def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
     """The deal's events in date order, each with its reported date text and its sources with grades."""
-    known = [Event.recorded_at <= as_of] if as_of is not None else []
     statement = (
         select(
             Event.id.label("event_id"),
@@ -816,7 +820,7 @@ def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
             Event.recorded_at,
             Event.import_id,
         )
-        .where(Event.deal_id == deal_id, *known)
+        .where(Event.deal_id == deal_id, event_is_current(as_of))
         .order_by(Event.occurred_on, Event.id)
     )
     events = _frame(engine, statement)
@@ -826,8 +830,7 @@ def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
 def deal_event_sources(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
     """One row per event and source: publisher, title, http(s) url or None, reliability, credibility,
     grade."""
-    known = [Event.recorded_at <= as_of] if as_of is not None else []
-    event_ids = select(Event.id).where(Event.deal_id == deal_id, *known)
+    event_ids = select(Event.id).where(Event.deal_id == deal_id, event_is_current(as_of))
     with engine.connect() as connection:
         ids = [int(i) for i in connection.execute(event_ids).scalars()]
     return _event_sources(engine, ids, as_of)
@@ -895,7 +898,7 @@ def _source_usage(filters: Filters) -> Select[Any]:
         .join(EventSource, EventSource.source_id == Source.id)
         .join(Event, Event.id == EventSource.event_id)
         .join(Deal, Deal.id == Event.deal_id)
-        .where(filters.deal_clause(), *filters.event_conditions())
+        .where(filters.deal_clause(), *filters.event_conditions(), event_is_current())
         .group_by(
             Source.id,
             Source.publisher,
@@ -945,7 +948,7 @@ def weakly_sourced_deals(engine: Engine, *, filters: Filters) -> pd.DataFrame:
         .join(Event, Event.deal_id == Deal.id)
         .join(EventSource, EventSource.event_id == Event.id)
         .join(Source, Source.id == EventSource.source_id)
-        .where(filters.deal_clause())
+        .where(filters.deal_clause(), event_is_current())
         .group_by(Deal.id, Deal.title, Deal.current_stage)
         .having(func.min(Source.reliability) >= "D")
         .order_by(sources, Deal.id)
