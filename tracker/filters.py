@@ -17,7 +17,8 @@ from tracker.vocab import RELIABILITY
 CountryRole = Literal["either", "buyer", "seller"]
 
 
-def _like_pattern(text: str) -> str:
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (escaped with \\) for text anywhere in a lower-cased column."""
     escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -95,7 +96,7 @@ class Filters:
                 )
             )
         if self.text.strip():
-            pattern = _like_pattern(self.text.strip())
+            pattern = like_pattern(self.text.strip())
             conditions.append(
                 or_(
                     func.lower(Deal.title).like(pattern, escape="\\"),

@@ -23,16 +23,30 @@ from itertools import product
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Select, case, distinct, exists, func, literal, select
+from sqlalchemy import ColumnElement, Engine, Select, case, distinct, exists, false, func, literal, select
 
-from tracker.attributes import ATTRIBUTE_COLUMNS, DealAttribute, restored
+from tracker.attributes import ATTRIBUTE_BY_NAME, ATTRIBUTE_COLUMNS, DealAttribute, restored, shown_change
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
+from tracker.dates import format_partial_date
 from tracker.display import grade, value_range_text, web_url_or_none
-from tracker.filters import Filters
+from tracker.filters import Filters, like_pattern
 from tracker.knowledge import credibility, event_is_current, imports_known_by, reliability
 from tracker.memory import cycle_collection_paused
-from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
+from tracker.models import (
+    Deal,
+    DealChange,
+    DealParty,
+    DealTag,
+    Event,
+    EventSource,
+    GradeChange,
+    Import,
+    Party,
+    Retraction,
+    Source,
+)
+from tracker.revisions import KINDS
 from tracker.stages import deal_status, stage_intervals
 from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_NAMES, STAGE_ORDER
 
@@ -954,3 +968,212 @@ def weakly_sourced_deals(engine: Engine, *, filters: Filters) -> pd.DataFrame:
         .order_by(sources, Deal.id)
     )
     return _frame(engine, statement)
+
+
+# --- a deal's history ---------------------------------------------------------------------------------
+
+HISTORY_COLUMNS = ("import_id", "committed_at", "editor", "kind", "what", "reason")
+
+
+def _event_text(event: Any) -> str:
+    """An event in a line: "4 Jul 2025 · announced · Talks begin. · 10–30 bn USD"."""
+    parts = [format_partial_date(event.occurred_on, event.date_precision, event.occurred_until)]
+    if event.stage:
+        parts.append(event.stage)
+    parts.append(event.summary)
+    value = value_range_text(event.value_low, event.value_high, event.currency)
+    if value:
+        parts.append(value)
+    if event.quantity is not None:
+        parts.append(f"{event.quantity:,} units")
+    return " · ".join(parts)
+
+
+def _listed(items: list[str], *, limit: int = 3) -> str:
+    shown = "; ".join(items[:limit])
+    return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def deal_history(engine: Engine, deal_id: str, *, limit: int = HISTORY_LIMIT) -> pd.DataFrame:
+    """Every committed import that touched the deal, newest first (at most `limit`): file imports, form
+    entries, retractions, corrections, regrades and edits (tracker.revisions), each with its editor, time,
+    kind, what it did to this deal in words, and the editor's reason. Undone imports have left nothing."""
+    deal_events = select(Event.id).where(Event.deal_id == deal_id)
+    with engine.connect() as connection:
+        created_by = connection.execute(select(Deal.import_id).where(Deal.id == deal_id)).scalar()
+        if created_by is None:
+            return pd.DataFrame(columns=list(HISTORY_COLUMNS))
+        events = {
+            row.id: row
+            for row in connection.execute(
+                select(
+                    Event.id, Event.import_id, Event.occurred_on, Event.occurred_until, Event.date_precision,
+                    Event.stage, Event.summary, Event.value_low, Event.value_high, Event.currency,
+                    Event.quantity,
+                ).where(Event.deal_id == deal_id)
+            )
+        }  # fmt: skip
+        retractions = connection.execute(
+            select(Retraction.event_id, Retraction.replacement_id, Retraction.import_id).where(
+                Retraction.event_id.in_(deal_events)
+            )
+        ).all()
+        changes = connection.execute(
+            select(DealChange.import_id, DealChange.field, DealChange.old_value, DealChange.new_value)
+            .where(DealChange.deal_id == deal_id)
+            .order_by(DealChange.id)
+        ).all()
+        roles = connection.execute(
+            select(DealParty.import_id, DealParty.role, Party.name)
+            .join(Party, Party.id == DealParty.party_id)
+            .where(DealParty.deal_id == deal_id)
+            .order_by(Party.name)
+        ).all()
+        tags = connection.execute(
+            select(DealTag.tag, DealTag.import_id, DealTag.removed_by).where(DealTag.deal_id == deal_id)
+        ).all()
+        # Regrades of the sources behind the deal's events, and re-ratings of its events' claims.
+        grades = connection.execute(
+            select(
+                GradeChange.import_id,
+                GradeChange.grade,
+                GradeChange.event_id,
+                GradeChange.old_value,
+                GradeChange.new_value,
+                func.coalesce(Source.publisher, Source.title, Source.url).label("source"),
+            )
+            .join(Source, Source.id == GradeChange.source_id)
+            .where(
+                GradeChange.event_id.in_(deal_events)
+                | (
+                    GradeChange.event_id.is_(None)
+                    & GradeChange.source_id.in_(
+                        select(EventSource.source_id).where(EventSource.event_id.in_(deal_events))
+                    )
+                )
+            )
+            .order_by(GradeChange.id)
+        ).all()
+        said: defaultdict[int, list[str]] = defaultdict(list)
+        said[created_by].append("created the deal")
+        replacements = {row.replacement_id for row in retractions if row.replacement_id is not None}
+        added = defaultdict(list)
+        for event in events.values():
+            if event.id not in replacements:
+                added[event.import_id].append(_event_text(event))
+        for import_id, texts in added.items():
+            said[import_id].append(f"added {'an event' if len(texts) == 1 else f'{len(texts)} events'}: "
+                                   + _listed(texts))  # fmt: skip
+        for event_id, replacement_id, import_id in retractions:
+            old = _event_text(events[event_id])
+            if replacement_id is None:
+                said[import_id].append(old)
+            else:
+                said[import_id].append(f"was {old}, now {_event_text(events[replacement_id])}")
+        for import_id, field, old, new in changes:
+            label = ATTRIBUTE_BY_NAME[field].label.lower() if field in ATTRIBUTE_BY_NAME else field
+            said[import_id].append(f"{label} was {shown_change(field, old)}, now {shown_change(field, new)}")
+        named = defaultdict(list)
+        for import_id, role, name in roles:
+            named[import_id].append(f"{name} as {role}")
+        for import_id, texts in named.items():
+            said[import_id].append("named " + _listed(texts))
+        for tag, import_id, removed_by in sorted(tags):
+            said[import_id].append(f"tagged {tag}")
+            if removed_by is not None:
+                said[removed_by].append(f"took tag {tag} off")
+        for import_id, grade_name, event_id, old, new, source in grades:
+            if event_id is None:
+                said[import_id].append(f"reliability of {source} was {old}, now {new}")
+            else:
+                when = _event_text(events[event_id])
+                said[import_id].append(f"credibility of {source} for {when} was {old}, now {new}")
+        imports = connection.execute(
+            select(
+                Import.id, Import.committed_at, Import.editor, Import.format, Import.file_name, Import.reason
+            )
+            .where(Import.id.in_(list(said)), Import.status == "committed")
+            .order_by(Import.committed_at.desc(), Import.id.desc())
+            .limit(limit)
+        ).all()
+    rows = []
+    for import_id, committed_at, editor, kind, file_name, reason in imports:
+        verb = KINDS.get(kind, f"imported from {file_name}")
+        rows.append(
+            (import_id, committed_at, editor, kind,
+             f"{verb} on {committed_at:%Y-%m-%d %H:%M} by {editor}: {'; '.join(said[import_id])}", reason)
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+
+
+# --- pickers of the capture forms ---------------------------------------------------------------------
+
+PICKER_LIMIT = 50
+
+
+def find_sources(
+    engine: Engine, *, text: str = "", deal_id: str | None = None, limit: int = PICKER_LIMIT
+) -> pd.DataFrame:
+    """Sources whose title, publisher or URL contains `text` (any case), at most `limit`; with no text, every
+    source of the deal's current events, then the `limit` newest. source_id, key, publisher, title, url,
+    reliability."""
+    columns = (Source.id.label("source_id"), Source.key, Source.publisher, Source.title, Source.url,
+               Source.reliability)  # fmt: skip
+    if text.strip():
+        pattern = like_pattern(text.strip())
+        statement = (
+            select(*columns)
+            .where(
+                func.lower(func.coalesce(Source.title, "")).like(pattern, escape="\\")
+                | func.lower(func.coalesce(Source.publisher, "")).like(pattern, escape="\\")
+                | func.lower(func.coalesce(Source.url, "")).like(pattern, escape="\\")
+            )
+            .order_by(Source.id.desc())
+            .limit(limit)
+        )
+        return _frame(engine, statement)
+    cited = (
+        select(*columns)
+        .join(EventSource, EventSource.source_id == Source.id)
+        .join(Event, Event.id == EventSource.event_id)
+        .where(Event.deal_id == deal_id, event_is_current())
+        .distinct()
+    )
+    found = _frame(engine, cited) if deal_id else _frame(engine, select(*columns).where(false()))
+    newest = _frame(engine, select(*columns).order_by(Source.id.desc()).limit(limit))
+    both = pd.concat([found.sort_values("source_id", ascending=False), newest], ignore_index=True)
+    return both.drop_duplicates("source_id").reset_index(drop=True)
+
+
+def find_parties(engine: Engine, *, text: str = "", limit: int = PICKER_LIMIT) -> pd.DataFrame:
+    """Parties whose name contains `text` (any case), at most `limit`, by name; with no text, the parties
+    with most roles. party_id, name, kind, country_code."""
+    columns = (Party.id.label("party_id"), Party.name, Party.kind, Party.country_code)
+    if text.strip():
+        statement = (
+            select(*columns)
+            .where(func.lower(Party.name).like(like_pattern(text.strip()), escape="\\"))
+            .order_by(Party.name, Party.id)
+            .limit(limit)
+        )
+    else:
+        roles = func.count(DealParty.party_id)
+        statement = (
+            select(*columns)
+            .join(DealParty, DealParty.party_id == Party.id)
+            .group_by(Party.id, Party.name, Party.kind, Party.country_code)
+            .order_by(roles.desc(), Party.name)
+            .limit(limit)
+        )
+    return _frame(engine, statement)
+
+
+def deal_tags(engine: Engine, deal_id: str) -> list[str]:
+    """The deal's tags, in order (tags an edit took off are not)."""
+    statement = (
+        select(DealTag.tag)
+        .where(DealTag.deal_id == deal_id, DealTag.removed_by.is_(None))
+        .order_by(DealTag.tag)
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(statement).scalars())

@@ -33,6 +33,7 @@ DEALS_PAGE = "tracker/views/deals.py"
 DEAL_PAGE = "tracker/views/deal.py"
 SOURCES_PAGE = "tracker/views/sources.py"
 UPLOAD_PAGE = "tracker/views/upload.py"
+NEW_DEAL_PAGE = "tracker/views/new_deal.py"
 # Plotly geo charts read their base map from here (static/topojson/, served by enableStaticServing).
 TOPOJSON_URL = "app/static/topojson/"
 CHART_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
