@@ -65,6 +65,44 @@ def _start_over(form: str) -> None:
     st.session_state.pop(f"{form}-checked", None)
 
 
+# --- the writes: each checks the editor where it writes ---------------------------------------------------
+# A request that reaches one of these without editor rights (a forged one, or rights that ended meanwhile)
+# writes nothing: editor_for_write sends it back to the login.
+
+
+def log_rows(rows: list[dict[str, str]], *, label: str) -> ImportReport:
+    """Import the rows a form built, for the signed-in editor."""
+    editor = editors.editor_for_write()
+    return import_rows(common.ledger(), rows, label=label, editor=editor)
+
+
+def retract(event_id: int, *, reason: str) -> revisions.Revision:
+    editor = editors.editor_for_write()
+    return revisions.retract_event(common.ledger(), event_id, reason=reason, editor=editor)
+
+
+def correct(event_id: int, rows: list[dict[str, str]], *, reason: str) -> revisions.Correction:
+    editor = editors.editor_for_write()
+    return revisions.correct_event(common.ledger(), event_id, rows, reason=reason, editor=editor)
+
+
+def regrade(source_id: int, grade: str, *, reason: str) -> revisions.Revision:
+    editor = editors.editor_for_write()
+    return revisions.regrade_source(common.ledger(), source_id, grade, reason=reason, editor=editor)
+
+
+def rerate(event_id: int, source_id: int, credibility: int, *, reason: str) -> revisions.Revision:
+    editor = editors.editor_for_write()
+    return revisions.rerate_claim(
+        common.ledger(), event_id, source_id, credibility, reason=reason, editor=editor
+    )
+
+
+def edit(deal_id: str, cells: dict[str, str], *, reason: str) -> revisions.DealEdit:
+    editor = editors.editor_for_write()
+    return revisions.edit_deal(common.ledger(), deal_id, cells, editor=editor, reason=reason)
+
+
 # --- problems next to the fields -------------------------------------------------------------------------
 
 
@@ -511,8 +549,7 @@ def add_event(deal_id: str) -> None:
     label = f"form: event of {deal_id}"
 
     def save() -> str:
-        report = import_rows(common.ledger(), rows, label=label, editor=editors.editor_for_write())
-        return report.describe()
+        return log_rows(rows, label=label).describe()
 
     _check_and_save(
         form,
@@ -576,8 +613,7 @@ def new_deal() -> None:
     label = f"form: new deal {deal_id}"
 
     def save() -> str:
-        report = import_rows(common.ledger(), rows, label=label, editor=editors.editor_for_write())
-        return report.describe()
+        return log_rows(rows, label=label).describe()
 
     def opened(message: str) -> None:
         common.clear_ledger_caches()
@@ -654,9 +690,8 @@ def _retract(form: str, deal_id: str, event: Any) -> None:
     )
     reason = _reason(form)
     if st.button("Retract this event", key=_key(form, "retract"), icon=":material/undo:"):
-        editor = editors.editor_for_write()
         try:
-            done = revisions.retract_event(common.ledger(), int(event.event_id), reason=reason, editor=editor)
+            done = retract(int(event.event_id), reason=reason)
         except CorrectionRefused as refused:
             st.error(escape_markdown(str(refused)), icon=":material/block:")
             return
@@ -700,9 +735,7 @@ def _correct(form: str, deal_id: str, event: Any, sources: pd.DataFrame) -> None
         ).report
 
     def save() -> str:
-        done = revisions.correct_event(
-            ledger, int(event.event_id), rows, reason=reason, editor=editors.editor_for_write()
-        )
+        done = correct(int(event.event_id), rows, reason=reason)
         return (
             f"Corrected event #{done.retracted}: event #{done.replacement} replaces it "
             f"(change #{done.report.import_id})."
@@ -751,20 +784,13 @@ def _grades(form: str, event: Any, sources: pd.DataFrame) -> None:
     if st.button(
         "Save the grades", key=_key(form, "save-grades"), disabled=not changed, icon=":material/grade:"
     ):
-        editor = editors.editor_for_write()
-        ledger = common.ledger()
+        editors.editor_for_write()
         done = []
         try:
             if reliability != source.reliability:
-                done.append(
-                    revisions.regrade_source(ledger, chosen, reliability, reason=reason, editor=editor)
-                )
+                done.append(regrade(chosen, reliability, reason=reason))
             if credibility != int(source.credibility):
-                done.append(
-                    revisions.rerate_claim(
-                        ledger, int(event.event_id), chosen, credibility, reason=reason, editor=editor
-                    )
-                )
+                done.append(rerate(int(event.event_id), chosen, credibility, reason=reason))
         except CorrectionRefused as refused:
             if not done:
                 st.error(escape_markdown(str(refused)), icon=":material/block:")
@@ -839,24 +865,23 @@ def edit_deal(deal_id: str, header: Any, tags: list[str]) -> None:
     if "refused" in checked:
         st.error(escape_markdown(checked["refused"]), icon=":material/block:")
         return
-    edit: revisions.DealEdit = checked["edit"]
-    if edit.nothing_new:
+    planned: revisions.DealEdit = checked["edit"]
+    if planned.nothing_new:
         st.info("Nothing would change.", icon=":material/info:")
         return
     lines = [
         f"- {escape_markdown(change.field)}: {escape_markdown(shown_change(change.field, change.old))} → "
         f"{escape_markdown(shown_change(change.field, change.new))}"
-        for change in edit.changes
+        for change in planned.changes
     ]
-    if edit.tags_added:
-        lines.append(f"- tags added: {escape_markdown('; '.join(edit.tags_added))}")
-    if edit.tags_removed:
-        lines.append(f"- tags taken off: {escape_markdown('; '.join(edit.tags_removed))}")
+    if planned.tags_added:
+        lines.append(f"- tags added: {escape_markdown('; '.join(planned.tags_added))}")
+    if planned.tags_removed:
+        lines.append(f"- tags taken off: {escape_markdown('; '.join(planned.tags_removed))}")
     st.success("The edit would change:\n" + "\n".join(lines), icon=":material/check_circle:")
     if st.button("Save the edit", key=_key(form, "save"), type="primary", icon=":material/save:"):
-        editor = editors.editor_for_write()
         try:
-            done = revisions.edit_deal(common.ledger(), deal_id, cells, editor=editor, reason=reason)
+            done = edit(deal_id, cells, reason=reason)
         except (ImportRejected, CorrectionRefused) as refused:
             st.error(escape_markdown(str(refused)), icon=":material/block:")
             return

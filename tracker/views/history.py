@@ -8,10 +8,16 @@ import streamlit as st
 from tracker import queries
 from tracker.display import escape_markdown
 from tracker.errors import UndoRefused
-from tracker.importer import undo_import
+from tracker.importer import UndoReport, undo_import
 from tracker.views import common, editors, importing
 
 DATETIME = "YYYY-MM-DD HH:mm"
+
+
+def undo(import_id: int) -> UndoReport:
+    """Undo a change for the signed-in editor (checked where it writes)."""
+    editor = editors.editor_for_write()
+    return undo_import(common.ledger(), import_id, editor=editor)
 
 
 def show(deal_id: str, *, editor: str | None) -> None:
@@ -54,7 +60,7 @@ def show(deal_id: str, *, editor: str | None) -> None:
     )
     if button_column.button("Undo", key="deal-undo-button", icon=":material/undo:"):
         try:
-            result = undo_import(common.ledger(), chosen, editor=editors.editor_for_write())
+            result = undo(chosen)
         except UndoRefused as refused:
             st.error(escape_markdown(str(refused)), icon=":material/block:")
         else:
