@@ -10,7 +10,7 @@ import streamlit as st
 
 from tracker.display import escape_markdown
 from tracker.errors import LedgerUnavailable
-from tracker.views import common, server_guards
+from tracker.views import common, editors, server_guards
 
 # Uploads kept for signed-in editors only, and no visitor may clear everyone's caches (see the module).
 server_guards.install()
@@ -23,6 +23,8 @@ try:
 except LedgerUnavailable as exc:
     st.error(f"The ledger cannot be opened: {escape_markdown(exc)}")
     st.stop()
+# With no editor configured: the console's one-time sign-in link (printed, and redeemed from ?signin=).
+editors.sign_in_link_step(common.configured_editors())
 
 overview = st.Page(common.OVERVIEW_PAGE, title="Overview", url_path="overview", default=True)
 deal = st.Page(common.DEAL_PAGE, title="Deal page", url_path="deal")
@@ -36,6 +38,7 @@ navigation = st.navigation(
             st.Page(common.SOURCES_PAGE, title="Sources", url_path="sources"),
         ],
         "Editors": [
+            st.Page(common.NEW_DEAL_PAGE, title="New deal", url_path="new-deal"),
             st.Page(common.UPLOAD_PAGE, title="Upload", url_path="upload"),
             st.Page(common.ARTICLE_PAGE, title="Add from article", url_path="article"),
         ],

@@ -13,6 +13,8 @@ import pytest
 from tracker.auth import (
     EditorSessions,
     LoginThrottle,
+    SignInLinks,
+    add_editor_to_file,
     authenticate,
     connection_id,
     editors_from_secrets,
@@ -22,7 +24,7 @@ from tracker.auth import (
     replace_hash_in_file,
     verify_password,
 )
-from tracker.errors import NotAuthorised
+from tracker.errors import NotAuthorised, OutputNotWritten
 
 SALT = bytes(range(16))
 
@@ -294,3 +296,75 @@ def test_signing_out_ends_only_that_session():
     assert editors.require_editor(second, session_id="s2", connection="c2") == "bob"
     with pytest.raises(NotAuthorised):
         editors.require_editor(first, session_id="s1", connection="c1")
+
+
+# --- the first-run sign-in link ---------------------------------------------------------------------------
+
+
+def test_a_sign_in_link_works_once():
+    links = SignInLinks()
+    assert (links.outstanding(), links.redeem("anything")) == (False, False)
+    token = links.issue()
+    assert (len(token), links.outstanding()) == (43, True)
+    assert [links.redeem(token[:-1]), links.redeem(None), links.redeem(token), links.redeem(token)] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+    assert links.outstanding() is False
+
+
+def test_a_new_link_ends_the_unused_one():
+    links = SignInLinks()
+    first = links.issue()
+    second = links.issue()
+    assert (first != second, links.redeem(first), links.redeem(second)) == (True, False, True)
+
+
+# --- add-editor -------------------------------------------------------------------------------------------
+
+
+DATABASE = '[database]\nurl = "sqlite:///x.db"\n'
+OTHER = '[editors]\n# who edits\nbob = "B"\n\n[other]\nk = 1\n'
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "existed"),
+    [
+        (None, '[editors]\nalice = "H"\n', False),
+        ("", '[editors]\nalice = "H"\n', False),
+        (DATABASE, DATABASE + '\n[editors]\nalice = "H"\n', False),
+        ('[editors]\nbob = "B"\n', '[editors]\nbob = "B"\nalice = "H"\n', False),
+        (OTHER, '[editors]\n# who edits\nbob = "B"\nalice = "H"\n\n[other]\nk = 1\n', False),
+        ('[editors]\nalice = "OLD"\nbob = "B"\n', '[editors]\nalice = "H"\nbob = "B"\n', True),
+    ],
+)
+def test_an_editor_is_added_to_the_secrets_file_keeping_the_rest(tmp_path: Path, before, after, existed):
+    path = tmp_path / ".streamlit" / "secrets.toml"
+    if before is not None:
+        path.parent.mkdir()
+        path.write_text(before, encoding="utf-8")
+    assert add_editor_to_file(path, "alice", "H") is existed
+    assert path.read_text(encoding="utf-8") == after
+
+
+INLINE = (
+    "cannot add the editor to {path} safely (its [editors] table is not written as one table of name = "
+    '"hash" lines); add the line yourself under [editors]:\nalice = "H"'
+)
+BROKEN = (
+    "cannot read {path} as TOML (Expected ']' at the end of a table declaration (at line 1, column 9)); fix "
+    "it, then run the command again."
+)
+
+
+@pytest.mark.parametrize(
+    ("before", "message"), [('editors = { bob = "B" }\n', INLINE), ("[editors\n", BROKEN)]
+)
+def test_a_secrets_file_that_cannot_be_edited_safely_is_left_alone(tmp_path: Path, before, message):
+    path = tmp_path / "secrets.toml"
+    path.write_text(before, encoding="utf-8")
+    with pytest.raises(OutputNotWritten) as refused:
+        add_editor_to_file(path, "alice", "H")
+    assert (str(refused.value), path.read_text(encoding="utf-8")) == (message.format(path=path), before)

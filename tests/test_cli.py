@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -227,3 +229,96 @@ def test_import_lists_the_deal_attributes_it_changed(ledger_url: str, tmp_path: 
         0,
         ["Deal attributes changed (1):", "  us-ukraine-drone-deal: category 'UAV' -> 'Drones'"],
     )
+
+
+def test_add_editor_writes_the_secrets_file_the_dashboard_reads(monkeypatch, tmp_path: Path, capsys):
+    from tracker.auth import editors_from_secrets, verify_password
+
+    secrets = tmp_path / ".streamlit" / "secrets.toml"
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+    code, out, _ = run(capsys, "add-editor", "alice", "--password-stdin", "--secrets", str(secrets))
+    assert (code, out) == (
+        0,
+        f"Editor alice added in {secrets}. Reload the dashboard's pages to log in with it.\n",
+    )
+    first = editors_from_secrets(tomllib.loads(secrets.read_text()))["alice"]
+    assert (verify_password("correct horse battery", first), oct(secrets.stat().st_mode & 0o777)) == (
+        True,
+        "0o600",
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO("another long password\n"))
+    code, out, _ = run(capsys, "add-editor", "alice", "--password-stdin", "--secrets", str(secrets))
+    assert (code, out.split(" in ")[0]) == (0, "Editor alice has a new password")
+    assert verify_password(
+        "another long password", editors_from_secrets(tomllib.loads(secrets.read_text()))["alice"]
+    )
+
+
+BAD_NAME = 'error: an editor name is letters, digits, "-" and "_" (at most 100 characters).\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "password", "message"),
+    [
+        ("al ice", "correct horse battery", BAD_NAME),
+        ("alice", "short", "error: use a password of at least 10 characters.\n"),
+    ],
+)
+def test_add_editor_refuses_bad_names_and_short_passwords(
+    monkeypatch, tmp_path: Path, capsys, name, password, message
+):
+    secrets = tmp_path / "secrets.toml"
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    code, out, err = run(capsys, "add-editor", name, "--password-stdin", "--secrets", str(secrets))
+    assert (code, out, err, secrets.exists()) == (1, "", message, False)
+
+
+def test_retract_and_regrade_from_the_command_line(ledger_url: str, capsys):
+    run(capsys, "seed")
+    code, out, _ = run(capsys, "retract", "14", "--reason", "Not a deal event.", "--editor", "alice")
+    assert (code, out) == (
+        0,
+        (
+            "Retracted event #14 of us-ukraine-drone-deal (2025-10-17: White House meeting: Zelensky "
+            "offers drones in exchange for…) as change #2. Undo it with `python -m tracker undo 2`.\n"
+        ),
+    )
+    code, _, err = run(capsys, "retract", "14", "--reason", "Again.")
+    when = re.search(r"retracted on (\S+ \S+) by", err)
+    assert (code, err) == (
+        1,
+        (
+            f"error: event #14 cannot be retracted: it was retracted on {when and when.group(1)} by "
+            "alice (change #2). Undo that change first to bring it back.\n"
+        ),
+    )
+    code, out, _ = run(capsys, "regrade", "1", "a", "--reason", "Confirmed.", "--editor", "alice")
+    assert (code, out) == (
+        0,
+        "Regraded LIGA.net (source #1) from B to A as change #3. Undo it with `python -m tracker undo 3`.\n",
+    )
+    code, _, err = run(capsys, "regrade", "1", "Z", "--reason", "x")
+    assert (code, err) == (
+        1,
+        (
+            'error: "Z" is not a source reliability grade. Use a letter A (completely reliable) to F '
+            "(cannot be judged), the NATO Admiralty code.\n"
+        ),
+    )
+    code, out, _ = run(capsys, "imports")
+    assert [line.split(" by ")[0].split(" ", 3)[-1] for line in out.splitlines()[:2]] == [
+        "regrade of source #1 (LIGA.net) (regrade)",
+        "retraction of event #14 (us-ukraine-drone-deal) (retraction)",
+    ]
+
+
+def test_the_new_commands_have_an_example_in_their_help():
+    for command in ("add-editor", "retract", "regrade"):
+        result = subprocess.run(
+            [sys.executable, "-m", "tracker", command, "--help"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert f"example: python -m tracker {command}" in result.stdout

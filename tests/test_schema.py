@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 
 from tests.builders import downgrade, ledger_csv, row
+from tests.ledger_snapshot import table_counts
 from tracker.db import (
     SCHEMA_HEAD,
     create_ledger_engine,
@@ -33,7 +34,7 @@ def test_upgrade_from_empty_matches_the_models(ledger_url: str):
 
 def test_the_schema_head_constant_is_the_newest_migration():
     # migrate() skips Alembic when a ledger is at SCHEMA_HEAD: a new migration must move it.
-    assert SCHEMA_HEAD == head_revision() == "0005"
+    assert SCHEMA_HEAD == head_revision() == "0006"
 
 
 def test_tables(engine: Engine):
@@ -46,8 +47,10 @@ def test_tables(engine: Engine):
         "deals",
         "event_sources",
         "events",
+        "grade_changes",
         "imports",
         "parties",
+        "retractions",
         "signposts",
         "sources",
         "stages",
@@ -189,3 +192,16 @@ def test_upgrading_from_0003_indexes_the_foreign_keys(seeded: Engine):
             "parties": ["ix_parties_parent_id"],
         },
     )
+
+
+def test_upgrading_from_0005_keeps_every_row_and_adds_what_corrections_need(seeded: Engine):
+    before = table_counts(seeded)
+    downgrade(seeded, "0005")
+    inspector = inspect(seeded)
+    old = (
+        [t for t in ("retractions", "grade_changes") if inspector.has_table(t)],
+        [c["name"] for c in inspector.get_columns("imports") if c["name"] == "reason"],
+        [c["name"] for c in inspector.get_columns("deal_tags") if c["name"] == "removed_by"],
+    )
+    migrate(seeded)
+    assert (old, table_counts(seeded), schema_revision(seeded)) == (([], [], []), before, "0006")

@@ -10,6 +10,8 @@
   out at login stays in that session's server-side state; every write checks it together with the
   connection that logged in (a client that takes over the session id, which appears in upload URLs, has
   another connection) and the time since the editor's last action.
+- First run: with no editor configured, `SignInLinks` makes the one-time link the dashboard prints to its
+  console; `add_editor_to_file` writes an editor into the secrets file (`python -m tracker add-editor`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import hmac
 import logging
 import math
 import os
+import re
 import secrets as token
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,3 +315,95 @@ class EditorSessions:
     def _expire(self, now: float) -> None:
         for secret in [s for s, grant in self._grants.items() if now - grant.last_active > self.idle_timeout]:
             del self._grants[secret]
+
+
+# --- the first-run sign-in link -------------------------------------------------------------------------
+
+
+class SignInLinks:
+    """The one-time sign-in link of a dashboard with no editor configured, for whoever can read its console
+    (as Jupyter's token and `datasette --root` work): the token of the link works once, and only in this
+    process, since it is never stored. Issuing a new link makes any earlier, unused one stop working.
+    Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._token: str | None = None
+
+    def issue(self) -> str:
+        """A new token; the previous one, used or not, no longer works."""
+        token_value = token.token_urlsafe(32)
+        with self._lock:
+            self._token = token_value
+        return token_value
+
+    def outstanding(self) -> bool:
+        """Whether a link has been issued and not used yet."""
+        with self._lock:
+            return self._token is not None
+
+    def redeem(self, presented: object) -> bool:
+        """Whether `presented` is the outstanding token; it then stops working."""
+        if not isinstance(presented, str):
+            return False
+        with self._lock:
+            if self._token is None or not hmac.compare_digest(self._token, presented):
+                return False
+            self._token = None
+            return True
+
+
+# --- editors in the secrets file ------------------------------------------------------------------------
+
+EDITOR_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def add_editor_to_file(path: Path, name: str, hashed: str) -> bool:
+    """Set editor `name`'s password hash under [editors] in the secrets file `path` (created, readable by
+    this user only, when missing); True when the editor was there already (the password is replaced).
+
+    The file is edited as text, so its comments and other tables stay as they are, then read back: unless
+    exactly this editor changed, nothing is written (OutputNotWritten says what to do by hand).
+    """
+    if not EDITOR_NAME.fullmatch(name):
+        raise OutputNotWritten(
+            f'"{name[:100]}" cannot be an editor name: use letters, digits, "-" and "_" (at most 100).'
+        )
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o600
+        before = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise OutputNotWritten(
+            f"cannot read {path} as TOML ({exc}); fix it, then run the command again."
+        ) from exc
+    table = before.get("editors", {})
+    existed = isinstance(table, dict) and name in table
+    line = f'{name} = "{hashed}"'
+    lines = text.splitlines()
+    header = next((i for i, text_line in enumerate(lines) if text_line.strip() == "[editors]"), None)
+    if header is None:
+        lines += ["", "[editors]", line] if lines else ["[editors]", line]
+    else:
+        end = next(
+            (i for i in range(header + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines)
+        )
+        own = [i for i in range(header + 1, end) if re.match(rf"\s*{name}\s*=", lines[i])]
+        if own:
+            lines[own[0]] = line
+        else:
+            lines.insert(end if lines[end - 1].strip() != "" else end - 1, line)
+    updated = "\n".join(lines) + "\n"
+    try:
+        after = tomllib.loads(updated)
+    except tomllib.TOMLDecodeError:
+        after = None
+    expected = {**before, "editors": {**(table if isinstance(table, dict) else {}), name: hashed}}
+    if after != expected:
+        raise OutputNotWritten(
+            f"cannot add the editor to {path} safely (its [editors] table is not written as one table of "
+            f'name = "hash" lines); add the line yourself under [editors]:\n{line}'
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_file(path, updated.encode("utf-8"), mode=mode)
+    return existed

@@ -9,10 +9,10 @@ import os
 import sys
 from pathlib import Path
 
-from tracker import queries
-from tracker.auth import hash_password
+from tracker import queries, revisions
+from tracker.auth import EDITOR_NAME, add_editor_to_file, hash_password
 from tracker.backup import backup_ledger
-from tracker.db import head_revision, open_ledger
+from tracker.db import SECRETS_PATH, head_revision, open_ledger
 from tracker.drafting.command import EXAMPLE as DRAFT_EXAMPLE
 from tracker.drafting.command import add_draft_arguments, run_draft
 from tracker.errors import ImportRejected, InvalidValue, OutputNotWritten, TrackerError
@@ -163,7 +163,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_hash_password(args: argparse.Namespace) -> int:
+def _new_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -172,8 +172,38 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
             raise UsageError("the two passwords differ; run the command again.")
     if len(password) < 10:
         raise UsageError("use a password of at least 10 characters.")
-    print(f'{args.username} = "{hash_password(password)}"')
+    return password
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    print(f'{args.username} = "{hash_password(_new_password(args))}"')
     print("Add that line under [editors] in .streamlit/secrets.toml.", file=sys.stderr)
+    return 0
+
+
+def cmd_add_editor(args: argparse.Namespace) -> int:
+    if not EDITOR_NAME.fullmatch(args.username):
+        raise UsageError('an editor name is letters, digits, "-" and "_" (at most 100 characters).')
+    path = Path(args.secrets)
+    replaced = add_editor_to_file(path, args.username, hash_password(_new_password(args)))
+    done = "has a new password" if replaced else "added"
+    print(f"Editor {args.username} {done} in {path}. Reload the dashboard's pages to log in with it.")
+    return 0
+
+
+def cmd_retract(args: argparse.Namespace) -> int:
+    engine = open_ledger(args.database)
+    done = revisions.retract_event(engine, args.event_id, reason=args.reason, editor=_editor(args))
+    print(f"{done.description} Undo it with `python -m tracker undo {done.import_id}`.")
+    return 0
+
+
+def cmd_regrade(args: argparse.Namespace) -> int:
+    engine = open_ledger(args.database)
+    done = revisions.regrade_source(
+        engine, args.source_id, args.grade, reason=args.reason, editor=_editor(args)
+    )
+    print(f"{done.description} Undo it with `python -m tracker undo {done.import_id}`.")
     return 0
 
 
@@ -240,6 +270,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("username")
     sub.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    sub = command(
+        "add-editor",
+        "add an editor (or give one a new password) in the secrets file the dashboard reads",
+        "python -m tracker add-editor alice",
+        cmd_add_editor,
+    )
+    sub.add_argument("username")
+    sub.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    sub.add_argument(
+        "--secrets", default=str(SECRETS_PATH), help=f"the secrets file to write (default: {SECRETS_PATH})"
+    )
+    sub = command(
+        "retract",
+        "retract an event: it leaves the current views; the as-of views before now keep it",
+        'python -m tracker retract 42 --reason "the source withdrew the report"',
+        cmd_retract,
+    )
+    sub.add_argument("event_id", type=int, help="the event's number (deal page, Events tab)")
+    sub.add_argument("--reason", required=True, help="why, recorded in the deal's history")
+    sub.add_argument("--editor", help="who is retracting (default: $USER)")
+    sub = command(
+        "regrade",
+        "give a source a new reliability grade (A-F), recorded with the old one",
+        'python -m tracker regrade 7 B --reason "confirmed by two official statements"',
+        cmd_regrade,
+    )
+    sub.add_argument("source_id", type=int, help="the source's number (Sources page)")
+    sub.add_argument("grade", help="the new reliability, A (completely reliable) to F (cannot be judged)")
+    sub.add_argument("--reason", required=True, help="why, recorded in the history of the deals it supports")
+    sub.add_argument("--editor", help="who is regrading (default: $USER)")
     return parser
 
 

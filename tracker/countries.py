@@ -364,3 +364,8 @@ def split_countries(text: str) -> list[str]:
 def _or_list(items: list[str]) -> str:
     """Join as "A", "A or B" or "A, B or C"."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def all_countries() -> list[Country]:
+    """Every country the ledger knows by code, in name order (for a picker)."""
+    return sorted(_BY_CODE.values(), key=lambda country: country.name)

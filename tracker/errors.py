@@ -121,6 +121,11 @@ class UndoRefused(TrackerError):
     """An import cannot be undone (unknown, already undone, or a later import depends on it)."""
 
 
+class CorrectionRefused(TrackerError):
+    """A retraction, correction, regrade, re-rating or deal edit cannot be made (an unknown or retracted
+    event, an unknown source or deal, no reason given, nothing to change)."""
+
+
 class LedgerUnavailable(TrackerError):
     """The database cannot be opened or used: missing, read-only, not a database, or too new."""
 

@@ -32,6 +32,7 @@ from tracker.columns import ALL_COLUMNS, COLUMN_BY_NAME, COLUMNS, stored_columns
 from tracker.countries import country_by_code, is_former_state
 from tracker.dates import canonical_date_text
 from tracker.filters import Filters
+from tracker.knowledge import event_is_current
 from tracker.ledger_csv import FORMULA_STARTS, neutralise
 from tracker.models import (
     Deal,
@@ -96,7 +97,8 @@ def _in_chunks(engine: Engine, statement: Any, key: Any, values: list[Any]) -> l
 
 
 def ledger_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """The filtered ledger as upload-format rows (every column of tracker.columns), re-importable as is."""
+    """The filtered ledger as it is now, as upload-format rows (every column of tracker.columns),
+    re-importable as is. Retracted events and removed tags are not in it (tracker.revisions)."""
     event_columns = {
         column.name: Event.__table__.c[column.stored[0].split(".", 1)[1]]
         for column in COLUMNS
@@ -106,7 +108,7 @@ def ledger_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
         engine,
         select(Event.id, Event.deal_id, Event.date_text, *event_columns.values())
         .join(Deal, Deal.id == Event.deal_id)
-        .where(filters.deal_clause(), *filters.event_conditions())
+        .where(filters.deal_clause(), *filters.event_conditions(), event_is_current())
         .order_by(Event.deal_id, Event.occurred_on, Event.id),
     )
     event_ids = [row[0] for row in events]
@@ -158,7 +160,12 @@ def _deal_cells(engine: Engine, deal_ids: list[str]) -> dict[str, dict[str, str]
     )
     tags: dict[str, list[str]] = defaultdict(list)
     for deal_id, tag in sorted(
-        _in_chunks(engine, select(DealTag.deal_id, DealTag.tag), DealTag.deal_id, deal_ids)
+        _in_chunks(
+            engine,
+            select(DealTag.deal_id, DealTag.tag).where(DealTag.removed_by.is_(None)),
+            DealTag.deal_id,
+            deal_ids,
+        )
     ):
         tags[deal_id].append(tag)
     external: dict[str, list[str]] = defaultdict(list)

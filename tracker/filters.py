@@ -28,7 +28,8 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, sel
 from tracker.countries import country_by_code, resolve_country
 from tracker.dates import parse_partial_date
 from tracker.errors import InvalidValue
-from tracker.models import Deal, DealParty, Event, EventSource, Import, Party, Source
+from tracker.knowledge import event_is_current, imports_known_by, reliability
+from tracker.models import Deal, DealParty, Event, EventSource, Party, Source
 from tracker.vocab import RELIABILITY, ROLES, STAGE_NAMES, resolve_reliability, resolve_role, resolve_stage
 
 CountryRole = Literal["either", "buyer", "seller"]
@@ -83,7 +84,8 @@ class Filters:
     def deal_conditions(self, *, as_of: dt.datetime | None = None) -> list[ColumnElement[bool]]:
         """Conditions on `deals` rows, one per filter in use.
 
-        `as_of` (an as-of view) looks only at events and roles recorded by then, and leaves the stage
+        Only current events count (tracker.knowledge: retracted ones do not). `as_of` (an as-of view)
+        looks only at events and roles known then, with the grades they had then, and leaves the stage
         out: those views derive each deal's stage from the events known then.
         Subqueries correlate to `deals` only, so the conditions also work in queries that join
         events, parties or sources themselves. The event filters (dates, grade) make one condition
@@ -94,7 +96,7 @@ class Filters:
         for spec in FILTERS:
             if spec.event_condition is not None and not events_placed:
                 events_placed = True
-                events = self.event_conditions()
+                events = self.event_conditions(as_of=as_of)
                 if events:
                     conditions.append(
                         exists(
@@ -109,9 +111,12 @@ class Filters:
                     conditions.append(condition)
         return conditions
 
-    def event_conditions(self) -> list[ColumnElement[bool]]:
-        """Conditions on `events` rows: the date range and the minimum source grade."""
-        conditions = [spec.event_condition(self) for spec in FILTERS if spec.event_condition is not None]
+    def event_conditions(self, *, as_of: dt.datetime | None = None) -> list[ColumnElement[bool]]:
+        """Conditions on `events` rows: the date range and the minimum source grade (as graded at
+        `as_of`)."""
+        conditions = [
+            spec.event_condition(self, as_of) for spec in FILTERS if spec.event_condition is not None
+        ]
         return [condition for condition in conditions if condition is not None]
 
     def deal_clause(self, *, as_of: dt.datetime | None = None) -> ColumnElement[bool]:
@@ -178,8 +183,9 @@ class Filter:
     cli: CliOption | None = None
     # A condition on `deals` (given the as-of time, None for now); None when the filter is not in use.
     deal_condition: Callable[[Filters, dt.datetime | None], ColumnElement[bool] | None] | None = None
-    # A condition on `events` (all event conditions must hold for one event of the deal).
-    event_condition: Callable[[Filters], ColumnElement[bool] | None] | None = None
+    # A condition on `events` (all event conditions must hold for one event of the deal), given the as-of
+    # time (grades are those of then).
+    event_condition: Callable[[Filters, dt.datetime | None], ColumnElement[bool] | None] | None = None
     # Its words in the caption ("with Ukraine as seller"); None or "" when it adds none.
     caption: Callable[[Filters, PartyNames], str | None] | None = None
     # The sidebar's default given what the ledger holds, when it is not `default`.
@@ -316,13 +322,15 @@ _FIELD_DEFAULTS: dict[str, Any] = {spec.name: spec.default for spec in fields(Fi
 _FINAL_SIGMA, _SIGMA = "ς", "σ"
 
 
-def _like_pattern(text: str) -> str:
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (escaped with \\) for `text` anywhere in a column, for `matches`."""
     escaped = text.lower().replace(_FINAL_SIGMA, _SIGMA)
     escaped = escaped.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def _matches(column: ColumnElement[str], pattern: str) -> ColumnElement[bool]:
+def matches(column: ColumnElement[str], pattern: str) -> ColumnElement[bool]:
+    """`column` contains the text of `like_pattern`, in any case (NULL as empty)."""
     return func.replace(func.lower(func.coalesce(column, "")), _FINAL_SIGMA, _SIGMA).like(
         pattern, escape="\\"
     )
@@ -331,11 +339,12 @@ def _matches(column: ColumnElement[str], pattern: str) -> ColumnElement[bool]:
 def _roles_known(as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
     if as_of is None:
         return []
-    return [DealParty.import_id.in_(select(Import.id).where(Import.committed_at <= as_of))]
+    return [DealParty.import_id.in_(imports_known_by(as_of))]
 
 
 def _events_known(as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
-    return [] if as_of is None else [Event.recorded_at <= as_of]
+    # Retracted events never count; as of a date, neither do those recorded or retracted later.
+    return [event_is_current(as_of)]
 
 
 def _join_or(items: list[str]) -> str:
@@ -414,15 +423,15 @@ def _until_caption(f: Filters, _: PartyNames) -> str | None:
 
 def _event_text_condition(pattern: str) -> ColumnElement[bool]:
     return or_(
-        _matches(Event.summary, pattern),
+        matches(Event.summary, pattern),
         exists(
             select(EventSource.event_id)
             .join(Source, Source.id == EventSource.source_id)
             .where(
                 EventSource.event_id == Event.id,
                 or_(
-                    _matches(Source.title, pattern),
-                    _matches(Source.publisher, pattern),
+                    matches(Source.title, pattern),
+                    matches(Source.publisher, pattern),
                 ),
             )
         ),
@@ -432,10 +441,10 @@ def _event_text_condition(pattern: str) -> ColumnElement[bool]:
 def _text_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement[bool] | None:
     if not f.text.strip():
         return None
-    pattern = _like_pattern(f.text.strip())
+    pattern = like_pattern(f.text.strip())
     return or_(
-        _matches(Deal.title, pattern),
-        _matches(Deal.summary, pattern),
+        matches(Deal.title, pattern),
+        matches(Deal.summary, pattern),
         exists(
             select(Event.id)
             .where(Event.deal_id == Deal.id, _event_text_condition(pattern), *_events_known(as_of))
@@ -444,13 +453,13 @@ def _text_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement[bool
     )
 
 
-def _grade_condition(f: Filters) -> ColumnElement[bool] | None:
+def _grade_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement[bool] | None:
     if not f.min_reliability:
         return None
     return exists(
         select(EventSource.event_id)
         .join(Source, Source.id == EventSource.source_id)
-        .where(EventSource.event_id == Event.id, Source.reliability.in_(f.grades()))
+        .where(EventSource.event_id == Event.id, reliability(as_of).in_(f.grades()))
     )
 
 
@@ -485,7 +494,7 @@ def _known(events: Any, links: Any, as_of: dt.datetime | None) -> list[ColumnEle
         return []
     return [
         events.c.recorded_at <= as_of,
-        links.c.import_id.in_(select(Import.id).where(Import.committed_at <= as_of)),
+        links.c.import_id.in_(imports_known_by(as_of)),
     ]
 
 
@@ -700,7 +709,7 @@ FILTERS: tuple[Filter, ...] = (
             "events on or after this date (YYYY-MM-DD, YYYY-MM or YYYY)",
             parse=lambda text: parse_partial_date(text).start,
         ),
-        event_condition=lambda f: Event.occurred_until >= f.since if f.since else None,
+        event_condition=lambda f, _: Event.occurred_until >= f.since if f.since else None,
         caption=_since_caption,
     ),
     Filter(
@@ -710,7 +719,7 @@ FILTERS: tuple[Filter, ...] = (
         cli=CliOption(
             "--until", "events on or before this date", parse=lambda text: parse_partial_date(text).end
         ),
-        event_condition=lambda f: Event.occurred_on <= f.until if f.until else None,
+        event_condition=lambda f, _: Event.occurred_on <= f.until if f.until else None,
         caption=_until_caption,
     ),
     Filter(

@@ -13,7 +13,7 @@ import difflib
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from tracker.attributes import DEAL_ATTRIBUTES
 from tracker.columns import (
     ALL_COLUMNS,
     BATCH_COLUMNS,
+    COLUMN_BY_NAME,
     COLUMNS,
     ONE_OF_COLUMNS,
     PARTY_KEY_LENGTH,
@@ -300,6 +301,32 @@ def batch_from_records(records: Records, *, today: Any = None, format: str = "le
     return Batch(rows=out[list(BATCH_COLUMNS)].astype(object), format=format, rows_read=len(frame))
 
 
+def read_deal_cells(cells: Mapping[str, str], *, today: Any = None) -> dict[str, Any]:
+    """A deal's own cells (deal columns and tags, e.g. from the deal edit form) read and checked as the cells
+    of a file are, into batch values (deal_title -> text, deal_value_low -> a number, tags -> "a;b").
+    ImportRejected with every problem (line 1); a column that is not the deal's own is one."""
+    problems = [
+        Problem(1, name, None, f"{name} is not one of a deal's own columns", "Give only the deal's columns.")
+        for name in cells
+        if name not in COLUMN_BY_NAME or COLUMN_BY_NAME[name].lands not in ("deal", "tag")
+    ]
+    if problems:
+        raise ImportRejected(problems)
+    frame = pd.DataFrame(
+        [[str(cells.get(name, "")) for name in ALL_COLUMNS]], columns=ALL_COLUMNS, dtype=object
+    )
+    check = _Checker(frame, pd.Series([1], index=frame.index))
+    _clean_text(frame, check, plain=False)
+    out = pd.DataFrame(index=frame.index)
+    for name in cells:
+        for target, values in check.read(COLUMN_BY_NAME[name], today=today).items():
+            out[target] = values
+    if {"deal_value_low", "deal_value_high", "deal_currency"} <= set(cells):
+        _check_values(frame, out, check, prefixes=("deal",))
+    check.problems.raise_if_any()
+    return {target: out[target].iloc[0] for target in out.columns}
+
+
 def _take_event_claims(out: pd.DataFrame, names: list[str]) -> None:
     """A file that has none of a deal attribute's own columns (deal_quantity; deal_value_low, _high,
     deal_currency) states the attribute through its events' claims (quantity; value_low, ...), as files
@@ -314,33 +341,7 @@ def _take_event_claims(out: pd.DataFrame, names: list[str]) -> None:
 
 def _check_rows(frame: pd.DataFrame, out: pd.DataFrame, check: _Checker) -> None:
     """The rules that span columns."""
-    for prefix, low_name, currency_name in (
-        ("event", "value_low", "currency"),
-        ("deal", "deal_value_low", "deal_currency"),
-    ):
-        low, high = out[f"{prefix}_value_low"], out[f"{prefix}_value_high"]
-        high_name = low_name.replace("low", "high")
-        both = low.notna() & high.notna()
-        inverted = both & (low.where(both, 0) > high.where(both, 0))
-        check.add(
-            inverted,
-            high_name,
-            lambda v, low_name=low_name, high_name=high_name: f"{high_name} {v} is below {low_name}",
-            f"Swap {low_name} and {high_name}, or correct one of them.",
-        )
-        has_value = (frame[low_name] != "") | (frame[high_name] != "")
-        check.add(
-            has_value & (frame[currency_name] == ""),
-            currency_name,
-            "a value is given without a currency",
-            "Give the ISO 4217 currency code of the value, e.g. USD or EUR.",
-        )
-        check.add(
-            ~has_value & (frame[currency_name] != ""),
-            currency_name,
-            "a currency is given without a value",
-            f"Give {low_name} and/or {high_name}, or leave {currency_name} empty.",
-        )
+    _check_values(frame, out, check, prefixes=("event", "deal"))
     check.add(
         (frame["source_title"] == "") & (frame["source_url"] == ""),
         "source_title",
@@ -373,6 +374,41 @@ def _check_rows(frame: pd.DataFrame, out: pd.DataFrame, check: _Checker) -> None
         "party_role or party_kind is given but party is empty",
         "Name the party, or clear those cells.",
     )
+
+
+_VALUE_COLUMNS = {"event": ("value_low", "currency"), "deal": ("deal_value_low", "deal_currency")}
+
+
+def _check_values(
+    frame: pd.DataFrame, out: pd.DataFrame, check: _Checker, *, prefixes: tuple[str, ...]
+) -> None:
+    """A value range is low to high, and a value and its currency come together (an event's claim, a
+    deal's own value)."""
+    for prefix in prefixes:
+        low_name, currency_name = _VALUE_COLUMNS[prefix]
+        low, high = out[f"{prefix}_value_low"], out[f"{prefix}_value_high"]
+        high_name = low_name.replace("low", "high")
+        both = low.notna() & high.notna()
+        inverted = both & (low.where(both, 0) > high.where(both, 0))
+        check.add(
+            inverted,
+            high_name,
+            lambda v, low_name=low_name, high_name=high_name: f"{high_name} {v} is below {low_name}",
+            f"Swap {low_name} and {high_name}, or correct one of them.",
+        )
+        has_value = (frame[low_name] != "") | (frame[high_name] != "")
+        check.add(
+            has_value & (frame[currency_name] == ""),
+            currency_name,
+            "a value is given without a currency",
+            "Give the ISO 4217 currency code of the value, e.g. USD or EUR.",
+        )
+        check.add(
+            ~has_value & (frame[currency_name] != ""),
+            currency_name,
+            "a currency is given without a value",
+            f"Give {low_name} and/or {high_name}, or leave {currency_name} empty.",
+        )
 
 
 def _once_per_distinct(function: Callable[..., str], *columns: pd.Series) -> list[str]:

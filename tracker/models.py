@@ -57,6 +57,8 @@ class Import(Base):
     snapshot_on: Mapped[dt.date | None] = mapped_column(Date)
     undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     undone_by: Mapped[str | None] = mapped_column(String(100))
+    # Why an editor made the change (a retraction, correction, regrade or edit; tracker.revisions).
+    reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (CheckConstraint("status IN ('committed', 'undone')", name="status"),)
 
@@ -124,6 +126,9 @@ class DealTag(Base):
     deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"), primary_key=True)
     tag: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+    # The deal edit that took the tag off (tracker.revisions); the row stays, so undoing the edit puts the
+    # tag back as it was and a re-import does not add it again.
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
 
 
 class DealChange(Base):
@@ -265,4 +270,35 @@ class Signpost(Base):
 
     __table_args__ = (
         CheckConstraint("expected_precision IN ('day', 'week', 'month', 'year')", name="precision"),
+    )
+
+
+class Retraction(Base):
+    """An event taken back by an editor: it leaves the current views, and the as-of views from the time of
+    the retraction's import on. A correction is a retraction with its replacement, written together."""
+
+    __tablename__ = "retractions"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    replacement_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+
+
+class GradeChange(Base):
+    """A recorded change of a grade: a source's reliability (no event) or the credibility of one event's
+    claim from the source. Grades change by new records, as deal attributes do (DealChange)."""
+
+    __tablename__ = "grade_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
+    grade: Mapped[str] = mapped_column(String(12))
+    old_value: Mapped[str] = mapped_column(String(1))
+    new_value: Mapped[str] = mapped_column(String(1))
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+
+    __table_args__ = (
+        CheckConstraint("grade IN ('reliability', 'credibility')", name="grade"),
+        CheckConstraint("(grade = 'reliability') = (event_id IS NULL)", name="claim"),
     )

@@ -4,11 +4,12 @@ Aggregation happens in SQL; functions return small pandas DataFrames ready to re
 what a page shows. Options are keyword-only; `filters` is the analyst's `Filters` value. The overview's
 charts are summed in Python from one GROUP BY per filter (see `_deal_mix`).
 
-As-of views (`as_of`: the end of a day, naive UTC like `recorded_at`) show the ledger as it was known
-then: events recorded later, and roles, sources and attribute changes from later imports, are left
-out, and each deal's stage is recomputed by `tracker.stages.deal_status` from the events known then
-(the same derivation the importer stores). Grouping by that recomputed stage happens in Python, over
-one row per deal, because the stage is not in the database.
+Retracted events are left out of every view (tracker.knowledge). As-of views (`as_of`: the end of a
+day, naive UTC like `recorded_at`) show the ledger as it was known then: events recorded later or
+retracted by then, and roles, sources and attribute changes from later imports, are left out, grades
+are those of then, and each deal's stage is recomputed by `tracker.stages.deal_status` from the events
+known then (the same derivation the importer stores). Grouping by that recomputed stage happens in
+Python, over one row per deal, because the stage is not in the database.
 """
 
 from __future__ import annotations
@@ -22,15 +23,30 @@ from itertools import product
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Select, case, distinct, exists, func, literal, select
+from sqlalchemy import ColumnElement, Engine, Select, case, distinct, exists, false, func, literal, select
 
-from tracker.attributes import ATTRIBUTE_COLUMNS, DealAttribute, restored
+from tracker.attributes import ATTRIBUTE_BY_NAME, ATTRIBUTE_COLUMNS, DealAttribute, restored, shown_change
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
+from tracker.dates import format_partial_date
 from tracker.display import grade, value_range_text, web_url_or_none
-from tracker.filters import FilterOptions, Filters, database_only_deals, deals_citing
+from tracker.filters import FilterOptions, Filters, database_only_deals, deals_citing, like_pattern, matches
+from tracker.knowledge import credibility, event_is_current, imports_known_by, reliability
 from tracker.memory import cycle_collection_paused
-from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
+from tracker.models import (
+    Deal,
+    DealChange,
+    DealParty,
+    DealTag,
+    Event,
+    EventSource,
+    GradeChange,
+    Import,
+    Party,
+    Retraction,
+    Source,
+)
+from tracker.revisions import KINDS
 from tracker.stages import deal_status, stage_intervals
 from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_NAMES, STAGE_ORDER
 
@@ -84,25 +100,26 @@ def _country_name(code: str | None, states: dict[str, str]) -> str:
         return code
 
 
-def _imports_known_by(as_of: dt.datetime) -> Select[Any]:
-    return select(Import.id).where(Import.committed_at <= as_of)
-
-
 # --- the ledger as a whole ----------------------------------------------------------------------------
 
 
 def ledger_counts(engine: Engine) -> dict[str, int]:
-    """How many deals, events, sources, parties and committed imports the ledger holds."""
+    """How many deals, current events, sources, parties, links of current events and committed imports the
+    ledger holds."""
+    # Events and links count only what the current views show: retracted events are not.
+    counted = {
+        "deals": select(func.count()).select_from(Deal),
+        "events": select(func.count()).select_from(Event).where(event_is_current()),
+        "sources": select(func.count()).select_from(Source),
+        "parties": select(func.count()).select_from(Party),
+        "source links": select(func.count())
+        .select_from(EventSource)
+        .join(Event, Event.id == EventSource.event_id)
+        .where(event_is_current()),
+    }
     with engine.connect() as connection:
         return {
-            name: int(connection.execute(select(func.count()).select_from(model)).scalar_one())
-            for name, model in (
-                ("deals", Deal),
-                ("events", Event),
-                ("sources", Source),
-                ("parties", Party),
-                ("source links", EventSource),
-            )
+            name: int(connection.execute(statement).scalar_one()) for name, statement in counted.items()
         } | {
             "imports": int(
                 connection.execute(
@@ -229,7 +246,7 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
         filters.deal_clause(as_of=as_of),
         exists(
             select(Event.id)
-            .where(Event.deal_id == Deal.id, Event.recorded_at <= as_of, *filters.event_conditions())
+            .where(Event.deal_id == Deal.id, *_event_conditions(filters, as_of))
             .correlate(Deal)
         ),
     ]
@@ -237,7 +254,7 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
         engine,
         select(Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage)
         .join(Deal, Deal.id == Event.deal_id)
-        .where(Event.recorded_at <= as_of, *conditions),
+        .where(event_is_current(as_of), *conditions),
     )
     statuses = deal_status(events)
     if filters.stages:
@@ -247,12 +264,11 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
 
 
 def _event_conditions(filters: Filters, as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
-    known = [Event.recorded_at <= as_of] if as_of is not None else []
-    return [*filters.event_conditions(), *known]
+    return [*filters.event_conditions(as_of=as_of), event_is_current(as_of)]
 
 
 def _role_known(as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
-    return [DealParty.import_id.in_(_imports_known_by(as_of))] if as_of is not None else []
+    return [DealParty.import_id.in_(imports_known_by(as_of))] if as_of is not None else []
 
 
 def count_deals(engine: Engine, *, filters: Filters) -> int:
@@ -553,7 +569,10 @@ def _country_roles(filters: Filters) -> tuple[str, ...]:
 
 
 def _event_sources(engine: Engine, event_ids: list[int], as_of: dt.datetime | None) -> pd.DataFrame:
-    known = [EventSource.import_id.in_(_imports_known_by(as_of))] if as_of is not None else []
+    """The sources of these events with their grades (as graded at `as_of`)."""
+    known = [EventSource.import_id.in_(imports_known_by(as_of))] if as_of is not None else []
+    graded = reliability(as_of).label("reliability")
+    rated = credibility(as_of).label("credibility")
     statement = (
         select(
             EventSource.event_id,
@@ -563,13 +582,13 @@ def _event_sources(engine: Engine, event_ids: list[int], as_of: dt.datetime | No
             Source.url,
             Source.published_on,
             Source.kind,
-            Source.reliability,
-            EventSource.credibility,
+            graded,
+            rated,
             EventSource.excerpt,
         )
         .join(Source, Source.id == EventSource.source_id)
         .where(EventSource.event_id.in_(event_ids), *known)
-        .order_by(EventSource.event_id, Source.reliability, EventSource.credibility, Source.id)
+        .order_by(EventSource.event_id, graded, rated, Source.id)
     )
     sources = _frame(engine, statement)
     sources["grade"] = [grade(r, c) for r, c in zip(sources["reliability"], sources["credibility"])]
@@ -665,7 +684,7 @@ def pipeline_cards(
         )
         .join(EventSource, EventSource.event_id == Event.id)
         .join(Source, Source.id == EventSource.source_id)
-        .where(Event.deal_id.in_(list(cards["deal_id"]))),
+        .where(Event.deal_id.in_(list(cards["deal_id"])), event_is_current()),
     )
     if grades.empty:
         cards["latest_grade"] = ""
@@ -845,7 +864,6 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
 
 def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
     """The deal's events in date order, each with its reported date text and its sources with grades."""
-    known = [Event.recorded_at <= as_of] if as_of is not None else []
     statement = (
         select(
             Event.id.label("event_id"),
@@ -864,7 +882,7 @@ def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
             Event.recorded_at,
             Event.import_id,
         )
-        .where(Event.deal_id == deal_id, *known)
+        .where(Event.deal_id == deal_id, event_is_current(as_of))
         .order_by(Event.occurred_on, Event.id)
     )
     events = _frame(engine, statement)
@@ -874,8 +892,7 @@ def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
 def deal_event_sources(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
     """One row per event and source: publisher, title, http(s) url or None, reliability, credibility,
     grade, and the source's words that support the event (excerpt)."""
-    known = [Event.recorded_at <= as_of] if as_of is not None else []
-    event_ids = select(Event.id).where(Event.deal_id == deal_id, *known)
+    event_ids = select(Event.id).where(Event.deal_id == deal_id, event_is_current(as_of))
     with engine.connect() as connection:
         ids = [int(i) for i in connection.execute(event_ids).scalars()]
     return _event_sources(engine, ids, as_of)
@@ -943,7 +960,7 @@ def _source_usage(filters: Filters) -> Select[Any]:
         .join(EventSource, EventSource.source_id == Source.id)
         .join(Event, Event.id == EventSource.event_id)
         .join(Deal, Deal.id == Event.deal_id)
-        .where(filters.deal_clause(), *filters.event_conditions())
+        .where(filters.deal_clause(), *filters.event_conditions(), event_is_current())
         .group_by(
             Source.id,
             Source.publisher,
@@ -993,9 +1010,218 @@ def weakly_sourced_deals(engine: Engine, *, filters: Filters) -> pd.DataFrame:
         .join(Event, Event.deal_id == Deal.id)
         .join(EventSource, EventSource.event_id == Event.id)
         .join(Source, Source.id == EventSource.source_id)
-        .where(filters.deal_clause())
+        .where(filters.deal_clause(), event_is_current())
         .group_by(Deal.id, Deal.title, Deal.current_stage)
         .having(func.min(Source.reliability) >= "D")
         .order_by(sources, Deal.id)
     )
     return _frame(engine, statement)
+
+
+# --- a deal's history ---------------------------------------------------------------------------------
+
+HISTORY_COLUMNS = ("import_id", "committed_at", "editor", "kind", "what", "reason")
+
+
+def _event_text(event: Any) -> str:
+    """An event in a line: "4 Jul 2025 · announced · Talks begin. · 10–30 bn USD"."""
+    parts = [format_partial_date(event.occurred_on, event.date_precision, event.occurred_until)]
+    if event.stage:
+        parts.append(event.stage)
+    parts.append(event.summary)
+    value = value_range_text(event.value_low, event.value_high, event.currency)
+    if value:
+        parts.append(value)
+    if event.quantity is not None:
+        parts.append(f"{event.quantity:,} units")
+    return " · ".join(parts)
+
+
+def _listed(items: list[str], *, limit: int = 3) -> str:
+    shown = "; ".join(items[:limit])
+    return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def deal_history(engine: Engine, deal_id: str, *, limit: int = HISTORY_LIMIT) -> pd.DataFrame:
+    """Every committed import that touched the deal, newest first (at most `limit`): file imports, form
+    entries, retractions, corrections, regrades and edits (tracker.revisions), each with its editor, time,
+    kind, what it did to this deal in words, and the editor's reason. Undone imports have left nothing."""
+    deal_events = select(Event.id).where(Event.deal_id == deal_id)
+    with engine.connect() as connection:
+        created_by = connection.execute(select(Deal.import_id).where(Deal.id == deal_id)).scalar()
+        if created_by is None:
+            return pd.DataFrame(columns=list(HISTORY_COLUMNS))
+        events = {
+            row.id: row
+            for row in connection.execute(
+                select(
+                    Event.id, Event.import_id, Event.occurred_on, Event.occurred_until, Event.date_precision,
+                    Event.stage, Event.summary, Event.value_low, Event.value_high, Event.currency,
+                    Event.quantity,
+                ).where(Event.deal_id == deal_id)
+            )
+        }  # fmt: skip
+        retractions = connection.execute(
+            select(Retraction.event_id, Retraction.replacement_id, Retraction.import_id).where(
+                Retraction.event_id.in_(deal_events)
+            )
+        ).all()
+        changes = connection.execute(
+            select(DealChange.import_id, DealChange.field, DealChange.old_value, DealChange.new_value)
+            .where(DealChange.deal_id == deal_id)
+            .order_by(DealChange.id)
+        ).all()
+        roles = connection.execute(
+            select(DealParty.import_id, DealParty.role, Party.name)
+            .join(Party, Party.id == DealParty.party_id)
+            .where(DealParty.deal_id == deal_id)
+            .order_by(Party.name)
+        ).all()
+        tags = connection.execute(
+            select(DealTag.tag, DealTag.import_id, DealTag.removed_by).where(DealTag.deal_id == deal_id)
+        ).all()
+        # Regrades of the sources behind the deal's events, and re-ratings of its events' claims.
+        grades = connection.execute(
+            select(
+                GradeChange.import_id,
+                GradeChange.grade,
+                GradeChange.event_id,
+                GradeChange.old_value,
+                GradeChange.new_value,
+                func.coalesce(Source.publisher, Source.title, Source.url).label("source"),
+            )
+            .join(Source, Source.id == GradeChange.source_id)
+            .where(
+                GradeChange.event_id.in_(deal_events)
+                | (
+                    GradeChange.event_id.is_(None)
+                    & GradeChange.source_id.in_(
+                        select(EventSource.source_id).where(EventSource.event_id.in_(deal_events))
+                    )
+                )
+            )
+            .order_by(GradeChange.id)
+        ).all()
+        said: defaultdict[int, list[str]] = defaultdict(list)
+        said[created_by].append("created the deal")
+        replacements = {row.replacement_id for row in retractions if row.replacement_id is not None}
+        added = defaultdict(list)
+        for event in events.values():
+            if event.id not in replacements:
+                added[event.import_id].append(_event_text(event))
+        for import_id, texts in added.items():
+            said[import_id].append(f"added {'an event' if len(texts) == 1 else f'{len(texts)} events'}: "
+                                   + _listed(texts))  # fmt: skip
+        for event_id, replacement_id, import_id in retractions:
+            old = _event_text(events[event_id])
+            if replacement_id is None:
+                said[import_id].append(old)
+            else:
+                said[import_id].append(f"was {old}, now {_event_text(events[replacement_id])}")
+        for import_id, field, old, new in changes:
+            label = ATTRIBUTE_BY_NAME[field].label.lower() if field in ATTRIBUTE_BY_NAME else field
+            said[import_id].append(f"{label} was {shown_change(field, old)}, now {shown_change(field, new)}")
+        named = defaultdict(list)
+        for import_id, role, name in roles:
+            named[import_id].append(f"{name} as {role}")
+        for import_id, texts in named.items():
+            said[import_id].append("named " + _listed(texts))
+        for tag, import_id, removed_by in sorted(tags):
+            said[import_id].append(f"tagged {tag}")
+            if removed_by is not None:
+                said[removed_by].append(f"took tag {tag} off")
+        for import_id, grade_name, event_id, old, new, source in grades:
+            if event_id is None:
+                said[import_id].append(f"reliability of {source} was {old}, now {new}")
+            else:
+                when = _event_text(events[event_id])
+                said[import_id].append(f"credibility of {source} for {when} was {old}, now {new}")
+        imports = connection.execute(
+            select(
+                Import.id, Import.committed_at, Import.editor, Import.format, Import.file_name, Import.reason
+            )
+            .where(Import.id.in_(list(said)), Import.status == "committed")
+            .order_by(Import.committed_at.desc(), Import.id.desc())
+            .limit(limit)
+        ).all()
+    rows = []
+    for import_id, committed_at, editor, kind, file_name, reason in imports:
+        verb = KINDS.get(kind, f"imported from {file_name}")
+        rows.append(
+            (import_id, committed_at, editor, kind,
+             f"{verb} on {committed_at:%Y-%m-%d %H:%M} by {editor}: {'; '.join(said[import_id])}", reason)
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+
+
+# --- pickers of the capture forms ---------------------------------------------------------------------
+
+PICKER_LIMIT = 50
+
+
+def find_sources(
+    engine: Engine, *, text: str = "", deal_id: str | None = None, limit: int = PICKER_LIMIT
+) -> pd.DataFrame:
+    """Sources whose title, publisher or URL contains `text` (any case), at most `limit`; with no text, every
+    source of the deal's current events, then the `limit` newest. source_id, key, publisher, title, url,
+    reliability."""
+    columns = (Source.id.label("source_id"), Source.key, Source.publisher, Source.title, Source.url,
+               Source.reliability)  # fmt: skip
+    if text.strip():
+        pattern = like_pattern(text.strip())
+        statement = (
+            select(*columns)
+            .where(
+                matches(Source.title, pattern)
+                | matches(Source.publisher, pattern)
+                | matches(Source.url, pattern)
+            )
+            .order_by(Source.id.desc())
+            .limit(limit)
+        )
+        return _frame(engine, statement)
+    cited = (
+        select(*columns)
+        .join(EventSource, EventSource.source_id == Source.id)
+        .join(Event, Event.id == EventSource.event_id)
+        .where(Event.deal_id == deal_id, event_is_current())
+        .distinct()
+    )
+    found = _frame(engine, cited) if deal_id else _frame(engine, select(*columns).where(false()))
+    newest = _frame(engine, select(*columns).order_by(Source.id.desc()).limit(limit))
+    both = pd.concat([found.sort_values("source_id", ascending=False), newest], ignore_index=True)
+    return both.drop_duplicates("source_id").reset_index(drop=True)
+
+
+def find_parties(engine: Engine, *, text: str = "", limit: int = PICKER_LIMIT) -> pd.DataFrame:
+    """Parties whose name contains `text` (any case), at most `limit`, by name; with no text, the parties
+    with most roles. party_id, name, kind, country_code."""
+    columns = (Party.id.label("party_id"), Party.name, Party.kind, Party.country_code)
+    if text.strip():
+        statement = (
+            select(*columns)
+            .where(matches(Party.name, like_pattern(text.strip())))
+            .order_by(Party.name, Party.id)
+            .limit(limit)
+        )
+    else:
+        roles = func.count(DealParty.party_id)
+        statement = (
+            select(*columns)
+            .join(DealParty, DealParty.party_id == Party.id)
+            .group_by(Party.id, Party.name, Party.kind, Party.country_code)
+            .order_by(roles.desc(), Party.name)
+            .limit(limit)
+        )
+    return _frame(engine, statement)
+
+
+def deal_tags(engine: Engine, deal_id: str) -> list[str]:
+    """The deal's tags, in order (tags an edit took off are not)."""
+    statement = (
+        select(DealTag.tag)
+        .where(DealTag.deal_id == deal_id, DealTag.removed_by.is_(None))
+        .order_by(DealTag.tag)
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(statement).scalars())

@@ -1,4 +1,5 @@
-"""The one import path: every file (seed, CLI, upload page) is read, validated, planned and written here.
+"""The one import path: every file (seed, CLI, upload page) and every batch of rows a capture form builds
+is read, validated, planned and written here.
 
 The steps, each in its own module: `tracker.formats` reads a file into a validated batch (ledger CSV,
 XLSX workbook or SIPRI export); `plan` works out, against the ledger, what the batch adds; `report`
@@ -11,19 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from tracker import formats
+from tracker import formats, ledger_csv
+from tracker.columns import TEMPLATE_COLUMNS
 from tracker.db import refresh_planner_statistics, write_transaction
 from tracker.errors import ImportRejected, Problem
 from tracker.importer.plan import next_id, plan_import
 from tracker.importer.report import DealChangeRow, ImportReport, UndoReport
 from tracker.importer.undo import safe_editor, undo_import
 from tracker.importer.write import refresh_deals, write_plan
+from tracker.ledger_csv import Batch
 from tracker.memory import cycle_collection_paused
 from tracker.models import Import
+from tracker.textfile import Records
 
 __all__ = [
     "UPLOAD_LIMIT_BYTES",
@@ -32,6 +36,7 @@ __all__ = [
     "Progress",
     "UndoReport",
     "import_bytes",
+    "import_rows",
     "refresh_deals",
     "undo_import",
 ]
@@ -83,26 +88,113 @@ def import_bytes(
         batch, encoding = formats.read_batch(data, today=today)
         report_progress(0.3, "Checking the rows against the ledger")
         if dry_run:
-            with engine.connect() as connection:
-                plan = plan_import(connection, batch)
-            return ImportReport.from_plan(plan, **file, encoding=encoding, dry_run=True)
+            return preview_batch(engine, batch, **file, encoding=encoding)
         with write_transaction(engine, references_resolved=True) as connection:
-            plan = plan_import(connection, batch)
-            if plan.nothing_new:
-                return ImportReport.from_plan(plan, **file, encoding=encoding, dry_run=False)
-            report = ImportReport.from_plan(
-                plan,
+            report_progress(0.6, "Writing to the ledger")
+            report = commit_batch(
+                connection,
+                batch,
                 **file,
                 encoding=encoding,
-                dry_run=False,
-                import_id=next_id(connection, Import.__table__),
+                editor=editor,
+                started=started,
+                now=now or _now(),
             )
-            report_progress(0.6, "Writing to the ledger")
-            write_plan(
-                connection, plan, report, editor=safe_editor(editor), started=started, now=now or _now()
-            )
-            refresh_planner_statistics(connection)
     report_progress(1.0, "Done")
+    return report
+
+
+def import_rows(
+    engine: Engine,
+    rows: Sequence[Mapping[str, object]],
+    *,
+    label: str,
+    editor: str,
+    format: str = "form",
+    reason: str | None = None,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> ImportReport:
+    """Import rows in the upload format (dicts keyed by tracker.columns names) exactly as a file of them
+    is imported: the same validation, plan, report and write, one transaction, recorded as an import
+    (`label` as its file name, `format` as its format) that can be undone. The capture forms build these.
+
+    Problems name the row (1 for the first) as `line`. Raises ImportRejected; the ledger is then unchanged.
+    """
+    batch = batch_of_rows(rows, today=today, format=format)
+    file = {"file_name": _safe_file_name(label), "sha256": rows_digest(rows)}
+    if dry_run:
+        return preview_batch(engine, batch, **file, encoding="utf-8")
+    with write_transaction(engine, references_resolved=True) as connection:
+        return commit_batch(
+            connection,
+            batch,
+            **file,
+            encoding="utf-8",
+            editor=editor,
+            started=now or _now(),
+            now=now or _now(),
+            reason=reason,
+        )
+
+
+def batch_of_rows(rows: Sequence[Mapping[str, object]], *, today: dt.date | None, format: str) -> Batch:
+    """The validated batch of upload-format rows, read as a hand-written file with these rows would be:
+    its header is the template's columns and any other column a row gives (an unknown one is a problem)."""
+    header = list(dict.fromkeys([*TEMPLATE_COLUMNS, *(name for row in rows for name in row)]))
+    records = Records(
+        header=header,
+        header_line=0,
+        rows=[["" if row.get(name) is None else str(row.get(name)) for name in header] for row in rows],
+        lines=list(range(1, len(rows) + 1)),
+        delimiter=",",
+    )
+    return ledger_csv.batch_from_records(records, today=today, format=format)
+
+
+def rows_digest(rows: Sequence[Mapping[str, object]]) -> str:
+    """What identifies a batch of rows as a file's SHA-256 identifies the file: their cells, in order."""
+    hasher = hashlib.sha256()
+    for row in rows:
+        for name, value in sorted(row.items()):
+            hasher.update(f"{name}\x1f{'' if value is None else value}\x1e".encode())
+        hasher.update(b"\x1d")
+    return hasher.hexdigest()
+
+
+def preview_batch(
+    engine: Engine, batch: Batch, *, file_name: str, sha256: str, encoding: str
+) -> ImportReport:
+    """What importing `batch` would do now (a dry run: nothing is written)."""
+    with engine.connect() as connection:
+        plan = plan_import(connection, batch)
+    return ImportReport.from_plan(plan, file_name=file_name, sha256=sha256, encoding=encoding, dry_run=True)
+
+
+def commit_batch(
+    connection: Connection,
+    batch: Batch,
+    *,
+    file_name: str,
+    sha256: str,
+    encoding: str,
+    editor: str,
+    started: dt.datetime,
+    now: dt.datetime,
+    reason: str | None = None,
+) -> ImportReport:
+    """Plan `batch` against the ledger and write it, inside the caller's write transaction (see
+    tracker.db.write_transaction with references_resolved): the step every import shares."""
+    file = {"file_name": file_name, "sha256": sha256, "encoding": encoding}
+    plan = plan_import(connection, batch)
+    if plan.nothing_new:
+        return ImportReport.from_plan(plan, **file, dry_run=False)
+    report = ImportReport.from_plan(
+        plan, **file, dry_run=False, import_id=next_id(connection, Import.__table__)
+    )
+    write_plan(connection, plan, report, editor=safe_editor(editor), started=started, now=now, reason=reason)
+    refresh_planner_statistics(connection)
     return report
 
 

@@ -93,13 +93,19 @@ class Plan:
 
 
 def select_in(
-    connection: Connection, columns: Sequence[Any], key: Any, values: Iterable[Any]
+    connection: Connection,
+    columns: Sequence[Any],
+    key: Any,
+    values: Iterable[Any],
+    *,
+    where: Sequence[Any] = (),
 ) -> pd.DataFrame:
-    """Rows whose `key` is among `values`, fetched in chunks (parameterised, never interpolated)."""
+    """Rows whose `key` is among `values` (and that meet `where`), fetched in chunks (parameterised, never
+    interpolated)."""
     values = list(values)
     names = [c.key for c in columns]
     frames = []
-    statement = select(*columns).where(key.in_(bindparam("values", expanding=True)))
+    statement = select(*columns).where(key.in_(bindparam("values", expanding=True)), *where)
     for start in range(0, len(values), CHUNK):
         rows = connection.execute(statement, {"values": values[start : start + CHUNK]}).all()
         if rows:

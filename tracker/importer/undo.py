@@ -1,11 +1,13 @@
-"""Undoing an import: its rows removed, the deal attributes it changed put back, if no later import
-builds on it."""
+"""Undoing an import: its rows removed, the deal attributes and grades it changed put back, the events it
+retracted and the tags it removed restored, if no later import builds on it. Corrections, retractions,
+regrades and deal edits (tracker.revisions) are imports too, undone here the same way."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, exists, func, select, update
+from sqlalchemy.orm import aliased
 
 from tracker.attributes import restored
 from tracker.db import refresh_planner_statistics, write_transaction
@@ -20,8 +22,10 @@ from tracker.models import (
     DealTag,
     Event,
     EventSource,
+    GradeChange,
     Import,
     Party,
+    Retraction,
     Signpost,
     Source,
 )
@@ -57,12 +61,25 @@ def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
             deals_touched |= set(
                 connection.execute(select(model.deal_id).where(model.import_id == import_id)).scalars()
             )
+        deals_touched |= set(
+            connection.execute(
+                select(Event.deal_id)
+                .join(Retraction, Retraction.event_id == Event.id)
+                .where(Retraction.import_id == import_id)
+            ).scalars()
+        )
         created = set(connection.execute(select(Deal.id).where(Deal.import_id == import_id)).scalars())
         restored_deals = _restore_attributes(connection, import_id, created)
+        _restore_grades(connection, import_id)
         events_removed = connection.execute(
             select(func.count()).where(Event.import_id == import_id)
         ).scalar_one()
-        for model in (Signpost, EventSource, DealParty, DealTag, DealExternalId, DealChange):
+        connection.execute(
+            update(DealTag.__table__).where(DealTag.removed_by == import_id).values(removed_by=None)
+        )
+        for model in (
+            Retraction, GradeChange, Signpost, EventSource, DealParty, DealTag, DealExternalId, DealChange
+        ):  # fmt: skip
             connection.execute(delete(model.__table__).where(model.__table__.c.import_id == import_id))
         connection.execute(delete(Event.__table__).where(Event.import_id == import_id))
         connection.execute(update(Party.__table__).where(Party.import_id == import_id).values(parent_id=None))
@@ -88,6 +105,7 @@ def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
 def _dependents(connection: Connection, import_id: int) -> str:
     """A description of later imports that build on this one ('' when none)."""
     mine_deals = select(Deal.id).where(Deal.import_id == import_id)
+    later = aliased(GradeChange)
     touched_deals = (
         select(Event.deal_id)
         .where(Event.import_id == import_id)
@@ -144,6 +162,52 @@ def _dependents(connection: Connection, import_id: int) -> str:
             ),
         ),
         (
+            "retracts an event it added",
+            select(Retraction.import_id).where(
+                Retraction.import_id > import_id,
+                Retraction.event_id.in_(select(Event.id).where(Event.import_id == import_id)),
+            ),
+        ),
+        (
+            "regrades a source it added",
+            select(GradeChange.import_id).where(
+                GradeChange.import_id > import_id,
+                GradeChange.grade == "reliability",
+                GradeChange.source_id.in_(select(Source.id).where(Source.import_id == import_id)),
+            ),
+        ),
+        (
+            "re-rates a claim it added",
+            select(GradeChange.import_id).where(
+                GradeChange.import_id > import_id,
+                exists(
+                    select(EventSource.event_id).where(
+                        EventSource.import_id == import_id,
+                        EventSource.event_id == GradeChange.event_id,
+                        EventSource.source_id == GradeChange.source_id,
+                    )
+                ),
+            ),
+        ),
+        (
+            "changes a grade it changed",
+            select(later.import_id).where(
+                later.import_id > import_id,
+                exists(
+                    select(GradeChange.id).where(
+                        GradeChange.import_id == import_id,
+                        GradeChange.source_id == later.source_id,
+                        GradeChange.grade == later.grade,
+                        func.coalesce(GradeChange.event_id, 0) == func.coalesce(later.event_id, 0),
+                    )
+                ),
+            ),
+        ),
+        (
+            "removes a tag it added",
+            select(DealTag.removed_by).where(DealTag.removed_by > import_id, DealTag.import_id == import_id),
+        ),
+        (
             "names a party it added as a parent",
             select(Party.import_id).where(
                 Party.import_id > import_id,
@@ -175,3 +239,22 @@ def _restore_attributes(connection: Connection, import_id: int, created: set[str
         if values:
             connection.execute(update(Deal.__table__).where(Deal.id == deal_id).values(**values))
     return len(changes)
+
+
+def _restore_grades(connection: Connection, import_id: int) -> None:
+    """Put back each grade this import changed (a source's reliability, a claim's credibility), from the
+    first change it recorded for it."""
+    rows = connection.execute(
+        select(GradeChange.source_id, GradeChange.event_id, GradeChange.grade, GradeChange.old_value)
+        .where(GradeChange.import_id == import_id)
+        .order_by(GradeChange.id.desc())  # the earliest change is applied last, so its old value wins
+    ).all()
+    for source_id, event_id, grade, old in rows:
+        if grade == "reliability":
+            connection.execute(update(Source.__table__).where(Source.id == source_id).values(reliability=old))
+        else:
+            connection.execute(
+                update(EventSource.__table__)
+                .where(EventSource.event_id == event_id, EventSource.source_id == source_id)
+                .values(credibility=int(old))
+            )

@@ -26,6 +26,7 @@ from tracker.attributes import DEAL_ATTRIBUTES
 from tracker.columns import stored_columns
 from tracker.importer.plan import CHUNK, Plan, select_in
 from tracker.importer.report import ImportReport
+from tracker.knowledge import event_is_current
 from tracker.models import (
     Deal,
     DealChange,
@@ -95,7 +96,13 @@ def _deal_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
 
 
 def statements(
-    plan: Plan, report: ImportReport, *, editor: str, started: dt.datetime, now: dt.datetime
+    plan: Plan,
+    report: ImportReport,
+    *,
+    editor: str,
+    started: dt.datetime,
+    now: dt.datetime,
+    reason: str | None = None,
 ) -> list[Any]:
     """Every insert and update of the import, in an order that satisfies the foreign keys."""
     import_id = report.import_id
@@ -106,7 +113,7 @@ def statements(
         "deals_updated": len(report.deals_updated), "events_added": report.events_added,
         "sources_added": report.sources_added, "parties_added": report.parties_added,
         "links_added": report.links_added, "duplicates_skipped": report.duplicates_skipped,
-        "status": "committed", "snapshot_on": report.snapshot_on,
+        "status": "committed", "snapshot_on": report.snapshot_on, "reason": reason,
     }  # fmt: skip
     new_deals = plan.new_deals
     found: list[Any] = [
@@ -229,9 +236,10 @@ def write_plan(
     editor: str,
     started: dt.datetime,
     now: dt.datetime,
+    reason: str | None = None,
 ) -> None:
     """Write the planned rows, then recompute the derived columns of every deal the import touched."""
-    execute(connection, statements(plan, report, editor=editor, started=started, now=now))
+    execute(connection, statements(plan, report, editor=editor, started=started, now=now, reason=reason))
     created = set(report.deals_created)
     fresh = plan.new_events[plan.new_events["deal_id"].isin(created)]
     refresh_deals(
@@ -311,7 +319,8 @@ def _execute_many(connection: Connection, statement: str, columns: list[list[Any
 def refresh_deals(
     connection: Connection, deal_ids: Sequence[str], *, created_events: pd.DataFrame | None = None
 ) -> None:
-    """Recompute the derived columns of these deals (stage, dates, counts, buyers, sellers) from the ledger.
+    """Recompute the derived columns of these deals (stage, dates, counts, buyers, sellers) from the ledger's
+    current events (retracted ones do not count).
 
     `created_events` are all the events of deals created in this transaction, which then need not be
     read back (deal_id, event_id, occurred_on, stage).
@@ -324,6 +333,7 @@ def refresh_deals(
         [Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage],
         Event.deal_id,
         [d for d in deal_ids if d not in created],
+        where=[event_is_current()],
     )
     if created:
         events = (

@@ -43,6 +43,7 @@ DEAL_PAGE = "tracker/views/deal.py"
 SOURCES_PAGE = "tracker/views/sources.py"
 UPLOAD_PAGE = "tracker/views/upload.py"
 ARTICLE_PAGE = "tracker/views/article.py"
+NEW_DEAL_PAGE = "tracker/views/new_deal.py"
 # Plotly geo charts read their base map from here (static/topojson/, served by enableStaticServing).
 TOPOJSON_URL = "app/static/topojson/"
 CHART_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
@@ -382,13 +383,15 @@ def sidebar_filters() -> Filters:
 
 
 def as_of_picker(*, applies: bool) -> None:
-    """The "ledger as known on" date, in the shared sidebar so it holds across pages; it applies to the
-    overview and deal pages (`applies`) and is shown disabled elsewhere."""
+    """The "ledger as known on" date (and, for changes made that day, a time), in the shared sidebar so it
+    holds across pages; it applies to the overview and deal pages (`applies`) and is shown disabled
+    elsewhere."""
     today = dt.date.today()
     _check_bound_url("as_of", lambda raw: url_as_of(raw, today=today))
     with st.sidebar:
         st.divider()
-        st.date_input(
+        day_column, time_column = st.columns([3, 2])
+        day_column.date_input(
             "Ledger as known on",
             value=None,
             key="as_of",
@@ -401,12 +404,28 @@ def as_of_picker(*, applies: bool) -> None:
             "recorded later are left out and stages are recomputed. Empty: now. Applies to "
             "the Overview and Deal pages.",
         )
+        time_column.time_input(
+            "at (UTC)",
+            value=None,
+            key="as_of_time",
+            bind="query-params",
+            step=60,
+            disabled=not applies or st.session_state.get("as_of") is None,
+            help="The end of that minute of the day, e.g. just before a change recorded the same day "
+            "(the deal page's History tab gives each change's time). Empty: the end of the day.",
+        )
 
 
 def current_as_of() -> dt.datetime | None:
-    """The end of the chosen "ledger as known on" day, or None for the ledger as it is now."""
+    """The end of the chosen "ledger as known on" day (or of the chosen minute of it), or None for the
+    ledger as it is now."""
     day = st.session_state.get("as_of")
-    return dt.datetime.combine(day, dt.time.max) if day else None
+    if not day:
+        return None
+    minute = st.session_state.get("as_of_time")
+    if minute is None:
+        return dt.datetime.combine(day, dt.time.max)
+    return dt.datetime.combine(day, minute.replace(second=59, microsecond=999_999))
 
 
 # --- page furniture -----------------------------------------------------------------------------------
@@ -418,8 +437,13 @@ def page_header(title: str, filters: Filters | None, *, as_of: dt.datetime | Non
         st.caption(escape_markdown(filters_caption(filters)))
     _show_ignored_url_values()
     if as_of is not None:
+        when = (
+            f"the end of {as_of:%Y-%m-%d}"
+            if as_of.time() == dt.time.max
+            else f"{as_of:%H:%M} on {as_of:%Y-%m-%d}"
+        )
         st.info(
-            f"The ledger as known at the end of {as_of:%Y-%m-%d} (UTC): events recorded later are left "
+            f"The ledger as known at {when} (UTC): events recorded later are left "
             "out and stages are recomputed from the events known then. Clear the date in the sidebar "
             "for the ledger as it is now.",
             icon=":material/history:",

@@ -15,7 +15,7 @@ from tracker.conflicts import find_conflicts, linked_sources, value_claims
 from tracker.display import escape_markdown, value_range_text
 from tracker.errors import InvalidValue
 from tracker.filters import url_deal_id
-from tracker.views import common
+from tracker.views import capture, common, history
 
 GRADE_HELP = "Source reliability A–F and claim credibility 1–6."
 LINK = {"display_text": "open ↗", "validate": r"^https?://"}  # links only for http(s) URLs
@@ -86,6 +86,7 @@ facts = [
 st.markdown(" · ".join(facts))
 if header.summary:
     st.markdown(escape_markdown(header.summary))
+editor = capture.deal_entry_points(deal_id, header, as_of=as_of)
 
 events = common.read(queries.deal_events, deal_id, as_of=as_of)
 sources = common.read(queries.deal_event_sources, deal_id, as_of=as_of)
@@ -106,8 +107,8 @@ for conflict in conflicts:
         )
     st.warning("\n".join(lines), icon=":material/warning:")
 
-timeline_tab, events_tab, parties_tab, values_tab = st.tabs(
-    ["Timeline", f"Events ({len(events)})", "Parties", "Value claims"], key="deal-tabs"
+timeline_tab, events_tab, parties_tab, values_tab, history_tab = st.tabs(
+    ["Timeline", f"Events ({len(events)})", "Parties", "Value claims", "History"], key="deal-tabs"
 )
 
 with timeline_tab:
@@ -166,6 +167,7 @@ with events_tab:
             "published_on": st.column_config.DateColumn("Published", format="D MMM YYYY"),
         },
     )
+    capture.event_changes(deal_id, events, sources, editor=editor, as_of=as_of)
 
 with parties_tab:
     roles = common.read(queries.deal_roles, deal_id, as_of=as_of)
@@ -202,3 +204,6 @@ with values_tab:
             "Each event's claim with its sources, side by side. Who states a value is in the event "
             "notes (Events tab)."
         )
+
+with history_tab:
+    history.show(deal_id, editor=editor)

@@ -11,8 +11,10 @@ every rerun, so state kept there would not last.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import math
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from tracker.auth import (
     EditorSessions,
     LoginThrottle,
+    SignInLinks,
     authenticate,
     connection_id,
     hash_password,
@@ -35,9 +38,13 @@ from tracker.errors import NotAuthorised
 
 SECRET = "editor-secret"  # session-state key: the secret EditorSessions gave this session at login
 NOTICE = "editor-notice"  # session-state key: why this session's editor rights ended (shown at the form)
+BY_LINK = "editor-by-link"  # session-state key: set when the rights came from the console's sign-in link
 WEBSOCKET_KEY = "Sec-WebSocket-Key"
+LINK_PARAMETER = "signin"  # the URL query parameter of the first-run sign-in link
 EDITOR_SESSIONS = EditorSessions(idle_timeout=idle_timeout_seconds())
 LOGIN_THROTTLE = LoginThrottle()
+SIGN_IN_LINKS = SignInLinks()
+_printing = threading.Lock()
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +90,7 @@ def editor_for_write() -> str:
 def sign_out() -> None:
     """End this session's editor rights and release the file it uploaded."""
     EDITOR_SESSIONS.sign_out(st.session_state.pop(SECRET, None))
+    st.session_state.pop(BY_LINK, None)
     if Runtime.exists():
         Runtime.instance().uploaded_file_mgr.remove_session_files(session_id())
 
@@ -140,3 +148,72 @@ def login_form(editors: Mapping[str, str]) -> None:
     )
     log.info("editor %r logged in from %s", name, client)
     st.rerun()
+
+
+# --- the first-run sign-in link -------------------------------------------------------------------------
+
+
+def console_editor() -> str:
+    """Whom the sign-in link makes an editor: the user who started the dashboard, as the CLI names it."""
+    try:
+        return getpass.getuser() or "console"
+    except (KeyError, OSError):  # no name for this user id (a container), no USER variable
+        return "console"
+
+
+def signed_in_by_link() -> bool:
+    """Whether this session's editor rights came from the console's sign-in link (not from secrets.toml)."""
+    return st.session_state.get(BY_LINK) is True
+
+
+def _link(token: str) -> str:
+    address = st.get_option("server.address") or "localhost"
+    host = "localhost" if address in ("0.0.0.0", "::") else address
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return (
+        f"http://{host}:{st.get_option('server.port')}/{base + '/' if base else ''}?{LINK_PARAMETER}={token}"
+    )
+
+
+def _print_link(heading: str) -> None:
+    """Print a new one-time link to the console that started the dashboard (never to a log or a page)."""
+    with _printing:
+        print(f"\n  {heading}\n  {_link(SIGN_IN_LINKS.issue())}\n", flush=True)
+
+
+def sign_in_link_step(configured: Mapping[str, str]) -> None:
+    """The first-run sign-in link, on every run of the dashboard before any page.
+
+    With no editor configured, the first run in this server process prints a one-time link to the console;
+    a browser that opens it becomes an editor (as the user who started the dashboard), and a new link is
+    printed for the next browser. The token leaves the address at once; a used or stale one is refused.
+    """
+    if not configured and not SIGN_IN_LINKS.outstanding():
+        _print_link("No editors are configured. Open this one-time link to edit the ledger in your browser:")
+    if LINK_PARAMETER not in st.query_params:
+        return
+    presented = st.query_params.get(LINK_PARAMETER)
+    del st.query_params[LINK_PARAMETER]
+    if configured:
+        st.warning(
+            "Sign-in links work only while no editor is configured; log in with your password on the Upload "
+            "page.",
+            icon=":material/lock:",
+        )
+        return
+    if not SIGN_IN_LINKS.redeem(presented):
+        log.warning("refused a used or unknown sign-in link from %s", _client())
+        st.warning(
+            "This sign-in link has been used already, or the dashboard has been restarted since it was "
+            "printed. Open the newest link printed in the console where the dashboard runs.",
+            icon=":material/link_off:",
+        )
+        return
+    editor = console_editor()
+    st.session_state[SECRET] = EDITOR_SESSIONS.sign_in(
+        editor, session_id=session_id(), connection=_connection()
+    )
+    st.session_state[BY_LINK] = True
+    log.info("editor %r signed in with the console's sign-in link from %s", editor, _client())
+    _print_link("The sign-in link was used. For another browser, or after this one's session ends:")
+    st.toast(f"Signed in as editor {editor}.", icon=":material/key:")

@@ -21,19 +21,18 @@ MESSAGE = "written-message"  # a success message to show after the rerun that fo
 def signed_in_editor() -> str:
     """The signed-in editor; otherwise the login form (or how to configure editors) and the page stops."""
     configured = common.configured_editors()
-    if not configured:
+    editor = allowed_editor()
+    if editor is None and not configured:
         st.warning(
-            "No editors are configured, so nobody can change the ledger from here. To add one, run\n\n"
-            "`python -m tracker hash-password NAME`\n\n"
-            "and paste the line it prints into `.streamlit/secrets.toml` under `[editors]` (see "
-            "`.streamlit/secrets.toml.example`), then reload this page.",
+            "No editors are configured, so nobody can change the ledger from here yet. Whoever started the "
+            "dashboard can open the one-time sign-in link it printed in its console. To add an editor with a "
+            "password, run\n\n`python -m tracker add-editor NAME`\n\nor run "
+            "`python -m tracker hash-password NAME` and paste the line it prints into "
+            "`.streamlit/secrets.toml` under `[editors]` (see `.streamlit/secrets.toml.example`), then "
+            "reload this page.",
             icon=":material/lock:",
         )
         st.stop()
-    editor = editors.current_editor()
-    if editor is not None and editor not in configured:  # removed from secrets.toml since logging in
-        editors.sign_out()
-        editor = None
     if editor is None:
         editors.login_form(configured)
         st.stop()
@@ -43,6 +42,17 @@ def signed_in_editor() -> str:
         if st.button("Log out", key="logout"):
             editors.sign_out()
             st.rerun()
+    return editor
+
+
+def allowed_editor() -> str | None:
+    """The editor signed in in this session, if they may still write: configured in secrets.toml, or
+    signed in with the console's one-time link. Anyone else: None (an editor removed from secrets.toml
+    since logging in is signed out)."""
+    editor = editors.current_editor()
+    if editor is not None and editor not in common.configured_editors() and not editors.signed_in_by_link():
+        editors.sign_out()
+        return None
     return editor
 
 
