@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from tracker import queries, revisions
+from tracker import changes, queries, revisions
 from tracker.auth import EDITOR_NAME, add_editor_to_file, hash_password
 from tracker.backup import backup_ledger
 from tracker.countries import resolve_country
@@ -97,7 +97,21 @@ def cmd_imports(args: argparse.Namespace) -> int:
     return 0
 
 
-def _filters(args: argparse.Namespace) -> Filters:
+def _add_filter_arguments(sub: argparse.ArgumentParser) -> None:
+    """The sidebar's filters as options (the event-date range is added by each command: `export` calls it
+    --since/--until, `changes` uses those for its window)."""
+    sub.add_argument("--country", action="append", help="country name or ISO code (repeatable)")
+    sub.add_argument(
+        "--role", choices=("either", "buyer", "seller"), default="either", help="the country's side"
+    )
+    sub.add_argument("--stage", action="append", help="current stage (repeatable)")
+    sub.add_argument("--party-role", action="append", help="deals with a party in this role (repeatable)")
+    sub.add_argument("--category", action="append", help="deal category (repeatable)")
+    sub.add_argument("--search", help="text in titles, summaries or sources")
+    sub.add_argument("--min-grade", help="minimum source reliability, A-F")
+
+
+def _filters(args: argparse.Namespace, *, since: str | None, until: str | None) -> Filters:
     try:
         return Filters(
             countries=tuple(resolve_country(c).code for c in args.country or ()),
@@ -105,8 +119,8 @@ def _filters(args: argparse.Namespace) -> Filters:
             stages=tuple(s for s in (resolve_stage(s) for s in args.stage or ()) if s),
             roles=tuple(resolve_role(r) for r in args.party_role or ()),
             categories=tuple(args.category or ()),
-            since=parse_partial_date(args.since).start if args.since else None,
-            until=parse_partial_date(args.until).end if args.until else None,
+            since=parse_partial_date(since).start if since else None,
+            until=parse_partial_date(until).end if until else None,
             text=args.search or "",
             min_reliability=resolve_reliability(args.min_grade) if args.min_grade else None,
         )
@@ -114,29 +128,68 @@ def _filters(args: argparse.Namespace) -> Filters:
         raise UsageError(f"{exc.message}. {exc.fix}") from exc
 
 
+def _write_output(data: bytes, output: str | None) -> None:
+    """`data` to the file `output` (written whole or not at all), or to standard output."""
+    if output not in (None, "-"):
+        write_file(Path(output), data)
+        return
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a stream cannot be taken back: say that what arrived is incomplete
+        raise OutputNotWritten(
+            f"cannot write to standard output: {exc.strerror}. What was written is incomplete; "
+            "use --output FILE."
+        ) from exc
+
+
+def _days(text: str, option: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of a date of any precision ("2026-11": 1 and 30 November)."""
+    try:
+        date = parse_partial_date(text)
+    except InvalidValue as exc:
+        raise UsageError(f"{option}: {exc.message}. {exc.fix}") from exc
+    return date.start, date.end
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    filters = _filters(args, since=args.events_since, until=args.events_until)
+    since = dt.datetime.combine(_days(args.since, "--since")[0], dt.time.min)
+    if args.until:
+        until = dt.datetime.combine(_days(args.until, "--until")[1] + dt.timedelta(days=1), dt.time.min)
+    else:
+        until = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    if until <= since:
+        raise UsageError(f"--until ({args.until or 'now'}) is before --since ({args.since}); swap them.")
+    engine = open_ledger(args.database)
+    result = changes.digest(engine, since=since, until=until, filters=filters)
+    caption = filters.caption()
+    if args.format == "csv":
+        data = to_csv_bytes(changes.to_frame(result))
+    elif args.format == "atom":
+        data = changes.to_atom(result, caption=caption, feed_id=changes.feed_id(filters))
+    else:
+        data = changes.to_text(result, caption=caption).encode()
+    _write_output(data, args.output)
+    if args.output not in (None, "-"):
+        print(f"{caption}: {len(result.changes)} changes written to {args.output}.", file=sys.stderr)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     engine = open_ledger(args.database)
-    filters = _filters(args)
+    filters = _filters(args, since=args.since, until=args.until)
     rows = ledger_rows(engine, filters)
     if args.format == "xlsx":
         data = ledger_workbook(engine, filters, rows=rows)
     else:
         data = to_csv_bytes(rows)
-    if args.output in (None, "-"):
-        if args.format == "xlsx" and sys.stdout.isatty():
-            raise UsageError("an XLSX workbook is binary; give --output FILE.xlsx")
-        try:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:  # a stream cannot be taken back: say that what arrived is incomplete
-            raise OutputNotWritten(
-                f"cannot write to standard output: {exc.strerror}. What was written is incomplete; "
-                "use --output FILE."
-            ) from exc
-    else:
-        write_file(Path(args.output), data)
+    if args.format == "xlsx" and args.output in (None, "-") and sys.stdout.isatty():
+        raise UsageError("an XLSX workbook is binary; give --output FILE.xlsx")
+    _write_output(data, args.output)
+    if args.output not in (None, "-"):
         print(f"{filters.caption()}: {len(rows)} rows written to {args.output}.", file=sys.stderr)
     return 0
 
@@ -248,17 +301,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     sub.add_argument("--output", help="file to write (default: standard output)")
-    sub.add_argument("--country", action="append", help="country name or ISO code (repeatable)")
-    sub.add_argument(
-        "--role", choices=("either", "buyer", "seller"), default="either", help="the country's side"
-    )
-    sub.add_argument("--stage", action="append", help="current stage (repeatable)")
-    sub.add_argument("--party-role", action="append", help="deals with a party in this role (repeatable)")
-    sub.add_argument("--category", action="append", help="deal category (repeatable)")
+    _add_filter_arguments(sub)
     sub.add_argument("--since", help="events on or after this date (YYYY-MM-DD, YYYY-MM or YYYY)")
     sub.add_argument("--until", help="events on or before this date")
-    sub.add_argument("--search", help="text in titles, summaries or sources")
-    sub.add_argument("--min-grade", help="minimum source reliability, A-F")
+    sub = command(
+        "changes",
+        "what changed in the (filtered) ledger between two dates: new deals, stage moves, events, sources, "
+        "retractions, corrections, regrades, changed value and quantity claims, overdue signposts",
+        "python -m tracker changes --since 2026-11-01 --country Ukraine --format atom --output ukraine.atom",
+        cmd_changes,
+    )
+    sub.add_argument(
+        "--since", required=True, help="from the start of this day, UTC (YYYY-MM-DD; YYYY-MM: its first day)"
+    )
+    sub.add_argument("--until", help="to the end of this day, UTC (default: now)")
+    sub.add_argument("--format", choices=("text", "csv", "atom"), default="text")
+    sub.add_argument("--output", help="file to write (default: standard output)")
+    _add_filter_arguments(sub)
+    sub.add_argument("--events-since", help="deals with events on or after this date")
+    sub.add_argument("--events-until", help="deals with events on or before this date")
     command("stats", "summarise the ledger", "python -m tracker stats", cmd_stats)
     add_draft_arguments(command("draft", "draft ledger rows from a news article", DRAFT_EXAMPLE, run_draft))
     sub = command(

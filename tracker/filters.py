@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
 from tracker.countries import country_by_code
 from tracker.knowledge import event_is_current, imports_known_by, reliability
 from tracker.models import Deal, DealParty, Event, EventSource, Party, Source
-from tracker.vocab import RELIABILITY
+from tracker.vocab import RELIABILITY, ROLES, STAGE_NAMES
 
 CountryRole = Literal["either", "buyer", "seller"]
 
@@ -194,3 +195,71 @@ def _join_or(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+# The URL query parameters of the sidebar filters (tracker.views.common binds its widgets to these keys): a
+# saved view, a feed's id and a shared link hold the filters in this form.
+QUERY_PARAMETERS = (
+    "country",
+    "country_as",
+    "stage",
+    "party",
+    "party_role",
+    "category",
+    "since",
+    "until",
+    "q",
+    "grade",
+)
+
+
+def to_query(filters: Filters) -> str:
+    """The filters as a URL query string, as the sidebar writes it ("country=UKR&stage=agreed")."""
+    pairs: list[tuple[str, str]] = [("country", code) for code in filters.countries]
+    if filters.country_role != "either":
+        pairs.append(("country_as", filters.country_role))
+    pairs += [("stage", stage) for stage in filters.stages]
+    pairs += [("party", str(party)) for party in filters.parties]
+    pairs += [("party_role", role) for role in filters.roles]
+    pairs += [("category", category) for category in filters.categories]
+    if filters.since:
+        pairs.append(("since", filters.since.isoformat()))
+    if filters.until:
+        pairs.append(("until", filters.until.isoformat()))
+    if filters.text.strip():
+        pairs.append(("q", filters.text.strip()))
+    if filters.min_reliability:
+        pairs.append(("grade", filters.min_reliability))
+    return urlencode(pairs)
+
+
+def from_query(query: str) -> Filters:
+    """The filters a URL query string holds. A value that cannot be read (an unknown stage, a bad date, a
+    party that is not a number) is left out rather than refused: a saved or shared link outlives edits to
+    the vocabulary, and showing more deals is safer than showing none. Parameters that are not filters
+    (?deal=, ?as_of=) are ignored."""
+    values: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=False, max_num_fields=1000):
+        if name in QUERY_PARAMETERS:
+            values.setdefault(name, []).append(value[:200])
+
+    def day(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(values.get(name, [""])[-1])
+        except ValueError:
+            return None
+
+    role = values.get("country_as", ["either"])[-1]
+    grade = values.get("grade", [""])[-1]
+    return Filters(
+        countries=tuple(c for c in values.get("country", []) if len(c) == 3 and c.isalpha() and c.isupper()),
+        country_role=role if role in ("either", "buyer", "seller") else "either",  # type: ignore[arg-type]
+        stages=tuple(s for s in values.get("stage", []) if s in STAGE_NAMES),
+        parties=tuple(int(p) for p in values.get("party", []) if p.isdigit() and len(p) < 12),
+        roles=tuple(r for r in values.get("party_role", []) if r in ROLES),
+        categories=tuple(values.get("category", [])),
+        since=day("since"),
+        until=day("until"),
+        text=values.get("q", [""])[-1].strip(),
+        min_reliability=grade if grade in RELIABILITY else None,
+    )
