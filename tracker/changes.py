@@ -331,27 +331,36 @@ def _stage_moves(
 
     before = deal_status(known(since)).set_index("deal_id")["current_stage"].to_dict()
     now_known = known(until)
-    after = deal_status(now_known).set_index("deal_id")
-    staged = now_known[now_known["stage"].notna()]
+    after = deal_status(now_known)
+    after = after[after["current_stage"].notna()]
+    after = after[[before.get(d) != stage for d, stage in zip(after["deal_id"], after["current_stage"])]]
+    if after.empty:
+        return []
+    # The event that opened each deal's new stage: of its stage, on the day the stage began (the latest
+    # recorded, as tracker.stages orders them). One merge rather than a scan of the events per deal.
+    opening = (
+        now_known.merge(
+            after[["deal_id", "current_stage", "stage_since"]],
+            left_on=["deal_id", "stage", "occurred_on"],
+            right_on=["deal_id", "current_stage", "stage_since"],
+        )
+        .groupby("deal_id")["event_id"]
+        .max()
+        .to_dict()
+    )
+    texts = {
+        row.id: event_text(row)
+        for row in _in_chunks(
+            connection, lambda ids: select(*EVENT_COLUMNS).where(Event.id.in_(ids)), opening.values()
+        )
+    }
+    best = _best_grades(connection, opening.values())
     by_event = {change.subject: change for change in window if change.kind == "new event"}
     moves = []
-    for deal_id in sorted(latest):
-        old = before.get(deal_id)
-        new = after["current_stage"].get(deal_id) if deal_id in after.index else None
-        if new is None or old == new:
-            continue
-        opening = staged[
-            (staged["deal_id"] == deal_id)
-            & (staged["stage"] == new)
-            & (staged["occurred_on"] == after.at[deal_id, "stage_since"])
-        ]
-        event_id = int(opening["event_id"].max())
-        event = connection.execute(select(*EVENT_COLUMNS).where(Event.id == event_id)).one()
+    for deal_id, new in sorted(zip(after["deal_id"], after["current_stage"])):
+        old, event_id = before.get(deal_id), int(opening[deal_id])
         cause = by_event.get(f"event {event_id}", latest[deal_id])
-        what = _graded(
-            f"{old or 'no stage'} → {new}: {event_text(event)}",
-            _best_grades(connection, [event_id]).get(event_id),
-        )
+        what = _graded(f"{old or 'no stage'} → {new}: {texts[event_id]}", best.get(event_id))
         moves.append(
             dataclasses.replace(
                 cause, kind="stage move", subject=f"{old or 'none'} to {new} event {event_id}", what=what
