@@ -10,7 +10,7 @@ import streamlit as st
 
 from tracker.display import escape_markdown
 from tracker.errors import LedgerUnavailable
-from tracker.views import common, editors, server_guards
+from tracker.views import common, editors, saved, server_guards
 
 # Uploads kept for signed-in editors only, and no visitor may clear everyone's caches (see the module).
 server_guards.install()
@@ -36,6 +36,7 @@ navigation = st.navigation(
             st.Page(common.DEALS_PAGE, title="Deals", url_path="deals"),
             deal,
             st.Page(common.SOURCES_PAGE, title="Sources", url_path="sources"),
+            st.Page(common.CHANGES_PAGE, title="Changes", url_path="changes"),
         ],
         "Editors": [
             st.Page(common.NEW_DEAL_PAGE, title="New deal", url_path="new-deal"),
@@ -44,6 +45,6 @@ navigation = st.navigation(
         ],
     }
 )
-common.sidebar_filters()
+saved.sidebar(common.sidebar_filters())
 common.as_of_picker(applies=navigation in (overview, deal))
 navigation.run()

@@ -34,7 +34,7 @@ def test_upgrade_from_empty_matches_the_models(ledger_url: str):
 
 def test_the_schema_head_constant_is_the_newest_migration():
     # migrate() skips Alembic when a ledger is at SCHEMA_HEAD: a new migration must move it.
-    assert SCHEMA_HEAD == head_revision() == "0006"
+    assert SCHEMA_HEAD == head_revision() == "0007"
 
 
 def test_tables(engine: Engine):
@@ -51,6 +51,7 @@ def test_tables(engine: Engine):
         "imports",
         "parties",
         "retractions",
+        "saved_views",
         "signposts",
         "sources",
         "stages",
@@ -204,4 +205,4 @@ def test_upgrading_from_0005_keeps_every_row_and_adds_what_corrections_need(seed
         [c["name"] for c in inspector.get_columns("deal_tags") if c["name"] == "removed_by"],
     )
     migrate(seeded)
-    assert (old, table_counts(seeded), schema_revision(seeded)) == (([], [], []), before, "0006")
+    assert (old, table_counts(seeded), schema_revision(seeded)) == (([], [], []), before, "0007")

@@ -7,18 +7,21 @@ import datetime as dt
 import getpass
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
-from tracker import queries, revisions
+from tracker import changes, queries, revisions
 from tracker.auth import EDITOR_NAME, add_editor_to_file, hash_password
 from tracker.backup import backup_ledger
+from tracker.dates import parse_partial_date
 from tracker.db import SECRETS_PATH, head_revision, open_ledger
 from tracker.drafting.command import EXAMPLE as DRAFT_EXAMPLE
 from tracker.drafting.command import add_draft_arguments, run_draft
 from tracker.errors import ImportRejected, InvalidValue, OutputNotWritten, TrackerError
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.files import write_file
-from tracker.filters import FILTERS, Filters
+from tracker.filters import FILTERS, Filter, Filters, to_query
 from tracker.importer import ImportReport, import_bytes, undo_import
 from tracker.seed import seed_ledger
 
@@ -94,28 +97,93 @@ def cmd_imports(args: argparse.Namespace) -> int:
     return 0
 
 
-def _filters(args: argparse.Namespace) -> Filters:
-    """The Filters value the export options give (tracker.filters.FILTERS)."""
+# The `changes` command's --since/--until are its window; its event-date filters take these flags.
+CHANGES_FILTER_FLAGS = {"--since": "--events-since", "--until": "--events-until"}
+
+
+def _flag(spec: Filter, renamed: Mapping[str, str]) -> str:
+    assert spec.cli is not None
+    return renamed.get(spec.cli.flag, spec.cli.flag)
+
+
+def _filters(args: argparse.Namespace, *, renamed: Mapping[str, str] = MappingProxyType({})) -> Filters:
+    """The Filters value the filter options give (tracker.filters.FILTERS), their flags `renamed`."""
     try:
         return Filters(
-            **{spec.field: spec.from_cli(getattr(args, spec.cli.dest)) for spec in FILTERS if spec.cli}
+            **{
+                spec.field: spec.from_cli(getattr(args, _flag(spec, renamed).lstrip("-").replace("-", "_")))
+                for spec in FILTERS
+                if spec.cli
+            }
         )
     except InvalidValue as exc:
         raise UsageError(f"{exc.message}. {exc.fix}") from exc
 
 
-def _add_filter_options(parser: argparse.ArgumentParser) -> None:
-    """One option per filter that has one (tracker.filters.FILTERS)."""
+def _add_filter_options(
+    parser: argparse.ArgumentParser, *, renamed: Mapping[str, str] = MappingProxyType({})
+) -> None:
+    """One option per filter that has one (tracker.filters.FILTERS), their flags `renamed`."""
     for spec in FILTERS:
         if spec.cli is None:
             continue
         parser.add_argument(
-            spec.cli.flag,
-            dest=spec.cli.dest,
+            _flag(spec, renamed),
             action="append" if spec.cli.repeatable else "store",
             choices=spec.cli.choices,
             help=spec.cli.help,
         )
+
+
+def _write_output(data: bytes, output: str | None) -> None:
+    """`data` to the file `output` (written whole or not at all), or to standard output."""
+    if output not in (None, "-"):
+        write_file(Path(output), data)
+        return
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a stream cannot be taken back: say that what arrived is incomplete
+        raise OutputNotWritten(
+            f"cannot write to standard output: {exc.strerror}. What was written is incomplete; "
+            "use --output FILE."
+        ) from exc
+
+
+def _days(text: str, option: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of a date of any precision ("2026-11": 1 and 30 November)."""
+    try:
+        date = parse_partial_date(text)
+    except InvalidValue as exc:
+        raise UsageError(f"{option}: {exc.message}. {exc.fix}") from exc
+    return date.start, date.end
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    filters = _filters(args, renamed=CHANGES_FILTER_FLAGS)
+    since = dt.datetime.combine(_days(args.since, "--since")[0], dt.time.min)
+    if args.until:
+        until = dt.datetime.combine(_days(args.until, "--until")[1] + dt.timedelta(days=1), dt.time.min)
+    else:
+        until = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    if until <= since:
+        raise UsageError(f"--until ({args.until or 'now'}) is before --since ({args.since}); swap them.")
+    engine = open_ledger(args.database)
+    result = changes.digest(engine, since=since, until=until, filters=filters)
+    caption = filters.caption()
+    if args.format == "csv":
+        data = to_csv_bytes(changes.to_frame(result))
+    elif args.format == "atom":
+        query = to_query(filters, queries.filter_options(engine))
+        data = changes.to_atom(result, caption=caption, feed_id=changes.feed_id(query))
+    else:
+        data = changes.to_text(result, caption=caption).encode()
+    _write_output(data, args.output)
+    if args.output not in (None, "-"):
+        print(f"{caption}: {len(result.changes)} changes written to {args.output}.", file=sys.stderr)
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -126,21 +194,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         data = ledger_workbook(engine, filters, rows=rows)
     else:
         data = to_csv_bytes(rows)
-    if args.output in (None, "-"):
-        if args.format == "xlsx" and sys.stdout.isatty():
-            raise UsageError("an XLSX workbook is binary; give --output FILE.xlsx")
-        try:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:  # a stream cannot be taken back: say that what arrived is incomplete
-            raise OutputNotWritten(
-                f"cannot write to standard output: {exc.strerror}. What was written is incomplete; "
-                "use --output FILE."
-            ) from exc
-    else:
-        write_file(Path(args.output), data)
+    if args.format == "xlsx" and args.output in (None, "-") and sys.stdout.isatty():
+        raise UsageError("an XLSX workbook is binary; give --output FILE.xlsx")
+    _write_output(data, args.output)
+    if args.output not in (None, "-"):
         print(f"{filters.caption()}: {len(rows)} rows written to {args.output}.", file=sys.stderr)
     return 0
 
@@ -253,6 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     sub.add_argument("--output", help="file to write (default: standard output)")
     _add_filter_options(sub)
+    sub = command(
+        "changes",
+        "what changed in the (filtered) ledger between two dates: new deals, stage moves, events, sources, "
+        "retractions, corrections, regrades, changed value and quantity claims, overdue signposts",
+        "python -m tracker changes --since 2026-11-01 --country Ukraine --format atom --output ukraine.atom",
+        cmd_changes,
+    )
+    sub.add_argument(
+        "--since", required=True, help="from the start of this day, UTC (YYYY-MM-DD; YYYY-MM: its first day)"
+    )
+    sub.add_argument("--until", help="to the end of this day, UTC (default: now)")
+    sub.add_argument("--format", choices=("text", "csv", "atom"), default="text")
+    sub.add_argument("--output", help="file to write (default: standard output)")
+    _add_filter_options(sub, renamed=CHANGES_FILTER_FLAGS)
     command("stats", "summarise the ledger", "python -m tracker stats", cmd_stats)
     add_draft_arguments(command("draft", "draft ledger rows from a news article", DRAFT_EXAMPLE, run_draft))
     sub = command(

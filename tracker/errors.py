@@ -140,3 +140,7 @@ class OutputNotWritten(TrackerError):
 
 class NotAuthorised(TrackerError):
     """The action needs an editor login that was not given or did not match."""
+
+
+class ViewNotSaved(TrackerError):
+    """A saved view cannot be saved: no name, a name too long, or a name another view has."""

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, true
@@ -752,3 +753,56 @@ FILTERS: tuple[Filter, ...] = (
     ),
 )
 FILTER_BY_KEY: dict[str, Filter] = {spec.key: spec for spec in FILTERS}
+
+
+# --- a view's filters as a URL query string -------------------------------------------------------------
+
+
+def to_query(filters: Filters, options: FilterOptions) -> str:
+    """The filters as the sidebar writes them in its URL ("country=UKR&stage=agreed"), for a saved view or
+    a feed's id: the filters at their sidebar default on this ledger are left out, as the sidebar does."""
+    pairs: list[tuple[str, str]] = []
+    for spec in FILTERS:
+        value = getattr(filters, spec.field)
+        if value == spec.sidebar_default(options) or value in (None, "", ()):
+            continue
+        labels = spec.widget.choices(options) if spec.widget.choices is not None else {}
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, dt.date):
+                pairs.append((spec.key, item.isoformat()))
+            elif spec.widget.url_holds == "label" and item in labels:
+                pairs.append((spec.key, labels[item]))
+            else:
+                pairs.append((spec.key, str(item)))
+    return urlencode(pairs)
+
+
+def query_widget_values(query: str, options: FilterOptions, *, today: dt.date) -> dict[str, Any]:
+    """The sidebar's widget values (by filter key) for a URL query string, read as the sidebar reads its
+    URL (`Filter.from_url`); filters the query leaves out are at their sidebar default. A value this ledger
+    cannot use (a stage renamed, a party since removed) is left out rather than refused: a saved or shared
+    link outlives the vocabulary, and showing more deals is safer than showing none. Parameters that are
+    not filters (?deal=, ?as_of=) are ignored."""
+    raw_values: dict[str, list[str]] = {}
+    for name, raw in parse_qsl(query.lstrip("?"), keep_blank_values=False, max_num_fields=1000):
+        if name in FILTER_BY_KEY:
+            raw_values.setdefault(name, []).append(raw)
+    values: dict[str, Any] = {}
+    for spec in FILTERS:
+        read = []
+        for raw in raw_values.get(spec.key, []):
+            try:
+                read.append(spec.from_url(raw, options, today=today))
+            except InvalidValue:
+                continue
+        if not read:
+            values[spec.key] = spec.widget_default(options)
+        else:
+            values[spec.key] = read if spec.widget.kind == "multiselect" else read[-1]
+    return values
+
+
+def from_query(query: str, options: FilterOptions, *, today: dt.date) -> Filters:
+    """The filters a URL query string holds (`query_widget_values`)."""
+    values = query_widget_values(query, options, today=today)
+    return Filters(**{spec.field: spec.from_widget(values[spec.key]) for spec in FILTERS})

@@ -302,3 +302,18 @@ class GradeChange(Base):
         CheckConstraint("grade IN ('reliability', 'credibility')", name="grade"),
         CheckConstraint("(grade = 'reliability') = (event_id IS NULL)", name="claim"),
     )
+
+
+class SavedView(Base):
+    """A view an analyst saved: the sidebar's filters as a URL query string (tracker.filters.to_query), under
+    a name, kept in the ledger so a team on PostgreSQL shares them; when an editor last opened it, so the
+    sidebar can count the changes since (tracker.changes)."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    query: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -1023,7 +1023,7 @@ def weakly_sourced_deals(engine: Engine, *, filters: Filters) -> pd.DataFrame:
 HISTORY_COLUMNS = ("import_id", "committed_at", "editor", "kind", "what", "reason")
 
 
-def _event_text(event: Any) -> str:
+def event_text(event: Any) -> str:
     """An event in a line: "4 Jul 2025 · announced · Talks begin. · 10–30 bn USD"."""
     parts = [format_partial_date(event.occurred_on, event.date_precision, event.occurred_until)]
     if event.stage:
@@ -1108,16 +1108,16 @@ def deal_history(engine: Engine, deal_id: str, *, limit: int = HISTORY_LIMIT) ->
         added = defaultdict(list)
         for event in events.values():
             if event.id not in replacements:
-                added[event.import_id].append(_event_text(event))
+                added[event.import_id].append(event_text(event))
         for import_id, texts in added.items():
             said[import_id].append(f"added {'an event' if len(texts) == 1 else f'{len(texts)} events'}: "
                                    + _listed(texts))  # fmt: skip
         for event_id, replacement_id, import_id in retractions:
-            old = _event_text(events[event_id])
+            old = event_text(events[event_id])
             if replacement_id is None:
                 said[import_id].append(old)
             else:
-                said[import_id].append(f"was {old}, now {_event_text(events[replacement_id])}")
+                said[import_id].append(f"was {old}, now {event_text(events[replacement_id])}")
         for import_id, field, old, new in changes:
             label = ATTRIBUTE_BY_NAME[field].label.lower() if field in ATTRIBUTE_BY_NAME else field
             said[import_id].append(f"{label} was {shown_change(field, old)}, now {shown_change(field, new)}")
@@ -1134,7 +1134,7 @@ def deal_history(engine: Engine, deal_id: str, *, limit: int = HISTORY_LIMIT) ->
             if event_id is None:
                 said[import_id].append(f"reliability of {source} was {old}, now {new}")
             else:
-                when = _event_text(events[event_id])
+                when = event_text(events[event_id])
                 said[import_id].append(f"credibility of {source} for {when} was {old}, now {new}")
         imports = connection.execute(
             select(

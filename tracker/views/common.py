@@ -44,6 +44,7 @@ SOURCES_PAGE = "tracker/views/sources.py"
 UPLOAD_PAGE = "tracker/views/upload.py"
 ARTICLE_PAGE = "tracker/views/article.py"
 NEW_DEAL_PAGE = "tracker/views/new_deal.py"
+CHANGES_PAGE = "tracker/views/changes.py"
 # Plotly geo charts read their base map from here (static/topojson/, served by enableStaticServing).
 TOPOJSON_URL = "app/static/topojson/"
 CHART_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
@@ -91,6 +92,15 @@ def read(query: Callable[..., T], *args: Any, **options: Any) -> T:
         args,
         tuple(sorted(options.items())),
     )
+
+
+def database_url() -> str:
+    return resolve_database_url()
+
+
+def read_version() -> str:
+    """The ledger's version now: a cache key part that changes with every import or undo."""
+    return queries.ledger_version(ledger())
 
 
 def clear_ledger_caches() -> None:
@@ -494,3 +504,37 @@ def open_deal(deal_id: str) -> None:
 
 def show_chart(figure: Any, *, key: str) -> None:
     st.plotly_chart(figure, key=key, config=CHART_CONFIG)
+
+
+def show_signposts(table: Any, *, key: str, with_deal: bool) -> None:
+    """Signposts (tracker.signposts.SIGNPOST_COLUMNS) as a table; with `with_deal`, selecting a row opens
+    its deal."""
+    columns = ("stage", "expected", "status", "days_overdue", "note", "source", "source_url")
+    chosen = st.dataframe(
+        table,
+        key=key,
+        hide_index=True,
+        placeholder="–",
+        on_select="rerun" if with_deal else "ignore",
+        selection_mode="single-row",
+        column_order=(("deal_title",) if with_deal else ()) + columns,
+        column_config={
+            "deal_title": st.column_config.TextColumn("Deal"),
+            "stage": st.column_config.TextColumn("Expected stage", width="small"),
+            "expected": st.column_config.TextColumn(
+                "By", width="small", help="At the precision the source gave."
+            ),
+            "status": st.column_config.TextColumn("Status", width="small"),
+            "days_overdue": st.column_config.NumberColumn("Days overdue", format="%d", width="small"),
+            "note": st.column_config.TextColumn("In the source's words", width="large"),
+            "source": st.column_config.TextColumn("Source"),
+            # Links only for http(s) URLs.
+            "source_url": st.column_config.LinkColumn("Link", display_text="open ↗", validate=r"^https?://"),
+        },
+    )
+    st.caption(
+        "A signpost is overdue when its date has passed and the deal, still live, has not reached the stage "
+        "(or a later one on the path)."
+    )
+    if with_deal and chosen.selection.rows:
+        open_deal(table["deal_id"].iloc[chosen.selection.rows[0]])

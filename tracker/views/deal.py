@@ -9,7 +9,7 @@ import datetime as dt
 
 import streamlit as st
 
-from tracker import charts, queries
+from tracker import charts, queries, signposts
 from tracker.attributes import DEAL_ATTRIBUTES
 from tracker.conflicts import find_conflicts, linked_sources, value_claims
 from tracker.display import escape_markdown, value_range_text
@@ -106,6 +106,11 @@ for conflict in conflicts:
             f"{links.get(int(claim.event_id), 'no source')}"
         )
     st.warning("\n".join(lines), icon=":material/warning:")
+
+deal_signposts = signposts.deal_signposts(common.ledger(), deal_id, today=today)
+if not deal_signposts.empty:
+    st.markdown("**Signposts**: the milestones sources expect next")
+    common.show_signposts(deal_signposts, key="deal-signposts", with_deal=False)
 
 timeline_tab, events_tab, parties_tab, values_tab, history_tab = st.tabs(
     ["Timeline", f"Events ({len(events)})", "Parties", "Value claims", "History"], key="deal-tabs"

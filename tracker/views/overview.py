@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from tracker import charts, queries
+from tracker import charts, queries, signposts
 from tracker.filters import COUNTRY_SIDES
 from tracker.views import common
 
@@ -68,6 +68,14 @@ with matrix_column:
 with flow_column:
     common.show_chart(charts.flow_sankey(overview.flows), key="chart-flows")
     st.caption(f"The {queries.TOP_FLOWS} buyer–seller pairs with most deals.")
+
+# Overdue is a fact about the ledger now (tracker.signposts), so an as-of view leaves it out.
+overdue = (
+    signposts.overdue_signposts(common.ledger(), filters=filters, today=today) if as_of is None else None
+)
+if overdue is not None and not overdue.empty:
+    st.subheader(f"Overdue signposts ({len(overdue)})")
+    common.show_signposts(overdue, key="overview-overdue", with_deal=True)
 
 st.subheader("Latest events")
 events = common.read(queries.latest_events, filters=filters, as_of=as_of)

@@ -1,0 +1,484 @@
+"""What changed: the digest of tracker.changes on a ledger built through imports, form entries, an undo, a
+retraction and a regrade over several days; its text, CSV and Atom forms; `python -m tracker changes`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy import Engine, select
+
+from tests.builders import event_row, ledger_csv
+from tracker import revisions
+from tracker.changes import Change, Digest, digest, to_atom, to_text
+from tracker.cli import main
+from tracker.db import open_ledger, sqlite_url_for
+from tracker.filters import Filters
+from tracker.importer import import_bytes, import_rows, undo_import
+from tracker.models import Event, Source
+
+T = dt.datetime
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def build_history(engine: Engine) -> None:
+    """Import 1 (2 Nov, ana): deals alpha (with a signpost: contracted by October 2026) and beta.
+    Import 2 (10 Nov, ana): beta negotiating, then agreed with a new source and new value and quantity claims.
+    Import 3 (11 Nov): deal gamma, undone at once. Import 4 (12 Nov, ben, a form): alpha negotiating.
+    Import 5 (13 Nov, ben): the agreed event of beta retracted.
+    Import 6 (14 Nov, ben): its source regraded."""
+    first = [
+        event_row(
+            "alpha",
+            "2026-03-02",
+            "Poland announces a tank purchase.",
+            source="Alpha Wire",
+            grade="A",
+            stage="announced",
+            deal_title="Alpha tanks",
+            buyer="Poland",
+            seller="South Korea",
+            category="tanks",
+            signpost_stage="contracted",
+            signpost_by="2026-10",
+            signpost_note="contract expected by October 2026",
+        ),
+        event_row(
+            "beta",
+            "2026-05-15",
+            "Ukraine asks for more Patriot systems.",
+            source="Beta News",
+            grade="C",
+            stage="announced",
+            deal_title="Beta air defence",
+            buyer="Ukraine",
+            seller="United States",
+            category="air defence",
+            value_low="1bn",
+            currency="USD",
+        ),
+    ]
+    import_bytes(engine, ledger_csv(*first), file_name="first.csv", editor="ana", now=T(2026, 11, 2, 9))
+    second = [
+        event_row(
+            "beta",
+            "2026-11-05",
+            "Talks on the air-defence package begin.",
+            source="Beta News",
+            grade="C",
+            stage="negotiating",
+        ),
+        event_row(
+            "beta",
+            "2026-11-06",
+            "The package is agreed.",
+            source="Kyiv Post",
+            grade="B",
+            stage="agreed",
+            value_low="2bn",
+            currency="USD",
+            quantity="12",
+        ),
+    ]
+    import_bytes(engine, ledger_csv(*second), file_name="second.csv", editor="ana", now=T(2026, 11, 10, 9))
+    third = [
+        event_row(
+            "gamma",
+            "2026-11-10",
+            "A shell deal is reported.",
+            source="Gamma Blog",
+            grade="E",
+            stage="announced",
+            deal_title="Gamma shells",
+            buyer="Ukraine",
+            seller="Germany",
+        )
+    ]
+    undone = import_bytes(
+        engine, ledger_csv(*third), file_name="third.csv", editor="ana", now=T(2026, 11, 11, 9)
+    )
+    undo_import(engine, undone.import_id, editor="ana")
+    form = [
+        event_row(
+            "alpha",
+            "2026-11-12",
+            "Talks on the tanks begin.",
+            source="Alpha Wire",
+            grade="A",
+            stage="negotiating",
+        )
+    ]
+    import_rows(engine, form, label="Add event", editor="ben", now=T(2026, 11, 12, 15))
+    with engine.connect() as connection:
+        agreed = connection.execute(
+            select(Event.id).where(Event.summary == "The package is agreed.")
+        ).scalar_one()
+        kyiv = connection.execute(select(Source.id).where(Source.publisher == "Kyiv Post")).scalar_one()
+    revisions.retract_event(
+        engine, agreed, reason="the report was withdrawn", editor="ben", now=T(2026, 11, 13, 10)
+    )
+    revisions.regrade_source(
+        engine, kyiv, "D", reason="withdrew a report", editor="ben", now=T(2026, 11, 14, 10)
+    )
+
+
+@pytest.fixture(scope="module")
+def history_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One ledger with that history for the whole module: the tests here only read it."""
+    url = sqlite_url_for(tmp_path_factory.mktemp("history") / "ledger.db")
+    ledger = open_ledger(url)
+    build_history(ledger)
+    ledger.dispose()
+    yield url
+
+
+@pytest.fixture
+def history(history_url: str) -> Iterator[Engine]:
+    ledger = open_ledger(history_url)
+    yield ledger
+    ledger.dispose()
+
+
+def rows(result: Digest) -> list[tuple[object, ...]]:
+    return [
+        (c.deal_id, c.kind, f"{c.at:%m-%d %H:%M}", c.what, c.change_id, c.editor, c.reason)
+        for c in result.changes
+    ]
+
+
+TALKS = "5 Nov 2026 · negotiating · Talks on the air-defence package begin."
+TANK_TALKS = "12 Nov 2026 · negotiating · Talks on the tanks begin."
+AGREED = "6 Nov 2026 · agreed · The package is agreed. · at least 2 bn USD · 12 units"
+REGRADE = (
+    "beta",
+    "regrade",
+    "11-14 10:00",
+    "reliability of Kyiv Post was B, now D",
+    6,
+    "ben",
+    "withdrew a report",
+)
+RETRACTION = ("beta", "retraction", "11-13 10:00", AGREED, 5, "ben", "the report was withdrawn")
+
+
+def test_a_week_with_an_undo_a_retraction_and_a_regrade(history: Engine):
+    # The undone import (gamma) has left nothing; the agreed event, added and retracted in the week, shows
+    # once, as its retraction; beta's stage moved from announced to negotiating over the week.
+    result = digest(history, since=T(2026, 11, 9), until=T(2026, 11, 16), filters=Filters())
+    assert rows(result) == [
+        REGRADE,
+        RETRACTION,
+        (
+            "beta",
+            "stage move",
+            "11-10 09:00",
+            f"announced → negotiating: {TALKS} (best source C2)",
+            2,
+            "ana",
+            None,
+        ),
+        ("beta", "new event", "11-10 09:00", f"{TALKS} (best source C2)", 2, "ana", None),
+        ("beta", "new source", "11-10 09:00", "Kyiv Post, graded D", 2, "ana", None),
+        ("beta", "claim", "11-10 09:00", "quantity was not set, now 12", 2, "ana", None),
+        (
+            "beta",
+            "claim",
+            "11-10 09:00",
+            "value was at least 1 bn USD, now at least 2 bn USD",
+            2,
+            "ana",
+            None,
+        ),
+        (
+            "alpha",
+            "stage move",
+            "11-12 15:00",
+            f"announced → negotiating: {TANK_TALKS} (best source A2)",
+            4,
+            "ben",
+            None,
+        ),
+        ("alpha", "new event", "11-12 15:00", f"{TANK_TALKS} (best source A2)", 4, "ben", None),
+    ]
+    assert result.counts() == {
+        "stage move": 2,
+        "new event": 2,
+        "retraction": 1,
+        "new source": 1,
+        "regrade": 1,
+        "claim": 2,
+    }
+
+
+def test_a_retraction_that_takes_a_stage_back_is_a_stage_move_of_the_retraction(history: Engine):
+    result = digest(history, since=T(2026, 11, 12), until=T(2026, 11, 16), filters=Filters())
+    assert rows(result) == [
+        REGRADE,
+        (
+            "beta",
+            "stage move",
+            "11-13 10:00",
+            f"agreed → negotiating: {TALKS} (best source C2)",
+            5,
+            "ben",
+            "the report was withdrawn",
+        ),
+        RETRACTION,
+        (
+            "alpha",
+            "stage move",
+            "11-12 15:00",
+            f"announced → negotiating: {TANK_TALKS} (best source A2)",
+            4,
+            "ben",
+            None,
+        ),
+        ("alpha", "new event", "11-12 15:00", f"{TANK_TALKS} (best source A2)", 4, "ben", None),
+    ]
+
+
+OVERDUE = "contracted expected by 2026-10 (contract expected by October 2026), not reached"
+
+
+def test_new_deals_and_a_signpost_that_became_overdue(history: Engine):
+    result = digest(history, since=T(2026, 11, 1), until=T(2026, 11, 3), filters=Filters())
+    first = "2 Mar 2026 · announced · Poland announces a tank purchase."
+    patriots = "15 May 2026 · announced · Ukraine asks for more Patriot systems. · at least 1 bn USD"
+    assert rows(result) == [
+        ("alpha", "new deal", "11-02 09:00", "Alpha tanks", 1, "ana", None),
+        (
+            "alpha",
+            "stage move",
+            "11-02 09:00",
+            f"no stage → announced: {first} (best source A2)",
+            1,
+            "ana",
+            None,
+        ),
+        ("alpha", "new event", "11-02 09:00", f"{first} (best source A2)", 1, "ana", None),
+        ("alpha", "new source", "11-02 09:00", "Alpha Wire, graded A", 1, "ana", None),
+        ("alpha", "overdue", "11-01 00:00", OVERDUE, None, None, None),
+        ("beta", "new deal", "11-02 09:00", "Beta air defence", 1, "ana", None),
+        (
+            "beta",
+            "stage move",
+            "11-02 09:00",
+            f"no stage → announced: {patriots} (best source C2)",
+            1,
+            "ana",
+            None,
+        ),
+        ("beta", "new event", "11-02 09:00", f"{patriots} (best source C2)", 1, "ana", None),
+        ("beta", "new source", "11-02 09:00", "Beta News, graded C", 1, "ana", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("filters", "deals"),
+    [
+        (Filters(), ["beta", "alpha"]),
+        (Filters(countries=("POL",)), ["alpha"]),
+        (Filters(countries=("UKR",), country_role="buyer"), ["beta"]),
+        (Filters(stages=("negotiating",)), ["beta", "alpha"]),
+        (Filters(stages=("agreed",)), []),
+        (Filters(text="patriot"), ["beta"]),
+        (Filters(categories=("tanks",)), ["alpha"]),
+    ],
+)
+def test_the_filters_choose_the_deals(history: Engine, filters: Filters, deals: list[str]):
+    result = digest(history, since=T(2026, 11, 9), until=T(2026, 11, 16), filters=filters)
+    assert [group.deal_id for group in result.by_deal()] == deals
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        (T(2026, 11, 20), T(2026, 11, 27)),
+        (T(2026, 11, 16), T(2026, 11, 9)),
+        (T(2026, 10, 1), T(2026, 10, 31)),
+    ],
+)
+def test_empty_and_reversed_windows_have_no_changes(history: Engine, since: dt.datetime, until: dt.datetime):
+    assert digest(history, since=since, until=until, filters=Filters()).changes == ()
+
+
+def test_entry_ids_are_unique_and_the_same_on_every_run(history: Engine):
+    def ids() -> list[str]:
+        return [
+            c.entry_id
+            for c in digest(history, since=T(2026, 11, 1), until=T(2026, 11, 16), filters=Filters()).changes
+        ]
+
+    first = ids()
+    assert len(first) == len(set(first)) == 16
+    assert ids() == first
+    assert first[0] == "tag:defense-deal-tracker,2026:change/regrade/beta/grade%201/6"
+
+
+def test_text_digest(history: Engine):
+    result = digest(
+        history, since=T(2026, 11, 12), until=T(2026, 11, 16), filters=Filters(countries=("POL",))
+    )
+    assert to_text(result, caption="Deals with Poland as buyer or seller") == (
+        "Changes from 2026-11-12 00:00 to 2026-11-16 00:00 UTC. Deals with Poland as buyer or seller.\n"
+        "\n"
+        "Alpha tanks (alpha)\n"
+        f"  2026-11-12 15:00  Stage move: announced → negotiating: {TANK_TALKS} (best source A2) [by ben]\n"
+        f"  2026-11-12 15:00  New event: {TANK_TALKS} (best source A2) [by ben]\n"
+    )
+    empty = digest(history, since=T(2026, 12, 1), until=T(2026, 12, 2), filters=Filters())
+    assert to_text(empty, caption="All deals").splitlines()[1:] == ["No changes."]
+
+
+def test_atom_keeps_out_characters_xml_cannot_hold():
+    change = Change("new deal", "x", "Bad\x01title\x1b", T(2026, 11, 1), "deal x", "Bad\x01title", 1, "ana")
+    feed = to_atom(
+        Digest(T(2026, 11, 1), T(2026, 11, 2), Filters(), (change,)), caption="All", feed_id="tag:x,2026:f"
+    )
+    root = ElementTree.fromstring(feed)
+    assert root.find(f"{ATOM}entry/{ATOM}title").text == "Badtitle: New deal: Badtitle"
+
+
+# --- the command line -------------------------------------------------------------------------------------
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str, ledger: Engine) -> tuple[int, str, str]:
+    code = main(["--database", ledger.url.render_as_string(hide_password=False), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_text(history: Engine, capsys):
+    code, out, _ = run(
+        capsys,
+        "changes",
+        "--since",
+        "2026-11-12",
+        "--until",
+        "2026-11-15",
+        "--country",
+        "Poland",
+        ledger=history,
+    )
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "Changes from 2026-11-12 00:00 to 2026-11-16 00:00 UTC. Deals with Poland as buyer or seller."
+    )
+    assert out.splitlines()[2:] == [
+        "Alpha tanks (alpha)",
+        f"  2026-11-12 15:00  Stage move: announced → negotiating: {TANK_TALKS} (best source A2) [by ben]",
+        f"  2026-11-12 15:00  New event: {TANK_TALKS} (best source A2) [by ben]",
+    ]
+
+
+def test_cli_csv_to_a_file(history: Engine, tmp_path: Path, capsys):
+    output = tmp_path / "changes.csv"
+    code, out, err = run(
+        capsys,
+        "changes",
+        "--since",
+        "2026-11",
+        "--until",
+        "2026-11-13",
+        "--format",
+        "csv",
+        "--output",
+        str(output),
+        "--search",
+        "air-defence",
+        ledger=history,
+    )
+    assert (code, out, err) == (
+        0,
+        "",
+        'Deals mentioning "air-defence": 9 changes written to ' + f"{output}.\n",
+    )
+    table = list(csv.DictReader(io.StringIO(output.read_bytes().decode("utf-8-sig"))))
+    assert [(r["recorded_at"], r["kind"], r["change_id"], r["reason"]) for r in table] == [
+        ("2026-11-13 10:00:00", "retraction", "5", "the report was withdrawn"),
+        ("2026-11-10 09:00:00", "stage move", "2", ""),
+        ("2026-11-10 09:00:00", "new event", "2", ""),
+        ("2026-11-10 09:00:00", "new source", "2", ""),
+        ("2026-11-10 09:00:00", "claim", "2", ""),
+        ("2026-11-10 09:00:00", "claim", "2", ""),
+        ("2026-11-02 09:00:00", "new deal", "1", ""),
+        ("2026-11-02 09:00:00", "new event", "1", ""),
+        ("2026-11-02 09:00:00", "new source", "1", ""),
+    ]
+
+
+def test_cli_csv_neutralises_formulas(engine: Engine, capsys):
+    bad = event_row(
+        "evil",
+        "2026-11-01",
+        '=HYPERLINK("https://evil.example")',
+        source="Evil",
+        grade="F",
+        stage="announced",
+        deal_title="=cmd|' /C calc'!A0",
+        buyer="Poland",
+        seller="Germany",
+    )
+    import_bytes(engine, ledger_csv(bad), file_name="evil.csv", editor="ana", now=T(2026, 11, 2, 9))
+    code, out, _ = run(
+        capsys, "changes", "--since", "2026-11-01", "--until", "2026-11-03", "--format", "csv", ledger=engine
+    )
+    table = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert code == 0
+    assert {r["deal_title"] for r in table} == {"'=cmd|' /C calc'!A0"}
+    assert table[0]["what"] == "'=cmd|' /C calc'!A0"
+
+
+def test_cli_atom_is_valid_and_stable(history: Engine, tmp_path: Path, capsys):
+    args = [
+        "changes",
+        "--since",
+        "2026-11-12",
+        "--until",
+        "2026-11-15",
+        "--format",
+        "atom",
+        "--stage",
+        "negotiating",
+    ]
+    code, out, _ = run(capsys, *args, ledger=history)
+    assert code == 0
+    root = ElementTree.fromstring(out.encode())
+    assert root.tag == f"{ATOM}feed"
+    assert root.find(f"{ATOM}id").text == "tag:defense-deal-tracker,2026:changes?stage=negotiating"
+    assert root.find(f"{ATOM}updated").text == "2026-11-14T10:00:00Z"
+    entries = root.findall(f"{ATOM}entry")
+    assert [(e.find(f"{ATOM}category").get("term"), e.find(f"{ATOM}updated").text) for e in entries] == [
+        ("regrade", "2026-11-14T10:00:00Z"),
+        ("stage move", "2026-11-13T10:00:00Z"),
+        ("retraction", "2026-11-13T10:00:00Z"),
+        ("stage move", "2026-11-12T15:00:00Z"),
+        ("new event", "2026-11-12T15:00:00Z"),
+    ]
+    assert entries[2].find(f"{ATOM}content").text == (
+        f"Beta air defence (beta). Retracted: {AGREED}. Reason: the report was withdrawn"
+    )
+    assert entries[2].find(f"{ATOM}author/{ATOM}name").text == "ben"
+    # Every entry has the elements RFC 4287 requires, and the same ids on a second run.
+    for entry in entries:
+        assert [entry.find(f"{ATOM}{name}") is not None for name in ("id", "title", "updated")] == [True] * 3
+    assert run(capsys, *args, ledger=history)[1] == out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "yesterday"], "error: --since: "),
+        (["--since", "2026-11-12", "--until", "2026-11-01"], "error: --until (2026-11-01) is before --since"),
+        (["--since", "2026-11-12", "--min-grade", "Z"], "error: "),
+    ],
+)
+def test_cli_bad_dates_are_one_line_errors(history: Engine, capsys, args: list[str], message: str):
+    code, out, err = run(capsys, "changes", *args, ledger=history)
+    assert (code, out) == (1, "")
+    assert err.startswith(message) and err.count("\n") == 1

@@ -1,0 +1,117 @@
+"""Changes: what happened to the filtered deals between two dates (tracker.changes), grouped by deal,
+newest first, each deal linking to its page; the overdue signposts; the digest as CSV and Atom.
+
+Opened from a saved view (?view=<id>), it starts from when that view was last opened; otherwise from
+DEFAULT_DAYS ago.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from tracker import changes, queries, saved_views, signposts
+from tracker.display import escape_markdown
+from tracker.export import to_csv_bytes
+from tracker.filters import to_query
+from tracker.views import common, importing, saved
+
+DEFAULT_DAYS = 7
+DEALS_SHOWN = 100  # deals per page; the downloads hold every change
+
+filters = common.current_filters()
+common.page_header("Changes", filters)
+now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+today = now.date()
+
+view = None
+view_text = st.query_params.get(saved.VIEW_PARAMETER, "")
+if view_text.isdigit() and len(view_text) < 12:
+    view = saved_views.find_view(common.ledger(), int(view_text))
+# When the view was seen before this visit: kept for the session, since opening it moves it to now.
+seen_key = f"changes-seen-{view.id}" if view else "changes-seen"
+if seen_key not in st.session_state:
+    st.session_state[seen_key] = view.seen_at if view else now - dt.timedelta(days=DEFAULT_DAYS)
+    if view and importing.allowed_editor() is not None:
+        saved.mark_opened(view.id)
+seen: dt.datetime = st.session_state[seen_key]
+if view:
+    st.caption(
+        f"Saved view “{escape_markdown(view.name)}”: changes since it was last opened "
+        f"({seen:%Y-%m-%d %H:%M} UTC)."
+    )
+
+from_column, until_column = st.columns(2)
+since_day = from_column.date_input(
+    "From", value=seen.date(), key=f"{seen_key}-from", max_value=today, format="YYYY-MM-DD"
+)
+until_day = until_column.date_input(
+    "Until (end of the day)", value=today, key=f"{seen_key}-until", max_value=today, format="YYYY-MM-DD"
+)
+since = seen if since_day == seen.date() else dt.datetime.combine(since_day, dt.time.min)
+# Recorded times are whole seconds: the changes of this very second count too.
+until = min(now + dt.timedelta(seconds=1), dt.datetime.combine(until_day + dt.timedelta(days=1), dt.time.min))
+if until <= since:
+    st.warning(
+        "“Until” is before “From”: choose a later end or an earlier start.", icon=":material/event_busy:"
+    )
+    st.stop()
+
+result = changes.digest(common.ledger(), since=since, until=until, filters=filters)
+groups = result.by_deal()
+# Our own labels and numbers only: no ledger text in this markdown.
+counts = "; ".join(
+    f"{changes.KIND_BY_NAME[kind].label.lower()}: {count}" for kind, count in result.counts().items()
+)
+st.markdown(
+    f"**{len(result.changes)} changes to {len(groups)} deals** from {since:%Y-%m-%d %H:%M} to "
+    f"{until:%Y-%m-%d %H:%M} UTC" + (f" ({counts})." if counts else ".")
+)
+caption = common.filters_caption(filters)
+csv_column, atom_column = st.columns(2)
+csv_column.download_button(
+    "Download CSV",
+    to_csv_bytes(changes.to_frame(result)),
+    file_name=f"changes-{since:%Y%m%d}-{until:%Y%m%d}.csv",
+    mime="text/csv",
+    key="changes-csv",
+)
+atom_column.download_button(
+    "Download Atom feed",
+    changes.to_atom(
+        result,
+        caption=caption,
+        feed_id=changes.feed_id(to_query(filters, common.read(queries.filter_options))),
+    ),
+    file_name=f"changes-{since:%Y%m%d}-{until:%Y%m%d}.atom",
+    mime="application/atom+xml",
+    key="changes-atom",
+)
+
+if not groups:
+    st.info("Nothing changed for these deals in this period.", icon=":material/check_circle:")
+for group in groups[:DEALS_SHOWN]:
+    with st.container(border=True):
+        st.page_link(
+            common.DEAL_PAGE, label=escape_markdown(group.deal_title), query_params={"deal": group.deal_id}
+        )
+        # st.text: ledger words are shown as they are, never as markdown.
+        lines = []
+        for change in group.changes:
+            who = (
+                f" · by {change.editor}" + (f": {change.reason}" if change.reason else "")
+                if change.editor
+                else ""
+            )
+            lines.append(f"{change.at:%Y-%m-%d %H:%M} · {change.line}{who}")
+        st.text("\n".join(lines))
+if len(groups) > DEALS_SHOWN:
+    st.caption(f"The {DEALS_SHOWN} deals with the latest changes; the downloads hold all {len(groups)}.")
+
+st.subheader("Overdue signposts")
+overdue = signposts.overdue_signposts(common.ledger(), filters=filters, today=today)
+if overdue.empty:
+    st.caption("No signpost of these deals is overdue.")
+else:
+    common.show_signposts(overdue, key="changes-overdue", with_deal=True)
