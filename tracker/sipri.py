@@ -81,10 +81,11 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tracker.columns import BATCH_COLUMNS, COLUMN_BY_NAME, MAX_QUANTITY, empty_batch_values
@@ -367,9 +368,11 @@ def read_sipri(
         )
     reader = _ClassicReader if layout == CLASSIC else _NewReader
     deals = reader(columns, len(header), problems, today).deals(records)
+    rows_read = len(records)
+    del records  # read into deals: the batch is built without them
     problems.raise_if_any()
     frame = _batch_rows(deals, _source(snapshot, data))
-    return Batch(rows=frame, format=layout, rows_read=len(records), snapshot_on=snapshot)
+    return Batch(rows=frame, format=layout, rows_read=rows_read, snapshot_on=snapshot)
 
 
 def _generated_value(line: str) -> str | None:
@@ -976,14 +979,17 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
             )
     count = len(events)
     columns = list(zip(*events)) if events else [()] * len(_EVENT_COLUMNS)
-    data: dict[str, Any] = {name: list(values) for name, values in zip(_EVENT_COLUMNS, columns, strict=True)}
+    del events  # the columns hold the same values: the rows' tuples can go
+    data: dict[str, Any] = {
+        name: _object_array(values) for name, values in zip(_EVENT_COLUMNS, columns, strict=True)
+    }
+    del columns
     empty = empty_batch_values()
     for name in attributes[0] if attributes else ():
         column = [empty[name]] * count
         for index, values in zip(firsts, attributes):
             column[index] = values[name]
-        data[name] = column
-    frame = pd.DataFrame(data, dtype=object)
+        data[name] = _object_array(column)
     constants = {
         "source_key": source.key, "source_key_given": source.key, "source_title": source.title,
         "source_publisher": PUBLISHER, "source_url": SIPRI_URL, "source_date": source.date,
@@ -992,11 +998,23 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
     }  # fmt: skip
     # Every other batch column (values, topic, a party's parent ...) as a row that does not give it.
     for name, value in {**empty, **constants}.items():
-        if name not in frame.columns:
-            frame[name] = pd.Series([value] * count, index=frame.index, dtype=object)
-    frame["line"] = frame["line"].astype(int)
-    frame["credibility"] = frame["credibility"].astype(int)
-    return frame[list(BATCH_COLUMNS)]
+        if name not in data:
+            data[name] = np.empty(count, dtype=object)
+            data[name].fill(value)  # the one object everywhere (np.full would make a string per row)
+    # One block per column, not copied: consolidating 43 columns of a SIPRI export's 90,000 events into one
+    # block, then adding and reordering columns, held three copies of the batch (a 3.6 MB export: peak
+    # 215 -> 140 MB, see bench/hostile_bench.py). dtype=object: pandas would infer Arrow strings.
+    frame = pd.DataFrame({name: data[name] for name in BATCH_COLUMNS}, dtype=object, copy=False)
+    for name in ("line", "credibility"):
+        frame[name] = data[name].astype(np.int64)
+    return frame
+
+
+def _object_array(values: Sequence[Any]) -> np.ndarray:
+    """The values as a column of Python objects, each as it is (no type inference, no nesting)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _event(
