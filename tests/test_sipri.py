@@ -731,7 +731,7 @@ def test_cli_imports_a_sipri_export(ledger_url: str, capsys):
 def test_every_name_in_the_samples_maps_and_the_samples_read(path: Path):
     text = path.read_bytes().decode("cp1252" if "classic" in path.parent.name else "utf-8")
     layout, header_index = sipri.detect_layout(text)
-    header, records = sipri._records(text.splitlines(), header_index, sipri._Problems())
+    header, records = sipri._records(text, header_index, sipri._Problems())
     columns = sipri._columns(header, layout, header_index + 1, sipri._Problems())
     names = {record[columns[c]] for _, record in records for c in ("recipient", "supplier")}
     unmapped = []

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tracker.attributes import DEAL_ATTRIBUTES
@@ -253,13 +254,14 @@ def check_header(header: list[str], *, line: int) -> list[str]:
 
 
 def batch_from_records(records: Records, *, today: Any = None, format: str = "ledger-csv") -> Batch:
-    """Validate a ledger CSV's records into a Batch, or raise ImportRejected with every problem."""
+    """Validate a ledger CSV's records into a Batch, or raise ImportRejected with every problem.
+
+    The records' rows are consumed: once in the frame they are cleared, as holding both kept a list per
+    row alive through the whole validation.
+    """
     names = check_header(records.header, line=records.header_line)
-    frame = (
-        pd.DataFrame(records.rows, columns=names, dtype=object)
-        if records.rows
-        else pd.DataFrame(columns=names)
-    )
+    frame = _frame_of(records.rows, names) if records.rows else pd.DataFrame(columns=names)
+    records.rows.clear()
     if frame.empty:
         raise ImportRejected(
             [
@@ -325,6 +327,22 @@ def read_deal_cells(cells: Mapping[str, str], *, today: Any = None) -> dict[str,
         _check_values(frame, out, check, prefixes=("deal",))
     check.problems.raise_if_any()
     return {target: out[target].iloc[0] for target in out.columns}
+
+
+def _frame_of(rows: list[list[str]], names: list[str]) -> pd.DataFrame:
+    """The rows as columns of Python strings, each column holding each of its distinct values once.
+
+    The parser makes a new string for every cell; a column repeats most of its values (a deal's id, a
+    source's name and grade on every row that cites it): one shared string per value keeps the batch, held
+    through the whole import, smaller. Peak memory at 5 MB (bench/hostile_bench.py, check / import): the
+    well-formed file 8.0x / 9.5x -> 7.5x / 8.5x its size, many sources 12.6x / 13.5x -> 11.2x / 11.9x,
+    disagreeing duplicates 11.0x -> 10.1x; no change in time that two shared CPUs could show.
+    """
+    columns = {}
+    for name, cells in zip(names, zip(*rows), strict=True):
+        codes, distinct = pd.factorize(np.asarray(cells, dtype=object))
+        columns[name] = distinct.take(codes)
+    return pd.DataFrame(columns, dtype=object, copy=False)
 
 
 def _take_event_claims(out: pd.DataFrame, names: list[str]) -> None:

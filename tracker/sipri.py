@@ -81,10 +81,11 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tracker.columns import BATCH_COLUMNS, COLUMN_BY_NAME, MAX_QUANTITY, empty_batch_values
@@ -92,7 +93,7 @@ from tracker.countries import FORMER_STATES, resolve_country
 from tracker.dates import PartialDate, parse_partial_date
 from tracker.errors import MAX_PROBLEMS, ImportRejected, InvalidValue, Problem
 from tracker.ledger_csv import Batch, event_fingerprint, party_key
-from tracker.textfile import first_lines
+from tracker.textfile import FIELD_LIMIT, check_width, first_lines, lines_after
 
 CLASSIC = "sipri-classic"
 NEW = "sipri-new"
@@ -348,9 +349,9 @@ def read_sipri(
 ) -> Batch:
     """The export's deals as a validated Batch; ImportRejected (with line numbers) on any problem."""
     problems = _Problems()
-    lines = text.splitlines()
-    snapshot = _snapshot_date(lines[:header_index], problems)
-    header, records = _records(lines, header_index, problems)
+    preamble = first_lines(text, header_index)
+    snapshot = _snapshot_date(preamble, problems)
+    header, records = _records(text, header_index, problems)
     columns = _columns(header, layout, header_index + 1, problems)
     problems.raise_if_any()
     if not records:
@@ -367,9 +368,11 @@ def read_sipri(
         )
     reader = _ClassicReader if layout == CLASSIC else _NewReader
     deals = reader(columns, len(header), problems, today).deals(records)
+    rows_read = len(records)
+    del records  # read into deals: the batch is built without them
     problems.raise_if_any()
     frame = _batch_rows(deals, _source(snapshot, data))
-    return Batch(rows=frame, format=layout, rows_read=len(records), snapshot_on=snapshot)
+    return Batch(rows=frame, format=layout, rows_read=rows_read, snapshot_on=snapshot)
 
 
 def _generated_value(line: str) -> str | None:
@@ -416,23 +419,28 @@ def _strip_padding(line: str) -> str:
 
 
 def _records(
-    lines: list[str], header_index: int, problems: _Problems
+    text: str, header_index: int, problems: _Problems
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the records (with the physical line each starts on), broken records joined."""
-    header = next(csv.reader([_strip_padding(lines[header_index])]))
-    width = len(header)
-    body = [_strip_padding(line) + "\n" for line in lines[header_index + 1 :]]
-    reader = csv.reader(body)
-    parsed: list[tuple[int, list[str]]] = []
-    previous_end = 0
+    """The header and the records (with the physical line each starts on), broken records joined.
+
+    The lines after the header are read one at a time and each record is joined and checked as it comes,
+    so that only the records themselves are held (the whole text split into lines, then into records,
+    then joined, held three copies of the file).
+    """
+    header_line = _strip_padding(first_lines(text, header_index + 1)[header_index])
+    check_width(header_line, ",", line=header_index + 1, fix="Export the trade register again from SIPRI.")
+    header = next(csv.reader([header_line]))
+    joined = _Joined(len(header), problems)
     first_line = header_index + 2
+    reader = csv.reader(_strip_padding(line) + "\n" for line in lines_after(text, header_index + 1))
+    previous_end = 0
     try:
         for record in reader:
             start = first_line + previous_end
             previous_end = reader.line_num
             if not record or (len(record) == 1 and not record[0].strip()):
                 continue
-            parsed.append((start, record))
+            joined.add(start, record)
     except csv.Error as exc:
         problems.add(
             first_line + previous_end,
@@ -442,31 +450,71 @@ def _records(
             "Export the file again from SIPRI; do not edit it in a text editor.",
         )
         return header, []
-    records: list[tuple[int, list[str]]] = []
-    index = 0
-    while index < len(parsed):
-        line, record = parsed[index]
-        index += 1
-        if len(record) > width and not any(v.strip() for v in record[width:]):
-            record = record[:width]  # trailing empty fields (padding)
-        # A record broken by an unquoted line break: join it with the next ones while they fit.
-        while (
-            len(record) < width and index < len(parsed) and len(record) + len(parsed[index][1]) - 1 <= width
+    joined.finish()
+    return header, joined.records
+
+
+class _Joined:
+    """Records of `width` fields, from physical records of which some are pieces of one broken by an
+    unquoted line break: a short record is joined with the next ones while together they have at most
+    `width` fields, the line break becoming a space.
+
+    Linear in the pieces: a joined record's last field is kept as a list of pieces until the record is
+    complete (joining strings as they came was quadratic in a record broken over many lines), and it
+    stops growing at the CSV parser's own field limit.
+    """
+
+    def __init__(self, width: int, problems: _Problems) -> None:
+        self.width = width
+        self.problems = problems
+        self.records: list[tuple[int, list[str]]] = []
+        self._line = 0
+        self._fields: list[str] = []  # the record so far, its last field excluded
+        self._last: list[str] = []  # the pieces of its last field
+        self._last_length = 0
+
+    def add(self, line: int, record: list[str]) -> None:
+        pending = len(self._fields) + 1 if self._last else 0
+        if (
+            0 < pending < self.width
+            and pending + len(record) - 1 <= self.width
+            and self._last_length + len(record[0]) <= FIELD_LIMIT
         ):
-            following = parsed[index][1]
-            record = record[:-1] + [f"{record[-1].rstrip()} {following[0].lstrip()}".strip()] + following[1:]
-            index += 1
-        if len(record) != width:
-            problems.add(
-                line,
+            self._last.append(record[0])
+            self._last_length += len(record[0])
+            if len(record) > 1:
+                self._fields.append(" ".join(piece.strip() for piece in self._last if piece.strip()))
+                self._fields.extend(record[1:-1])
+                self._last = [record[-1]]
+                self._last_length = len(record[-1])
+            return
+        self.finish()
+        if len(record) > self.width and not any(value.strip() for value in record[self.width :]):
+            record = record[: self.width]  # trailing empty fields (padding)
+        self._line = line
+        self._fields = record[:-1]
+        self._last = [record[-1]]
+        self._last_length = len(record[-1])
+
+    def finish(self) -> None:
+        """The record being joined is complete: kept when it has the header's width, else a problem."""
+        if not self._last:
+            return
+        last = self._last[0] if len(self._last) == 1 else " ".join(p.strip() for p in self._last if p.strip())
+        record = [*self._fields, last]
+        self._fields, self._last = [], []
+        if len(record) != self.width:
+            self.problems.add(
+                self._line,
                 None,
                 None,
-                f"this record has {len(record)} fields but the header has {width}",
+                f"this record has {len(record)} fields but the header has {self.width}",
                 "Export the file again from SIPRI; a record must not be edited into more or fewer fields.",
             )
-            continue
-        records.append((line, [value.strip() for value in record] + [""]))  # [width]: a missing column
-    return header, records
+            return
+        self.records.append(
+            (self._line, [value.strip() for value in record] + [""])
+        )  # [width]: a missing column
 
 
 _CLASSIC_COLUMNS = {
@@ -931,14 +979,17 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
             )
     count = len(events)
     columns = list(zip(*events)) if events else [()] * len(_EVENT_COLUMNS)
-    data: dict[str, Any] = {name: list(values) for name, values in zip(_EVENT_COLUMNS, columns, strict=True)}
+    del events  # the columns hold the same values: the rows' tuples can go
+    data: dict[str, Any] = {
+        name: _object_array(values) for name, values in zip(_EVENT_COLUMNS, columns, strict=True)
+    }
+    del columns
     empty = empty_batch_values()
     for name in attributes[0] if attributes else ():
         column = [empty[name]] * count
         for index, values in zip(firsts, attributes):
             column[index] = values[name]
-        data[name] = column
-    frame = pd.DataFrame(data, dtype=object)
+        data[name] = _object_array(column)
     constants = {
         "source_key": source.key, "source_key_given": source.key, "source_title": source.title,
         "source_publisher": PUBLISHER, "source_url": SIPRI_URL, "source_date": source.date,
@@ -947,11 +998,23 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
     }  # fmt: skip
     # Every other batch column (values, topic, a party's parent ...) as a row that does not give it.
     for name, value in {**empty, **constants}.items():
-        if name not in frame.columns:
-            frame[name] = pd.Series([value] * count, index=frame.index, dtype=object)
-    frame["line"] = frame["line"].astype(int)
-    frame["credibility"] = frame["credibility"].astype(int)
-    return frame[list(BATCH_COLUMNS)]
+        if name not in data:
+            data[name] = np.empty(count, dtype=object)
+            data[name].fill(value)  # the one object everywhere (np.full would make a string per row)
+    # One block per column, not copied: consolidating 43 columns of a SIPRI export's 90,000 events into one
+    # block, then adding and reordering columns, held three copies of the batch (a 3.6 MB export: peak
+    # 215 -> 140 MB, see bench/hostile_bench.py). dtype=object: pandas would infer Arrow strings.
+    frame = pd.DataFrame({name: data[name] for name in BATCH_COLUMNS}, dtype=object, copy=False)
+    for name in ("line", "credibility"):
+        frame[name] = data[name].astype(np.int64)
+    return frame
+
+
+def _object_array(values: Sequence[Any]) -> np.ndarray:
+    """The values as a column of Python objects, each as it is (no type inference, no nesting)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _event(

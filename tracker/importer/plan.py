@@ -252,8 +252,9 @@ def plan_attribute_changes(
                 values = rows[column].to_numpy(dtype=object)
                 given[column] = pd.notna(values) & (values != "")
             claiming |= given[column]
-    # Most rows claim no deal attribute: only those that do are read and sorted.
-    claimed = rows[claiming]
+    # Most rows claim no deal attribute: only those that do are read and sorted, and only their columns
+    # that claims are made of (taking every batch column of them was the peak of a SIPRI import).
+    claimed = rows.loc[claiming, ["deal_id", "date_start", "line", *given]]
     # Object columns throughout: inferring Arrow strings for each new column costs more than the work here.
     claims = pd.DataFrame(
         {
@@ -288,22 +289,23 @@ def plan_attribute_changes(
         moved = last[last[attribute.name] != old]
         if moved.empty:
             continue
-        changes.append(
-            pd.DataFrame(
-                {
-                    "deal_id": moved.index,
-                    "line": moved["line"].tolist(),
-                    "field": attribute.name,
-                    "old_value": old[moved.index].tolist(),
-                    "new_value": moved[attribute.name].tolist(),
-                }
+        changed = moved[moved.index.isin(existing.index)]  # a new deal's values are its creation
+        if not changed.empty:
+            changes.append(
+                pd.DataFrame(
+                    {
+                        "deal_id": changed.index,
+                        "line": changed["line"].tolist(),
+                        "field": attribute.name,
+                        "old_value": old[changed.index].tolist(),
+                        "new_value": changed[attribute.name].tolist(),
+                    }
+                )
             )
-        )
         final.loc[moved.index, attribute.name] = moved[attribute.name]
     columns = ["deal_id", "line", "field", "old_value", "new_value"]
     all_changes = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=columns)
     all_changes = all_changes.astype(object).where(all_changes.notna(), None)
-    all_changes = all_changes[all_changes["deal_id"].isin(existing.index)]
     all_changes = all_changes.sort_values("line", kind="stable").reset_index(drop=True)
     first_change = next_id(connection, DealChange.__table__)
     all_changes["change_id"] = range(first_change, first_change + len(all_changes))
