@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, true
@@ -305,6 +306,54 @@ def url_as_of(raw: str, *, today: dt.date) -> dt.date:
 
 
 _FIELD_DEFAULTS: dict[str, Any] = {spec.name: spec.default for spec in fields(Filters)}
+
+
+MAX_QUERY_LENGTH = 100_000  # a shared address is a few hundred characters; a pasted one is cut off here
+
+
+@dataclass(frozen=True, slots=True)
+class UrlView:
+    """A view read from a dashboard address's query string: what the sidebar would show for it."""
+
+    filters: Filters
+    as_of: dt.date | None
+    ignored: tuple[tuple[str, str, InvalidValue], ...]  # (parameter, value, why): reported, not used
+
+
+def view_from_query(query: str, options: FilterOptions, *, today: dt.date) -> UrlView:
+    """The filters and as-of date in a query string ("country=UKR&stage=negotiating", a whole address
+    too), read value by value as the sidebar reads the URL (`Filter.from_url`, `url_as_of`): a value the
+    sidebar would refuse is ignored and listed in `ignored`, a filter not in the query takes the
+    sidebar's default on this ledger, and parameters that are not filters (sort, page) are left alone."""
+    if len(query) > MAX_QUERY_LENGTH:
+        raise InvalidValue(
+            f"the address is longer than {MAX_QUERY_LENGTH:,} characters", fix="copy it from the dashboard"
+        )
+    text = query.split("?", 1)[1] if "?" in query else query
+    pairs = parse_qsl(text.split("#", 1)[0], keep_blank_values=False)
+    ignored: list[tuple[str, str, InvalidValue]] = []
+
+    def read(key: str, read_value: Callable[[str], Any]) -> list[Any]:
+        values = []
+        for name, raw in pairs:
+            if name != key:
+                continue
+            try:
+                values.append(read_value(raw))
+            except InvalidValue as problem:
+                ignored.append((key, raw, problem))
+        return values
+
+    chosen: dict[str, Any] = {}
+    for spec in FILTERS:
+        values = read(spec.key, lambda raw, spec=spec: spec.from_url(raw, options, today=today))
+        if not values:
+            chosen[spec.field] = spec.sidebar_default(options)
+        else:
+            held = list(dict.fromkeys(values)) if spec.widget.kind == "multiselect" else values[-1]
+            chosen[spec.field] = spec.from_widget(held)
+    days = read("as_of", lambda raw: url_as_of(raw, today=today))
+    return UrlView(Filters(**chosen), days[-1] if days else None, tuple(ignored))
 
 
 # --- conditions and captions --------------------------------------------------------------------------

@@ -30,9 +30,9 @@ from tracker.countries import country_by_code
 from tracker.display import grade, value_range_text, web_url_or_none
 from tracker.filters import FilterOptions, Filters, database_only_deals, deals_citing
 from tracker.memory import cycle_collection_paused
-from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
+from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Signpost, Source
 from tracker.stages import deal_status, stage_intervals
-from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_NAMES, STAGE_ORDER
+from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_BY_NAME, STAGE_NAMES, STAGE_ORDER
 
 STALE_AFTER_DAYS = 60
 DEALS_TABLE_LIMIT = 500
@@ -998,3 +998,170 @@ def weakly_sourced_deals(engine: Engine, *, filters: Filters) -> pd.DataFrame:
         .order_by(sources, Deal.id)
     )
     return _frame(engine, statement)
+
+
+# --- briefs (tracker.briefs) --------------------------------------------------------------------------
+
+SIGNPOST_STATUSES = ("reached", "reached late", "overdue", "expected")
+
+
+@dataclass(frozen=True, slots=True)
+class ViewRows:
+    """The deals and events a view brief lists (the first `limit` of each) and how many match in all."""
+
+    deals: pd.DataFrame  # deal_id, title, stage, buyers, sellers, category, value, last_event_on
+    deal_total: int
+    events: pd.DataFrame  # as latest_events
+    event_sources: pd.DataFrame  # one row per listed event and source, as deal_event_sources
+    event_total: int
+
+
+def view_rows(
+    engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None, deal_limit: int, event_limit: int
+) -> ViewRows:
+    """The filtered deals (latest event first) and their latest events, each capped, with the totals."""
+    scope = _scope(engine, filters, as_of)
+    columns = (
+        Deal.id.label("deal_id"),
+        Deal.title,
+        Deal.current_stage.label("stage"),
+        Deal.buyers,
+        Deal.sellers,
+        Deal.category,
+        Deal.value_low,
+        Deal.value_high,
+        Deal.currency,
+        Deal.last_event_on,
+    )
+    if scope.statuses is None:
+        deals = _frame(
+            engine,
+            select(*columns)
+            .where(*scope.conditions)
+            .order_by(Deal.last_event_on.desc().nulls_last(), Deal.id)
+            .limit(deal_limit),
+        )
+        deal_total = count_deals(engine, filters=filters)
+    else:
+        # As of a date, the stage and the last event are those known then (the scope recomputed them).
+        statuses = scope.statuses.sort_values(["last_event_on", "deal_id"], ascending=[False, True])
+        deal_total = len(statuses)
+        shown = statuses.head(deal_limit)
+        deals = _frame(engine, select(*columns).where(Deal.id.in_(list(shown["deal_id"]))))
+        known = shown.set_index("deal_id")
+        deals["stage"] = deals["deal_id"].map(known["current_stage"])
+        deals["last_event_on"] = deals["deal_id"].map(known["last_event_on"])
+        order = {deal_id: i for i, deal_id in enumerate(shown["deal_id"])}
+        deals = deals.sort_values("deal_id", key=lambda ids: ids.map(order)).reset_index(drop=True)
+    deals["value"] = [
+        value_range_text(low, high, currency)
+        for low, high, currency in zip(deals["value_low"], deals["value_high"], deals["currency"])
+    ]
+    deals = deals.drop(columns=["value_low", "value_high", "currency"])
+    event_conditions = [*scope.conditions, *_event_conditions(filters, as_of)]
+    with engine.connect() as connection:
+        event_total = int(
+            connection.execute(
+                select(func.count(Event.id)).join(Deal, Deal.id == Event.deal_id).where(*event_conditions)
+            ).scalar_one()
+        )
+    events = latest_events(engine, filters=filters, as_of=as_of, limit=event_limit)
+    return ViewRows(
+        deals=deals,
+        deal_total=deal_total,
+        events=events,
+        event_sources=_event_sources(engine, [int(i) for i in events["event_id"]], as_of),
+        event_total=event_total,
+    )
+
+
+def events_of_deals(
+    engine: Engine, deal_ids: list[str], *, as_of: dt.datetime | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events of several deals (as `deal_events`, plus deal_id) and their sources (as
+    `deal_event_sources`), for finding conflicting claims."""
+    known = [Event.recorded_at <= as_of] if as_of is not None else []
+    statement = (
+        select(
+            Event.id.label("event_id"),
+            Event.deal_id,
+            Event.occurred_on,
+            Event.occurred_until,
+            Event.date_precision,
+            Event.date_text,
+            Event.stage,
+            Event.summary,
+            Event.topic,
+            Event.quantity,
+            Event.value_low,
+            Event.value_high,
+            Event.currency,
+        )
+        .where(Event.deal_id.in_(deal_ids), *known)
+        .order_by(Event.deal_id, Event.occurred_on, Event.id)
+    )
+    events = _frame(engine, statement)
+    sources = _event_sources(engine, [int(i) for i in events["event_id"]], as_of)
+    return _with_sources(events, sources), sources
+
+
+def signposts(
+    engine: Engine, deal_ids: list[str], *, today: dt.date, as_of: dt.datetime | None = None
+) -> pd.DataFrame:
+    """The deals' signposts in expected-date order, each with the source that states it (grade, http(s)
+    url or None) and its status (SIGNPOST_STATUSES): "reached" when an event on or before the expected
+    date puts the deal at that stage or, for a main-path stage, further along the path; "reached late"
+    when that came after; "overdue" when the date has passed without it; else "expected"."""
+    known = [Signpost.recorded_at <= as_of] if as_of is not None else []
+    statement = (
+        select(
+            Signpost.id.label("signpost_id"),
+            Signpost.deal_id,
+            Deal.title.label("deal_title"),
+            Signpost.stage,
+            Signpost.expected_on,
+            Signpost.expected_until,
+            Signpost.expected_precision,
+            Signpost.note,
+            Source.publisher,
+            Source.title.label("source_title"),
+            Source.url,
+            Source.reliability,
+            EventSource.credibility,
+        )
+        .join(Deal, Deal.id == Signpost.deal_id)
+        .join(Source, Source.id == Signpost.source_id)
+        .outerjoin(
+            EventSource,
+            (EventSource.event_id == Signpost.event_id) & (EventSource.source_id == Signpost.source_id),
+        )
+        .where(Signpost.deal_id.in_(deal_ids), *known)
+        .order_by(Signpost.expected_on, Signpost.id)
+    )
+    posts = _frame(engine, statement)
+    posts["grade"] = [grade(r, c) for r, c in zip(posts["reliability"], posts["credibility"])]
+    posts["url"] = posts["url"].map(web_url_or_none)
+    event_known = [Event.recorded_at <= as_of] if as_of is not None else []
+    reached = _frame(
+        engine,
+        select(Event.deal_id, Event.stage, func.min(Event.occurred_on).label("first_on"))
+        .where(Event.deal_id.in_(list(set(posts["deal_id"]))), Event.stage.is_not(None), *event_known)
+        .group_by(Event.deal_id, Event.stage),
+    )
+    firsts: dict[str, dict[str, dt.date]] = defaultdict(dict)
+    for deal_id, stage, first_on in zip(reached["deal_id"], reached["stage"], reached["first_on"]):
+        firsts[deal_id][stage] = first_on
+    on_path = [stage for stage in STAGE_NAMES if STAGE_BY_NAME[stage].on_path]
+    reached_on, status = [], []
+    for deal_id, stage, until in zip(posts["deal_id"], posts["stage"], posts["expected_until"]):
+        counted = on_path[on_path.index(stage) :] if stage in on_path else [stage]
+        dates = [firsts[deal_id][s] for s in counted if s in firsts[deal_id]]
+        first = min(dates) if dates else None
+        reached_on.append(first)
+        if first is not None:
+            status.append("reached" if first <= until else "reached late")
+        else:
+            status.append("overdue" if until < today else "expected")
+    posts["reached_on"] = reached_on
+    posts["status"] = status
+    return posts
