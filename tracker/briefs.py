@@ -39,6 +39,7 @@ from tracker.attributes import DEAL_ATTRIBUTES
 from tracker.conflicts import find_conflicts
 from tracker.dates import format_partial_date
 from tracker.display import is_web_url, value_range_text
+from tracker.errors import TrackerError
 from tracker.filters import Filters
 from tracker.queries import STALE_AFTER_DAYS
 
@@ -56,7 +57,7 @@ _SECRET_PARAMETER = re.compile(r"pass|secret|token|key", re.IGNORECASE)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-class BriefNotFound(LookupError):
+class BriefNotFound(TrackerError):
     """The ledger holds no deal with that id (or did not yet, as of the date)."""
 
 
