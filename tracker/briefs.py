@@ -147,11 +147,6 @@ class Brief:
     def heading(self) -> str:
         return "Deal brief" if self.kind == "deal" else "View brief"
 
-    def file_name(self, format: BriefFormat) -> str:
-        """A safe file name: "brief-us-ukraine-drone-deal.html"."""
-        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60] or "view"
-        return f"brief-{slug}.{format}"
-
 
 # --- assembling -----------------------------------------------------------------------------------------
 
