@@ -478,12 +478,10 @@ def brief_docx(brief: Brief) -> bytes:
         )
         _left_out(document, brief.deals_left_out, "deals")
     document.add_heading(f"Events ({len(brief.events):,} listed)", level=1)
-    event_columns = ("Date", "Deal", "Stage", "What happened", "Sources (grade)")
-    event_rows = [(e.date, e.deal, e.stage, e.summary, e.sources) for e in brief.events]
-    if brief.kind == "deal":
-        event_columns = event_columns[:1] + event_columns[2:]
-        event_rows = [row[:1] + row[2:] for row in event_rows]
-    _table(document, event_columns, event_rows)
+    columns = ("Deal", "Date", "Stage", "What happened", "Sources (grade)")
+    rows = [(e.deal, e.date, e.stage, e.summary, e.sources) for e in brief.events]
+    skip = 1 if brief.kind == "deal" else 0
+    _table(document, columns[skip:], [row[skip:] for row in rows])
     _left_out(document, brief.events_left_out, "events")
     document.add_heading("Conflicting claims", level=1)
     if not brief.conflicts:
@@ -500,11 +498,10 @@ def brief_docx(brief: Brief) -> bytes:
     if not brief.signposts:
         document.add_paragraph("None recorded.")
     else:
-        _table(
-            document,
-            ("Deal", "Expected stage", "When", "Status", "Note", "Source (grade)"),
-            [(s.deal, s.stage, s.expected, s.status, s.note, (s.source,)) for s in brief.signposts],
-        )
+        columns = ("Deal", "Expected stage", "When", "Status", "Note", "Source (grade)")
+        rows = [(s.deal, s.stage, s.expected, s.status, s.note, (s.source,)) for s in brief.signposts]
+        skip = 1 if brief.kind == "deal" else 0  # a deal brief is about one deal
+        _table(document, columns[skip:], [row[skip:] for row in rows])
     if brief.kind == "deal":
         document.add_heading("Parties", level=1)
         _table(
