@@ -316,9 +316,12 @@ def view_brief(
     deal_ids = [str(i) for i in rows.deals["deal_id"]]
     titles = dict(zip(rows.deals["deal_id"], rows.deals["title"]))
     all_events, sources = queries.events_of_deals(engine, deal_ids, as_of=as_of)
+    # Every kind of conflict takes two events: deals with one (most SIPRI transfers) are not searched,
+    # which took a view brief of 30,000 one-event deals from 16 s to 3.3 s (pandas' cost per call).
     conflicts = [
         conflict
         for deal_id, events in all_events.groupby("deal_id", sort=False)
+        if len(events) > 1
         for conflict in _conflicts(
             events.reset_index(drop=True),
             sources[sources["event_id"].isin(events["event_id"])],

@@ -592,7 +592,12 @@ def latest_events(
     engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None, limit: int = LATEST_EVENTS
 ) -> pd.DataFrame:
     """The most recent events (by date) of the filtered deals, with their sources and grades."""
-    scope = _scope(engine, filters, as_of)
+    return _latest_events(engine, _scope(engine, filters, as_of), filters, as_of, limit)
+
+
+def _latest_events(
+    engine: Engine, scope: _Scope, filters: Filters, as_of: dt.datetime | None, limit: int
+) -> pd.DataFrame:
     statement = (
         select(
             Event.id.label("event_id"),
@@ -1065,7 +1070,8 @@ def view_rows(
                 select(func.count(Event.id)).join(Deal, Deal.id == Event.deal_id).where(*event_conditions)
             ).scalar_one()
         )
-    events = latest_events(engine, filters=filters, as_of=as_of, limit=event_limit)
+    # The scope once for deals and events: as of a date it recomputes every deal's stage.
+    events = _latest_events(engine, scope, filters, as_of, event_limit)
     return ViewRows(
         deals=deals,
         deal_total=deal_total,
