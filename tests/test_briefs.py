@@ -177,7 +177,7 @@ def test_the_html_brief_is_self_contained(seeded: Engine):
     assert '<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;' in page
     # plotly.js inline (Chromium checks that nothing is fetched: tests/test_brief_browser.py).
     assert "Plotly.newPlot(" in page and len(page) > 3_000_000
-    assert "Made 2026-11-25 09:30 UTC from the ledger sqlite:///" in page
+    assert f"Made 2026-11-25 09:30 UTC from the ledger {ledger_address(seeded)}.</p>" in page
     assert page.count("<tr>") == 1 + 14 + 1 + 3 + 1 + 20  # events, one conflict's claims, parties
     assert "@media print" in page
 
