@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,6 +88,20 @@ def test_the_html_brief_opens_offline_and_shows_the_deal(browser: Browser, engin
     assert {url.split(":", 1)[0] for url in requests} <= {"file", "data"}, requests
     assert [url for url in requests if url.startswith("file:")] == [path.as_uri()]
     assert problems == []
+
+    # Printed, a source link shows its address, and the brief makes a PDF of a few pages.
+    page.emulate_media(media="print")
+    after = page.evaluate(
+        "() => getComputedStyle(document.querySelector('#events a[href]'), '::after').content"
+    )
+    assert (
+        after
+        == '" <https://www.devdiscourse.com/article/law-order/3508297-strategic-sky-the-us-ukrainian-drone-deal>"'
+    )
+    pdf = page.pdf(format="A4")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pdf.startswith(b"%PDF") and 2 <= pages <= 8, pages
+    page.emulate_media(media="screen")
 
     folder = _picture_folder()
     folder.mkdir(parents=True, exist_ok=True)
