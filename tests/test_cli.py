@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from tests.builders import ledger_csv, row
@@ -322,3 +324,83 @@ def test_the_new_commands_have_an_example_in_their_help():
             check=True,
         )
         assert f"example: python -m tracker {command}" in result.stdout
+
+
+def test_brief_of_a_deal_as_html_and_docx(ledger_url: str, tmp_path: Path, capsys):
+    run(capsys, "seed")
+    html = tmp_path / "drone.html"
+    code, out, err = run(capsys, "brief", "us-ukraine-drone-deal", "--output", str(html))
+    assert (code, out, err) == (0, "", f"Deal brief of US–Ukraine Drone Deal: written to {html}.\n")
+    page = html.read_text(encoding="utf-8")
+    assert '<h1 id="brief-title">US–Ukraine Drone Deal</h1>' in page
+    assert page.count("<tr>") == 40  # 14 events, 3 conflicting claims, 20 roles, each table's header
+    docx = tmp_path / "drone.docx"
+    assert run(capsys, "brief", "us-ukraine-drone-deal", "--format", "docx", "--output", str(docx))[0] == 0
+    document = Document(io.BytesIO(docx.read_bytes()))
+    assert [len(table.rows) for table in document.tables] == [8, 3, 15, 4, 21]
+
+
+def test_brief_of_a_view_reports_address_values_it_ignores(ledger_url: str, tmp_path: Path, capsys):
+    run(capsys, "seed")
+    output = tmp_path / "view.html"
+    code, _, err = run(
+        capsys,
+        "brief",
+        "--view",
+        "http://localhost:8501/deals?stage=nope&country=UKR&sort=title",
+        "--output",
+        str(output),
+    )
+    assert (code, err.splitlines()) == (
+        0,
+        [
+            (
+                "Ignored in the address: stage=nope (not an option of “Current stage”; use one of announced, "
+                "negotiating, agreed, approved, contracted, delivering, completed, stalled, cancelled)."
+            ),
+            f"View brief of Deals with Ukraine as buyer or seller: written to {output}.",
+        ],
+    )
+    page = output.read_text(encoding="utf-8")
+    assert '<p class="meta">Deals with Ukraine as buyer or seller.</p>' in page
+    assert "<h2>Deals (1 listed)</h2>" in page and "<h2>Events (14 listed)</h2>" in page
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ("brief",),
+            'error: give either a deal id or --view "QUERY" (a dashboard address)\n',
+        ),
+        (
+            ("brief", "x", "--view", "stage=agreed"),
+            'error: give either a deal id or --view "QUERY" (a dashboard address)\n',
+        ),
+        (("brief", "nope"), "error: the ledger did not hold a deal with id 'nope'\n"),
+        (("brief", "a\x00b"), "error: contains a control character. remove it from the address\n"),
+        (
+            ("brief", "--view", "x" * 100_001),
+            "error: the address is longer than 100,000 characters. copy it from the dashboard\n",
+        ),
+    ],
+)
+def test_brief_refuses_what_it_cannot_use(ledger_url: str, tmp_path: Path, capsys, arguments, message):
+    run(capsys, "seed")
+    assert run(capsys, *arguments)[::2] == (1, message)
+
+
+def test_a_docx_brief_goes_to_standard_output_only_when_it_is_not_a_terminal(ledger_url: str, tmp_path: Path):
+    env = {**os.environ, "TRACKER_DATABASE_URL": ledger_url}
+    subprocess.run(
+        [sys.executable, "-m", "tracker", "seed"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "tracker", "brief", "us-ukraine-drone-deal", "--format", "docx"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert len(Document(io.BytesIO(done.stdout)).tables) == 5

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from tracker import changes, queries, revisions
 from tracker.auth import EDITOR_NAME, add_editor_to_file, hash_password
 from tracker.backup import backup_ledger
+from tracker.briefs import FORMATS, deal_brief, render, view_brief
 from tracker.dates import parse_partial_date
 from tracker.db import SECRETS_PATH, head_revision, open_ledger
 from tracker.drafting.command import EXAMPLE as DRAFT_EXAMPLE
@@ -21,7 +22,7 @@ from tracker.drafting.command import add_draft_arguments, run_draft
 from tracker.errors import ImportRejected, InvalidValue, OutputNotWritten, TrackerError
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.files import write_file
-from tracker.filters import FILTERS, Filter, Filters, to_query
+from tracker.filters import FILTERS, Filter, Filters, to_query, url_deal_id, view_from_query
 from tracker.importer import ImportReport, import_bytes, undo_import
 from tracker.seed import seed_ledger
 
@@ -135,23 +136,6 @@ def _add_filter_options(
         )
 
 
-def _write_output(data: bytes, output: str | None) -> None:
-    """`data` to the file `output` (written whole or not at all), or to standard output."""
-    if output not in (None, "-"):
-        write_file(Path(output), data)
-        return
-    try:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:  # a stream cannot be taken back: say that what arrived is incomplete
-        raise OutputNotWritten(
-            f"cannot write to standard output: {exc.strerror}. What was written is incomplete; "
-            "use --output FILE."
-        ) from exc
-
-
 def _days(text: str, option: str) -> tuple[dt.date, dt.date]:
     """The first and last day of a date of any precision ("2026-11": 1 and 30 November)."""
     try:
@@ -180,8 +164,7 @@ def cmd_changes(args: argparse.Namespace) -> int:
         data = changes.to_atom(result, caption=caption, feed_id=changes.feed_id(query))
     else:
         data = changes.to_text(result, caption=caption).encode()
-    _write_output(data, args.output)
-    if args.output not in (None, "-"):
+    if _write_output(data, args.output, binary=None):
         print(f"{caption}: {len(result.changes)} changes written to {args.output}.", file=sys.stderr)
     return 0
 
@@ -194,11 +177,60 @@ def cmd_export(args: argparse.Namespace) -> int:
         data = ledger_workbook(engine, filters, rows=rows)
     else:
         data = to_csv_bytes(rows)
-    if args.format == "xlsx" and args.output in (None, "-") and sys.stdout.isatty():
-        raise UsageError("an XLSX workbook is binary; give --output FILE.xlsx")
-    _write_output(data, args.output)
-    if args.output not in (None, "-"):
+    if _write_output(data, args.output, binary="an XLSX workbook" if args.format == "xlsx" else None):
         print(f"{filters.caption()}: {len(rows)} rows written to {args.output}.", file=sys.stderr)
+    return 0
+
+
+def _write_output(data: bytes, output: str | None, *, binary: str | None) -> bool:
+    """Write to the file `output`, or to standard output (None or "-"), refused at a terminal for
+    `binary` data ("an XLSX workbook"). True when a file was written."""
+    if output not in (None, "-"):
+        write_file(Path(output), data)
+        return True
+    if binary is not None and sys.stdout.isatty():
+        raise UsageError(f"{binary} is binary; give --output FILE")
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a stream cannot be taken back: say that what arrived is incomplete
+        raise OutputNotWritten(
+            f"cannot write to standard output: {exc.strerror}. What was written is incomplete; "
+            "use --output FILE."
+        ) from exc
+    return False
+
+
+def _shown(raw: str, *, limit: int = 40) -> str:
+    """A value from an address as text to print: control characters escaped, long values cut."""
+    text = "".join(ch.encode("unicode_escape").decode() if not ch.isprintable() else ch for ch in raw)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    if (args.deal_id is None) == (args.view is None):
+        raise UsageError('give either a deal id or --view "QUERY" (a dashboard address)')
+    engine = open_ledger(args.database)
+    try:
+        if args.view is None:
+            brief = deal_brief(engine, url_deal_id(args.deal_id))
+        else:
+            view = view_from_query(args.view, queries.filter_options(engine), today=dt.date.today())
+            # Reported as the pages report them: the value, why, and how to write it; the rest is used.
+            for key, raw, problem in view.ignored:
+                print(
+                    f"Ignored in the address: {key}={_shown(raw)} ({problem.message}; {problem.fix}).",
+                    file=sys.stderr,
+                )
+            as_of = dt.datetime.combine(view.as_of, dt.time.max) if view.as_of is not None else None
+            brief = view_brief(engine, filters=view.filters, as_of=as_of)
+    except InvalidValue as exc:
+        raise UsageError(f"{exc.message}. {exc.fix}") from exc
+    data = render(brief, args.format)
+    if _write_output(data, args.output, binary="a DOCX document" if args.format == "docx" else None):
+        print(f"{brief.heading} of {brief.title}: written to {args.output}.", file=sys.stderr)
     return 0
 
 
@@ -324,6 +356,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--format", choices=("text", "csv", "atom"), default="text")
     sub.add_argument("--output", help="file to write (default: standard output)")
     _add_filter_options(sub, renamed=CHANGES_FILTER_FLAGS)
+    sub = command(
+        "brief",
+        "a brief to hand over: one deal, or the deals of a dashboard view, as HTML or DOCX",
+        "python -m tracker brief us-ukraine-drone-deal --format docx --output drone-deal.docx\n"
+        "         python -m tracker brief --view 'country=UKR&country_as=seller&as_of=2025-10-01' "
+        "--output ukraine.html",
+        cmd_brief,
+    )
+    sub.add_argument("deal_id", nargs="?", help="the deal's id (as in ?deal=... on its page)")
+    sub.add_argument(
+        "--view", metavar="QUERY", help="a dashboard address, or its part after ?, for a view brief"
+    )
+    sub.add_argument("--format", choices=tuple(FORMATS), default="html")
+    sub.add_argument("--output", help="file to write (default: standard output)")
     command("stats", "summarise the ledger", "python -m tracker stats", cmd_stats)
     add_draft_arguments(command("draft", "draft ledger rows from a news article", DRAFT_EXAMPLE, run_draft))
     sub = command(

@@ -314,6 +314,54 @@ def url_as_of(raw: str, *, today: dt.date) -> dt.date:
 _FIELD_DEFAULTS: dict[str, Any] = {spec.name: spec.default for spec in fields(Filters)}
 
 
+MAX_QUERY_LENGTH = 100_000  # a shared address is a few hundred characters; a pasted one is cut off here
+
+
+@dataclass(frozen=True, slots=True)
+class UrlView:
+    """A view read from a dashboard address's query string: what the sidebar would show for it."""
+
+    filters: Filters
+    as_of: dt.date | None
+    ignored: tuple[tuple[str, str, InvalidValue], ...]  # (parameter, value, why): reported, not used
+
+
+def view_from_query(query: str, options: FilterOptions, *, today: dt.date) -> UrlView:
+    """The filters and as-of date in a query string ("country=UKR&stage=negotiating", a whole address
+    too), read value by value as the sidebar reads the URL (`Filter.from_url`, `url_as_of`): a value the
+    sidebar would refuse is ignored and listed in `ignored`, a filter not in the query takes the
+    sidebar's default on this ledger, and parameters that are not filters (sort, page) are left alone."""
+    if len(query) > MAX_QUERY_LENGTH:
+        raise InvalidValue(
+            f"the address is longer than {MAX_QUERY_LENGTH:,} characters", fix="copy it from the dashboard"
+        )
+    text = query.split("?", 1)[1] if "?" in query else query
+    pairs = parse_qsl(text.split("#", 1)[0], keep_blank_values=False)
+    ignored: list[tuple[str, str, InvalidValue]] = []
+
+    def read(key: str, read_value: Callable[[str], Any]) -> list[Any]:
+        values = []
+        for name, raw in pairs:
+            if name != key:
+                continue
+            try:
+                values.append(read_value(raw))
+            except InvalidValue as problem:
+                ignored.append((key, raw, problem))
+        return values
+
+    chosen: dict[str, Any] = {}
+    for spec in FILTERS:
+        values = read(spec.key, lambda raw, spec=spec: spec.from_url(raw, options, today=today))
+        if not values:
+            chosen[spec.field] = spec.sidebar_default(options)
+        else:
+            held = list(dict.fromkeys(values)) if spec.widget.kind == "multiselect" else values[-1]
+            chosen[spec.field] = spec.from_widget(held)
+    days = read("as_of", lambda raw: url_as_of(raw, today=today))
+    return UrlView(Filters(**chosen), days[-1] if days else None, tuple(ignored))
+
+
 # --- conditions and captions --------------------------------------------------------------------------
 
 
@@ -777,32 +825,10 @@ def to_query(filters: Filters, options: FilterOptions) -> str:
     return urlencode(pairs)
 
 
-def query_widget_values(query: str, options: FilterOptions, *, today: dt.date) -> dict[str, Any]:
-    """The sidebar's widget values (by filter key) for a URL query string, read as the sidebar reads its
-    URL (`Filter.from_url`); filters the query leaves out are at their sidebar default. A value this ledger
-    cannot use (a stage renamed, a party since removed) is left out rather than refused: a saved or shared
-    link outlives the vocabulary, and showing more deals is safer than showing none. Parameters that are
-    not filters (?deal=, ?as_of=) are ignored."""
-    raw_values: dict[str, list[str]] = {}
-    for name, raw in parse_qsl(query.lstrip("?"), keep_blank_values=False, max_num_fields=1000):
-        if name in FILTER_BY_KEY:
-            raw_values.setdefault(name, []).append(raw)
-    values: dict[str, Any] = {}
-    for spec in FILTERS:
-        read = []
-        for raw in raw_values.get(spec.key, []):
-            try:
-                read.append(spec.from_url(raw, options, today=today))
-            except InvalidValue:
-                continue
-        if not read:
-            values[spec.key] = spec.widget_default(options)
-        else:
-            values[spec.key] = read if spec.widget.kind == "multiselect" else read[-1]
-    return values
-
-
-def from_query(query: str, options: FilterOptions, *, today: dt.date) -> Filters:
-    """The filters a URL query string holds (`query_widget_values`)."""
-    values = query_widget_values(query, options, today=today)
-    return Filters(**{spec.field: spec.from_widget(values[spec.key]) for spec in FILTERS})
+def widget_values(filters: Filters) -> dict[str, Any]:
+    """The sidebar's widget values (by filter key) that show these filters, e.g. to open a saved view."""
+    values = {spec.key: getattr(filters, spec.field) for spec in FILTERS}
+    return {
+        spec.key: list(values[spec.key]) if spec.widget.kind == "multiselect" else values[spec.key]
+        for spec in FILTERS
+    }

@@ -612,7 +612,12 @@ def latest_events(
     engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None, limit: int = LATEST_EVENTS
 ) -> pd.DataFrame:
     """The most recent events (by date) of the filtered deals, with their sources and grades."""
-    scope = _scope(engine, filters, as_of)
+    return _latest_events(engine, _scope(engine, filters, as_of), filters, as_of, limit)
+
+
+def _latest_events(
+    engine: Engine, scope: _Scope, filters: Filters, as_of: dt.datetime | None, limit: int
+) -> pd.DataFrame:
     statement = (
         select(
             Event.id.label("event_id"),
@@ -1225,3 +1230,107 @@ def deal_tags(engine: Engine, deal_id: str) -> list[str]:
     )
     with engine.connect() as connection:
         return list(connection.execute(statement).scalars())
+
+
+# --- briefs (tracker.briefs) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ViewRows:
+    """The deals and events a view brief lists (the first `limit` of each) and how many match in all."""
+
+    deals: pd.DataFrame  # deal_id, title, stage, buyers, sellers, category, value, last_event_on
+    deal_total: int
+    events: pd.DataFrame  # as latest_events
+    event_sources: pd.DataFrame  # one row per listed event and source, as deal_event_sources
+    event_total: int
+
+
+def view_rows(
+    engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None, deal_limit: int, event_limit: int
+) -> ViewRows:
+    """The filtered deals (latest event first) and their latest events, each capped, with the totals."""
+    scope = _scope(engine, filters, as_of)
+    columns = (
+        Deal.id.label("deal_id"),
+        Deal.title,
+        Deal.current_stage.label("stage"),
+        Deal.buyers,
+        Deal.sellers,
+        Deal.category,
+        Deal.value_low,
+        Deal.value_high,
+        Deal.currency,
+        Deal.last_event_on,
+    )
+    if scope.statuses is None:
+        deals = _frame(
+            engine,
+            select(*columns)
+            .where(*scope.conditions)
+            .order_by(Deal.last_event_on.desc().nulls_last(), Deal.id)
+            .limit(deal_limit),
+        )
+        deal_total = count_deals(engine, filters=filters)
+    else:
+        # As of a date, the stage and the last event are those known then (the scope recomputed them).
+        statuses = scope.statuses.sort_values(["last_event_on", "deal_id"], ascending=[False, True])
+        deal_total = len(statuses)
+        shown = statuses.head(deal_limit)
+        deals = _frame(engine, select(*columns).where(Deal.id.in_(list(shown["deal_id"]))))
+        known = shown.set_index("deal_id")
+        deals["stage"] = deals["deal_id"].map(known["current_stage"])
+        deals["last_event_on"] = deals["deal_id"].map(known["last_event_on"])
+        order = {deal_id: i for i, deal_id in enumerate(shown["deal_id"])}
+        deals = deals.sort_values("deal_id", key=lambda ids: ids.map(order)).reset_index(drop=True)
+    deals["value"] = [
+        value_range_text(low, high, currency)
+        for low, high, currency in zip(deals["value_low"], deals["value_high"], deals["currency"])
+    ]
+    deals = deals.drop(columns=["value_low", "value_high", "currency"])
+    event_conditions = [*scope.conditions, *_event_conditions(filters, as_of)]
+    with engine.connect() as connection:
+        event_total = int(
+            connection.execute(
+                select(func.count(Event.id)).join(Deal, Deal.id == Event.deal_id).where(*event_conditions)
+            ).scalar_one()
+        )
+    # The scope once for deals and events: as of a date it recomputes every deal's stage.
+    events = _latest_events(engine, scope, filters, as_of, event_limit)
+    return ViewRows(
+        deals=deals,
+        deal_total=deal_total,
+        events=events,
+        event_sources=_event_sources(engine, [int(i) for i in events["event_id"]], as_of),
+        event_total=event_total,
+    )
+
+
+def events_of_deals(
+    engine: Engine, deal_ids: list[str], *, as_of: dt.datetime | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events of several deals (as `deal_events`, plus deal_id) and their sources (as
+    `deal_event_sources`), for finding conflicting claims."""
+    known = [Event.recorded_at <= as_of] if as_of is not None else []
+    statement = (
+        select(
+            Event.id.label("event_id"),
+            Event.deal_id,
+            Event.occurred_on,
+            Event.occurred_until,
+            Event.date_precision,
+            Event.date_text,
+            Event.stage,
+            Event.summary,
+            Event.topic,
+            Event.quantity,
+            Event.value_low,
+            Event.value_high,
+            Event.currency,
+        )
+        .where(Event.deal_id.in_(deal_ids), *known)
+        .order_by(Event.deal_id, Event.occurred_on, Event.id)
+    )
+    events = _frame(engine, statement)
+    sources = _event_sources(engine, [int(i) for i in events["event_id"]], as_of)
+    return _with_sources(events, sources), sources

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, insert, select, update
 from tracker.changes import digest
 from tracker.db import write_transaction
 from tracker.errors import ViewNotSaved
-from tracker.filters import Filters, from_query, to_query
+from tracker.filters import Filters, to_query, view_from_query
 from tracker.importer.undo import safe_editor
 from tracker.models import SavedView
 from tracker.queries import filter_options
@@ -95,7 +95,7 @@ def mark_opened(engine: Engine, view_id: int, *, now: dt.datetime | None = None)
 
 def view_filters(engine: Engine, view: View, *, today: dt.date | None = None) -> Filters:
     """The filters of the view, read from its query as the sidebar reads a URL on this ledger."""
-    return from_query(view.query, filter_options(engine), today=today or dt.date.today())
+    return view_from_query(view.query, filter_options(engine), today=today or dt.date.today()).filters
 
 
 def changes_since_seen(engine: Engine, view: View, *, now: dt.datetime | None = None) -> int:

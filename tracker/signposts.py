@@ -10,6 +10,9 @@ A signpost is **overdue** on a day when
 - the deal is still live (tracker.vocab.ACTIVE_STAGES, or no stage yet): a cancelled or completed deal
   waits for nothing,
 - and the event whose source states it is current (a retracted event takes its signposts with it).
+
+A brief (`signposts_of_deals`) also says when a milestone was reached: "reached" when it came by the
+expected date's end, "reached late" after it.
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, and_, exists, func, or_, select
 
 from tracker.dates import format_partial_date
-from tracker.display import web_url_or_none
+from tracker.display import grade, web_url_or_none
 from tracker.filters import Filters
 from tracker.knowledge import event_is_current
-from tracker.models import Deal, Event, Signpost, Source
+from tracker.models import Deal, Event, EventSource, Signpost, Source
 from tracker.vocab import ACTIVE_STAGES, STAGE_NAMES, STAGES
 
 # Per stage, the stages whose event means the milestone was reached.
@@ -39,6 +42,7 @@ SIGNPOST_COLUMNS = (
     "source_url", "status", "days_overdue",
 )  # fmt: skip
 OVERDUE_LIMIT = 200
+SIGNPOST_STATUSES = ("reached", "reached late", "overdue", "expected")
 
 
 def reached() -> ColumnElement[bool]:
@@ -141,3 +145,76 @@ def overdue_signposts(
         .limit(limit)
     )
     return _frame(engine, statement, today=today)
+
+
+def _status(*, reached_on: dt.date | None, until: dt.date, stage: str | None, today: dt.date) -> str:
+    if reached_on is not None:
+        return "reached" if reached_on <= until else "reached late"
+    if until < today and (stage is None or stage in ACTIVE_STAGES):
+        return "overdue"
+    return "expected"
+
+
+def signposts_of_deals(
+    engine: Engine, deal_ids: list[str], *, today: dt.date, as_of: dt.datetime | None = None
+) -> pd.DataFrame:
+    """The deals' signposts in expected-date order, as known at `as_of`, each with the source that states
+    it (publisher, source_title, grade, http(s) url or None), when the milestone was first reached
+    (reached_on) and its status (SIGNPOST_STATUSES). Signposts of retracted events are left out."""
+    stated_then = exists(
+        select(Event.id).where(Event.id == Signpost.event_id, event_is_current(as_of))
+    ).correlate(Signpost)
+    statement = (
+        select(
+            Signpost.id.label("signpost_id"),
+            Signpost.deal_id,
+            Deal.title.label("deal_title"),
+            Deal.current_stage,
+            Signpost.stage,
+            Signpost.expected_on,
+            Signpost.expected_until,
+            Signpost.expected_precision,
+            Signpost.note,
+            Source.publisher,
+            Source.title.label("source_title"),
+            Source.url,
+            Source.reliability,
+            EventSource.credibility,
+        )
+        .join(Deal, Deal.id == Signpost.deal_id)
+        .join(Source, Source.id == Signpost.source_id)
+        .outerjoin(
+            EventSource,
+            (EventSource.event_id == Signpost.event_id) & (EventSource.source_id == Signpost.source_id),
+        )
+        .where(Signpost.deal_id.in_(deal_ids), stated_then)
+        .order_by(Signpost.expected_on, Signpost.id)
+    )
+    with engine.connect() as connection:
+        posts = pd.DataFrame(
+            connection.execute(statement).mappings().all(), columns=statement.selected_columns.keys()
+        )
+        firsts: dict[tuple[str, str], dt.date] = {
+            (row.deal_id, row.stage): row.first_on
+            for row in connection.execute(
+                select(Event.deal_id, Event.stage, func.min(Event.occurred_on).label("first_on"))
+                .where(
+                    Event.deal_id.in_(sorted(set(posts["deal_id"]))),
+                    Event.stage.is_not(None),
+                    event_is_current(as_of),
+                )
+                .group_by(Event.deal_id, Event.stage)
+            )
+        }
+    posts["grade"] = [grade(r, c) for r, c in zip(posts["reliability"], posts["credibility"])]
+    posts["url"] = posts["url"].map(web_url_or_none)
+    reached_on = [
+        min((firsts[(deal, s)] for s in REACHED_BY[stage] if (deal, s) in firsts), default=None)
+        for deal, stage in zip(posts["deal_id"], posts["stage"])
+    ]
+    posts["reached_on"] = reached_on
+    posts["status"] = [
+        _status(reached_on=first, until=until, stage=current, today=today)
+        for first, until, current in zip(reached_on, posts["expected_until"], posts["current_stage"])
+    ]
+    return posts

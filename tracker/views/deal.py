@@ -16,6 +16,7 @@ from tracker.display import escape_markdown, value_range_text
 from tracker.errors import InvalidValue
 from tracker.filters import url_deal_id
 from tracker.views import capture, common, history
+from tracker.views.brief_downloads import brief_buttons
 
 GRADE_HELP = "Source reliability A–F and claim credibility 1–6."
 LINK = {"display_text": "open ↗", "validate": r"^https?://"}  # links only for http(s) URLs
@@ -86,6 +87,7 @@ facts = [
 st.markdown(" · ".join(facts))
 if header.summary:
     st.markdown(escape_markdown(header.summary))
+brief_buttons(key="deal-brief", deal_id=deal_id, as_of=as_of)
 editor = capture.deal_entry_points(deal_id, header, as_of=as_of)
 
 events = common.read(queries.deal_events, deal_id, as_of=as_of)

@@ -11,6 +11,7 @@ from tracker import queries
 from tracker.errors import InvalidValue
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.views import common
+from tracker.views.brief_downloads import brief_buttons
 
 DIRECTIONS = {"asc": "ascending", "desc": "descending"}
 PAGE_SIZE = queries.DEALS_TABLE_LIMIT
@@ -212,3 +213,5 @@ xlsx_column.download_button(
     help="Sheets: deals; ledger rows (the upload format: the workbook can be imported again); parties; "
     "about (what each sheet and column holds, the filters, when it was made).",
 )
+st.caption("A brief of this view, to hand over: figures, deals by stage, the latest deals and events.")
+brief_buttons(key="view-brief", filters=filters)

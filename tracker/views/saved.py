@@ -10,7 +10,7 @@ import streamlit as st
 from tracker import queries, saved_views
 from tracker.display import escape_markdown
 from tracker.errors import ViewNotSaved
-from tracker.filters import Filters, query_widget_values
+from tracker.filters import Filters, view_from_query, widget_values
 from tracker.views import common, editors, importing
 
 VIEW_PARAMETER = "view"  # ?view=<id> on the Changes page: the saved view being opened
@@ -39,7 +39,9 @@ def mark_opened(view_id: int) -> None:
 def _apply(view: saved_views.View) -> None:
     """Put the view's filters into the sidebar's widgets (a click's callback: before they are drawn)."""
     options = common.read(queries.filter_options)
-    st.session_state.update(query_widget_values(view.query, options, today=dt.date.today()))
+    st.session_state.update(
+        widget_values(view_from_query(view.query, options, today=dt.date.today()).filters)
+    )
 
 
 def sidebar(filters: Filters) -> None:
