@@ -213,6 +213,9 @@ QUERY_PARAMETERS = (
 )
 
 
+QUERY_FIELDS = 1000
+
+
 def to_query(filters: Filters) -> str:
     """The filters as a URL query string, as the sidebar writes it ("country=UKR&stage=agreed")."""
     pairs: list[tuple[str, str]] = [("country", code) for code in filters.countries]
@@ -239,7 +242,9 @@ def from_query(query: str) -> Filters:
     the vocabulary, and showing more deals is safer than showing none. Parameters that are not filters
     (?deal=, ?as_of=) are ignored."""
     values: dict[str, list[str]] = {}
-    for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=False, max_num_fields=1000):
+    # At most QUERY_FIELDS fields are read: a longer query is cut, not refused.
+    fields = "&".join(query.lstrip("?").split("&", QUERY_FIELDS)[:QUERY_FIELDS])
+    for name, value in parse_qsl(fields, keep_blank_values=False):
         if name in QUERY_PARAMETERS:
             values.setdefault(name, []).append(value[:200])
 
