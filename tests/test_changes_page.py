@@ -144,8 +144,9 @@ def test_saving_a_view_then_opening_it_counts_from_then(recent: dt.datetime, eng
     run(at)
     assert (saved_views(engine)[0].last_opened_at or dt.datetime.min) >= view.created_at
     saved_at = f"{view.created_at:%Y-%m-%d %H:%M}"
+    caption = f"Saved view “Ukraine watch”: changes since it was last opened ({saved_at} UTC)."
     assert [m.value for m in at.caption if m.value.startswith("Saved view")] == [
-        f"Saved view “Ukraine watch”: changes since it was last opened ({saved_at} UTC)."
+        caption + " Deals with Ukraine as buyer or seller."
     ]
 
 

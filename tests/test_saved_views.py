@@ -41,6 +41,12 @@ def test_filters_round_trip_through_the_query_string(three: Engine, filters: Fil
     ) == (query, filters, filters)
 
 
+def test_a_query_of_many_fields_is_read_not_refused(three: Engine):
+    options = queries.filter_options(three)
+    query = "stage=negotiating&" + "x=1&" * 5000
+    assert view_from_query(query, options, today=TODAY).filters == Filters(stages=("negotiating",))
+
+
 def test_values_that_cannot_be_read_are_left_out(three: Engine):
     options = queries.filter_options(three)
     assert view_from_query(

@@ -37,10 +37,15 @@ if seen_key not in st.session_state:
         saved.mark_opened(view.id)
 seen: dt.datetime = st.session_state[seen_key]
 if view:
+    # The view's own filters (the sidebar shows them too when the view was opened from there; a link
+    # with ?view= may arrive with other sidebar filters).
+    filters = view.filters
     st.caption(
         f"Saved view “{escape_markdown(view.name)}”: changes since it was last opened "
-        f"({seen:%Y-%m-%d %H:%M} UTC)."
+        f"({seen:%Y-%m-%d %H:%M} UTC). {escape_markdown(common.filters_caption(filters))}."
     )
+    if st.button("Use the sidebar's filters instead", key="leave-view"):
+        st.switch_page(common.CHANGES_PAGE)
 
 from_column, until_column = st.columns(2)
 since_day = from_column.date_input(
