@@ -39,7 +39,7 @@ seen: dt.datetime = st.session_state[seen_key]
 if view:
     # The view's own filters (the sidebar shows them too when the view was opened from there; a link
     # with ?view= may arrive with other sidebar filters).
-    filters = view.filters
+    filters = saved_views.view_filters(common.ledger(), view)
     st.caption(
         f"Saved view “{escape_markdown(view.name)}”: changes since it was last opened "
         f"({seen:%Y-%m-%d %H:%M} UTC). {escape_markdown(common.filters_caption(filters))}."
