@@ -516,13 +516,13 @@ def _sources_and_parties(
     form: str, problems: _Problems, *, deal_id: str | None, parties: bool = True
 ) -> tuple[list[dict[str, str]], list[dict[str, str]], int]:
     st.markdown("**Sources**")
-    source_count = _count(form, "sources", "Sources", low=1, high=MAX_SOURCES, default=1,
+    source_count = _count(form, "sources", "How many sources", low=1, high=MAX_SOURCES, default=1,
                           help_text="Every event rests on at least one source.")  # fmt: skip
     sources = [_source_fields(form, i, problems, deal_id=deal_id) for i in range(source_count)]
     named: list[dict[str, str] | None] = []
     if parties:
         st.markdown("**Named parties**")
-        party_count = _count(form, "parties", "Named parties", low=0, high=MAX_PARTIES, default=0,
+        party_count = _count(form, "parties", "How many named parties", low=0, high=MAX_PARTIES, default=0,
                              help_text="Ministries, companies, people … with a role in the deal (the buying "
                              "and selling states are given above).")  # fmt: skip
         named = [_party_fields(form, i, problems) for i in range(party_count)]
@@ -719,7 +719,7 @@ def _correct(form: str, deal_id: str, event: Any, sources: pd.DataFrame) -> None
     cells = {"deal_id": deal_id, **_event_fields(form, problems, defaults=defaults)}
     st.markdown("**Sources**")
     presets = [(int(s.source_id), int(s.credibility)) for s in sources.itertuples(index=False)]
-    count = _count(form, "sources", "Sources", low=1, high=MAX_SOURCES, default=max(len(presets), 1),
+    count = _count(form, "sources", "How many sources", low=1, high=MAX_SOURCES, default=max(len(presets), 1),
                    help_text="Every event rests on at least one source.")  # fmt: skip
     picked = [
         _source_fields(form, i, problems, deal_id=deal_id, preset=presets[i] if i < len(presets) else None)
@@ -902,10 +902,10 @@ def deal_entry_points(deal_id: str, header: Any, *, as_of: Any) -> str | None:
     if as_of is not None:
         st.caption("Clear the as-of date in the sidebar to add, correct or retract events.")
         return editor
-    add_column, edit_column = st.columns(2)
-    with add_column.expander("Add event", icon=":material/add_circle:"):
+    # Keyed, so that they stay open when the messages above them come and go between runs.
+    with st.expander("Add event", icon=":material/add_circle:", key="add-event-expander"):
         add_event(deal_id)
-    with edit_column.expander("Edit the deal", icon=":material/edit:"):
+    with st.expander("Edit the deal", icon=":material/edit:", key="edit-deal-expander"):
         edit_deal(deal_id, header, common.read(queries.deal_tags, deal_id))
     return editor
 
@@ -916,5 +916,7 @@ def event_changes(
     """The Events tab's "Correct, retract or regrade" for an editor."""
     if editor is None or as_of is not None or events.empty:
         return
-    with st.expander("Correct, retract or regrade an event", icon=":material/edit_note:"):
+    with st.expander(
+        "Correct, retract or regrade an event", icon=":material/edit_note:", key="event-actions-expander"
+    ):
         event_actions(deal_id, events, sources)
