@@ -191,7 +191,7 @@ def _event_fields(
             value=given.get("date", ""),
             key=_key(form, "date"),
             help=DATE_HELP,
-            placeholder="2025-09-29",
+            placeholder="e.g. 2025-09-29 or 2025-09",
         )
         problems.at("date")
     with stage_column:
@@ -293,7 +293,7 @@ def _new_source(form: str, index: int, problems: _Problems) -> dict[str, str]:
     date_column, kind_column, grade_column = st.columns(3)
     with date_column:
         cells["source_date"] = st.text_input(
-            "Published", key=_key(form, f"source-{index}-date"), help=DATE_HELP, placeholder="2025-09-29"
+            "Published", key=_key(form, f"source-{index}-date"), help=DATE_HELP, placeholder="e.g. 2025-09-29"
         )
         problems.at("source_date", source=index)
     with kind_column:
