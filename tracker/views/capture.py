@@ -37,6 +37,7 @@ DATE_HELP = (
     "Any precision the upload format takes: 2025-09-29, 2025-09 (a month), 2025 (a year), 2025-W39 (a week), "
     "2025-09-29/2025-10-02 (a span), 29 Sep 2025."
 )
+ADDED_COUNTRIES = "Countries this event adds to the deal; the deal's buyers and sellers stay as they are."
 VALUE_HELP = (
     "An amount, optionally with a unit: 250000000, 250m, 1.5bn. Give the low end, the high end, or both."
 )
@@ -166,7 +167,9 @@ def _problems_of(form: str, sources: int) -> _Problems:
 # --- the fields ------------------------------------------------------------------------------------------
 
 
-def _country_picker(form: str, name: str, label: str, default: list[str] | None = None) -> str:
+def _country_picker(
+    form: str, name: str, label: str, default: list[str] | None = None, *, help_text: str | None = None
+) -> str:
     codes = st.multiselect(
         label,
         list(COUNTRY_NAMES),
@@ -174,6 +177,7 @@ def _country_picker(form: str, name: str, label: str, default: list[str] | None 
         key=_key(form, name),
         format_func=lambda code: f"{COUNTRY_NAMES[code]} ({code})",
         placeholder="none",
+        help=help_text,
     )
     return ";".join(codes)
 
@@ -539,10 +543,11 @@ def add_event(deal_id: str) -> None:
     cells = {"deal_id": deal_id, **_event_fields(form, problems)}
     buyer_column, seller_column = st.columns(2)
     with buyer_column:
-        cells["buyer"] = _country_picker(form, "buyer", "Buying countries")
+        # "none" here reads as "remove them" unless said otherwise: an event only adds countries.
+        cells["buyer"] = _country_picker(form, "buyer", "Buying countries", help_text=ADDED_COUNTRIES)
         problems.at("buyer")
     with seller_column:
-        cells["seller"] = _country_picker(form, "seller", "Selling countries")
+        cells["seller"] = _country_picker(form, "seller", "Selling countries", help_text=ADDED_COUNTRIES)
         problems.at("seller")
     sources, parties, _ = _sources_and_parties(form, problems, deal_id=deal_id)
     rows = _rows(cells, sources, parties)
