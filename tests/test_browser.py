@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -587,3 +588,131 @@ def test_upload_goes_through_and_is_undone(page: Page, server: Server) -> None:
     settle(page)
     main = go_to(page, "Deals")
     expect(table(main, "Deal", "Buyers", "Sellers")).to_have_attribute("aria-rowcount", "2")
+
+
+# --- capture from the first-run sign-in link -------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The dashboard as first started, no secrets file at all, for a test that changes the ledger."""
+    yield from serve(tmp_path_factory.mktemp("fresh-server"), None)
+
+
+def sign_in_link(server: Server) -> str:
+    """The newest one-time link the dashboard printed to its console (it prints one on its first run)."""
+    deadline = dt.datetime.now() + dt.timedelta(seconds=30)
+    while dt.datetime.now() < deadline:
+        links = re.findall(r"http://\S+\?signin=\S+", server.log.read_text(errors="replace"))
+        if links:
+            return links[-1]
+        time.sleep(0.2)
+    pytest.fail(f"no sign-in link in the console:\n{server.log.read_text(errors='replace')[-2000:]}")
+
+
+def keyed(scope: Locator, key: str) -> Locator:
+    """The element of the widget with this key (Streamlit gives its container the class st-key-<key>)."""
+    return scope.locator(f".st-key-{key}")
+
+
+@pytest.fixture
+def patient() -> Iterator[None]:
+    """Longer waits for a test that loads the overview's charts in five sessions one after another: on a
+    machine shared with other test runs one page can take more than the usual 30 s."""
+    expect.set_options(timeout=3 * TIMEOUT_MS)
+    yield
+    expect.set_options(timeout=TIMEOUT_MS)
+
+
+def test_log_an_event_of_a_new_deal_retract_it_and_find_it_as_of_before(
+    new_page: Callable[[], Page], fresh_server: Server, patient: None
+) -> None:
+    page = new_page()
+    page.context.set_default_timeout(3 * TIMEOUT_MS)
+    main = visit(page, fresh_server, "/")  # the first run prints the link
+    expect(heading(main)).to_have_text("Overview")
+    link = sign_in_link(fresh_server)
+    assert urlsplit(link).port == urlsplit(fresh_server.url).port
+    page.goto(link)  # the link opens the overview
+    settle(page)
+    assert "signin" not in query(page)  # the token left the address
+    # On a busy machine a click while the overview's charts still draw can time out: let them finish.
+    expect(page.locator(".js-plotly-plot .main-svg")).not_to_have_count(0)
+    main = go_to(page, "New deal")
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("Logged in as editor")
+
+    keyed(main, "new-deal-0-deal_title").locator("input").fill("Browser capture radars")
+    pick(main, "Buying countries", "Finland (FIN)")
+    pick(main, "Selling countries", "Israel (ISR)")
+    keyed(main, "new-deal-0-date").locator("input").fill("2025-06")
+    keyed(main, "new-deal-0-stage").click()
+    page.get_by_role("option", name="announced", exact=True).click()
+    keyed(main, "new-deal-0-summary").locator("textarea").fill("Finland orders radars from Israel.")
+    keyed(main, "new-deal-0-source-0-title").locator("input").fill("Finland picks Israeli radars")
+    url = keyed(main, "new-deal-0-source-0-url").locator("input")
+    url.fill("https://radar-wire.example/fin")
+    url.press("Enter")
+    settle(page)
+    main.get_by_role("button", name="Check").click()
+    expect(main.get_by_test_id("stAlert").first).to_contain_text("The deal can be imported.")
+    assert metrics(main, 4) == {"New events": "1", "New deals": "1", "Deals updated": "0", "New sources": "1"}
+    main.get_by_role("button", name="Save to the ledger").click()
+    expect(heading(main)).to_have_text("Browser capture radars")  # the new deal's page, same session
+    saved = dt.datetime.now(dt.UTC)
+    expect(main.get_by_test_id("stAlert").first).to_contain_text(
+        "Import #2: form: new deal browser-capture-radars"
+    )
+    settle(page)
+
+    # Anyone's overview (another session) shows it at once. Each look is closed after it: the machine runs
+    # several browsers at once, and every open overview keeps its charts alive.
+    other = new_page()
+    overview = visit(other, fresh_server, "/?country=FIN")
+    expect(heading(overview)).to_have_text("Overview")
+    assert metrics(overview, 4)["Deals"] == "1"
+    latest = table(overview, "Date", "Deal", "What happened")
+    expect(latest).to_have_attribute("aria-rowcount", "2")
+    assert cells(latest)[:4] == [
+        "Jun 2025",
+        "Browser capture radars",
+        "announced",
+        "Finland orders radars from Israel.",
+    ]
+    other.close()
+
+    # Retracted in a later minute than it was recorded in, so that a minute of the as-of view lies between.
+    time.sleep(
+        max(0.0, 61 - dt.datetime.now(dt.UTC).second) if dt.datetime.now(dt.UTC).minute == saved.minute else 0
+    )
+    main.get_by_role("tab", name="Events (1)").click()
+    main.get_by_text("Correct, retract or regrade an event").click()
+    reason = keyed(main, "event-actions-0-reason").locator("input")
+    reason.fill("Logged by mistake.")
+    reason.press("Enter")
+    settle(page)
+    main.get_by_role("button", name="Retract this event").click()
+    expect(main.get_by_test_id("stAlert").first).to_contain_text(
+        "Retracted event #15 of browser-capture-radars (2025-06: Finland orders radars from Israel.) "
+        "as change #3."
+    )
+    settle(page)
+
+    other = new_page()
+    overview = visit(other, fresh_server, "/?country=FIN")
+    expect(heading(overview)).to_have_text("Overview")
+    latest = table(overview, "Date", "Deal", "What happened")
+    expect(latest).to_have_count(1)  # drawn (empty, Streamlit still draws one blank row)
+    assert "Finland orders radars from Israel." not in cells(latest)
+    other.close()
+    before = visit(new_page(), fresh_server, f"/?country=FIN&as_of={saved:%Y-%m-%d}&as_of_time={saved:%H:%M}")
+    expect(before.get_by_test_id("stAlert").first).to_contain_text(
+        f"The ledger as known at {saved:%H:%M} on {saved:%Y-%m-%d} (UTC)"
+    )
+    latest = table(before, "Date", "Deal", "What happened")
+    expect(latest).to_have_attribute("aria-rowcount", "2")
+    assert cells(latest)[:4] == [
+        "Jun 2025",
+        "Browser capture radars",
+        "announced",
+        "Finland orders radars from Israel.",
+    ]

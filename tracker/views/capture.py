@@ -37,6 +37,7 @@ DATE_HELP = (
     "Any precision the upload format takes: 2025-09-29, 2025-09 (a month), 2025 (a year), 2025-W39 (a week), "
     "2025-09-29/2025-10-02 (a span), 29 Sep 2025."
 )
+ADDED_COUNTRIES = "Countries this event adds to the deal; the deal's buyers and sellers stay as they are."
 VALUE_HELP = (
     "An amount, optionally with a unit: 250000000, 250m, 1.5bn. Give the low end, the high end, or both."
 )
@@ -166,7 +167,9 @@ def _problems_of(form: str, sources: int) -> _Problems:
 # --- the fields ------------------------------------------------------------------------------------------
 
 
-def _country_picker(form: str, name: str, label: str, default: list[str] | None = None) -> str:
+def _country_picker(
+    form: str, name: str, label: str, default: list[str] | None = None, *, help_text: str | None = None
+) -> str:
     codes = st.multiselect(
         label,
         list(COUNTRY_NAMES),
@@ -174,6 +177,7 @@ def _country_picker(form: str, name: str, label: str, default: list[str] | None 
         key=_key(form, name),
         format_func=lambda code: f"{COUNTRY_NAMES[code]} ({code})",
         placeholder="none",
+        help=help_text,
     )
     return ";".join(codes)
 
@@ -191,7 +195,7 @@ def _event_fields(
             value=given.get("date", ""),
             key=_key(form, "date"),
             help=DATE_HELP,
-            placeholder="2025-09-29",
+            placeholder="e.g. 2025-09-29 or 2025-09",
         )
         problems.at("date")
     with stage_column:
@@ -293,7 +297,7 @@ def _new_source(form: str, index: int, problems: _Problems) -> dict[str, str]:
     date_column, kind_column, grade_column = st.columns(3)
     with date_column:
         cells["source_date"] = st.text_input(
-            "Published", key=_key(form, f"source-{index}-date"), help=DATE_HELP, placeholder="2025-09-29"
+            "Published", key=_key(form, f"source-{index}-date"), help=DATE_HELP, placeholder="e.g. 2025-09-29"
         )
         problems.at("source_date", source=index)
     with kind_column:
@@ -516,13 +520,13 @@ def _sources_and_parties(
     form: str, problems: _Problems, *, deal_id: str | None, parties: bool = True
 ) -> tuple[list[dict[str, str]], list[dict[str, str]], int]:
     st.markdown("**Sources**")
-    source_count = _count(form, "sources", "Sources", low=1, high=MAX_SOURCES, default=1,
+    source_count = _count(form, "sources", "How many sources", low=1, high=MAX_SOURCES, default=1,
                           help_text="Every event rests on at least one source.")  # fmt: skip
     sources = [_source_fields(form, i, problems, deal_id=deal_id) for i in range(source_count)]
     named: list[dict[str, str] | None] = []
     if parties:
         st.markdown("**Named parties**")
-        party_count = _count(form, "parties", "Named parties", low=0, high=MAX_PARTIES, default=0,
+        party_count = _count(form, "parties", "How many named parties", low=0, high=MAX_PARTIES, default=0,
                              help_text="Ministries, companies, people … with a role in the deal (the buying "
                              "and selling states are given above).")  # fmt: skip
         named = [_party_fields(form, i, problems) for i in range(party_count)]
@@ -539,10 +543,11 @@ def add_event(deal_id: str) -> None:
     cells = {"deal_id": deal_id, **_event_fields(form, problems)}
     buyer_column, seller_column = st.columns(2)
     with buyer_column:
-        cells["buyer"] = _country_picker(form, "buyer", "Buying countries")
+        # "none" here reads as "remove them" unless said otherwise: an event only adds countries.
+        cells["buyer"] = _country_picker(form, "buyer", "Buying countries", help_text=ADDED_COUNTRIES)
         problems.at("buyer")
     with seller_column:
-        cells["seller"] = _country_picker(form, "seller", "Selling countries")
+        cells["seller"] = _country_picker(form, "seller", "Selling countries", help_text=ADDED_COUNTRIES)
         problems.at("seller")
     sources, parties, _ = _sources_and_parties(form, problems, deal_id=deal_id)
     rows = _rows(cells, sources, parties)
@@ -719,7 +724,7 @@ def _correct(form: str, deal_id: str, event: Any, sources: pd.DataFrame) -> None
     cells = {"deal_id": deal_id, **_event_fields(form, problems, defaults=defaults)}
     st.markdown("**Sources**")
     presets = [(int(s.source_id), int(s.credibility)) for s in sources.itertuples(index=False)]
-    count = _count(form, "sources", "Sources", low=1, high=MAX_SOURCES, default=max(len(presets), 1),
+    count = _count(form, "sources", "How many sources", low=1, high=MAX_SOURCES, default=max(len(presets), 1),
                    help_text="Every event rests on at least one source.")  # fmt: skip
     picked = [
         _source_fields(form, i, problems, deal_id=deal_id, preset=presets[i] if i < len(presets) else None)
@@ -902,10 +907,10 @@ def deal_entry_points(deal_id: str, header: Any, *, as_of: Any) -> str | None:
     if as_of is not None:
         st.caption("Clear the as-of date in the sidebar to add, correct or retract events.")
         return editor
-    add_column, edit_column = st.columns(2)
-    with add_column.expander("Add event", icon=":material/add_circle:"):
+    # Keyed, so that they stay open when the messages above them come and go between runs.
+    with st.expander("Add event", icon=":material/add_circle:", key="add-event-expander"):
         add_event(deal_id)
-    with edit_column.expander("Edit the deal", icon=":material/edit:"):
+    with st.expander("Edit the deal", icon=":material/edit:", key="edit-deal-expander"):
         edit_deal(deal_id, header, common.read(queries.deal_tags, deal_id))
     return editor
 
@@ -916,5 +921,7 @@ def event_changes(
     """The Events tab's "Correct, retract or regrade" for an editor."""
     if editor is None or as_of is not None or events.empty:
         return
-    with st.expander("Correct, retract or regrade an event", icon=":material/edit_note:"):
+    with st.expander(
+        "Correct, retract or regrade an event", icon=":material/edit_note:", key="event-actions-expander"
+    ):
         event_actions(deal_id, events, sources)
