@@ -19,6 +19,7 @@ from tests.ledger_snapshot import dump
 from tracker import queries
 from tracker.auth import hash_password
 from tracker.importer import import_bytes
+from tracker.signposts import signposts_of_deals
 from tracker.views import editors
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
@@ -233,6 +234,28 @@ def test_add_event_shows_the_importers_problems_at_their_fields_and_writes_nothi
     ]
     assert not [b for b in at.button if b.key == "add-event-0-save"]
     assert dump(seeded) == before
+
+
+def test_add_event_states_a_signpost_once_with_its_first_source(seeded: Engine):
+    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    at.number_input(key="add-event-0-sources").set_value(2)
+    run(at)
+    widget(at, "selectbox", "add-event-0-source-0-reliability").set_value("B")
+    widget(at, "selectbox", "add-event-0-source-1-reliability").set_value("C")
+    at.selectbox(key="add-event-0-signpost_stage").set_value("contracted")
+    second = {
+        "add-event-0-source-1-title": "Kyiv talks go on",
+        "add-event-0-source-1-publisher": "Lviv Post",
+        "add-event-0-source-1-url": "https://lviv-post.example/talks",
+    }
+    expected = {"add-event-0-signpost_by": "2026-03", "add-event-0-signpost_note": "a contract by March"}
+    at = fill(at, {**EVENT, **second, **expected})
+    at = click(at, "add-event-0-check")
+    at = click(at, "add-event-0-save")
+    posts = signposts_of_deals(seeded, [SEED_DEAL], today=dt.date(2026, 1, 1))
+    assert posts[["stage", "expected_until", "note", "publisher", "status"]].values.tolist() == [
+        ["contracted", dt.date(2026, 3, 31), "a contract by March", "Kyiv Wire", "expected"]
+    ]
 
 
 # --- a new deal ---------------------------------------------------------------------------------------------

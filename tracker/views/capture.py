@@ -23,6 +23,7 @@ import streamlit as st
 
 from tracker import queries, revisions
 from tracker.attributes import shown_change
+from tracker.columns import COLUMNS
 from tracker.countries import all_countries
 from tracker.display import escape_markdown
 from tracker.errors import CorrectionRefused, ImportRejected, Problem
@@ -42,6 +43,7 @@ VALUE_HELP = (
     "An amount, optionally with a unit: 250000000, 250m, 1.5bn. Give the low end, the high end, or both."
 )
 COUNTRY_NAMES = {country.code: country.name for country in all_countries()}
+SIGNPOST_COLUMNS = frozenset(column.name for column in COLUMNS if column.lands == "signpost")
 
 
 # --- the editor and the form's state ---------------------------------------------------------------------
@@ -185,7 +187,7 @@ def _country_picker(
 def _event_fields(
     form: str, problems: _Problems, *, defaults: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """Date, stage, summary, value and quantity claims, topic and note: the event's own cells."""
+    """Date, stage, summary, value and quantity claims, topic, note and a signpost: the event's own cells."""
     given = defaults or {}
     cells: dict[str, str] = {}
     date_column, stage_column = st.columns(2)
@@ -241,6 +243,35 @@ def _event_fields(
     with note_column:
         cells["note"] = st.text_area("Note", value=given.get("note", ""), key=_key(form, "note"), height=68)
         problems.at("note")
+    st.markdown("**Expected next** (a signpost, optional)")
+    expected_column, by_column = st.columns(2)
+    with expected_column:
+        cells["signpost_stage"] = st.selectbox(
+            "Expected stage",
+            stages,
+            index=stages.index(given.get("signpost_stage", "")),
+            key=_key(form, "signpost_stage"),
+            format_func=lambda stage: stage or "none expected",
+            help="A milestone the source says is expected next; it is overdue on the Overview and the "
+            "Changes page when its date passes before the deal reaches it.",
+        )
+        problems.at("signpost_stage")
+    with by_column:
+        cells["signpost_by"] = st.text_input(
+            "Expected by",
+            value=given.get("signpost_by", ""),
+            key=_key(form, "signpost_by"),
+            help=DATE_HELP,
+            placeholder="e.g. 2026-03 or 2026",
+        )
+        problems.at("signpost_by")
+    cells["signpost_note"] = st.text_input(
+        "Expected, in the source's words",
+        value=given.get("signpost_note", ""),
+        key=_key(form, "signpost_note"),
+        placeholder="e.g. contract expected by March 2026",
+    )
+    problems.at("signpost_note")
     return cells
 
 
@@ -438,9 +469,11 @@ def _rows(
     """The upload-format rows of one event: row i holds the event's cells, source min(i, last) and party i
     (as an export lays out an event told by several sources and naming several parties)."""
     count = max(len(sources), len(parties), 1)
+    # A signpost is stated once, by the event's first source.
+    later = {name: value for name, value in cells.items() if name not in SIGNPOST_COLUMNS}
     return [
         {
-            **cells,
+            **(cells if row == 0 else later),
             **(sources[min(row, len(sources) - 1)] if sources else {}),
             **(parties[row] if row < len(parties) else {}),
         }
