@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -713,21 +714,10 @@ DEAL_SORTS: dict[str, DealSort] = {
 DEFAULT_DEAL_SORT = "last_event"
 
 
-def deals_table(
-    engine: Engine,
-    *,
-    filters: Filters,
-    sort: str = DEFAULT_DEAL_SORT,
-    descending: bool | None = None,
-    offset: int = 0,
-    limit: int | None = DEALS_TABLE_LIMIT,
-) -> pd.DataFrame:
-    """The filtered deals in the order of `DEAL_SORTS[sort]` (`descending` None: its natural direction),
-    then by deal id, so pages never overlap: rows `offset` to `offset + limit` for the page (see
-    `count_deals`), all of them (limit None) for a download. `value` is the range as text, "10–30 bn USD"."""
+def _deals_statement(filters: Filters, sort: str, descending: bool | None) -> Select[Any]:
     chosen = DEAL_SORTS[sort]
     order = chosen.order.desc() if (chosen.descending if descending is None else descending) else chosen.order
-    statement = (
+    return (
         select(
             Deal.id.label("deal_id"),
             Deal.title,
@@ -745,9 +735,10 @@ def deals_table(
         )
         .where(filters.deal_clause())
         .order_by(order.nulls_last(), Deal.id)
-        .offset(offset)
-        .limit(limit)
     )
+
+
+def _deals_frame(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
     deals = _frame(engine, statement)
     deals.insert(
         7,
@@ -758,6 +749,68 @@ def deals_table(
         ],
     )
     return deals
+
+
+def deals_table(
+    engine: Engine,
+    *,
+    filters: Filters,
+    sort: str = DEFAULT_DEAL_SORT,
+    descending: bool | None = None,
+    offset: int = 0,
+    limit: int | None = DEALS_TABLE_LIMIT,
+) -> pd.DataFrame:
+    """The filtered deals in the order of `DEAL_SORTS[sort]` (`descending` None: its natural direction),
+    then by deal id, so pages never overlap: rows `offset` to `offset + limit` (the Deals page reads
+    its pages with `deals_page`), all of them (limit None) for a download. `value` is the range as text,
+    "10–30 bn USD"."""
+    return _deals_frame(engine, _deals_statement(filters, sort, descending).offset(offset).limit(limit))
+
+
+@dataclass(frozen=True, slots=True)
+class DealsPage:
+    """One page of the Deals table and where it lies among the filtered deals."""
+
+    rows: pd.DataFrame  # as `deals_table`
+    total: int  # filtered deals
+    page: int  # 1-based; the last page when the one asked for lies beyond it
+    pages: int  # at least 1
+
+
+def deals_page(
+    engine: Engine,
+    *,
+    filters: Filters,
+    sort: str = DEFAULT_DEAL_SORT,
+    descending: bool | None = None,
+    page: int = 1,
+    page_size: int = DEALS_TABLE_LIMIT,
+) -> DealsPage:
+    """The `page`-th `page_size` rows of `deals_table` (pages never overlap: ties are ordered by deal id),
+    with how many deals match. A page past the last gives the last.
+
+    The rows and the count come from one statement: the filters' subqueries (the scope's set of deals
+    above all) are built once for both.
+    """
+    statement = _deals_statement(filters, sort, descending)
+    total = select(func.count()).select_from(Deal).where(filters.deal_clause()).scalar_subquery()
+    page = max(1, page)
+    rows = _deals_frame(
+        engine, statement.add_columns(total.label("total")).offset((page - 1) * page_size).limit(page_size)
+    )
+    if not rows.empty:
+        count = int(rows["total"].iloc[0])
+    elif page == 1:
+        count = 0
+    else:  # past the last page: count, then read the last
+        with engine.connect() as connection:
+            count = int(connection.execute(select(total)).scalar_one())
+        last = max(1, math.ceil(count / page_size))
+        if last != page:
+            return deals_page(
+                engine, filters=filters, sort=sort, descending=descending, page=last, page_size=page_size
+            )
+    return DealsPage(rows.drop(columns="total"), count, page, max(1, math.ceil(count / page_size)))
 
 
 # --- one deal -----------------------------------------------------------------------------------------
