@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -20,6 +23,8 @@ from tracker.errors import LedgerUnavailable
 from tracker.importer import import_bytes
 from tracker.models import Base, Deal, StageRow
 
+SIPRI_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sipri" / "classic-2024.csv"
+
 
 def test_upgrade_from_empty_matches_the_models(ledger_url: str):
     engine = create_ledger_engine(ledger_url)
@@ -33,7 +38,7 @@ def test_upgrade_from_empty_matches_the_models(ledger_url: str):
 
 def test_the_schema_head_constant_is_the_newest_migration():
     # migrate() skips Alembic when a ledger is at SCHEMA_HEAD: a new migration must move it.
-    assert SCHEMA_HEAD == head_revision() == "0005"
+    assert SCHEMA_HEAD == head_revision() == "0006"
 
 
 def test_tables(engine: Engine):
@@ -118,7 +123,8 @@ def test_imports_leave_the_sqlite_planner_statistics_of_the_filtered_tables(seed
         deals = connection.execute(
             text("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_deals_stage_mix'")
         ).scalar()
-    assert (analysed, deals) == (["deal_parties", "deals", "parties"], "1 1 1 1 1")
+    # One row (the seed deal), one per column of the index: stage, buyers, sellers, last news, its precision.
+    assert (analysed, deals) == (["deal_parties", "deals", "parties"], "1 1 1 1 1 1")
 
 
 def test_relative_sqlite_paths_resolve_against_the_project(monkeypatch, tmp_path):
@@ -189,3 +195,42 @@ def test_upgrading_from_0003_indexes_the_foreign_keys(seeded: Engine):
             "parties": ["ix_parties_parent_id"],
         },
     )
+
+
+def test_upgrading_from_0005_derives_the_deals_date_precisions(seeded: Engine):
+    """The migration's SQL picks the events tracker.stages.deal_status picks (what an import stores)."""
+    import_bytes(seeded, SIPRI_FIXTURE.read_bytes(), file_name="classic-2024.csv", editor="test")
+    import_bytes(
+        seeded,
+        ledger_csv(
+            row(deal_id="mixed", date="2025-09", stage="announced", summary="Talks are announced."),
+            row(deal_id="mixed", date="2025-09-01", stage="announced", summary="First report."),
+            row(deal_id="mixed", date="2025-09-29/2025-10-02", summary="A delegation visits."),
+        ),
+        file_name="mixed.csv",
+        editor="test",
+    )
+    columns = (
+        Deal.id,
+        Deal.stage_since_precision,
+        Deal.first_event_precision,
+        Deal.last_event_precision,
+        Deal.last_event_until,
+    )
+
+    def derived() -> list[tuple]:
+        with seeded.connect() as connection:
+            return [tuple(r) for r in connection.execute(select(*columns).order_by(Deal.id))]
+
+    stored = derived()
+    downgrade(seeded, "0005")
+    assert "last_event_until" not in {column["name"] for column in inspect(seeded).get_columns("deals")}
+    migrate(seeded)
+    assert derived() == stored
+    by_id = {deal_id: rest for deal_id, *rest in stored}
+    assert by_id["mixed"] == ["day", "day", "day", dt.date(2025, 10, 2)]
+    # Talks reported in the week of 22 Sep 2025, the first event in July 2025, the last on 17 Oct 2025.
+    assert by_id["us-ukraine-drone-deal"] == ["week", "month", "day", dt.date(2025, 10, 17)]
+    assert {tuple(rest[:3]) for deal_id, rest in by_id.items() if deal_id.startswith("sipri")} == {
+        ("year", "year", "year")
+    }

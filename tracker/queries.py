@@ -32,10 +32,10 @@ from tracker.display import grade, value_range_text, web_url_or_none
 from tracker.filters import FilterOptions, Filters, database_only_deals, deals_citing
 from tracker.memory import cycle_collection_paused
 from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
-from tracker.stages import deal_status, stage_intervals
+from tracker.stages import EVENT_COLUMNS, STATUS_COLUMNS, deal_status, stage_intervals
+from tracker.staleness import can_be_stale, is_stale, news_is_old
 from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_NAMES, STAGE_ORDER
 
-STALE_AFTER_DAYS = 60
 DEALS_TABLE_LIMIT = 500
 CARDS_PER_STAGE = 12
 LATEST_EVENTS = 20
@@ -236,7 +236,14 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
     ]
     events = _frame(
         engine,
-        select(Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage)
+        select(
+            Event.deal_id,
+            Event.id.label("event_id"),
+            Event.occurred_on,
+            Event.occurred_until,
+            Event.date_precision,
+            Event.stage,
+        )
         .join(Deal, Deal.id == Event.deal_id)
         .where(Event.recorded_at <= as_of, *conditions),
     )
@@ -269,7 +276,7 @@ class HeadlineFigures:
     deals: int
     active_deals: int  # stage in tracker.vocab.ACTIVE_STAGES
     events_this_month: int  # events whose date starts in today's calendar month
-    stale_deals: int  # active deals with no event for more than STALE_AFTER_DAYS days
+    stale_deals: int  # tracker.staleness
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +297,7 @@ class _MixRow(NamedTuple):
     buyers: tuple[str, ...]  # ISO codes
     sellers: tuple[str, ...]
     deals: int
-    stale: int  # active deals whose last event is before `stale_before`
+    stale: int  # stale deals on the day counted from (tracker.staleness)
 
 
 def _deal_mix(
@@ -298,7 +305,7 @@ def _deal_mix(
     filters: Filters,
     as_of: dt.datetime | None,
     *,
-    stale_before: dt.date | None = None,
+    today: dt.date | None = None,
     scope: _Scope | None = None,
 ) -> list[_MixRow]:
     """The filtered deals counted per combination of current stage, state buyers and state sellers.
@@ -309,13 +316,9 @@ def _deal_mix(
     """
     scope = scope or _scope(engine, filters, as_of)
     if scope.statuses is None:
-        # Counted for every group; only active stages keep the count (below): testing the stage per row
-        # in SQL costs a third of this query at 1M events.
-        stale = (
-            func.count(case((Deal.last_event_on < stale_before, 1)))
-            if stale_before is not None
-            else literal(0)
-        )
+        # Counted for every group; only the stages that can be stale keep the count (below): testing the
+        # stage per row in SQL costs a third of this query at 1M events.
+        stale = func.count(case((news_is_old(today), 1))) if today is not None else literal(0)
         statement = (
             select(Deal.current_stage, Deal.buyer_codes, Deal.seller_codes, func.count(), stale)
             .where(*scope.conditions)
@@ -329,7 +332,7 @@ def _deal_mix(
                 if text not in codes:
                     codes[text] = tuple(text.split(" "))
         return [
-            _MixRow(stage, codes[buyers], codes[sellers], deals, stale_deals if stage in ACTIVE_STAGES else 0)
+            _MixRow(stage, codes[buyers], codes[sellers], deals, stale_deals if can_be_stale(stage) else 0)
             for stage, buyers, sellers, deals, stale_deals in rows
         ]
     # As of a date: the stage recomputed from the events known then, the roles recorded by then.
@@ -353,15 +356,16 @@ def _deal_mix(
         sides[(deal_id, role)].append(code)
     mix: Counter[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = Counter()
     stale_mix: Counter[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = Counter()
-    for deal_id, stage, last_event_on in zip(
-        statuses["deal_id"], statuses["current_stage"], statuses["last_event_on"]
+    for deal_id, stage, last_event_until, precision in zip(
+        statuses["deal_id"],
+        statuses["current_stage"],
+        statuses["last_event_until"],
+        statuses["last_event_precision"],
     ):
         stage = stage if isinstance(stage, str) else None
         key = (stage, tuple(sorted(sides[(deal_id, "buyer")])), tuple(sorted(sides[(deal_id, "seller")])))
         mix[key] += 1
-        stale_mix[key] += int(
-            stale_before is not None and stage in ACTIVE_STAGES and last_event_on < stale_before
-        )
+        stale_mix[key] += int(today is not None and is_stale(stage, last_event_until, precision, today=today))
     return [_MixRow(*key, deals, stale_mix[key]) for key, deals in mix.items()]
 
 
@@ -527,9 +531,7 @@ def overview(
     scope = _scope(engine, filters, as_of)
     with cycle_collection_paused():
         tally = _tally(
-            _deal_mix(
-                engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS), scope=scope
-            ),
+            _deal_mix(engine, filters, as_of, today=today, scope=scope),
             roles=_country_roles(filters),
         )
     names = _state_names(engine)
@@ -830,6 +832,11 @@ class DealHeader:
     event_count: int
     buyers: str | None
     sellers: str | None
+    # tracker.stages.STATUS_COLUMNS: how precisely the dates above were reported; the last event's end.
+    stage_since_precision: str | None = None
+    first_event_precision: str | None = None
+    last_event_precision: str | None = None
+    last_event_until: dt.date | None = None
 
     def __getattr__(self, name: str) -> Any:
         if name == "values":  # not set yet (while unpickling from the page cache)
@@ -856,17 +863,9 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
                 deal_id=deal_id,
                 values=values,
                 stage=row["current_stage"],
-                **{
-                    key: row[key]
-                    for key in (
-                        "stage_since",
-                        "first_event_on",
-                        "last_event_on",
-                        "event_count",
-                        "buyers",
-                        "sellers",
-                    )
-                },
+                buyers=row["buyers"],
+                sellers=row["sellers"],
+                **{key: row[key] for key in STATUS_COLUMNS if key not in ("deal_id", "current_stage")},
             )
         if row["created_at"] > as_of:
             return None
@@ -878,20 +877,23 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
         ).all()
     values.update(restored([(field, old) for field, old in later]))
     events = deal_events(engine, deal_id, as_of=as_of)
-    status = deal_status(events[["event_id", "occurred_on", "stage"]].assign(deal_id=deal_id))
+    status = deal_status(events.assign(deal_id=deal_id)[list(EVENT_COLUMNS)])
     known = status.iloc[0] if not status.empty else None
     roles = deal_roles(engine, deal_id, as_of=as_of)
     states = roles[roles["kind"] == "state"]
+    dates = {
+        key: None if known is None else known[key]
+        for key in STATUS_COLUMNS
+        if key not in ("deal_id", "current_stage", "event_count")
+    }
     return DealHeader(
         deal_id=deal_id,
         values=values,
         stage=None if known is None else known["current_stage"],
-        stage_since=None if known is None else known["stage_since"],
-        first_event_on=None if known is None else known["first_event_on"],
-        last_event_on=None if known is None else known["last_event_on"],
         event_count=0 if known is None else int(known["event_count"]),
         buyers="; ".join(sorted(states.loc[states["role"] == "buyer", "party"])) or None,
         sellers="; ".join(sorted(states.loc[states["role"] == "seller", "party"])) or None,
+        **dates,
     )
 
 
@@ -938,8 +940,7 @@ def deal_stage_intervals(
 ) -> pd.DataFrame:
     """The deal's stages as intervals (tracker.stages.stage_intervals); the current one runs to today,
     or to the as-of date."""
-    events = deal_events(engine, deal_id, as_of=as_of)[["event_id", "occurred_on", "stage"]]
-    events = events.assign(deal_id=deal_id)
+    events = deal_events(engine, deal_id, as_of=as_of).assign(deal_id=deal_id)[list(EVENT_COLUMNS)]
     return stage_intervals(events, until=as_of.date() if as_of is not None else today)
 
 

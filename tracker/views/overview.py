@@ -8,6 +8,7 @@ import streamlit as st
 
 from tracker import charts, queries
 from tracker.filters import COUNTRY_SIDES
+from tracker.staleness import STALE_AFTER_DAYS
 from tracker.views import common
 
 filters = common.current_filters()
@@ -45,7 +46,8 @@ stale_column.metric(
     "Stale deals",
     figures.stale_deals,
     border=True,
-    help=f"Active deals with no event for more than {queries.STALE_AFTER_DAYS} days.",
+    help=f"Active deals with no news for more than {STALE_AFTER_DAYS} days after their last event (a year "
+    "when the last event is known only to the year; completed and cancelled deals are never stale).",
 )
 
 stage_column, map_column = st.columns(2)

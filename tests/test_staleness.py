@@ -1,0 +1,90 @@
+"""Staleness: one definition (tracker.staleness), the same in Python and SQL, per stage and precision."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine, select
+
+from tests.builders import ledger_csv, row
+from tracker import queries
+from tracker.filters import Filters
+from tracker.importer import import_bytes
+from tracker.models import Deal
+from tracker.staleness import can_be_stale, is_stale, news_is_old, stale_after_days, stale_from
+
+D = dt.date
+
+# (deal, stage, the last event's date as reported, its period's end, precision, a day, stale that day)
+CASES = [
+    ("news-60", "negotiating", "2025-10-17", D(2025, 10, 17), "day", D(2025, 12, 16), False),
+    ("news-61", "negotiating", "2025-10-17", D(2025, 10, 17), "day", D(2025, 12, 17), True),
+    ("range", "agreed", "2025-09-29/2025-10-02", D(2025, 10, 2), "day", D(2025, 12, 1), False),
+    ("range-61", "agreed", "2025-09-29/2025-10-02", D(2025, 10, 2), "day", D(2025, 12, 2), True),
+    ("week", "approved", "2025-W39", D(2025, 9, 28), "week", D(2025, 11, 27), False),
+    ("month", "contracted", "2025-09", D(2025, 9, 30), "month", D(2025, 11, 29), False),
+    ("month-61", "contracted", "2025-09", D(2025, 9, 30), "month", D(2025, 11, 30), True),
+    # A year: never stale 60 days after 1 January, nor within a year of 31 December.
+    ("year-61", "delivering", "2023", D(2023, 12, 31), "year", D(2024, 3, 1), False),
+    ("year-366", "delivering", "2023", D(2023, 12, 31), "year", D(2024, 12, 31), False),
+    ("year-367", "delivering", "2023", D(2023, 12, 31), "year", D(2025, 1, 1), True),
+    ("stalled", "stalled", "2024-01-01", D(2024, 1, 1), "day", D(2025, 1, 1), True),
+    ("completed", "completed", "2015-06-01", D(2015, 6, 1), "day", D(2025, 1, 1), False),
+    ("cancelled", "cancelled", "2015", D(2015, 12, 31), "year", D(2025, 1, 1), False),
+    ("no-stage", "", "2015-06-01", D(2015, 6, 1), "day", D(2025, 1, 1), False),
+]
+
+
+@pytest.mark.parametrize(
+    ("deal", "stage", "date", "until", "precision", "today", "stale"), CASES, ids=[c[0] for c in CASES]
+)
+def test_is_stale(deal, stage, date, until, precision, today, stale) -> None:
+    assert is_stale(stage or None, until, precision, today=today) is stale
+
+
+def test_thresholds_are_never_shorter_than_the_period() -> None:
+    assert {p: stale_after_days(p) for p in ("day", "week", "month", "year")} == {
+        "day": 60,
+        "week": 60,
+        "month": 60,
+        "year": 366,
+    }
+    assert stale_from(D(2023, 12, 31), "year") == D(2025, 1, 1)
+    assert (stale_from(None, None), can_be_stale("completed"), can_be_stale("stalled")) == (None, False, True)
+
+
+@pytest.fixture
+def staged(engine: Engine) -> Engine:
+    """A deal per case, whose one event is the last news."""
+    rows = [
+        row(deal_id=deal, deal_title=deal, date=date, stage=stage, summary=f"{deal} news.")
+        for deal, stage, date, *_ in CASES
+    ]
+    import_bytes(engine, ledger_csv(*rows), file_name="stale.csv", editor="test")
+    return engine
+
+
+def test_the_ledger_stores_each_deals_last_news(staged: Engine) -> None:
+    with staged.connect() as connection:
+        stored = {
+            deal_id: (until, precision)
+            for deal_id, until, precision in connection.execute(
+                select(Deal.id, Deal.last_event_until, Deal.last_event_precision)
+            )
+        }
+    assert stored == {deal: (until, precision) for deal, _, _, until, precision, *_ in CASES}
+
+
+@pytest.mark.parametrize("today", sorted({case[5] for case in CASES}))
+def test_sql_and_python_agree(staged: Engine, today: dt.date) -> None:
+    with staged.connect() as connection:
+        rows = connection.execute(select(Deal.id, Deal.current_stage, news_is_old(today))).all()
+    in_sql = {deal_id for deal_id, stage, old in rows if old and can_be_stale(stage)}
+    in_python = {
+        deal
+        for deal, stage, _, until, precision, *_ in CASES
+        if is_stale(stage, until, precision, today=today)
+    }
+    assert in_sql == in_python
+    assert queries.overview(staged, filters=Filters(), today=today).figures.stale_deals == len(in_python)
