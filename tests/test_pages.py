@@ -819,10 +819,27 @@ def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:
 
     at.switch_page(UPLOAD)
     run(at)
-    at.selectbox(key="undo-import").set_value(2)
+    assert at.selectbox(key="undo-import").value == 2  # the newest committed import is offered first
+    assert at.selectbox(key="undo-import").options[0].startswith("#2 good.csv (")
     at.button(key="undo-button").click()
     run(at)
-    assert texts(at, "success")[0].startswith("Undid import \\#2")
+    # Nothing is undone before the confirmation, which says what goes.
+    assert table(at, "file_name", "status")["status"].tolist() == ["committed", "committed"]
+    committed = queries.import_history(seeded)["committed_at"][0]
+    assert texts(at, "markdown")[-1] == escape_markdown(
+        f"Undoing import #2 (good.csv, 1 row, committed {committed:%Y-%m-%d %H:%M} UTC by alice) "
+        "removes 1 event, 1 deal and 1 source, and restores the attributes of 0 deals."
+    )
+    at.button(key="undo-confirm").click()
+    run(at)
+    assert texts(at, "success")[0] == escape_markdown(
+        "Undid import #2 (good.csv): removed 1 event and 1 deal; restored the attributes of 0 deals."
+    )
+    seed_committed = queries.import_history(seeded)["committed_at"][1]
+    # An undone import is never offered.
+    assert at.selectbox(key="undo-import").options == [
+        f"#1 us-ukraine-drone-deal.csv ({seed_committed:%Y-%m-%d %H:%M}, seed)"
+    ]
     assert table(at, "file_name", "status")["status"].tolist() == ["undone", "committed"]
     at.switch_page(DEALS)
     run(at)
@@ -842,7 +859,14 @@ def test_undo_refused_is_explained(seeded: Engine) -> None:
     at.selectbox(key="undo-import").set_value(1)
     at.button(key="undo-button").click()
     run(at)
-    assert "cannot be undone" in texts(at, "error")[0]
+    assert texts(at, "error") == [
+        "Cannot undo: "
+        + escape_markdown(
+            "import #1 (us-ukraine-drone-deal.csv) cannot be undone: later import #2 added "
+            "events to a deal it touched. Undo the later import first."
+        )
+    ]
+    assert not [b for b in at.button if b.key == "undo-confirm"]
 
 
 def test_editor_can_seed_an_empty_ledger(emptied: Engine) -> None:

@@ -19,8 +19,8 @@ from tracker import formats
 from tracker.db import refresh_planner_statistics, write_transaction
 from tracker.errors import ImportRejected, Problem
 from tracker.importer.plan import next_id, plan_import
-from tracker.importer.report import DealChangeRow, ImportReport, UndoReport
-from tracker.importer.undo import safe_editor, undo_import
+from tracker.importer.report import DealChangeRow, ImportReport, UndoPreview, UndoReport
+from tracker.importer.undo import preview_undo, safe_editor, undo_import
 from tracker.importer.write import refresh_deals, write_plan
 from tracker.memory import cycle_collection_paused
 from tracker.models import Import
@@ -30,8 +30,10 @@ __all__ = [
     "DealChangeRow",
     "ImportReport",
     "Progress",
+    "UndoPreview",
     "UndoReport",
     "import_bytes",
+    "preview_undo",
     "refresh_deals",
     "undo_import",
 ]
