@@ -585,6 +585,12 @@ def test_deal_page_from_the_url(seeded: Engine) -> None:
     assert metrics(at)["Stage"] == "negotiating"
     assert metrics(at)["Value"] == "10–30 bn USD"
     assert metrics(at)["Events"] == "14"
+    assert metrics(at)["Last news"] == "17 Oct 2025"
+    stale = dt.date.today() >= dt.date(2025, 12, 17)  # 61 days after the last news (taken at run time)
+    assert (
+        f"{'Stale' if stale else 'Not stale'}: a negotiating deal is stale after 60 days without news in "
+        "this ledger (from 17 Dec 2025)."
+    ) in [caption.value for caption in at.caption]
     (conflict,) = texts(at, "warning")
     assert "delegation dates" in conflict and "29 Sep – 2 Oct 2025" in conflict
     assert "[Ukrainska Pravda \\(B3\\)](<https://www.pravda.com.ua/eng/news/2025/09/24/7532305/>)" in conflict
@@ -601,6 +607,31 @@ def test_deal_page_from_the_url(seeded: Engine) -> None:
     assert (
         "**Buyer:** US Department of Defense \\(ministry\\, USA\\), United States \\(state\\, USA\\)" in roles
     )
+
+
+def test_a_completed_deal_known_to_the_year(engine: Engine) -> None:
+    import_bytes(
+        engine,
+        ledger_csv(
+            event_row(
+                "old", "2019", "Ordered.", source="Register", grade="B", stage="contracted", deal_title="Old"
+            ),
+            event_row("old", "2023", "Delivered.", source="Register", grade="B", stage="completed"),
+        ),
+        file_name="old.csv",
+        editor="test",
+    )
+    at = open_page(DEAL, query={"deal": "old"})
+    assert {k: v for k, v in metrics(at).items() if k != "Value"} == {
+        "Stage": "completed",
+        "Completed in": "2023",  # not "1 Jan 2023", nor thousands of days in stage
+        "Last news": "2023",
+        "Events": "2",
+    }
+    at = open_page(PIPELINE)
+    assert [e.label for e in at.expander] == ["Show 1 deal"]  # completed deals are folded away
+    (card,) = [text for text in texts(at, "caption") if text.startswith("Buyer:")]
+    assert card == "Buyer: not stated  \nSeller: not stated  \nLast news: 2023  \nLatest source: B2"
 
 
 def test_deal_page_for_an_unknown_deal(seeded: Engine) -> None:

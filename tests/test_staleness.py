@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
@@ -12,7 +13,16 @@ from tracker import queries
 from tracker.filters import Filters
 from tracker.importer import import_bytes
 from tracker.models import Deal
-from tracker.staleness import can_be_stale, is_stale, news_is_old, stale_after_days, stale_from
+from tracker.stages import EVENT_COLUMNS, gaps_by_stage
+from tracker.staleness import (
+    STALE_AFTER_DAYS,
+    can_be_stale,
+    is_stale,
+    news_is_old,
+    stage_thresholds,
+    stale_after_days,
+    stale_from,
+)
 
 D = dt.date
 
@@ -88,3 +98,95 @@ def test_sql_and_python_agree(staged: Engine, today: dt.date) -> None:
     }
     assert in_sql == in_python
     assert queries.overview(staged, filters=Filters(), today=today).figures.stale_deals == len(in_python)
+
+
+# --- per stage: what is usual in this ledger (issue 17) ------------------------------------------------
+
+
+def _events(*rows: tuple[str, int, str, str, str, str | None]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "deal_id": deal,
+                "event_id": event_id,
+                "occurred_on": dt.date.fromisoformat(start),
+                "occurred_until": dt.date.fromisoformat(until),
+                "date_precision": precision,
+                "stage": stage,
+            }
+            for deal, event_id, start, until, precision, stage in rows
+        ],
+        columns=list(EVENT_COLUMNS),
+    )
+
+
+def test_waits_are_counted_at_the_stage_the_deal_was_in() -> None:
+    events = _events(
+        ("a", 1, "2025-01-01", "2025-01-01", "day", None),  # before any stage: not counted
+        ("a", 2, "2025-01-11", "2025-01-11", "day", "announced"),
+        ("a", 3, "2025-03-12", "2025-03-12", "day", None),  # still announced
+        ("a", 4, "2025-04-01", "2025-04-01", "day", "negotiating"),
+        ("b", 5, "2023-01-01", "2023-12-31", "year", "contracted"),
+        ("b", 6, "2023-06-01", "2023-06-01", "day", None),  # inside the year: a wait of 0, not negative
+        ("b", 7, "2025-03-01", "2025-03-31", "month", "delivering"),
+    )
+    assert gaps_by_stage(events).values.tolist() == [
+        ["announced", 60],
+        ["announced", 20],
+        ["contracted", 0],
+        ["contracted", 639],
+    ]
+    assert gaps_by_stage(_events()).empty
+
+
+def test_thresholds_are_the_80th_percentile_with_a_floor() -> None:
+    gaps = pd.DataFrame(
+        {
+            "stage": ["negotiating"] * 5 + ["contracted"] * 2 + ["completed"] * 3,
+            "days": [10, 100, 200, 300, 400, 5, 10, 900, 900, 900],
+        }
+    )
+    thresholds = stage_thresholds(gaps)
+    # negotiating: the 80th percentile of 10..400 is 320; contracted: 9, so the floor of 60; a stage with
+    # no waits: the floor; completed is never stale, so it has no threshold.
+    assert thresholds == {
+        "announced": 60,
+        "negotiating": 320,
+        "agreed": 60,
+        "approved": 60,
+        "contracted": 60,
+        "delivering": 60,
+        "stalled": 60,
+    }
+    day, year = D(2025, 1, 1), D(2023, 12, 31)
+    assert [
+        is_stale("negotiating", day, "day", today=D(2025, 11, 17), thresholds=thresholds),
+        is_stale("negotiating", day, "day", today=D(2025, 11, 18), thresholds=thresholds),
+        is_stale("contracted", day, "day", today=D(2025, 3, 3), thresholds=thresholds),
+        is_stale("negotiating", year, "year", today=D(2024, 12, 31), thresholds=thresholds),
+        is_stale("negotiating", year, "year", today=D(2025, 1, 1), thresholds=thresholds),
+    ] == [False, True, True, False, True]
+    assert stale_after_days("year", stage="negotiating", thresholds=thresholds) == 366
+
+
+@pytest.mark.parametrize("today", [D(2025, 12, 17), D(2025, 3, 1), D(2026, 6, 1)])
+def test_sql_and_python_agree_per_stage(staged: Engine, today: dt.date) -> None:
+    thresholds = {"negotiating": 90, "agreed": 30, "delivering": 400, "stalled": 200}
+    with staged.connect() as connection:
+        rows = connection.execute(
+            select(Deal.id, Deal.current_stage, news_is_old(today, thresholds=thresholds))
+        ).all()
+    in_sql = {deal_id for deal_id, stage, old in rows if old and can_be_stale(stage)}
+    in_python = {
+        deal
+        for deal, stage, _, until, precision, *_ in CASES
+        if is_stale(stage, until, precision, today=today, thresholds=thresholds)
+    }
+    assert in_sql == in_python
+    overview = queries.overview(staged, filters=Filters(), today=today, thresholds=thresholds)
+    assert overview.figures.stale_deals == len(in_python)
+
+
+def test_the_ledgers_thresholds(staged: Engine) -> None:
+    # One event per deal: no waits yet, so every stage has the floor.
+    assert set(queries.stale_thresholds(staged).values()) == {STALE_AFTER_DAYS}

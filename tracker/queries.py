@@ -28,12 +28,13 @@ from sqlalchemy import ColumnElement, Engine, Select, case, distinct, exists, fu
 from tracker.attributes import ATTRIBUTE_COLUMNS, DealAttribute, restored
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
+from tracker.dates import format_partial_date
 from tracker.display import grade, value_range_text, web_url_or_none
 from tracker.filters import FilterOptions, Filters, database_only_deals, deals_citing
 from tracker.memory import cycle_collection_paused
 from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
-from tracker.stages import EVENT_COLUMNS, STATUS_COLUMNS, deal_status, stage_intervals
-from tracker.staleness import can_be_stale, is_stale, news_is_old
+from tracker.stages import EVENT_COLUMNS, STATUS_COLUMNS, deal_status, gaps_by_stage, stage_intervals
+from tracker.staleness import StageThresholds, can_be_stale, is_stale, news_is_old, stage_thresholds
 from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_NAMES, STAGE_ORDER
 
 DEALS_TABLE_LIMIT = 500
@@ -307,6 +308,7 @@ def _deal_mix(
     *,
     today: dt.date | None = None,
     scope: _Scope | None = None,
+    thresholds: StageThresholds | None = None,
 ) -> list[_MixRow]:
     """The filtered deals counted per combination of current stage, state buyers and state sellers.
 
@@ -318,7 +320,11 @@ def _deal_mix(
     if scope.statuses is None:
         # Counted for every group; only the stages that can be stale keep the count (below): testing the
         # stage per row in SQL costs a third of this query at 1M events.
-        stale = func.count(case((news_is_old(today), 1))) if today is not None else literal(0)
+        stale = (
+            func.count(case((news_is_old(today, thresholds=thresholds), 1)))
+            if today is not None
+            else literal(0)
+        )
         statement = (
             select(Deal.current_stage, Deal.buyer_codes, Deal.seller_codes, func.count(), stale)
             .where(*scope.conditions)
@@ -365,7 +371,10 @@ def _deal_mix(
         stage = stage if isinstance(stage, str) else None
         key = (stage, tuple(sorted(sides[(deal_id, "buyer")])), tuple(sorted(sides[(deal_id, "seller")])))
         mix[key] += 1
-        stale_mix[key] += int(today is not None and is_stale(stage, last_event_until, precision, today=today))
+        stale_mix[key] += int(
+            today is not None
+            and is_stale(stage, last_event_until, precision, today=today, thresholds=thresholds)
+        )
     return [_MixRow(*key, deals, stale_mix[key]) for key, deals in mix.items()]
 
 
@@ -525,13 +534,15 @@ def overview(
     as_of: dt.datetime | None = None,
     max_countries: int = MATRIX_COUNTRIES,
     top_flows: int = TOP_FLOWS,
+    thresholds: StageThresholds | None = None,
 ) -> Overview:
-    """The overview's figures and charts; the same values as the single-chart functions below."""
+    """The overview's figures and charts; the same values as the single-chart functions below.
+    `thresholds`: days without news before a deal in each stage is stale (`stale_thresholds`)."""
     # One scope for both queries: as of a date it recomputes every deal's stage, worth doing once.
     scope = _scope(engine, filters, as_of)
     with cycle_collection_paused():
         tally = _tally(
-            _deal_mix(engine, filters, as_of, today=today, scope=scope),
+            _deal_mix(engine, filters, as_of, today=today, scope=scope, thresholds=thresholds),
             roles=_country_roles(filters),
         )
     names = _state_names(engine)
@@ -620,11 +631,18 @@ def latest_events(
 
 
 def pipeline_cards(
-    engine: Engine, *, filters: Filters, today: dt.date, per_stage: int = CARDS_PER_STAGE
+    engine: Engine,
+    *,
+    filters: Filters,
+    today: dt.date,
+    per_stage: int = CARDS_PER_STAGE,
+    thresholds: StageThresholds | None = None,
 ) -> pd.DataFrame:
     """The most recently active deals of each stage (at most `per_stage`), as cards for the board.
 
-    `latest_grade` is the best grade among the sources of the deal's latest event.
+    `latest_grade` is the best grade among the sources of the deal's latest event; `last_event` the
+    latest event's date as precisely as it was reported ("2023", "Sep 2025"); `stale` per
+    tracker.staleness with `thresholds`; `days_in_stage` only for stages a deal can still move on from.
     """
     rank = (
         func.row_number()
@@ -638,6 +656,8 @@ def pipeline_cards(
             Deal.current_stage.label("stage"),
             Deal.stage_since,
             Deal.last_event_on,
+            Deal.last_event_precision,
+            Deal.last_event_until,
             Deal.buyers,
             Deal.sellers,
             Deal.value_low,
@@ -654,7 +674,18 @@ def pipeline_cards(
     cards["position"] = cards["stage"].map(STAGE_ORDER)
     cards = cards.sort_values(["position", "rank"]).drop(columns=["position", "rank"]).reset_index(drop=True)
     cards["days_in_stage"] = [
-        (today - since).days if since is not None else None for since in cards["stage_since"]
+        (today - since).days if since is not None and can_be_stale(stage) else None
+        for stage, since in zip(cards["stage"], cards["stage_since"])
+    ]
+    cards["last_event"] = [
+        format_partial_date(on, precision) if on is not None and precision is not None else None
+        for on, precision in zip(cards["last_event_on"], cards["last_event_precision"])
+    ]
+    cards["stale"] = [
+        is_stale(stage, until, precision, today=today, thresholds=thresholds)
+        for stage, until, precision in zip(
+            cards["stage"], cards["last_event_until"], cards["last_event_precision"]
+        )
     ]
     grades = _frame(
         engine,
@@ -895,6 +926,23 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
         sellers="; ".join(sorted(states.loc[states["role"] == "seller", "party"])) or None,
         **dates,
     )
+
+
+def stale_thresholds(engine: Engine) -> dict[str, int]:
+    """Days without news before a deal in each active stage is stale, from the waits between events in
+    the whole ledger (tracker.staleness.stage_thresholds): what is usual here, whatever the filters."""
+    events = _frame(
+        engine,
+        select(
+            Event.deal_id,
+            Event.id.label("event_id"),
+            Event.occurred_on,
+            Event.occurred_until,
+            Event.date_precision,
+            Event.stage,
+        ),
+    )
+    return stage_thresholds(gaps_by_stage(events[list(EVENT_COLUMNS)]))
 
 
 def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:

@@ -27,6 +27,7 @@ STATUS_COLUMNS = (
     "last_event_until",
 )
 INTERVAL_COLUMNS = ("deal_id", "stage", "start", "start_precision", "end", "days", "ongoing")
+GAP_COLUMNS = ("stage", "days")
 # Events are given as deal_id, event_id, occurred_on, occurred_until, date_precision, stage.
 EVENT_COLUMNS = ("deal_id", "event_id", "occurred_on", "occurred_until", "date_precision", "stage")
 # Of events starting on the same day, the finest says the most about when something began.
@@ -130,3 +131,22 @@ def stage_intervals(events: pd.DataFrame, *, until: dt.date) -> pd.DataFrame:
     intervals["end"] = [max(end, start) for start, end in zip(intervals["start"], intervals["end"])]
     intervals["days"] = [(end - start).days for start, end in zip(intervals["start"], intervals["end"])]
     return intervals.reset_index(drop=True)[list(INTERVAL_COLUMNS)]
+
+
+def gaps_by_stage(events: pd.DataFrame) -> pd.DataFrame:
+    """Every wait for news (GAP_COLUMNS): for each event but a deal's last, the days from the end of its
+    period to the start of the deal's next event, with the stage the deal was in meanwhile (events
+    before the first stage are left out). `events` as for `deal_status`."""
+    if events.empty:
+        return pd.DataFrame(columns=list(GAP_COLUMNS))
+    ordered = events.assign(
+        occurred_on=pd.to_datetime(events["occurred_on"]),
+        occurred_until=pd.to_datetime(events["occurred_until"]),
+        position=events["stage"].map(STAGE_ORDER),
+    ).sort_values(["deal_id", "occurred_on", "position", "event_id"], kind="stable")
+    by_deal = ordered.groupby("deal_id", sort=False)
+    ordered["held"] = by_deal["stage"].ffill()
+    ordered["next_on"] = by_deal["occurred_on"].shift(-1)
+    waits = ordered[ordered["next_on"].notna() & ordered["held"].notna()]
+    days = (waits["next_on"] - waits["occurred_until"]).dt.days.clip(lower=0)
+    return pd.DataFrame({"stage": waits["held"].to_numpy(), "days": days.to_numpy(dtype="int64")})

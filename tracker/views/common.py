@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from tracker import queries
 from tracker.auth import editors_from_secrets
 from tracker.db import open_ledger, resolve_database_url
-from tracker.display import escape_markdown
+from tracker.display import counted, escape_markdown
 from tracker.errors import InvalidValue
 from tracker.filters import (
     EARLIEST_DATE,
@@ -32,6 +32,7 @@ from tracker.filters import (
     url_as_of,
 )
 from tracker.seed import seed_if_empty
+from tracker.staleness import STALE_AFTER_DAYS
 
 T = TypeVar("T")
 
@@ -469,3 +470,14 @@ def open_deal(deal_id: str) -> None:
 
 def show_chart(figure: Any, *, key: str) -> None:
     st.plotly_chart(figure, key=key, config=CHART_CONFIG)
+
+
+def stale_help(thresholds: Mapping[str, int]) -> str:
+    """What "stale" means on this ledger, with each stage's threshold (tracker.staleness)."""
+    days = ", ".join(f"{stage} {counted(thresholds[stage], 'day')}" for stage in thresholds)
+    return (
+        "Active deals with no news for longer than is usual for their stage in this ledger (80 % of the "
+        f"waits between a deal's events at that stage are shorter; at least {STALE_AFTER_DAYS} days): "
+        f"{days}. Never less than the last event's period (a year when it is known only to the year); "
+        "completed and cancelled deals are never stale."
+    )

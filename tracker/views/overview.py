@@ -8,7 +8,6 @@ import streamlit as st
 
 from tracker import charts, queries
 from tracker.filters import COUNTRY_SIDES
-from tracker.staleness import STALE_AFTER_DAYS
 from tracker.views import common
 
 filters = common.current_filters()
@@ -22,7 +21,8 @@ if common.ledger_is_empty():
 
 # "This month" and "stale" are counted from the as-of day when one is chosen.
 today = as_of.date() if as_of is not None else dt.date.today()
-overview = common.read(queries.overview, filters=filters, today=today, as_of=as_of)
+thresholds = common.read(queries.stale_thresholds)
+overview = common.read(queries.overview, filters=filters, today=today, as_of=as_of, thresholds=thresholds)
 figures = overview.figures
 if figures.deals == 0:
     common.show_no_match("clear-filters-overview")
@@ -46,8 +46,7 @@ stale_column.metric(
     "Stale deals",
     figures.stale_deals,
     border=True,
-    help=f"Active deals with no news for more than {STALE_AFTER_DAYS} days after their last event (a year "
-    "when the last event is known only to the year; completed and cancelled deals are never stale).",
+    help=common.stale_help(thresholds),
 )
 
 stage_column, map_column = st.columns(2)
