@@ -493,7 +493,7 @@ def test_deals_table_row_opens_the_deal_page(seeded: Engine) -> None:
     assert table[["title", "stage", "value"]].values.tolist() == [
         ["US–Ukraine Drone Deal", "negotiating", "10–30 bn USD"]
     ]
-    assert "1 deals" in " ".join(texts(at, "caption"))
+    assert "1 deal, sorted by last event, descending." in " ".join(texts(at, "caption"))  # not "1 deals"
     assert {b.proto.label for b in at.get("download_button")} >= {"Deals table (CSV)", "Workbook (XLSX)"}
     at.session_state["deals-table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     run(at)
@@ -616,12 +616,23 @@ def test_a_completed_deal_known_to_the_year(engine: Engine) -> None:
             event_row(
                 "old", "2019", "Ordered.", source="Register", grade="B", stage="contracted", deal_title="Old"
             ),
-            event_row("old", "2023", "Delivered.", source="Register", grade="B", stage="completed"),
+            event_row(
+                "old",
+                "2023",
+                "Delivered.",
+                source="Register",
+                grade="B",
+                stage="completed",
+                party="Army procurement office",
+                party_role="buyer",
+                party_kind="ministry",
+            ),
         ),
         file_name="old.csv",
         editor="test",
     )
     at = open_page(DEAL, query={"deal": "old"})
+    assert "**Buyer:** Army procurement office \\(ministry\\)" in " ".join(texts(at, "markdown"))  # no "nan"
     assert {k: v for k, v in metrics(at).items() if k != "Value"} == {
         "Stage": "completed",
         "Completed in": "2023",  # not "1 Jan 2023", nor thousands of days in stage
@@ -632,6 +643,7 @@ def test_a_completed_deal_known_to_the_year(engine: Engine) -> None:
     assert [e.label for e in at.expander] == ["Show 1 deal"]  # completed deals are folded away
     (card,) = [text for text in texts(at, "caption") if text.startswith("Buyer:")]
     assert card == "Buyer: not stated  \nSeller: not stated  \nLast news: 2023  \nLatest source: B2"
+    assert "Army procurement office" in [o for o in at.multiselect(key="party").options]
 
 
 def test_deal_page_for_an_unknown_deal(seeded: Engine) -> None:

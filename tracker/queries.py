@@ -180,7 +180,9 @@ def filter_options(engine: Engine) -> FilterOptions:
         .order_by(Party.name, Party.id),
     )
     labels = [
-        f"{name} ({code})" if code else name for name, code in zip(parties["name"], parties["country_code"])
+        # A party with no country reads NaN from the frame: no "(nan)" in its label.
+        f"{name} ({code})" if isinstance(code, str) else name
+        for name, code in zip(parties["name"], parties["country_code"])
     ]
     # Two parties can share a name and country (different kinds): the id keeps their labels apart.
     repeated = {label for label, count in Counter(labels).items() if count > 1}

@@ -209,7 +209,7 @@ with parties_tab:
         st.info("No parties are named for this deal yet.")
     for role, members in roles.groupby("role", sort=False):
         described = [
-            f"{name} ({kind}{', ' + code if code else ''})"
+            f"{name} ({kind}{', ' + code if isinstance(code, str) else ''})"  # no ", nan" without a country
             for name, kind, code in zip(members["party"], members["kind"], members["country_code"])
         ]
         names = ", ".join(escape_markdown(text) for text in described)

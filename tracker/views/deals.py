@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tracker import queries
+from tracker.display import counted
 from tracker.errors import InvalidValue
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.views import common
@@ -176,7 +177,7 @@ order = f"sorted by {queries.DEAL_SORTS[sort].label.lower()}, {DIRECTIONS[direct
 note = (
     f"Deals {offset + 1:,}–{offset + len(deals):,} of {total:,} (page {page:,} of {pages:,})"
     if pages > 1
-    else f"{total:,} deals"
+    else counted(total, "deal")
 )
 st.caption(
     f"{note}, {order}. Sort and page with the controls above: they order every matching deal; the column "
