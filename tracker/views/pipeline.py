@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from tracker import queries
@@ -48,8 +49,8 @@ def _card(card: Any) -> None:
             lines.append(f"Value: {escape_markdown(value)}")
         if card.last_event:
             lines.append(f"Last news: {escape_markdown(card.last_event)}")
-        if card.days_in_stage is not None:
-            lines.append(f"{counted(card.days_in_stage, 'day')} in stage")
+        if pd.notna(card.days_in_stage):  # a float column once any card has none
+            lines.append(f"{counted(int(card.days_in_stage), 'day')} in stage")
         if card.latest_grade:
             lines.append(f"Latest source: {card.latest_grade}")
         if card.stale:
@@ -59,8 +60,9 @@ def _card(card: Any) -> None:
             common.open_deal(card.deal_id)
 
 
-# Stages left to right in one row, scrolling sideways on a narrow screen, as on a CRM board.
-board = st.container(horizontal=True, wrap=False, gap="medium", key="pipeline-board")
+# Stages left to right as on a CRM board. They wrap onto a second row on a narrow screen: Streamlit's
+# horizontal containers clip what does not fit rather than scroll sideways.
+board = st.container(horizontal=True, wrap=True, gap="medium", key="pipeline-board")
 for stage in stages:
     with board.container(width=240, key=f"lane-{stage}"):
         total = int(totals.get(stage, 0))
