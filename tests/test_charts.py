@@ -103,6 +103,22 @@ def test_stage_timeline(seeded: Engine) -> None:
     assert figure["layout"]["yaxis"]["title"]["text"] == "Stage"
 
 
+def test_stage_timeline_marks_each_event(seeded: Engine) -> None:
+    intervals = queries.deal_stage_intervals(seeded, SEED_DEAL, today=TODAY)
+    events = queries.deal_events(seeded, SEED_DEAL)
+    figure = spec(charts.stage_timeline(intervals, events=events))
+    assert [t["type"] for t in figure["data"]] == ["bar", "bar", "scatter"]
+    marks = figure["data"][2]
+    assert len(marks["x"]) == 14
+    # The last news sits on the current stage's bar, well before its end (today).
+    assert (marks["x"][-1], marks["y"][-1], marks["customdata"][-1][0]) == (
+        "2025-10-17",
+        "negotiating",
+        "17 Oct 2025",
+    )
+    assert (marks["x"][0], marks["y"][0]) == ("2025-07-01", "announced")
+
+
 def test_a_same_day_stage_stays_visible() -> None:
     day = dt.date(2025, 1, 1)
     intervals = pd.DataFrame(

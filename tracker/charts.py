@@ -233,11 +233,15 @@ def flow_sankey(flows: pd.DataFrame) -> go.Figure:
     return _layout(figure, title, height=max(320, 60 + 28 * max(len(buyers), len(sellers))))
 
 
-def stage_timeline(intervals: pd.DataFrame, *, title: str = "Stage timeline") -> go.Figure:
+def stage_timeline(
+    intervals: pd.DataFrame, *, events: pd.DataFrame | None = None, title: str = "Stage timeline"
+) -> go.Figure:
     """A Gantt-style chart of one deal's stages from `tracker.stages.stage_intervals` (x dates, y stages).
 
     A stage entered and left on the same day is drawn one day wide so it stays visible; the hover
-    gives the real number of days.
+    gives the real number of days. `events` (occurred_on, occurred_until, date_precision, summary:
+    `queries.deal_events`) are marked on the stage the deal was in that day, so the current stage's bar
+    shows where the last news was, not only that it runs until today.
     """
     if intervals.empty:
         return empty_figure(title, "No event of this deal states a stage")
@@ -269,9 +273,39 @@ def stage_timeline(intervals: pd.DataFrame, *, title: str = "Stage timeline") ->
                 "<extra></extra>",
             )
         )
+    if events is not None and not events.empty:
+        figure.add_trace(_event_marks(frame, events))
     figure.update_xaxes(type="date", title_text="Date")
     figure.update_yaxes(
         title_text="Stage", categoryorder="array", categoryarray=stages_present, autorange="reversed"
     )
     figure.update_layout(showlegend=False, barmode="overlay")
     return _layout(figure, title, height=max(220, 110 + 50 * len(stages_present)))
+
+
+def _event_marks(intervals: pd.DataFrame, events: pd.DataFrame) -> go.Scatter:
+    """One mark per event, on the stage that held on its date (the first stage before any stage)."""
+    ordered = intervals.sort_values("start")
+    held = []
+    for day in events["occurred_on"]:
+        started = ordered[ordered["start"] <= day]
+        held.append(started["stage"].iloc[-1] if not started.empty else ordered["stage"].iloc[0])
+    return go.Scatter(
+        x=[day.isoformat() for day in events["occurred_on"]],
+        y=held,
+        mode="markers",
+        name="Events",
+        marker={
+            "symbol": "diamond",
+            "size": 11,
+            "color": "#ffffff",
+            "line": {"color": "#1f2937", "width": 2},
+        },
+        customdata=[
+            [format_partial_date(start, precision, until), summary]
+            for start, until, precision, summary in zip(
+                events["occurred_on"], events["occurred_until"], events["date_precision"], events["summary"]
+            )
+        ],
+        hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
+    )

@@ -151,7 +151,9 @@ timeline_tab, events_tab, parties_tab, values_tab = st.tabs(
 
 with timeline_tab:
     intervals = common.read(queries.deal_stage_intervals, deal_id, today=today, as_of=as_of)
-    common.show_chart(charts.stage_timeline(intervals, title="Stages over time"), key="chart-deal-timeline")
+    common.show_chart(
+        charts.stage_timeline(intervals, events=events, title="Stages over time"), key="chart-deal-timeline"
+    )
     st.markdown("**Time in each stage**")
     st.dataframe(
         queries.time_in_stage(intervals),
