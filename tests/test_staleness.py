@@ -190,3 +190,23 @@ def test_sql_and_python_agree_per_stage(staged: Engine, today: dt.date) -> None:
 def test_the_ledgers_thresholds(staged: Engine) -> None:
     # One event per deal: no waits yet, so every stage has the floor.
     assert set(queries.stale_thresholds(staged).values()) == {STALE_AFTER_DAYS}
+
+
+def test_the_ledgers_thresholds_from_its_waits(engine: Engine) -> None:
+    assert set(queries.stale_thresholds(engine).values()) == {STALE_AFTER_DAYS}  # an empty ledger
+    rows = [
+        row(deal_id="w", deal_title="W", date="2025-01-01", stage="announced", summary="Announced."),
+        row(deal_id="w", date="2025-05-01", summary="Still talked about."),
+        row(deal_id="w", date="2025-09-01", stage="negotiating", summary="Talks."),
+    ]
+    import_bytes(engine, ledger_csv(*rows), file_name="waits.csv", editor="test")
+    # Waits at "announced": 120 and 123 days; their 80th percentile is 122.4, rounded up.
+    assert queries.stale_thresholds(engine) == {
+        "announced": 123,
+        "negotiating": 60,
+        "agreed": 60,
+        "approved": 60,
+        "contracted": 60,
+        "delivering": 60,
+        "stalled": 60,
+    }
