@@ -22,7 +22,7 @@ import math
 from collections.abc import Mapping
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, case, false, or_
 
 from tracker.models import Deal
 from tracker.vocab import ACTIVE_STAGES
@@ -90,23 +90,25 @@ def is_stale(
 def news_is_old(today: dt.date, *, thresholds: StageThresholds | None = None) -> ColumnElement[bool]:
     """SQL on `deals`: its last news is too old on `today` for its stage (stages that cannot be stale are
     left to `can_be_stale`: the overview tests that once per group of deals rather than per deal)."""
-    by_stage = dict(thresholds or {})
+
+    def cutoff(precision: str, stage: str | None = None) -> dt.date:
+        return today - dt.timedelta(days=stale_after_days(precision, stage=stage, thresholds=thresholds))
+
+    # One CASE on the stage per precision rather than a condition per stage and precision: half the time
+    # of the overview's stale count at 28k deals.
     conditions = [
         and_(
-            Deal.current_stage == stage,
             Deal.last_event_precision == precision,
             Deal.last_event_until
-            < today - dt.timedelta(days=stale_after_days(precision, stage=stage, thresholds=by_stage)),
-        )
-        for stage in by_stage
-        for precision in PERIOD_DAYS
-    ]
-    # Stages without a threshold of their own: the floor.
-    conditions += [
-        and_(
-            Deal.current_stage.not_in(by_stage) if by_stage else true(),
-            Deal.last_event_precision == precision,
-            Deal.last_event_until < today - dt.timedelta(days=stale_after_days(precision)),
+            < (
+                case(
+                    {stage: cutoff(precision, stage) for stage in thresholds},
+                    value=Deal.current_stage,
+                    else_=cutoff(precision),
+                )
+                if thresholds
+                else cutoff(precision)
+            ),
         )
         for precision in PERIOD_DAYS
     ]
