@@ -137,6 +137,11 @@ def test_overview_on_the_seed(seeded: Engine) -> None:
         "Stale deals": str(stale),
     }
     assert at.caption[0].value == "All deals"
+    # What the tool is and where its data come from, for a first visit.
+    assert at.caption[1].value.startswith(
+        "A ledger of defence deals still being made: who buys what from whom"
+    )
+    assert "SIPRI's arms-transfers register." in at.caption[1].value
     specs = chart_specs(at)
     assert set(specs) == {"chart-stages", "chart-map", "chart-stage-country", "chart-flows"}
     assert specs["chart-stages"]["data"][0]["y"] == [0, 1, 0, 0, 0, 0, 0, 0, 0]

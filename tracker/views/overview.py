@@ -13,6 +13,11 @@ from tracker.views import common
 filters = common.current_filters()
 as_of = common.current_as_of()
 common.page_header("Overview", filters, as_of=as_of)
+st.caption(
+    "A ledger of defence deals still being made: who buys what from whom, and each step told by a dated "
+    "event with a graded source (NATO Admiralty code: reliability A–F, credibility 1–6). Its data come "
+    "from the ledger CSVs editors import (see Upload) and, when loaded, SIPRI's arms-transfers register."
+)
 common.show_scope_note(filters)
 
 if common.ledger_is_empty():
