@@ -160,7 +160,7 @@ def test_overview_on_the_seed(seeded: Engine) -> None:
     assert events["sources"].iloc[0] == "The Independent (B2)"
 
 
-def test_overview_filters_change_counts(three: Engine) -> None:
+def test_overview_filters_change_counts(three: Engine, caplog: pytest.LogCaptureFixture) -> None:
     at = open_page()
     assert metrics(at)["Deals"] == "3"
     at.multiselect(key="country").set_value(["UKR"])
@@ -174,6 +174,8 @@ def test_overview_filters_change_counts(three: Engine) -> None:
     at.button(key="clear-filters-overview").click()
     run(at)
     assert metrics(at)["Deals"] == "3"
+    # Clearing set the scope and role in the session; no widget also gave a default (a server-log warning).
+    assert not [r for r in caplog.records if "Session State API" in r.getMessage()]
 
 
 @pytest.mark.parametrize(

@@ -265,8 +265,12 @@ def _segmented(spec: Filter, choices: Mapping[Any, str]) -> None:
         spec.widget.label,
         list(choices),
         key=spec.key,
-        # A filter whose URL the sidebar keeps has its value set before the widget (seed_from_url).
-        default=spec.default if spec.widget.url_holds == "label" else None,
+        # A filter whose URL the sidebar keeps has its value set before the widget (seed_from_url). Once the
+        # session holds a value ("Clear filters" sets it), a default as well made Streamlit log "created
+        # with a default value but also had its value set via the Session State API" in the server log.
+        default=spec.default
+        if spec.widget.url_holds == "label" and spec.key not in st.session_state
+        else None,
         required=True,
         help=spec.widget.help,
         format_func=lambda value: choices.get(value, str(value)),
