@@ -55,6 +55,16 @@ def _log_ticks(top: int) -> tuple[list[float], list[str]]:
     return [float(power) for power in powers], [f"{10**power:,}" for power in powers]
 
 
+def _cell_text(count: int) -> str:
+    """A heatmap cell's number in at most four characters, so it fits a cell of a half-width chart:
+    '708', '9.9k', '27k' (rounded down; the hover gives the exact count)."""
+    if count == 0:
+        return ""
+    if count < 1000:
+        return str(count)
+    return f"{count // 100 / 10:.1f}k" if count < 10_000 else f"{count // 1000}k"
+
+
 def empty_figure(title: str, message: str) -> go.Figure:
     """A titled figure that says why there is nothing to plot."""
     figure = go.Figure()
@@ -127,7 +137,7 @@ def stage_country_heatmap(matrix: pd.DataFrame) -> go.Figure:
             colorscale="Blues",
             zmin=0,
             zmax=math.log10(top + 1) if log else top,
-            text=[[f"{count:,}" if count else "" for count in line] for line in counts],
+            text=[[_cell_text(count) for count in line] for line in counts],
             texttemplate="%{text}",
             textfont=_CELL_FONT,
             customdata=counts,

@@ -34,22 +34,22 @@ if figures.deals == 0:
     st.stop()
 
 deals_column, active_column, events_column, stale_column = st.columns(4)
-deals_column.metric("Deals", figures.deals, border=True, help="Deals matching the filters.")
+deals_column.metric("Deals", f"{figures.deals:,}", border=True, help="Deals matching the filters.")
 active_column.metric(
     "Active deals",
-    figures.active_deals,
+    f"{figures.active_deals:,}",
     border=True,
     help="Deals not completed or cancelled (stalled deals count as active).",
 )
 events_column.metric(
     f"Events in {today:%B %Y}",
-    figures.events_this_month,
+    f"{figures.events_this_month:,}",
     border=True,
     help="Events dated in this calendar month.",
 )
 stale_column.metric(
     "Stale deals",
-    figures.stale_deals,
+    f"{figures.stale_deals:,}",
     border=True,
     help=common.stale_help(thresholds),
 )
