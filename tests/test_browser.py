@@ -363,8 +363,13 @@ def test_sidebar_filters_write_the_url(new_page: Callable[[], Page], server: Ser
 def test_deal_page(page: Page, server: Server) -> None:
     main = visit(page, server, f"/deal?deal={SEED_DEAL}")
     expect(heading(main)).to_have_text(SEED_TITLE)
-    shown = metrics(main, 4)
-    assert (shown["Stage"], shown["Value"], shown["Events"]) == ("negotiating", "10–30 bn USD", "14")
+    shown = metrics(main, 5)
+    assert (shown["Stage"], shown["Value"], shown["Events"], shown["Last news"]) == (
+        "negotiating",
+        "10–30 bn USD",
+        "14",
+        "17 Oct 2025",
+    )
     conflict = main.get_by_test_id("stAlert")
     expect(conflict).to_have_count(1)
     expect(conflict).to_contain_text('3 claims about "delegation dates" give different dates')

@@ -35,7 +35,7 @@ def test_stage_bar(seeded: Engine) -> None:
     assert trace["x"] == list(STAGE_NAMES)
     assert trace["y"] == [0, 1, 0, 0, 0, 0, 0, 0, 0]
     assert "%{y:,} deals" in trace["hovertemplate"]
-    assert trace["text"] == ["", "1", "", "", "", "", "", "", ""]
+    assert trace["text"] == ["0", "1", "0", "0", "0", "0", "0", "0", "0"]
     assert figure["layout"]["title"]["text"] == "Deals by current stage"
     assert figure["layout"]["xaxis"]["title"]["text"] == "Current stage"
     assert figure["layout"]["yaxis"]["title"]["text"] == "Deals"
@@ -186,7 +186,7 @@ def test_charts_of_a_whole_register_stay_readable() -> None:
     """27,304 completed transfers beside a dozen live deals: log scales, separators, no shrunk numbers."""
     by_stage = pd.DataFrame({"stage": list(STAGE_NAMES), "deals": [3, 5, 0, 0, 12, 40, 27_304, 1, 639]})
     bar = spec(charts.stage_bar(by_stage))
-    assert bar["data"][0]["text"] == ["3", "5", "", "", "12", "40", "27,304", "1", "639"]
+    assert bar["data"][0]["text"] == ["3", "5", "0", "0", "12", "40", "27,304", "1", "639"]
     assert (bar["layout"]["yaxis"]["type"], bar["layout"]["yaxis"]["title"]["text"]) == (
         "log",
         "Deals (log scale)",

@@ -87,7 +87,7 @@ def stage_bar(stage_counts: pd.DataFrame) -> go.Figure:
             x=frame["stage"].tolist(),
             y=frame["deals"].tolist(),
             marker_color=[STAGE_COLOURS[s] for s in frame["stage"]],
-            text=[f"{count:,}" if count else "" for count in frame["deals"]],
+            text=[f"{count:,}" for count in frame["deals"]],
             textposition="outside",
             cliponaxis=False,
             name="Deals",
