@@ -231,7 +231,7 @@ def test_a_view_brief_lists_a_bounded_number_of_deals_and_says_how_many_were_lef
         ("Active deals", "3"),
         ("Events", "3"),
         ("Events this month", "0"),
-        ("Stale (no event for 60+ days)", "3"),
+        ("Stale (no news for longer than usual at their stage)", "3"),
     )
     assert [(d.title, d.last_event) for d in brief.deals] == [
         ("Foxtrot 915", "6 Jan 2020"),

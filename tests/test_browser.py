@@ -367,8 +367,13 @@ def test_sidebar_filters_write_the_url(new_page: Callable[[], Page], server: Ser
 def test_deal_page(page: Page, server: Server) -> None:
     main = visit(page, server, f"/deal?deal={SEED_DEAL}")
     expect(heading(main)).to_have_text(SEED_TITLE)
-    shown = metrics(main, 4)
-    assert (shown["Stage"], shown["Value"], shown["Events"]) == ("negotiating", "10–30 bn USD", "14")
+    shown = metrics(main, 5)
+    assert (shown["Stage"], shown["Value"], shown["Events"], shown["Last news"]) == (
+        "negotiating",
+        "10–30 bn USD",
+        "14",
+        "17 Oct 2025",
+    )
     conflict = main.get_by_test_id("stAlert")
     expect(conflict).to_have_count(1)
     expect(conflict).to_contain_text('3 claims about "delegation dates" give different dates')
@@ -581,10 +586,20 @@ def test_upload_goes_through_and_is_undone(page: Page, server: Server) -> None:
     expect(main.get_by_role("combobox", name="Undo an import")).to_have_value(
         re.compile(rf"^#2 browser-test\.csv \(.*, {EDITOR}\)$")
     )
-    main.get_by_role("button", name="Undo import", exact=True).click()
-    expect(main.get_by_test_id("stAlert").first).to_contain_text(
-        "Undid import #2 (browser-test.csv): removed 1 events and 1 deals"
+    main.get_by_role("button", name="Undo import…", exact=True).click()
+    # It asks first, naming the import and what goes; nothing is undone until confirmed.
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(
+        re.compile(
+            rf"Undoing import #2 \(browser-test\.csv, 1 row, committed .* UTC by {EDITOR}\) removes 1 event, "
+            r"1 deal and 1 source, and restores the attributes of 0 deals\."
+        )
     )
+    dialog.get_by_role("button", name="Undo import #2").click()
+    expect(main.get_by_test_id("stAlert").first).to_contain_text(
+        "Undid import #2 (browser-test.csv): removed 1 event and 1 deal"
+    )
+    expect(page.get_by_role("dialog")).to_have_count(0)
     settle(page)
     main = go_to(page, "Deals")
     expect(table(main, "Deal", "Buyers", "Sellers")).to_have_attribute("aria-rowcount", "2")

@@ -190,6 +190,17 @@ def test_hash_password_from_stdin(monkeypatch, capsys):
     assert (code, name, verify_password("correct horse battery", quoted.strip('"'))) == (0, "alice", True)
 
 
+def test_hash_password_without_a_terminal_points_to_stdin(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("piped\n"))  # not a terminal
+    code, out, err = run(capsys, "hash-password", "alice")
+    assert (code, out) == (1, "")
+    expected = (
+        "error: there is no terminal to ask for the password; pipe it in with --password-stdin "
+        "(printf '%s' \"$PASSWORD\" | python -m tracker hash-password alice --password-stdin)."
+    )
+    assert err.strip().splitlines() == [expected]
+
+
 def test_every_command_has_an_example_in_its_help():
     for command in (
         "init",

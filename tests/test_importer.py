@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tests.builders import ledger_csv, row
 from tests.ledger_snapshot import dump
 from tracker.errors import ImportRejected, UndoRefused
-from tracker.importer import import_bytes, undo_import
+from tracker.importer import import_bytes, preview_undo, undo_import
 from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
 
 
@@ -228,7 +228,22 @@ def test_undo_restores_the_ledger_exactly(seeded: Engine):
             row(deal_id="another-deal", deal_title="Another deal"),
         ),
     )
+    ledger = dump(seeded)
+    preview = preview_undo(seeded, report.import_id)
+    assert dump(seeded) == ledger  # the preview writes nothing
     result = undo_import(seeded, report.import_id, editor="bob")
+    # The preview said what the undo then did.
+    assert (
+        preview.import_id,
+        preview.file_name,
+        preview.editor,
+        preview.rows_read,
+        preview.events_removed,
+        preview.deals_removed,
+        preview.sources_removed,
+        preview.deals_restored,
+    ) == (2, "update.csv", "alice", 2, 2, 1, 1, 1)
+    assert (result.events_removed, result.deals_removed, result.deals_restored) == (2, 1, 1)
     after = dump(seeded)
     undone = after.pop("imports")
     before.pop("imports")  # the import rows differ by design: the undone one is kept, marked undone
@@ -244,9 +259,12 @@ def test_undo_is_refused_while_a_later_import_depends_on_it(engine: Engine):
     with pytest.raises(UndoRefused) as caught:
         undo_import(engine, first.import_id, editor="bob")
     assert str(caught.value) == (
-        "import #1 cannot be undone: later import #2 added events to a deal it touched. "
+        "import #1 (update.csv) cannot be undone: later import #2 added events to a deal it touched. "
         "Undo the later import first."
     )
+    with pytest.raises(UndoRefused) as previewed:  # the preview refuses with the same words
+        preview_undo(engine, first.import_id)
+    assert str(previewed.value) == str(caught.value)
     undo_import(engine, second.import_id, editor="bob")
     undo_import(engine, first.import_id, editor="bob")
     assert (count(engine, Event), count(engine, Deal), count(engine, Source), count(engine, Party)) == (

@@ -144,6 +144,11 @@ def test_overview_on_the_seed(seeded: Engine) -> None:
         "Stale deals": str(stale),
     }
     assert at.caption[0].value == "All deals"
+    # What the tool is and where its data come from, for a first visit.
+    assert at.caption[1].value.startswith(
+        "A ledger of defence deals still being made: who buys what from whom"
+    )
+    assert "SIPRI's arms-transfers register." in at.caption[1].value
     specs = chart_specs(at)
     assert set(specs) == {"chart-stages", "chart-map", "chart-stage-country", "chart-flows"}
     assert specs["chart-stages"]["data"][0]["y"] == [0, 1, 0, 0, 0, 0, 0, 0, 0]
@@ -162,7 +167,7 @@ def test_overview_on_the_seed(seeded: Engine) -> None:
     assert events["sources"].iloc[0] == "The Independent (B2)"
 
 
-def test_overview_filters_change_counts(three: Engine) -> None:
+def test_overview_filters_change_counts(three: Engine, caplog: pytest.LogCaptureFixture) -> None:
     at = open_page()
     assert metrics(at)["Deals"] == "3"
     at.multiselect(key="country").set_value(["UKR"])
@@ -176,6 +181,8 @@ def test_overview_filters_change_counts(three: Engine) -> None:
     at.button(key="clear-filters-overview").click()
     run(at)
     assert metrics(at)["Deals"] == "3"
+    # Clearing set the scope and role in the session; no widget also gave a default (a server-log warning).
+    assert not [r for r in caplog.records if "Session State API" in r.getMessage()]
 
 
 @pytest.mark.parametrize(
@@ -502,7 +509,7 @@ def test_deals_table_row_opens_the_deal_page(seeded: Engine) -> None:
     assert table[["title", "stage", "value"]].values.tolist() == [
         ["US–Ukraine Drone Deal", "negotiating", "10–30 bn USD"]
     ]
-    assert "1 deals" in " ".join(texts(at, "caption"))
+    assert "1 deal, sorted by last event, descending." in " ".join(texts(at, "caption"))  # not "1 deals"
     assert {b.proto.label for b in at.get("download_button")} >= {"Deals table (CSV)", "Workbook (XLSX)"}
     at.session_state["deals-table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     run(at)
@@ -594,6 +601,12 @@ def test_deal_page_from_the_url(seeded: Engine) -> None:
     assert metrics(at)["Stage"] == "negotiating"
     assert metrics(at)["Value"] == "10–30 bn USD"
     assert metrics(at)["Events"] == "14"
+    assert metrics(at)["Last news"] == "17 Oct 2025"
+    stale = dt.date.today() >= dt.date(2025, 12, 17)  # 61 days after the last news (taken at run time)
+    assert (
+        f"{'Stale' if stale else 'Not stale'}: a negotiating deal is stale after 60 days without news in "
+        "this ledger (from 17 Dec 2025)."
+    ) in [caption.value for caption in at.caption]
     (conflict,) = texts(at, "warning")
     assert "delegation dates" in conflict and "29 Sep – 2 Oct 2025" in conflict
     assert "[Ukrainska Pravda \\(B3\\)](<https://www.pravda.com.ua/eng/news/2025/09/24/7532305/>)" in conflict
@@ -603,13 +616,51 @@ def test_deal_page_from_the_url(seeded: Engine) -> None:
     assert len(links) == 20
     assert links["url"].dropna().str.match(r"^https?://").all()
     timeline = chart_specs(at)["chart-deal-timeline"]
-    assert [trace["y"] for trace in timeline["data"]] == [["announced"], ["negotiating"]]
+    assert [trace["y"] for trace in timeline["data"][:2]] == [["announced"], ["negotiating"]]
+    assert len(timeline["data"][2]["x"]) == 14  # a mark per event
     assert table(at, "stage", "days", "since")["stage"].tolist() == ["announced", "negotiating"]
     assert table(at, "value", "quantity")["value"].tolist() == ["10–30 bn USD"]
     roles = " ".join(texts(at, "markdown"))
     assert (
         "**Buyer:** US Department of Defense \\(ministry\\, USA\\), United States \\(state\\, USA\\)" in roles
     )
+
+
+def test_a_completed_deal_known_to_the_year(engine: Engine) -> None:
+    import_bytes(
+        engine,
+        ledger_csv(
+            event_row(
+                "old", "2019", "Ordered.", source="Register", grade="B", stage="contracted", deal_title="Old"
+            ),
+            event_row(
+                "old",
+                "2023",
+                "Delivered.",
+                source="Register",
+                grade="B",
+                stage="completed",
+                party="Army procurement office",
+                party_role="buyer",
+                party_kind="ministry",
+            ),
+        ),
+        file_name="old.csv",
+        editor="test",
+    )
+    at = open_page(DEAL, query={"deal": "old"})
+    assert "**Buyer:** Army procurement office \\(ministry\\)" in " ".join(texts(at, "markdown"))  # no "nan"
+    assert {k: v for k, v in metrics(at).items() if k != "Value"} == {
+        "Stage": "completed",
+        "Completed in": "2023",  # not "1 Jan 2023", nor thousands of days in stage
+        "Last news": "2023",
+        "Events": "2",
+    }
+    at = open_page(PIPELINE)
+    assert [e.label for e in at.expander] == ["Show 1 deal"]  # completed deals are folded away
+    (card,) = [text for text in texts(at, "caption") if text.startswith("Buyer:")]
+    assert card == "Buyer: not stated  \nSeller: not stated  \nLast news: 2023  \nLatest source: B2"
+    assert "Army procurement office" in [o for o in at.multiselect(key="party").options]
 
 
 def test_deal_page_for_an_unknown_deal(seeded: Engine) -> None:
@@ -828,10 +879,27 @@ def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:
 
     at.switch_page(UPLOAD)
     run(at)
-    at.selectbox(key="undo-import").set_value(2)
+    assert at.selectbox(key="undo-import").value == 2  # the newest committed import is offered first
+    assert at.selectbox(key="undo-import").options[0].startswith("#2 good.csv (")
     at.button(key="undo-button").click()
     run(at)
-    assert texts(at, "success")[0].startswith("Undid import \\#2")
+    # Nothing is undone before the confirmation, which says what goes.
+    assert table(at, "file_name", "status")["status"].tolist() == ["committed", "committed"]
+    committed = queries.import_history(seeded)["committed_at"][0]
+    assert texts(at, "markdown")[-1] == escape_markdown(
+        f"Undoing import #2 (good.csv, 1 row, committed {committed:%Y-%m-%d %H:%M} UTC by alice) "
+        "removes 1 event, 1 deal and 1 source, and restores the attributes of 0 deals."
+    )
+    at.button(key="undo-confirm").click()
+    run(at)
+    assert texts(at, "success")[0] == escape_markdown(
+        "Undid import #2 (good.csv): removed 1 event and 1 deal; restored the attributes of 0 deals."
+    )
+    seed_committed = queries.import_history(seeded)["committed_at"][1]
+    # An undone import is never offered.
+    assert at.selectbox(key="undo-import").options == [
+        f"#1 us-ukraine-drone-deal.csv ({seed_committed:%Y-%m-%d %H:%M}, seed)"
+    ]
     assert table(at, "file_name", "status")["status"].tolist() == ["undone", "committed"]
     at.switch_page(DEALS)
     run(at)
@@ -851,7 +919,14 @@ def test_undo_refused_is_explained(seeded: Engine) -> None:
     at.selectbox(key="undo-import").set_value(1)
     at.button(key="undo-button").click()
     run(at)
-    assert "cannot be undone" in texts(at, "error")[0]
+    assert texts(at, "error") == [
+        "Cannot undo: "
+        + escape_markdown(
+            "import #1 (us-ukraine-drone-deal.csv) cannot be undone: later import #2 added "
+            "events to a deal it touched. Undo the later import first."
+        )
+    ]
+    assert not [b for b in at.button if b.key == "undo-confirm"]
 
 
 def test_editor_can_seed_an_empty_ledger(emptied: Engine) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -21,6 +24,8 @@ from tracker.errors import LedgerUnavailable
 from tracker.importer import import_bytes
 from tracker.models import Base, Deal, StageRow
 
+SIPRI_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sipri" / "classic-2024.csv"
+
 
 def test_upgrade_from_empty_matches_the_models(ledger_url: str):
     engine = create_ledger_engine(ledger_url)
@@ -34,7 +39,7 @@ def test_upgrade_from_empty_matches_the_models(ledger_url: str):
 
 def test_the_schema_head_constant_is_the_newest_migration():
     # migrate() skips Alembic when a ledger is at SCHEMA_HEAD: a new migration must move it.
-    assert SCHEMA_HEAD == head_revision() == "0007"
+    assert SCHEMA_HEAD == head_revision() == "0008"
 
 
 def test_tables(engine: Engine):
@@ -122,7 +127,8 @@ def test_imports_leave_the_sqlite_planner_statistics_of_the_filtered_tables(seed
         deals = connection.execute(
             text("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_deals_stage_mix'")
         ).scalar()
-    assert (analysed, deals) == (["deal_parties", "deals", "parties"], "1 1 1 1 1")
+    # One row (the seed deal), one per column of the index: stage, buyers, sellers, last news, its precision.
+    assert (analysed, deals) == (["deal_parties", "deals", "parties"], "1 1 1 1 1 1")
 
 
 def test_relative_sqlite_paths_resolve_against_the_project(monkeypatch, tmp_path):
@@ -205,4 +211,43 @@ def test_upgrading_from_0005_keeps_every_row_and_adds_what_corrections_need(seed
         [c["name"] for c in inspector.get_columns("deal_tags") if c["name"] == "removed_by"],
     )
     migrate(seeded)
-    assert (old, table_counts(seeded), schema_revision(seeded)) == (([], [], []), before, "0007")
+    assert (old, table_counts(seeded), schema_revision(seeded)) == (([], [], []), before, "0008")
+
+
+def test_upgrading_from_0007_derives_the_deals_date_precisions(seeded: Engine):
+    """The migration's SQL picks the events tracker.stages.deal_status picks (what an import stores)."""
+    import_bytes(seeded, SIPRI_FIXTURE.read_bytes(), file_name="classic-2024.csv", editor="test")
+    import_bytes(
+        seeded,
+        ledger_csv(
+            row(deal_id="mixed", date="2025-09", stage="announced", summary="Talks are announced."),
+            row(deal_id="mixed", date="2025-09-01", stage="announced", summary="First report."),
+            row(deal_id="mixed", date="2025-09-29/2025-10-02", summary="A delegation visits."),
+        ),
+        file_name="mixed.csv",
+        editor="test",
+    )
+    columns = (
+        Deal.id,
+        Deal.stage_since_precision,
+        Deal.first_event_precision,
+        Deal.last_event_precision,
+        Deal.last_event_until,
+    )
+
+    def derived() -> list[tuple]:
+        with seeded.connect() as connection:
+            return [tuple(r) for r in connection.execute(select(*columns).order_by(Deal.id))]
+
+    stored = derived()
+    downgrade(seeded, "0007")
+    assert "last_event_until" not in {column["name"] for column in inspect(seeded).get_columns("deals")}
+    migrate(seeded)
+    assert derived() == stored
+    by_id = {deal_id: rest for deal_id, *rest in stored}
+    assert by_id["mixed"] == ["day", "day", "day", dt.date(2025, 10, 2)]
+    # Talks reported in the week of 22 Sep 2025, the first event in July 2025, the last on 17 Oct 2025.
+    assert by_id["us-ukraine-drone-deal"] == ["week", "month", "day", dt.date(2025, 10, 17)]
+    assert {tuple(rest[:3]) for deal_id, rest in by_id.items() if deal_id.startswith("sipri")} == {
+        ("year", "year", "year")
+    }

@@ -6,13 +6,19 @@ import datetime as dt
 
 import pandas as pd
 
-from tracker.stages import deal_status, stage_intervals
+from tracker.stages import EVENT_COLUMNS, deal_status, stage_intervals
 
 D = dt.date
 
 
 def events(*rows: tuple) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["deal_id", "event_id", "occurred_on", "stage"])
+    """Events of a day each (deal_id, event_id, occurred_on, stage), or of any period (... stage, until,
+    precision)."""
+    full = [row if len(row) == 6 else (*row, row[2], "day") for row in rows]
+    frame = pd.DataFrame(
+        full, columns=["deal_id", "event_id", "occurred_on", "stage", "occurred_until", "date_precision"]
+    )
+    return frame[list(EVENT_COLUMNS)]
 
 
 def test_status_takes_the_latest_stage_and_the_start_of_its_run():
@@ -24,8 +30,19 @@ def test_status_takes_the_latest_stage_and_the_start_of_its_run():
         ("b", 5, D(2024, 1, 1), None),
     )
     assert deal_status(frame).values.tolist() == [
-        ["a", "negotiating", D(2025, 2, 1), D(2025, 1, 1), D(2025, 4, 1), 4],
-        ["b", None, None, D(2024, 1, 1), D(2024, 1, 1), 1],
+        [
+            "a",
+            "negotiating",
+            D(2025, 2, 1),
+            D(2025, 1, 1),
+            D(2025, 4, 1),
+            4,
+            "day",
+            "day",
+            "day",
+            D(2025, 4, 1),
+        ],
+        ["b", None, None, D(2024, 1, 1), D(2024, 1, 1), 1, None, "day", "day", D(2024, 1, 1)],
     ]
 
 
@@ -52,10 +69,56 @@ def test_intervals_and_days_in_stage():
         ("a", 3, D(2025, 9, 22), "negotiating"),
     )
     assert stage_intervals(frame, until=D(2025, 11, 1)).values.tolist() == [
-        ["a", "announced", D(2025, 7, 4), D(2025, 9, 22), 80, False],
-        ["a", "negotiating", D(2025, 9, 22), D(2025, 11, 1), 40, True],
+        ["a", "announced", D(2025, 7, 4), "day", D(2025, 9, 22), 80, False],
+        ["a", "negotiating", D(2025, 9, 22), "day", D(2025, 11, 1), 40, True],
     ]
 
 
 def test_empty_inputs():
     assert (deal_status(events()).empty, stage_intervals(events(), until=D(2025, 1, 1)).empty) == (True, True)
+
+
+def test_dates_keep_their_precision_and_the_last_period_its_end():
+    """SIPRI dates are years: the deal's dates say so, and its last news ends on 31 December. Of events
+    starting the same day, the first is the most precise and the last the one that ends last."""
+    frame = events(
+        ("a", 1, D(2015, 1, 1), "contracted", D(2015, 12, 31), "year"),
+        ("a", 2, D(2017, 1, 1), "delivering", D(2017, 12, 31), "year"),
+        ("a", 3, D(2018, 1, 1), "delivering", D(2018, 12, 31), "year"),
+        ("b", 4, D(2025, 9, 1), None, D(2025, 9, 30), "month"),
+        ("b", 5, D(2025, 9, 1), "announced", D(2025, 9, 1), "day"),
+        ("b", 6, D(2025, 9, 29), None, D(2025, 10, 2), "day"),
+    )
+    assert deal_status(frame).values.tolist() == [
+        [
+            "a",
+            "delivering",
+            D(2017, 1, 1),
+            D(2015, 1, 1),
+            D(2018, 1, 1),
+            3,
+            "year",
+            "year",
+            "year",
+            D(2018, 12, 31),
+        ],
+        [
+            "b",
+            "announced",
+            D(2025, 9, 1),
+            D(2025, 9, 1),
+            D(2025, 9, 29),
+            3,
+            "day",
+            "day",
+            "day",
+            D(2025, 10, 2),
+        ],
+    ]
+    assert stage_intervals(frame, until=D(2026, 6, 1))[
+        ["stage", "start", "start_precision"]
+    ].values.tolist() == [
+        ["contracted", D(2015, 1, 1), "year"],
+        ["delivering", D(2017, 1, 1), "year"],
+        ["announced", D(2025, 9, 1), "day"],
+    ]

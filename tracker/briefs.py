@@ -41,7 +41,6 @@ from tracker.dates import format_partial_date
 from tracker.display import is_web_url, value_range_text
 from tracker.errors import TrackerError
 from tracker.filters import Filters
-from tracker.queries import STALE_AFTER_DAYS
 
 BriefKind = Literal["deal", "view"]
 BriefFormat = Literal["html", "docx"]
@@ -311,7 +310,8 @@ def view_brief(
     first `listed` deals and events (latest first) with the conflicts and signposts of those deals."""
     made_at = _made_at(now)
     today = as_of.date() if as_of is not None else made_at.date()
-    overview = queries.overview(engine, filters=filters, today=today, as_of=as_of)
+    thresholds = queries.stale_thresholds(engine)
+    overview = queries.overview(engine, filters=filters, today=today, as_of=as_of, thresholds=thresholds)
     rows = queries.view_rows(engine, filters=filters, as_of=as_of, deal_limit=listed, event_limit=listed)
     deal_ids = [str(i) for i in rows.deals["deal_id"]]
     titles = dict(zip(rows.deals["deal_id"], rows.deals["title"]))
@@ -343,7 +343,7 @@ def view_brief(
             ("Active deals", f"{figures.active_deals:,}"),
             ("Events", f"{rows.event_total:,}"),
             ("Events this month", f"{figures.events_this_month:,}"),
-            (f"Stale (no event for {STALE_AFTER_DAYS}+ days)", f"{figures.stale_deals:,}"),
+            ("Stale (no news for longer than usual at their stage)", f"{figures.stale_deals:,}"),
         ),
         chart=charts.stage_bar(overview.by_stage),
         stage_columns=("Stage", "Deals"),

@@ -8,6 +8,7 @@ so geo charts use plotly's own topojson (served by the app, see static/topojson/
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -23,6 +24,10 @@ STAGE_COLOURS: dict[str, str] = {
 }  # fmt: skip
 _DAY_MS = 86_400_000
 _FONT = {"size": 14}
+_CELL_FONT = {"size": 13}  # numbers inside heatmap cells: never shrunk to fit (plotly would go to 6 px)
+# Counts spread wider than this (27,000 completed transfers beside 12 live deals) are drawn on a log
+# scale, or every bar but one is flat and every country but one is white.
+_SKEW = 50
 # Data go in as plain lists (not numpy arrays, which plotly encodes as base64) so specs stay readable.
 
 
@@ -36,6 +41,28 @@ def _layout(figure: go.Figure, title: str, *, height: int | None = None) -> go.F
     if height:
         figure.update_layout(height=height)
     return figure
+
+
+def _skewed(counts: list[int]) -> bool:
+    """Whether a linear scale would flatten all but the largest counts."""
+    positive = [count for count in counts if count > 0]
+    return bool(positive) and max(positive) > _SKEW * min(positive)
+
+
+def _log_ticks(top: int) -> tuple[list[float], list[str]]:
+    """Colour-bar ticks for log10(count) colours, labelled with counts: 1, 10, 100, 1,000 ..."""
+    powers = range(int(math.log10(max(1, top))) + 1)
+    return [float(power) for power in powers], [f"{10**power:,}" for power in powers]
+
+
+def _cell_text(count: int) -> str:
+    """A heatmap cell's number in at most four characters, so it fits a cell of a half-width chart:
+    '708', '9.9k', '27k' (rounded down; the hover gives the exact count)."""
+    if count == 0:
+        return ""
+    if count < 1000:
+        return str(count)
+    return f"{count // 100 / 10:.1f}k" if count < 10_000 else f"{count // 1000}k"
 
 
 def empty_figure(title: str, message: str) -> go.Figure:
@@ -60,17 +87,26 @@ def stage_bar(stage_counts: pd.DataFrame) -> go.Figure:
             x=frame["stage"].tolist(),
             y=frame["deals"].tolist(),
             marker_color=[STAGE_COLOURS[s] for s in frame["stage"]],
-            text=frame["deals"].tolist(),
+            text=[f"{count:,}" for count in frame["deals"]],
             textposition="outside",
             cliponaxis=False,
             name="Deals",
-            hovertemplate="Stage %{x}: %{y} deals<extra></extra>",
+            hovertemplate="Stage %{x}: %{y:,} deals<extra></extra>",
         )
     )
     figure.update_xaxes(title_text="Current stage", categoryorder="array", categoryarray=list(STAGE_NAMES))
-    top = int(frame["deals"].max())
-    # Room above the tallest bar for its label; whole-number ticks.
-    figure.update_yaxes(title_text="Deals", range=[0, top * 1.15 + 0.5], dtick=max(1, top // 5))
+    counts = [int(count) for count in frame["deals"]]
+    top = max(counts)
+    if _skewed(counts):
+        # Room above the tallest bar for its label, in decades.
+        figure.update_yaxes(
+            title_text="Deals (log scale)", type="log", range=[-0.1, math.log10(top) + 0.4], tickformat=","
+        )
+    else:
+        # Room above the tallest bar for its label; whole-number ticks.
+        figure.update_yaxes(
+            title_text="Deals", range=[0, top * 1.15 + 0.5], dtick=max(1, top // 5), tickformat=","
+        )
     return _layout(figure, title, height=380)
 
 
@@ -83,8 +119,16 @@ def stage_country_heatmap(matrix: pd.DataFrame) -> go.Figure:
     grid = matrix.pivot_table(
         index="country", columns="stage", values="deals", aggfunc="sum", fill_value=0
     ).reindex(index=countries, columns=list(STAGE_NAMES), fill_value=0)
-    z = grid.astype(int).to_numpy().tolist()
-    top = max(1, max(max(line) for line in z))
+    counts = grid.astype(int).to_numpy().tolist()
+    top = max(1, max(max(line) for line in counts))
+    log = _skewed([count for line in counts for count in line])
+    # Colour by log10(count + 1) when counts are skewed, so 12 and 27,000 are both told apart from 0.
+    z = [[math.log10(count + 1) for count in line] for line in counts] if log else counts
+    colorbar = (
+        {"title": {"text": "Deals"}, "tickvals": _log_ticks(top)[0], "ticktext": _log_ticks(top)[1]}
+        if log
+        else {"title": {"text": "Deals"}, "dtick": max(1, top // 5), "tickformat": ","}
+    )
     figure = go.Figure(
         go.Heatmap(
             z=z,
@@ -92,17 +136,20 @@ def stage_country_heatmap(matrix: pd.DataFrame) -> go.Figure:
             y=list(grid.index),
             colorscale="Blues",
             zmin=0,
-            zmax=top,
-            text=z,
+            zmax=math.log10(top + 1) if log else top,
+            text=[[_cell_text(count) for count in line] for line in counts],
             texttemplate="%{text}",
-            colorbar={"title": {"text": "Deals"}, "dtick": max(1, top // 5)},
-            hovertemplate="%{y}, %{x}: %{z} deals<extra></extra>",
+            textfont=_CELL_FONT,
+            customdata=counts,
+            colorbar=colorbar,
+            hovertemplate="%{y}, %{x}: %{customdata:,} deals<extra></extra>",
             xgap=2,
             ygap=2,
         )
     )
     figure.update_xaxes(title_text="Current stage")
     figure.update_yaxes(title_text="Country", autorange="reversed")
+    # Rows tall enough for their numbers at _CELL_FONT.
     return _layout(figure, title, height=max(300, 120 + 32 * len(countries)))
 
 
@@ -112,16 +159,23 @@ def country_map(counts: pd.DataFrame) -> go.Figure:
     title = "Buyers and sellers: deals per country"
     if counts.empty:
         return empty_figure(title, "No buyer or seller countries in the matching deals")
+    deals = [int(count) for count in counts["deals"]]
+    top = max(1, max(deals))
+    log = _skewed(deals)
     figure = go.Figure(
         go.Choropleth(
             locations=counts["country_code"].tolist(),
-            z=counts["deals"].tolist(),
+            # Colour by log10 when counts are skewed: otherwise every country but the largest is white.
+            z=[math.log10(count) if count else 0.0 for count in deals] if log else deals,
             locationmode="ISO-3",
             text=counts["country"].tolist(),
-            customdata=counts[["as_buyer", "as_seller"]].to_numpy().tolist(),
+            customdata=[
+                [total, int(buyer), int(seller)]
+                for total, buyer, seller in zip(deals, counts["as_buyer"], counts["as_seller"])
+            ],
             colorscale="Blues",
             zmin=0,
-            zmax=max(1, int(counts["deals"].max())),
+            zmax=math.log10(top) if log else top,
             marker_line_color="#ffffff",
             marker_line_width=0.5,
             # A horizontal colour bar below the map leaves the map the full width (a vertical one made
@@ -133,10 +187,14 @@ def country_map(counts: pd.DataFrame) -> go.Figure:
                 "yanchor": "top",
                 "thickness": 12,
                 "len": 0.5,
-                "dtick": max(1, int(counts["deals"].max()) // 5),
+                **(
+                    {"tickvals": _log_ticks(top)[0], "ticktext": _log_ticks(top)[1]}
+                    if log
+                    else {"dtick": max(1, top // 5), "tickformat": ","}
+                ),
             },
-            hovertemplate="%{text}: %{z} deals<br>as buyer: %{customdata[0]}<br>as seller: %{customdata[1]}"
-            "<extra></extra>",
+            hovertemplate="%{text}: %{customdata[0]:,} deals<br>as buyer: %{customdata[1]:,}<br>"
+            "as seller: %{customdata[2]:,}<extra></extra>",
         )
     )
     # Explicit axis ranges: without them plotly.js fits the world to a larger box than it draws and crops it.
@@ -170,7 +228,7 @@ def flow_sankey(flows: pd.DataFrame) -> go.Figure:
                 "pad": 18,
                 "thickness": 18,
                 "color": ["#2171b5"] * len(buyers) + ["#fd8d3c"] * len(sellers),
-                "hovertemplate": "%{label}: %{value} deals<extra></extra>",
+                "hovertemplate": "%{label}: %{value:,} deals<extra></extra>",
             },
             link={
                 "source": [buyers.index(b) for b in flows["buyer"]],
@@ -178,18 +236,22 @@ def flow_sankey(flows: pd.DataFrame) -> go.Figure:
                 "value": flows["deals"].tolist(),
                 "color": "rgba(33, 113, 181, 0.25)",
                 "customdata": [f"{b} buys from {s}" for b, s in zip(flows["buyer"], flows["seller"])],
-                "hovertemplate": "%{customdata}: %{value} deals<extra></extra>",
+                "hovertemplate": "%{customdata}: %{value:,} deals<extra></extra>",
             },
         )
     )
     return _layout(figure, title, height=max(320, 60 + 28 * max(len(buyers), len(sellers))))
 
 
-def stage_timeline(intervals: pd.DataFrame, *, title: str = "Stage timeline") -> go.Figure:
+def stage_timeline(
+    intervals: pd.DataFrame, *, events: pd.DataFrame | None = None, title: str = "Stage timeline"
+) -> go.Figure:
     """A Gantt-style chart of one deal's stages from `tracker.stages.stage_intervals` (x dates, y stages).
 
     A stage entered and left on the same day is drawn one day wide so it stays visible; the hover
-    gives the real number of days.
+    gives the real number of days. `events` (occurred_on, occurred_until, date_precision, summary:
+    `queries.deal_events`) are marked on the stage the deal was in that day, so the current stage's bar
+    shows where the last news was, not only that it runs until today.
     """
     if intervals.empty:
         return empty_figure(title, "No event of this deal states a stage")
@@ -221,9 +283,39 @@ def stage_timeline(intervals: pd.DataFrame, *, title: str = "Stage timeline") ->
                 "<extra></extra>",
             )
         )
+    if events is not None and not events.empty:
+        figure.add_trace(_event_marks(frame, events))
     figure.update_xaxes(type="date", title_text="Date")
     figure.update_yaxes(
         title_text="Stage", categoryorder="array", categoryarray=stages_present, autorange="reversed"
     )
     figure.update_layout(showlegend=False, barmode="overlay")
     return _layout(figure, title, height=max(220, 110 + 50 * len(stages_present)))
+
+
+def _event_marks(intervals: pd.DataFrame, events: pd.DataFrame) -> go.Scatter:
+    """One mark per event, on the stage that held on its date (the first stage before any stage)."""
+    ordered = intervals.sort_values("start")
+    held = []
+    for day in events["occurred_on"]:
+        started = ordered[ordered["start"] <= day]
+        held.append(started["stage"].iloc[-1] if not started.empty else ordered["stage"].iloc[0])
+    return go.Scatter(
+        x=[day.isoformat() for day in events["occurred_on"]],
+        y=held,
+        mode="markers",
+        name="Events",
+        marker={
+            "symbol": "diamond",
+            "size": 11,
+            "color": "#ffffff",
+            "line": {"color": "#1f2937", "width": 2},
+        },
+        customdata=[
+            [format_partial_date(start, precision, until), summary]
+            for start, until, precision, summary in zip(
+                events["occurred_on"], events["occurred_until"], events["date_precision"], events["summary"]
+            )
+        ],
+        hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
+    )

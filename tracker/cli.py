@@ -255,6 +255,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def _new_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+    elif not sys.stdin.isatty():
+        # getpass would fall back to reading a line of the pipe, with a warning, and ask twice.
+        raise UsageError(
+            "there is no terminal to ask for the password; pipe it in with --password-stdin "
+            f"(printf '%s' \"$PASSWORD\" | python -m tracker hash-password {args.username} --password-stdin)."
+        )
     else:
         password = getpass.getpass("Password: ")
         if password != getpass.getpass("Again: "):

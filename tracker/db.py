@@ -27,7 +27,7 @@ SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 MIGRATIONS_PATH = Path(__file__).resolve().parent / "migrations"
 # The newest revision in tracker/migrations (tests/test_schema.py checks it): opening a ledger that is
 # already at it needs no Alembic, whose import is a tenth of a second of every CLI command.
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 # Any constant works; it only has to be the same for every importer sharing a PostgreSQL database.
 _PG_IMPORT_LOCK = 7_240_513
 

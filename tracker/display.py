@@ -103,3 +103,8 @@ def value_range_text(low: float | None, high: float | None, currency: str | None
     if low is None:
         return f"up to {_plain_number(high / factor)}{suffix}"  # type: ignore[operator]
     return f"{_plain_number(low / factor)}{suffix}"
+
+
+def counted(count: int, noun: str, plural_form: str | None = None) -> str:
+    """'1 deal', '27,951 deals': a count with thousands separators and the noun in the right number."""
+    return f"{count:,} {noun if count == 1 else (plural_form or noun + 's')}"

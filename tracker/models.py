@@ -94,6 +94,12 @@ class Deal(Base):
     first_event_on: Mapped[dt.date | None] = mapped_column(Date)
     last_event_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
+    # How precisely those dates were reported (events.date_precision), and where the last event's period
+    # ends: a SIPRI "2023" reads 2023, and is judged stale from 31 Dec 2023 (tracker.staleness).
+    stage_since_precision: Mapped[str | None] = mapped_column(String(8))
+    first_event_precision: Mapped[str | None] = mapped_column(String(8))
+    last_event_precision: Mapped[str | None] = mapped_column(String(8))
+    last_event_until: Mapped[dt.date | None] = mapped_column(Date)
     buyers: Mapped[str | None] = mapped_column(Text)
     sellers: Mapped[str | None] = mapped_column(Text)
     # The same states as space-separated ISO codes, sorted: the overview counts deals per combination of
@@ -102,8 +108,16 @@ class Deal(Base):
     seller_codes: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        # Covers that GROUP BY (an index-only scan in stage order) and the stage filter.
-        Index("ix_deals_stage_mix", "current_stage", "buyer_codes", "seller_codes", "last_event_on"),
+        # Covers that GROUP BY and its count of stale deals (an index-only scan in stage order), and the
+        # stage filter.
+        Index(
+            "ix_deals_stage_mix",
+            "current_stage",
+            "buyer_codes",
+            "seller_codes",
+            "last_event_until",
+            "last_event_precision",
+        ),
     )
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +24,20 @@ from itertools import product
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Select, case, distinct, exists, false, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    String,
+    case,
+    cast,
+    distinct,
+    exists,
+    false,
+    func,
+    literal,
+    select,
+)
 
 from tracker.attributes import ATTRIBUTE_BY_NAME, ATTRIBUTE_COLUMNS, DealAttribute, restored, shown_change
 from tracker.conflicts import event_date_text, source_list
@@ -47,10 +61,10 @@ from tracker.models import (
     Source,
 )
 from tracker.revisions import KINDS
-from tracker.stages import deal_status, stage_intervals
+from tracker.stages import EVENT_COLUMNS, STATUS_COLUMNS, deal_status, gaps_by_stage, stage_intervals
+from tracker.staleness import StageThresholds, can_be_stale, is_stale, news_is_old, stage_thresholds
 from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_NAMES, STAGE_ORDER
 
-STALE_AFTER_DAYS = 60
 DEALS_TABLE_LIMIT = 500
 CARDS_PER_STAGE = 12
 LATEST_EVENTS = 20
@@ -195,7 +209,9 @@ def filter_options(engine: Engine) -> FilterOptions:
         .order_by(Party.name, Party.id),
     )
     labels = [
-        f"{name} ({code})" if code else name for name, code in zip(parties["name"], parties["country_code"])
+        # A party with no country reads NaN from the frame: no "(nan)" in its label.
+        f"{name} ({code})" if isinstance(code, str) else name
+        for name, code in zip(parties["name"], parties["country_code"])
     ]
     # Two parties can share a name and country (different kinds): the id keeps their labels apart.
     repeated = {label for label, count in Counter(labels).items() if count > 1}
@@ -252,7 +268,14 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
     ]
     events = _frame(
         engine,
-        select(Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage)
+        select(
+            Event.deal_id,
+            Event.id.label("event_id"),
+            Event.occurred_on,
+            Event.occurred_until,
+            Event.date_precision,
+            Event.stage,
+        )
         .join(Deal, Deal.id == Event.deal_id)
         .where(event_is_current(as_of), *conditions),
     )
@@ -284,7 +307,7 @@ class HeadlineFigures:
     deals: int
     active_deals: int  # stage in tracker.vocab.ACTIVE_STAGES
     events_this_month: int  # events whose date starts in today's calendar month
-    stale_deals: int  # active deals with no event for more than STALE_AFTER_DAYS days
+    stale_deals: int  # tracker.staleness
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +328,7 @@ class _MixRow(NamedTuple):
     buyers: tuple[str, ...]  # ISO codes
     sellers: tuple[str, ...]
     deals: int
-    stale: int  # active deals whose last event is before `stale_before`
+    stale: int  # stale deals on the day counted from (tracker.staleness)
 
 
 def _deal_mix(
@@ -313,8 +336,9 @@ def _deal_mix(
     filters: Filters,
     as_of: dt.datetime | None,
     *,
-    stale_before: dt.date | None = None,
+    today: dt.date | None = None,
     scope: _Scope | None = None,
+    thresholds: StageThresholds | None = None,
 ) -> list[_MixRow]:
     """The filtered deals counted per combination of current stage, state buyers and state sellers.
 
@@ -324,11 +348,11 @@ def _deal_mix(
     """
     scope = scope or _scope(engine, filters, as_of)
     if scope.statuses is None:
-        # Counted for every group; only active stages keep the count (below): testing the stage per row
-        # in SQL costs a third of this query at 1M events.
+        # Counted for every group; only the stages that can be stale keep the count (below): testing the
+        # stage per row in SQL costs a third of this query at 1M events.
         stale = (
-            func.count(case((Deal.last_event_on < stale_before, 1)))
-            if stale_before is not None
+            func.count(case((news_is_old(today, thresholds=thresholds), 1)))
+            if today is not None
             else literal(0)
         )
         statement = (
@@ -344,7 +368,7 @@ def _deal_mix(
                 if text not in codes:
                     codes[text] = tuple(text.split(" "))
         return [
-            _MixRow(stage, codes[buyers], codes[sellers], deals, stale_deals if stage in ACTIVE_STAGES else 0)
+            _MixRow(stage, codes[buyers], codes[sellers], deals, stale_deals if can_be_stale(stage) else 0)
             for stage, buyers, sellers, deals, stale_deals in rows
         ]
     # As of a date: the stage recomputed from the events known then, the roles recorded by then.
@@ -368,14 +392,18 @@ def _deal_mix(
         sides[(deal_id, role)].append(code)
     mix: Counter[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = Counter()
     stale_mix: Counter[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = Counter()
-    for deal_id, stage, last_event_on in zip(
-        statuses["deal_id"], statuses["current_stage"], statuses["last_event_on"]
+    for deal_id, stage, last_event_until, precision in zip(
+        statuses["deal_id"],
+        statuses["current_stage"],
+        statuses["last_event_until"],
+        statuses["last_event_precision"],
     ):
         stage = stage if isinstance(stage, str) else None
         key = (stage, tuple(sorted(sides[(deal_id, "buyer")])), tuple(sorted(sides[(deal_id, "seller")])))
         mix[key] += 1
         stale_mix[key] += int(
-            stale_before is not None and stage in ACTIVE_STAGES and last_event_on < stale_before
+            today is not None
+            and is_stale(stage, last_event_until, precision, today=today, thresholds=thresholds)
         )
     return [_MixRow(*key, deals, stale_mix[key]) for key, deals in mix.items()]
 
@@ -536,15 +564,15 @@ def overview(
     as_of: dt.datetime | None = None,
     max_countries: int = MATRIX_COUNTRIES,
     top_flows: int = TOP_FLOWS,
+    thresholds: StageThresholds | None = None,
 ) -> Overview:
-    """The overview's figures and charts; the same values as the single-chart functions below."""
+    """The overview's figures and charts; the same values as the single-chart functions below.
+    `thresholds`: days without news before a deal in each stage is stale (`stale_thresholds`)."""
     # One scope for both queries: as of a date it recomputes every deal's stage, worth doing once.
     scope = _scope(engine, filters, as_of)
     with cycle_collection_paused():
         tally = _tally(
-            _deal_mix(
-                engine, filters, as_of, stale_before=today - dt.timedelta(days=STALE_AFTER_DAYS), scope=scope
-            ),
+            _deal_mix(engine, filters, as_of, today=today, scope=scope, thresholds=thresholds),
             roles=_country_roles(filters),
         )
     names = _state_names(engine)
@@ -642,11 +670,18 @@ def _latest_events(
 
 
 def pipeline_cards(
-    engine: Engine, *, filters: Filters, today: dt.date, per_stage: int = CARDS_PER_STAGE
+    engine: Engine,
+    *,
+    filters: Filters,
+    today: dt.date,
+    per_stage: int = CARDS_PER_STAGE,
+    thresholds: StageThresholds | None = None,
 ) -> pd.DataFrame:
     """The most recently active deals of each stage (at most `per_stage`), as cards for the board.
 
-    `latest_grade` is the best grade among the sources of the deal's latest event.
+    `latest_grade` is the best grade among the sources of the deal's latest event; `last_event` the
+    latest event's date as precisely as it was reported ("2023", "Sep 2025"); `stale` per
+    tracker.staleness with `thresholds`; `days_in_stage` only for stages a deal can still move on from.
     """
     rank = (
         func.row_number()
@@ -660,6 +695,8 @@ def pipeline_cards(
             Deal.current_stage.label("stage"),
             Deal.stage_since,
             Deal.last_event_on,
+            Deal.last_event_precision,
+            Deal.last_event_until,
             Deal.buyers,
             Deal.sellers,
             Deal.value_low,
@@ -676,7 +713,18 @@ def pipeline_cards(
     cards["position"] = cards["stage"].map(STAGE_ORDER)
     cards = cards.sort_values(["position", "rank"]).drop(columns=["position", "rank"]).reset_index(drop=True)
     cards["days_in_stage"] = [
-        (today - since).days if since is not None else None for since in cards["stage_since"]
+        (today - since).days if since is not None and can_be_stale(stage) else None
+        for stage, since in zip(cards["stage"], cards["stage_since"])
+    ]
+    cards["last_event"] = [
+        format_partial_date(on, precision) if on is not None and precision is not None else None
+        for on, precision in zip(cards["last_event_on"], cards["last_event_precision"])
+    ]
+    cards["stale"] = [
+        is_stale(stage, until, precision, today=today, thresholds=thresholds)
+        for stage, until, precision in zip(
+            cards["stage"], cards["last_event_until"], cards["last_event_precision"]
+        )
     ]
     grades = _frame(
         engine,
@@ -738,21 +786,10 @@ DEAL_SORTS: dict[str, DealSort] = {
 DEFAULT_DEAL_SORT = "last_event"
 
 
-def deals_table(
-    engine: Engine,
-    *,
-    filters: Filters,
-    sort: str = DEFAULT_DEAL_SORT,
-    descending: bool | None = None,
-    offset: int = 0,
-    limit: int | None = DEALS_TABLE_LIMIT,
-) -> pd.DataFrame:
-    """The filtered deals in the order of `DEAL_SORTS[sort]` (`descending` None: its natural direction),
-    then by deal id, so pages never overlap: rows `offset` to `offset + limit` for the page (see
-    `count_deals`), all of them (limit None) for a download. `value` is the range as text, "10–30 bn USD"."""
+def _deals_statement(filters: Filters, sort: str, descending: bool | None) -> Select[Any]:
     chosen = DEAL_SORTS[sort]
     order = chosen.order.desc() if (chosen.descending if descending is None else descending) else chosen.order
-    statement = (
+    return (
         select(
             Deal.id.label("deal_id"),
             Deal.title,
@@ -770,9 +807,10 @@ def deals_table(
         )
         .where(filters.deal_clause())
         .order_by(order.nulls_last(), Deal.id)
-        .offset(offset)
-        .limit(limit)
     )
+
+
+def _deals_frame(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
     deals = _frame(engine, statement)
     deals.insert(
         7,
@@ -783,6 +821,68 @@ def deals_table(
         ],
     )
     return deals
+
+
+def deals_table(
+    engine: Engine,
+    *,
+    filters: Filters,
+    sort: str = DEFAULT_DEAL_SORT,
+    descending: bool | None = None,
+    offset: int = 0,
+    limit: int | None = DEALS_TABLE_LIMIT,
+) -> pd.DataFrame:
+    """The filtered deals in the order of `DEAL_SORTS[sort]` (`descending` None: its natural direction),
+    then by deal id, so pages never overlap: rows `offset` to `offset + limit` (the Deals page reads
+    its pages with `deals_page`), all of them (limit None) for a download. `value` is the range as text,
+    "10–30 bn USD"."""
+    return _deals_frame(engine, _deals_statement(filters, sort, descending).offset(offset).limit(limit))
+
+
+@dataclass(frozen=True, slots=True)
+class DealsPage:
+    """One page of the Deals table and where it lies among the filtered deals."""
+
+    rows: pd.DataFrame  # as `deals_table`
+    total: int  # filtered deals
+    page: int  # 1-based; the last page when the one asked for lies beyond it
+    pages: int  # at least 1
+
+
+def deals_page(
+    engine: Engine,
+    *,
+    filters: Filters,
+    sort: str = DEFAULT_DEAL_SORT,
+    descending: bool | None = None,
+    page: int = 1,
+    page_size: int = DEALS_TABLE_LIMIT,
+) -> DealsPage:
+    """The `page`-th `page_size` rows of `deals_table` (pages never overlap: ties are ordered by deal id),
+    with how many deals match. A page past the last gives the last.
+
+    The rows and the count come from one statement: the filters' subqueries (the scope's set of deals
+    above all) are built once for both.
+    """
+    statement = _deals_statement(filters, sort, descending)
+    total = select(func.count()).select_from(Deal).where(filters.deal_clause()).scalar_subquery()
+    page = max(1, page)
+    rows = _deals_frame(
+        engine, statement.add_columns(total.label("total")).offset((page - 1) * page_size).limit(page_size)
+    )
+    if not rows.empty:
+        count = int(rows["total"].iloc[0])
+    elif page == 1:
+        count = 0
+    else:  # past the last page: count, then read the last
+        with engine.connect() as connection:
+            count = int(connection.execute(select(total)).scalar_one())
+        last = max(1, math.ceil(count / page_size))
+        if last != page:
+            return deals_page(
+                engine, filters=filters, sort=sort, descending=descending, page=last, page_size=page_size
+            )
+    return DealsPage(rows.drop(columns="total"), count, page, max(1, math.ceil(count / page_size)))
 
 
 # --- one deal -----------------------------------------------------------------------------------------
@@ -802,6 +902,11 @@ class DealHeader:
     event_count: int
     buyers: str | None
     sellers: str | None
+    # tracker.stages.STATUS_COLUMNS: how precisely the dates above were reported; the last event's end.
+    stage_since_precision: str | None = None
+    first_event_precision: str | None = None
+    last_event_precision: str | None = None
+    last_event_until: dt.date | None = None
 
     def __getattr__(self, name: str) -> Any:
         if name == "values":  # not set yet (while unpickling from the page cache)
@@ -828,17 +933,9 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
                 deal_id=deal_id,
                 values=values,
                 stage=row["current_stage"],
-                **{
-                    key: row[key]
-                    for key in (
-                        "stage_since",
-                        "first_event_on",
-                        "last_event_on",
-                        "event_count",
-                        "buyers",
-                        "sellers",
-                    )
-                },
+                buyers=row["buyers"],
+                sellers=row["sellers"],
+                **{key: row[key] for key in STATUS_COLUMNS if key not in ("deal_id", "current_stage")},
             )
         if row["created_at"] > as_of:
             return None
@@ -850,21 +947,56 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
         ).all()
     values.update(restored([(field, old) for field, old in later]))
     events = deal_events(engine, deal_id, as_of=as_of)
-    status = deal_status(events[["event_id", "occurred_on", "stage"]].assign(deal_id=deal_id))
+    status = deal_status(events.assign(deal_id=deal_id)[list(EVENT_COLUMNS)])
     known = status.iloc[0] if not status.empty else None
     roles = deal_roles(engine, deal_id, as_of=as_of)
     states = roles[roles["kind"] == "state"]
+    dates = {
+        key: None if known is None else known[key]
+        for key in STATUS_COLUMNS
+        if key not in ("deal_id", "current_stage", "event_count")
+    }
     return DealHeader(
         deal_id=deal_id,
         values=values,
         stage=None if known is None else known["current_stage"],
-        stage_since=None if known is None else known["stage_since"],
-        first_event_on=None if known is None else known["first_event_on"],
-        last_event_on=None if known is None else known["last_event_on"],
         event_count=0 if known is None else int(known["event_count"]),
         buyers="; ".join(sorted(states.loc[states["role"] == "buyer", "party"])) or None,
         sellers="; ".join(sorted(states.loc[states["role"] == "seller", "party"])) or None,
+        **dates,
     )
+
+
+def stale_thresholds(engine: Engine) -> dict[str, int]:
+    """Days without news before a deal in each active stage is stale, from the waits between events in
+    the whole ledger (tracker.staleness.stage_thresholds): what is usual here, whatever the filters."""
+    # Dates as ISO text, parsed by pandas in one vectorised call, and columns built from tuples: turning
+    # 87,122 events (seed plus the SIPRI register) into date objects and rows took 8.5 s under this
+    # machine's load, this takes 3.6 s (cached per ledger version by the pages).
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                Event.deal_id,
+                Event.id,
+                cast(Event.occurred_on, String),
+                cast(Event.occurred_until, String),
+                Event.date_precision,
+                Event.stage,
+            )
+        ).all()
+    columns = list(zip(*rows)) if rows else [()] * len(EVENT_COLUMNS)
+    events = pd.DataFrame(
+        {
+            "deal_id": columns[0],
+            "event_id": columns[1],
+            "occurred_on": pd.to_datetime(pd.Series(columns[2], dtype=object), format="%Y-%m-%d"),
+            "occurred_until": pd.to_datetime(pd.Series(columns[3], dtype=object), format="%Y-%m-%d"),
+            "date_precision": columns[4],
+            "stage": columns[5],
+        },
+        columns=list(EVENT_COLUMNS),
+    )
+    return stage_thresholds(gaps_by_stage(events))
 
 
 def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
@@ -908,8 +1040,7 @@ def deal_stage_intervals(
 ) -> pd.DataFrame:
     """The deal's stages as intervals (tracker.stages.stage_intervals); the current one runs to today,
     or to the as-of date."""
-    events = deal_events(engine, deal_id, as_of=as_of)[["event_id", "occurred_on", "stage"]]
-    events = events.assign(deal_id=deal_id)
+    events = deal_events(engine, deal_id, as_of=as_of).assign(deal_id=deal_id)[list(EVENT_COLUMNS)]
     return stage_intervals(events, until=as_of.date() if as_of is not None else today)
 
 

@@ -21,8 +21,8 @@ from tracker.columns import TEMPLATE_COLUMNS
 from tracker.db import refresh_planner_statistics, write_transaction
 from tracker.errors import ImportRejected, Problem
 from tracker.importer.plan import next_id, plan_import
-from tracker.importer.report import DealChangeRow, ImportReport, UndoReport
-from tracker.importer.undo import safe_editor, undo_import
+from tracker.importer.report import DealChangeRow, ImportReport, UndoPreview, UndoReport
+from tracker.importer.undo import preview_undo, safe_editor, undo_import
 from tracker.importer.write import refresh_deals, write_plan
 from tracker.ledger_csv import Batch
 from tracker.memory import cycle_collection_paused
@@ -34,9 +34,11 @@ __all__ = [
     "DealChangeRow",
     "ImportReport",
     "Progress",
+    "UndoPreview",
     "UndoReport",
     "import_bytes",
     "import_rows",
+    "preview_undo",
     "refresh_deals",
     "undo_import",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from tracker.display import counted
 from tracker.importer.plan import Plan
 
 
@@ -118,3 +119,28 @@ class UndoReport:
     events_removed: int
     deals_removed: int
     deals_restored: int
+
+
+@dataclass(frozen=True, slots=True)
+class UndoPreview:
+    """What undoing an import would do, for the confirmation the analyst is asked for."""
+
+    import_id: int
+    file_name: str
+    editor: str
+    committed_at: dt.datetime
+    rows_read: int
+    events_removed: int
+    deals_removed: int
+    sources_removed: int
+    deals_restored: int
+
+    def describe(self) -> str:
+        """One sentence: what goes and what comes back."""
+        return (
+            f"Undoing import #{self.import_id} ({self.file_name}, {counted(self.rows_read, 'row')}, "
+            f"committed {self.committed_at:%Y-%m-%d %H:%M} UTC by {self.editor}) removes "
+            f"{counted(self.events_removed, 'event')}, {counted(self.deals_removed, 'deal')} and "
+            f"{counted(self.sources_removed, 'source')}, and restores the attributes of "
+            f"{counted(self.deals_restored, 'deal')}."
+        )

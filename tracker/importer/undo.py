@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, Engine, delete, exists, func, select, update
+from sqlalchemy import Connection, Engine, Row, delete, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from tracker.attributes import restored
 from tracker.db import refresh_planner_statistics, write_transaction
 from tracker.errors import UndoRefused
-from tracker.importer.report import UndoReport
+from tracker.importer.report import UndoPreview, UndoReport
 from tracker.importer.write import refresh_deals
 from tracker.models import (
     Deal,
@@ -41,21 +41,60 @@ def safe_editor(name: str) -> str:
     return ("".join(ch for ch in name if ch.isprintable()).strip() or "unknown")[:100]
 
 
+def _undoable(connection: Connection, import_id: int) -> Row:
+    """The import's record, or UndoRefused saying why it cannot be undone (the one check, shared by the
+    preview and the undo)."""
+    record = connection.execute(
+        select(
+            Import.id, Import.file_name, Import.editor, Import.committed_at, Import.rows_read, Import.status
+        ).where(Import.id == import_id)
+    ).first()
+    if record is None:
+        raise UndoRefused(f"there is no import #{import_id}; `python -m tracker imports` lists them.")
+    if record.status == "undone":
+        raise UndoRefused(f"import #{import_id} ({record.file_name}) has already been undone.")
+    blockers = _dependents(connection, import_id)
+    if blockers:
+        raise UndoRefused(
+            f"import #{import_id} ({record.file_name}) cannot be undone: {blockers}. "
+            "Undo the later import first."
+        )
+    return record
+
+
+def _restored_deal_ids(connection: Connection, import_id: int, created: set[str]) -> set[str]:
+    """Deals (not created by this import) whose attributes this import changed."""
+    changed = connection.execute(
+        select(DealChange.deal_id).where(DealChange.import_id == import_id).distinct()
+    ).scalars()
+    return set(changed) - created
+
+
+def preview_undo(engine: Engine, import_id: int) -> UndoPreview:
+    """What undoing the import would remove and restore, read-only; UndoRefused as `undo_import` would
+    raise it."""
+    with engine.connect() as connection:
+        record = _undoable(connection, import_id)
+        created = set(connection.execute(select(Deal.id).where(Deal.import_id == import_id)).scalars())
+        events = connection.execute(select(func.count()).where(Event.import_id == import_id)).scalar_one()
+        sources = connection.execute(select(func.count()).where(Source.import_id == import_id)).scalar_one()
+        return UndoPreview(
+            import_id=import_id,
+            file_name=record.file_name,
+            editor=record.editor,
+            committed_at=record.committed_at,
+            rows_read=int(record.rows_read),
+            events_removed=int(events),
+            deals_removed=len(created),
+            sources_removed=int(sources),
+            deals_restored=len(_restored_deal_ids(connection, import_id, created)),
+        )
+
+
 def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
     """Revert an import's events and changes, if no later import depends on them."""
     with write_transaction(engine) as connection:
-        record = connection.execute(
-            select(Import.file_name, Import.status).where(Import.id == import_id)
-        ).first()
-        if record is None:
-            raise UndoRefused(f"there is no import #{import_id}; `python -m tracker imports` lists them.")
-        if record.status == "undone":
-            raise UndoRefused(f"import #{import_id} ({record.file_name}) has already been undone.")
-        blockers = _dependents(connection, import_id)
-        if blockers:
-            raise UndoRefused(
-                f"import #{import_id} cannot be undone: {blockers}. Undo the later import first."
-            )
+        record = _undoable(connection, import_id)
         deals_touched: set[str] = set()
         for model in (Event, DealChange, DealParty, DealTag, Signpost):
             deals_touched |= set(

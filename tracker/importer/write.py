@@ -40,7 +40,7 @@ from tracker.models import (
     Signpost,
     Source,
 )
-from tracker.stages import deal_status
+from tracker.stages import STATUS_COLUMNS, deal_status
 
 EXECUTEMANY_ROWS = 100_000  # rows per executemany call: bounds the driver's parameter list
 
@@ -245,8 +245,8 @@ def write_plan(
     refresh_deals(
         connection,
         plan.touched_deals,
-        created_events=fresh[["deal_id", "event_id", "date_start", "stage"]]
-        .rename(columns={"date_start": "occurred_on"})
+        created_events=fresh[["deal_id", "event_id", "date_start", "date_end", "date_precision", "stage"]]
+        .rename(columns={"date_start": "occurred_on", "date_end": "occurred_until"})
         .reset_index(drop=True),
     )
 
@@ -323,14 +323,21 @@ def refresh_deals(
     current events (retracted ones do not count).
 
     `created_events` are all the events of deals created in this transaction, which then need not be
-    read back (deal_id, event_id, occurred_on, stage).
+    read back (tracker.stages.EVENT_COLUMNS).
     """
     if not deal_ids:
         return
     created = set() if created_events is None else set(created_events["deal_id"].tolist())
     events = select_in(
         connection,
-        [Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage],
+        [
+            Event.deal_id,
+            Event.id.label("event_id"),
+            Event.occurred_on,
+            Event.occurred_until,
+            Event.date_precision,
+            Event.stage,
+        ],
         Event.deal_id,
         [d for d in deal_ids if d not in created],
         where=[event_is_current()],
@@ -354,7 +361,8 @@ def refresh_deals(
         "id": list(deal_ids),
         **{
             column: status[column].tolist()
-            for column in ("current_stage", "stage_since", "first_event_on", "last_event_on")
+            for column in STATUS_COLUMNS
+            if column not in ("deal_id", "event_count")
         },
         "event_count": [int(count or 0) for count in status["event_count"].tolist()],
         "buyers": named["buyer"],

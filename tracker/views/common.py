@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from tracker import queries
 from tracker.auth import editors_from_secrets
 from tracker.db import open_ledger, resolve_database_url
-from tracker.display import escape_markdown
+from tracker.display import counted, escape_markdown
 from tracker.errors import InvalidValue
 from tracker.filters import (
     EARLIEST_DATE,
@@ -32,6 +32,7 @@ from tracker.filters import (
     url_as_of,
 )
 from tracker.seed import seed_if_empty
+from tracker.staleness import STALE_AFTER_DAYS
 
 T = TypeVar("T")
 
@@ -276,8 +277,12 @@ def _segmented(spec: Filter, choices: Mapping[Any, str]) -> None:
         spec.widget.label,
         list(choices),
         key=spec.key,
-        # A filter whose URL the sidebar keeps has its value set before the widget (seed_from_url).
-        default=spec.default if spec.widget.url_holds == "label" else None,
+        # A filter whose URL the sidebar keeps has its value set before the widget (seed_from_url). Once the
+        # session holds a value ("Clear filters" sets it), a default as well made Streamlit log "created
+        # with a default value but also had its value set via the Session State API" in the server log.
+        default=spec.default
+        if spec.widget.url_holds == "label" and spec.key not in st.session_state
+        else None,
         required=True,
         help=spec.widget.help,
         format_func=lambda value: choices.get(value, str(value)),
@@ -538,3 +543,14 @@ def show_signposts(table: Any, *, key: str, with_deal: bool) -> None:
     )
     if with_deal and chosen.selection.rows:
         open_deal(table["deal_id"].iloc[chosen.selection.rows[0]])
+
+
+def stale_help(thresholds: Mapping[str, int]) -> str:
+    """What "stale" means on this ledger, with each stage's threshold (tracker.staleness)."""
+    days = ", ".join(f"{stage} {counted(thresholds[stage], 'day')}" for stage in thresholds)
+    return (
+        "Active deals with no news for longer than is usual for their stage in this ledger (80 % of the "
+        f"waits between a deal's events at that stage are shorter; at least {STALE_AFTER_DAYS} days): "
+        f"{days}. Never less than the last event's period (a year when it is known only to the year); "
+        "completed and cancelled deals are never stale."
+    )

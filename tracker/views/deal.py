@@ -12,9 +12,11 @@ import streamlit as st
 from tracker import charts, queries, signposts
 from tracker.attributes import DEAL_ATTRIBUTES
 from tracker.conflicts import find_conflicts, linked_sources, value_claims
-from tracker.display import escape_markdown, value_range_text
+from tracker.dates import format_partial_date
+from tracker.display import counted, escape_markdown, value_range_text
 from tracker.errors import InvalidValue
 from tracker.filters import url_deal_id
+from tracker.staleness import can_be_stale, is_stale, stale_after_days, stale_from
 from tracker.views import capture, common, history
 from tracker.views.brief_downloads import brief_buttons
 
@@ -57,24 +59,61 @@ common.page_header(escape_markdown(header.title), None, as_of=as_of)
 st.caption("The sidebar filters choose deals for the other pages; a deal page always shows the whole deal.")
 today = as_of.date() if as_of is not None else dt.date.today()
 value = value_range_text(header.value_low, header.value_high, header.currency) or "not stated"
-stage_column, since_column, value_column, events_column = st.columns(4)
+thresholds = common.read(queries.stale_thresholds)
+stage_column, since_column, news_column, events_column = st.columns(4)
 stage_column.metric("Stage", header.stage or "none stated", border=True)
-if header.stage_since:
+if header.stage_since and can_be_stale(header.stage):
     since_column.metric(
         "Days in stage",
-        (today - header.stage_since).days,
+        f"{(today - header.stage_since).days:,}",
         border=True,
-        help=f"Since {header.stage_since:%d %b %Y}.",
+        help=f"Since {format_partial_date(header.stage_since, header.stage_since_precision or 'day')}.",
+    )
+elif header.stage_since:  # completed or cancelled: when, not for how long
+    since_column.metric(
+        f"{(header.stage or '').capitalize()} in",
+        format_partial_date(header.stage_since, header.stage_since_precision or "day"),
+        border=True,
     )
 else:
     since_column.metric("Days in stage", "–", border=True)
-value_column.metric(
+if header.last_event_on and header.last_event_precision:
+    stale = is_stale(
+        header.stage,
+        header.last_event_until,
+        header.last_event_precision,
+        today=today,
+        thresholds=thresholds,
+    )
+    news_column.metric(
+        "Last news",
+        format_partial_date(header.last_event_on, header.last_event_precision),
+        delta="stale" if stale else None,
+        delta_color="inverse",
+        delta_arrow="off",
+        border=True,
+        help=common.stale_help(thresholds),
+    )
+else:
+    news_column.metric("Last news", "–", border=True)
+events_column.metric("Events", f"{header.event_count:,}", border=True)
+if header.stage is not None and can_be_stale(header.stage) and header.last_event_until:
+    after = stale_after_days(header.last_event_precision or "day", stage=header.stage, thresholds=thresholds)
+    since = stale_from(
+        header.last_event_until, header.last_event_precision, stage=header.stage, thresholds=thresholds
+    )
+    st.caption(
+        f"{'Stale' if since is not None and today >= since else 'Not stale'}: a {header.stage} deal is stale "
+        f"after {counted(after, 'day')} without news in this ledger"
+        + (f" (from {since:%-d %b %Y})." if since is not None else ".")
+    )
+# The value on a row of its own: a range in billions never fits a quarter of the page.
+st.metric(
     "Value",
     value,
     border=True,
     help="The deal's value range; see the notes of the value claims below for who states it.",
 )
-events_column.metric("Events", header.event_count, border=True)
 facts = [
     f"**Buyers:** {escape_markdown(header.buyers or 'not stated')}",
     f"**Sellers:** {escape_markdown(header.sellers or 'not stated')}",
@@ -120,7 +159,9 @@ timeline_tab, events_tab, parties_tab, values_tab, history_tab = st.tabs(
 
 with timeline_tab:
     intervals = common.read(queries.deal_stage_intervals, deal_id, today=today, as_of=as_of)
-    common.show_chart(charts.stage_timeline(intervals, title="Stages over time"), key="chart-deal-timeline")
+    common.show_chart(
+        charts.stage_timeline(intervals, events=events, title="Stages over time"), key="chart-deal-timeline"
+    )
     st.markdown("**Time in each stage**")
     st.dataframe(
         queries.time_in_stage(intervals),
@@ -182,7 +223,7 @@ with parties_tab:
         st.info("No parties are named for this deal yet.")
     for role, members in roles.groupby("role", sort=False):
         described = [
-            f"{name} ({kind}{', ' + code if code else ''})"
+            f"{name} ({kind}{', ' + code if isinstance(code, str) else ''})"  # no ", nan" without a country
             for name, kind, code in zip(members["party"], members["kind"], members["country_code"])
         ]
         names = ", ".join(escape_markdown(text) for text in described)

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
 from tracker import queries
+from tracker.display import counted
 from tracker.errors import InvalidValue
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.views import common
@@ -46,9 +45,10 @@ def _read_direction(raw: str) -> str:
     return raw
 
 
-def _read_page(raw: str, *, pages: int) -> int:
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= pages:
-        raise InvalidValue("not a page of this table", fix=f"use a page from 1 to {pages:,}")
+def _read_page(raw: str) -> int:
+    # At most 9 digits: the row offset stays an integer the database takes.
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:10]) < 10**9:
+        raise InvalidValue("not a page of this table", fix="use a page number from 1")
     return int(raw)
 
 
@@ -57,20 +57,42 @@ def _order_changed() -> None:
 
 
 filters = common.current_filters()
-total = common.read(queries.count_deals, filters=filters)
-pages = max(1, math.ceil(total / PAGE_SIZE))
 # The order widget holds (column, direction); the URL holds them apart: ?sort=title&dir=asc.
 if st.session_state.get("order") is None:
     sorts = common.read_url("sort", _read_sort)
     sort = sorts[-1] if sorts else queries.DEFAULT_DEAL_SORT
     directions = common.read_url("dir", _read_direction)
     st.session_state["order"] = (sort, directions[-1] if directions else _natural_direction(sort))
-common.seed_from_url("page", lambda raw: _read_page(raw, pages=pages), default=1)
-# Other filters, other rows: back to the first page (and never past the last).
+page_from_url = st.session_state.get("page") is None
+common.seed_from_url("page", _read_page, default=1)
+# Other filters, other rows: back to the first page.
 if st.session_state.get("deals-page-filters", filters) != filters:
     st.session_state["page"] = 1
 st.session_state["deals-page-filters"] = filters
-st.session_state["page"] = min(st.session_state["page"], pages)
+sort, direction = st.session_state["order"]
+
+
+def _read_deals(page: int) -> queries.DealsPage:
+    return common.read(
+        queries.deals_page,
+        filters=filters,
+        sort=sort,
+        descending=direction == "desc",
+        page=page,
+        page_size=PAGE_SIZE,
+    )
+
+
+found = _read_deals(st.session_state["page"])
+if found.page != st.session_state["page"]:
+    if page_from_url:  # an address naming a page the table does not have: the first page, and why
+        common.ignore_url_value(
+            "page",
+            str(st.session_state["page"]),
+            InvalidValue("not a page of this table", fix=f"use a page from 1 to {found.pages:,}"),
+        )
+        found = _read_deals(1)
+    st.session_state["page"] = found.page  # never past the last page (the ledger can shrink)
 
 common.page_header("Deals", filters)
 
@@ -78,10 +100,11 @@ if common.ledger_is_empty():
     common.show_empty_ledger()
     st.stop()
 
-if total == 0:
+if found.total == 0:
     common.show_no_match("clear-filters-deals")
     st.stop()
 
+total, pages = found.total, found.pages
 order_column, page_column = st.columns([4, 1], vertical_alignment="bottom")
 sort, direction = order_column.selectbox(
     "Sort by",
@@ -102,9 +125,7 @@ common.write_url("dir", [] if direction == _natural_direction(sort) else [direct
 common.write_url("page", [] if page == 1 else [str(page)])
 
 offset = (page - 1) * PAGE_SIZE
-deals = common.read(
-    queries.deals_table, filters=filters, sort=sort, descending=direction == "desc", offset=offset
-)
+deals = found.rows
 # A relative link opens the deal page of this app (in a new tab) with the deal in the URL.
 deals["page"] = "deal?deal=" + deals["deal_id"]
 date_format = "D MMM YYYY"
@@ -157,7 +178,7 @@ order = f"sorted by {queries.DEAL_SORTS[sort].label.lower()}, {DIRECTIONS[direct
 note = (
     f"Deals {offset + 1:,}–{offset + len(deals):,} of {total:,} (page {page:,} of {pages:,})"
     if pages > 1
-    else f"{total:,} deals"
+    else counted(total, "deal")
 )
 st.caption(
     f"{note}, {order}. Sort and page with the controls above: they order every matching deal; the column "

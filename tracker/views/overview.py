@@ -13,6 +13,11 @@ from tracker.views import common
 filters = common.current_filters()
 as_of = common.current_as_of()
 common.page_header("Overview", filters, as_of=as_of)
+st.caption(
+    "A ledger of defence deals still being made: who buys what from whom, and each step told by a dated "
+    "event with a graded source (NATO Admiralty code: reliability A–F, credibility 1–6). Its data come "
+    "from the ledger CSVs editors import (see Upload) and, when loaded, SIPRI's arms-transfers register."
+)
 common.show_scope_note(filters)
 
 if common.ledger_is_empty():
@@ -21,31 +26,32 @@ if common.ledger_is_empty():
 
 # "This month" and "stale" are counted from the as-of day when one is chosen.
 today = as_of.date() if as_of is not None else dt.date.today()
-overview = common.read(queries.overview, filters=filters, today=today, as_of=as_of)
+thresholds = common.read(queries.stale_thresholds)
+overview = common.read(queries.overview, filters=filters, today=today, as_of=as_of, thresholds=thresholds)
 figures = overview.figures
 if figures.deals == 0:
     common.show_no_match("clear-filters-overview")
     st.stop()
 
 deals_column, active_column, events_column, stale_column = st.columns(4)
-deals_column.metric("Deals", figures.deals, border=True, help="Deals matching the filters.")
+deals_column.metric("Deals", f"{figures.deals:,}", border=True, help="Deals matching the filters.")
 active_column.metric(
     "Active deals",
-    figures.active_deals,
+    f"{figures.active_deals:,}",
     border=True,
     help="Deals not completed or cancelled (stalled deals count as active).",
 )
 events_column.metric(
     f"Events in {today:%B %Y}",
-    figures.events_this_month,
+    f"{figures.events_this_month:,}",
     border=True,
     help="Events dated in this calendar month.",
 )
 stale_column.metric(
     "Stale deals",
-    figures.stale_deals,
+    f"{figures.stale_deals:,}",
     border=True,
-    help=f"Active deals with no event for more than {queries.STALE_AFTER_DAYS} days.",
+    help=common.stale_help(thresholds),
 )
 
 stage_column, map_column = st.columns(2)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from tracker import queries
-from tracker.display import escape_markdown, value_range_text
+from tracker.display import counted, escape_markdown, value_range_text
+from tracker.staleness import STALE_AFTER_DAYS, can_be_stale
 from tracker.views import common
 from tracker.vocab import STAGE_BY_NAME, STAGE_NAMES
 
@@ -23,41 +26,60 @@ if int(totals.sum()) == 0:
     common.show_no_match("clear-filters-pipeline")
     st.stop()
 
-cards = common.read(queries.pipeline_cards, filters=filters, today=dt.date.today())
+thresholds = common.read(queries.stale_thresholds)
+cards = common.read(queries.pipeline_cards, filters=filters, today=dt.date.today(), thresholds=thresholds)
 stages = [stage for stage in STAGE_NAMES if not filters.stages or stage in filters.stages]
 st.caption(
-    f"Each stage shows its {queries.CARDS_PER_STAGE} most recently active deals. Grades: source "
-    "reliability A–F and claim credibility 1–6 of the best source on the latest event."
+    f"Each stage shows its {queries.CARDS_PER_STAGE} most recently active deals; completed and cancelled "
+    "deals are folded away. Grades: source reliability A–F and claim credibility 1–6 of the best source on "
+    "the latest event. A deal is stale when its news is older than is usual for its stage in this ledger "
+    "(the threshold under each stage's name)."
 )
 
-# Fixed-width lanes that wrap: readable cards on a laptop, every stage side by side on a wide screen.
+
+def _card(card: Any) -> None:
+    with st.container(border=True, key=f"card-{card.deal_id}"):
+        st.markdown(f"**{escape_markdown(card.title)}**")
+        lines = [
+            f"Buyer: {escape_markdown(card.buyers or 'not stated')}",
+            f"Seller: {escape_markdown(card.sellers or 'not stated')}",
+        ]
+        value = value_range_text(card.value_low, card.value_high, card.currency)
+        if value:
+            lines.append(f"Value: {escape_markdown(value)}")
+        if card.last_event:
+            lines.append(f"Last news: {escape_markdown(card.last_event)}")
+        if pd.notna(card.days_in_stage):  # a float column once any card has none
+            lines.append(f"{counted(int(card.days_in_stage), 'day')} in stage")
+        if card.latest_grade:
+            lines.append(f"Latest source: {card.latest_grade}")
+        if card.stale:
+            lines.append(":orange[**Stale**]")
+        st.caption("  \n".join(lines))
+        if st.button("Open", key=f"open-{card.deal_id}", width="stretch"):
+            common.open_deal(card.deal_id)
+
+
+# Stages left to right as on a CRM board. They wrap onto a second row on a narrow screen: Streamlit's
+# horizontal containers clip what does not fit rather than scroll sideways.
 board = st.container(horizontal=True, wrap=True, gap="medium", key="pipeline-board")
 for stage in stages:
     with board.container(width=240, key=f"lane-{stage}"):
         total = int(totals.get(stage, 0))
         st.markdown(
-            f"**{stage.capitalize()}** · {total} deal{'s' if total != 1 else ''}",
-            help=STAGE_BY_NAME[stage].description,
+            f"**{stage.capitalize()}** · {counted(total, 'deal')}", help=STAGE_BY_NAME[stage].description
         )
+        if can_be_stale(stage):
+            st.caption(f"Stale after {counted(thresholds.get(stage, STALE_AFTER_DAYS), 'day')} without news")
         in_stage = cards[cards["stage"] == stage]
         if in_stage.empty:
             st.caption("No deals in this stage.")
-        for card in in_stage.itertuples(index=False):
-            with st.container(border=True, key=f"card-{card.deal_id}"):
-                st.markdown(f"**{escape_markdown(card.title)}**")
-                lines = [
-                    f"Buyer: {escape_markdown(card.buyers or 'not stated')}",
-                    f"Seller: {escape_markdown(card.sellers or 'not stated')}",
-                ]
-                value = value_range_text(card.value_low, card.value_high, card.currency)
-                if value:
-                    lines.append(f"Value: {escape_markdown(value)}")
-                if card.days_in_stage is not None:
-                    lines.append(f"{card.days_in_stage} days in stage")
-                if card.latest_grade:
-                    lines.append(f"Latest source: {card.latest_grade}")
-                st.caption("  \n".join(lines))
-                if st.button("Open", key=f"open-{card.deal_id}", width="stretch"):
-                    common.open_deal(card.deal_id)
-        if total > len(in_stage):
-            st.caption(f"Showing {len(in_stage)} of {total}; narrow the filters to see the others.")
+            continue
+        lane = (
+            st.container() if can_be_stale(stage) else st.expander(f"Show {counted(len(in_stage), 'deal')}")
+        )
+        with lane:
+            for card in in_stage.itertuples(index=False):
+                _card(card)
+            if total > len(in_stage):
+                st.caption(f"Showing {len(in_stage):,} of {total:,}; narrow the filters to see the others.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tracker import queries
+from tracker.display import counted
 from tracker.views import common
 
 filters = common.current_filters()
@@ -51,7 +52,7 @@ st.dataframe(
     },
 )
 shown = len(sources)
-note = f"Showing the {shown:,} most-used of {total:,} sources" if shown < total else f"{total:,} sources"
+note = f"Showing the {shown:,} most-used of {total:,} sources" if shown < total else counted(total, "source")
 st.caption(f"{note} behind the events of the matching deals.")
 
 st.subheader("Deals resting on low-grade sources")

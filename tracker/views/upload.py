@@ -6,9 +6,9 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from tracker import queries
-from tracker.display import escape_markdown
+from tracker.display import counted, escape_markdown
 from tracker.errors import ImportRejected, UndoRefused
-from tracker.importer import UPLOAD_LIMIT_BYTES, import_bytes, undo_import
+from tracker.importer import UPLOAD_LIMIT_BYTES, import_bytes, preview_undo, undo_import
 from tracker.ledger_csv import TEMPLATE_PATH
 from tracker.seed import seed_ledger
 from tracker.views import common, editors, importing
@@ -16,6 +16,7 @@ from tracker.views import common, editors, importing
 CHECKED = "upload-checked"  # {"file_id", "report" | "problems"}: the last "Check file" result
 COMMITTED = "upload-committed"  # file ids already imported in this session -> import id
 DATETIME = "YYYY-MM-DD HH:mm"
+PENDING_UNDO = "undo-pending"  # the import whose undo awaits confirmation
 
 
 def _check(uploaded: UploadedFile) -> None:
@@ -54,6 +55,39 @@ def _commit(uploaded: UploadedFile) -> None:
     st.session_state.setdefault(COMMITTED, {})[uploaded.file_id] = report.import_id
     del st.session_state[CHECKED]
     importing.after_write(report.describe())
+
+
+def _forget_pending_undo() -> None:
+    st.session_state.pop(PENDING_UNDO, None)
+
+
+# The chosen import is kept in the session while the dialog is open, so the confirmation's own rerun
+# still finds it (closing the dialog forgets it).
+@st.dialog("Undo an import", on_dismiss=_forget_pending_undo)
+def _confirm_undo(import_id: int) -> None:
+    """Say what the undo would remove and restore (or why it cannot be done), and ask before doing it."""
+    try:
+        preview = preview_undo(common.ledger(), import_id)
+    except UndoRefused as refused:
+        st.error(f"Cannot undo: {escape_markdown(str(refused))}", icon=":material/block:")
+        return
+    st.markdown(escape_markdown(preview.describe()))
+    confirm_column, cancel_column = st.columns(2)
+    if cancel_column.button("Cancel", key="undo-cancel"):
+        _forget_pending_undo()
+        st.rerun()
+    if confirm_column.button(f"Undo import #{import_id}", key="undo-confirm", type="primary"):
+        _forget_pending_undo()
+        try:
+            result = undo_import(common.ledger(), import_id, editor=editors.editor_for_write())
+        except UndoRefused as refused:  # the ledger changed since the preview
+            st.error(f"Cannot undo: {escape_markdown(str(refused))}", icon=":material/block:")
+            return
+        importing.after_write(
+            f"Undid import #{result.import_id} ({result.file_name}): removed "
+            f"{counted(result.events_removed, 'event')} and {counted(result.deals_removed, 'deal')}; "
+            f"restored the attributes of {counted(result.deals_restored, 'deal')}."
+        )
 
 
 common.page_header("Upload", None)
@@ -162,19 +196,13 @@ else:
         chosen = choice_column.selectbox(
             "Undo an import",
             list(labels),
+            index=0,
             format_func=labels.__getitem__,
             key="undo-import",
             help="Removes what the import added and restores the deal attributes it changed, unless a later "
-            "import builds on it.",
+            "import builds on it. You are asked to confirm first.",
         )
-        if button_column.button("Undo import", key="undo-button"):
-            try:
-                result = undo_import(common.ledger(), chosen, editor=editors.editor_for_write())
-            except UndoRefused as refused:
-                st.error(escape_markdown(str(refused)), icon=":material/block:")
-            else:
-                importing.after_write(
-                    f"Undid import #{result.import_id} ({result.file_name}): removed "
-                    f"{result.events_removed} events and {result.deals_removed} deals; restored "
-                    f"{result.deals_restored} deals' attributes."
-                )
+        if button_column.button("Undo import…", key="undo-button"):
+            st.session_state[PENDING_UNDO] = chosen
+        if st.session_state.get(PENDING_UNDO) is not None:
+            _confirm_undo(st.session_state[PENDING_UNDO])
