@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.builders import event_row, ledger_csv
+from tracker import queries
 from tracker.filters import Filters
 from tracker.importer import import_bytes
 from tracker.signposts import REACHED_BY, deal_signposts, overdue_signposts
@@ -124,3 +125,16 @@ def test_signposts_of_a_deal_at_the_precision_given(signposted: Engine):
 )
 def test_overdue_signposts(signposted: Engine, today: dt.date, filters: Filters, deals: list[str]):
     assert overdue_signposts(signposted, filters=filters, today=today)["deal_id"].tolist() == deals
+
+
+@pytest.mark.parametrize(
+    ("today", "overdue"),
+    [
+        (dt.date(2026, 3, 31), {"waiting": 0, "delivered": 0, "dropped": 0, "later": 0}),
+        (dt.date(2026, 4, 1), {"waiting": 1, "delivered": 0, "dropped": 0, "later": 0}),
+        (dt.date(2028, 1, 1), {"waiting": 1, "delivered": 0, "dropped": 0, "later": 1}),
+    ],
+)
+def test_pipeline_cards_count_overdue_signposts(signposted: Engine, today: dt.date, overdue: dict[str, int]):
+    cards = queries.pipeline_cards(signposted, filters=Filters(), today=today)
+    assert dict(zip(cards["deal_id"], cards["overdue_signposts"])) == overdue

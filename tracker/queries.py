@@ -39,6 +39,7 @@ from sqlalchemy import (
     select,
 )
 
+from tracker import signposts
 from tracker.attributes import ATTRIBUTE_BY_NAME, ATTRIBUTE_COLUMNS, DealAttribute, restored, shown_change
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
@@ -58,6 +59,7 @@ from tracker.models import (
     Import,
     Party,
     Retraction,
+    Signpost,
     Source,
 )
 from tracker.revisions import KINDS
@@ -681,7 +683,8 @@ def pipeline_cards(
 
     `latest_grade` is the best grade among the sources of the deal's latest event; `last_event` the
     latest event's date as precisely as it was reported ("2023", "Sep 2025"); `stale` per
-    tracker.staleness with `thresholds`; `days_in_stage` only for stages a deal can still move on from.
+    tracker.staleness with `thresholds`; `days_in_stage` only for stages a deal can still move on from;
+    `overdue_signposts` how many of its signposts are overdue (tracker.signposts).
     """
     rank = (
         func.row_number()
@@ -725,6 +728,16 @@ def pipeline_cards(
         for stage, until, precision in zip(
             cards["stage"], cards["last_event_until"], cards["last_event_precision"]
         )
+    ]
+    overdue = _frame(
+        engine,
+        select(Signpost.deal_id, func.count().label("signposts"))
+        .join(Deal, Deal.id == Signpost.deal_id)
+        .where(Signpost.deal_id.in_(list(cards["deal_id"])), *signposts.overdue(today=today))
+        .group_by(Signpost.deal_id),
+    )
+    cards["overdue_signposts"] = [
+        int(n) for n in cards["deal_id"].map(dict(zip(overdue["deal_id"], overdue["signposts"]))).fillna(0)
     ]
     grades = _frame(
         engine,

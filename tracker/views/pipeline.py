@@ -55,6 +55,8 @@ def _card(card: Any) -> None:
             lines.append(f"Latest source: {card.latest_grade}")
         if card.stale:
             lines.append(":orange[**Stale**]")
+        if card.overdue_signposts:
+            lines.append(f":red[**{counted(card.overdue_signposts, 'overdue signpost')}**]")
         st.caption("  \n".join(lines))
         if st.button("Open", key=f"open-{card.deal_id}", width="stretch"):
             common.open_deal(card.deal_id)
