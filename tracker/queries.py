@@ -995,7 +995,7 @@ def stale_thresholds(engine: Engine) -> dict[str, int]:
                 cast(Event.occurred_until, String),
                 Event.date_precision,
                 Event.stage,
-            )
+            ).where(event_is_current())
         ).all()
     columns = list(zip(*rows)) if rows else [()] * len(EVENT_COLUMNS)
     events = pd.DataFrame(
