@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from docx import Document
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
 from tracker import queries
 from tracker.briefs import Brief, deal_brief
 from tracker.filters import Filters
 from tracker.views import brief_downloads
 
-DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 DEALS, DEAL = "tracker/views/deals.py", "tracker/views/deal.py"
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def open_page(page: str, query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(DASHBOARD, default_timeout=60)
-    at.query_params.update(query)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def brief_buttons(at: AppTest) -> list[tuple[str, bool]]:
@@ -50,12 +29,12 @@ def brief_buttons(at: AppTest) -> list[tuple[str, bool]]:
 
 
 def test_the_deal_page_offers_its_brief(seeded: Engine):
-    at = open_page(DEAL, {"deal": "us-ukraine-drone-deal"})
+    at = open_page(DEAL, query={"deal": "us-ukraine-drone-deal"}, timeout=60)
     assert brief_buttons(at) == [("Brief (HTML)", True), ("Brief (DOCX)", True)]
 
 
 def test_the_deals_page_offers_a_brief_of_the_view(seeded: Engine):
-    at = open_page(DEALS, {"stage": "negotiating"})
+    at = open_page(DEALS, query={"stage": "negotiating"}, timeout=60)
     assert brief_buttons(at) == [("Brief (HTML)", True), ("Brief (DOCX)", True)]
 
 

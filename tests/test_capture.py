@@ -6,14 +6,13 @@ page and at the function that writes."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import DASHBOARD, open_signed_in, run
 from tests.builders import THREE_DEALS, ledger_csv
 from tests.ledger_snapshot import dump
 from tracker import queries
@@ -22,43 +21,12 @@ from tracker.importer import import_bytes
 from tracker.signposts import signposts_of_deals
 from tracker.views import editors
 
-DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 DEAL, NEW_DEAL, OVERVIEW, UPLOAD = (
     f"tracker/views/{name}.py" for name in ("deal", "new_deal", "overview", "upload")
 )
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 SEED_DEAL = "us-ukraine-drone-deal"
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    """Streamlit's caches outlive a test: every test starts and ends with none."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def open_page(
-    page: str, *, query: dict[str, str] | None = None, secrets: dict | None = None, link: bool = True
-) -> AppTest:
-    """The dashboard on `page`; with `link`, opened from the console's one-time sign-in link."""
-    at = AppTest.from_file(DASHBOARD, default_timeout=60)
-    if secrets is not None:
-        at.secrets.update(secrets)
-    if link:
-        at.query_params["signin"] = editors.SIGN_IN_LINKS.issue()
-    run(at)
-    at.switch_page(page)
-    at.query_params.update(query or {})
-    return run(at)
 
 
 def texts(at: AppTest, kind: str) -> list[str]:
@@ -147,7 +115,7 @@ def test_sign_in_links_do_nothing_once_editors_are_configured(seeded: Engine):
 
 
 def test_visitors_see_the_history_but_no_forms_or_buttons(seeded: Engine):
-    at = open_page(DEAL, query={"deal": SEED_DEAL}, link=False)
+    at = open_signed_in(DEAL, query={"deal": SEED_DEAL}, link=False)
     assert [e.label for e in at.expander] == []
     assert not [
         b for b in at.button if b.key and b.key.startswith(("add-event", "event-actions", "deal-undo"))
@@ -170,7 +138,7 @@ EVENT = {
 
 
 def test_add_event_checks_previews_and_saves_through_the_importer(seeded: Engine):
-    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    at = open_signed_in(DEAL, query={"deal": SEED_DEAL})
     assert [e.label for e in at.expander] == [
         "Add event",
         "Edit the deal",
@@ -206,7 +174,7 @@ def test_add_event_checks_previews_and_saves_through_the_importer(seeded: Engine
 
 def test_add_event_shows_the_importers_problems_at_their_fields_and_writes_nothing(seeded: Engine):
     before = dump(seeded)
-    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    at = open_signed_in(DEAL, query={"deal": SEED_DEAL})
     bad = {"add-event-0-date": "03/04/2025", "add-event-0-value_low": "lots", "add-event-0-currency": "",
            "add-event-0-source-0-url": "ftp://kyiv-wire.example"}  # fmt: skip
     at = fill(at, {**EVENT, **bad})
@@ -237,7 +205,7 @@ def test_add_event_shows_the_importers_problems_at_their_fields_and_writes_nothi
 
 
 def test_add_event_states_a_signpost_once_with_its_first_source(seeded: Engine):
-    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    at = open_signed_in(DEAL, query={"deal": SEED_DEAL})
     at.number_input(key="add-event-0-sources").set_value(2)
     run(at)
     widget(at, "selectbox", "add-event-0-source-0-reliability").set_value("B")
@@ -262,7 +230,7 @@ def test_add_event_states_a_signpost_once_with_its_first_source(seeded: Engine):
 
 
 def test_a_new_deal_with_a_new_source_and_party(seeded: Engine):
-    at = open_page(NEW_DEAL)
+    at = open_signed_in(NEW_DEAL)
     at.multiselect(key="new-deal-0-buyer").set_value(["POL"])
     at.multiselect(key="new-deal-0-seller").set_value(["KOR"])
     at.selectbox(key="new-deal-0-stage").set_value("contracted")
@@ -306,7 +274,7 @@ def test_a_new_deal_with_a_new_source_and_party(seeded: Engine):
 
 def test_a_new_deal_needs_a_title_and_an_id_of_its_own(seeded: Engine):
     before = dump(seeded)
-    at = open_page(NEW_DEAL)
+    at = open_signed_in(NEW_DEAL)
     at = fill(at, {"new-deal-0-date": "2025-01", "new-deal-0-summary": "Something.",
                    "new-deal-0-deal_id": "Bad Id", "new-deal-0-source-0-title": "A report"})  # fmt: skip
     at = click(at, "new-deal-0-check")
@@ -334,7 +302,7 @@ def test_a_new_deal_needs_a_title_and_an_id_of_its_own(seeded: Engine):
 
 
 def test_an_existing_source_and_party_are_found_by_search(seeded: Engine):
-    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    at = open_signed_in(DEAL, query={"deal": SEED_DEAL})
     at.segmented_control(key="add-event-0-source-0-where").set_value("existing")
     at.number_input(key="add-event-0-parties").set_value(1)
     at = fill(at, {"add-event-0-date": "2025-11-02", "add-event-0-summary": "Yermak meets Witkoff."})
@@ -369,7 +337,7 @@ def three_in_the_past(engine: Engine) -> Engine:
 
 
 def test_retract_then_find_it_as_of_before_then_undo_from_the_history(three_in_the_past: Engine):
-    at = open_page(DEAL, query={"deal": "beta"})
+    at = open_signed_in(DEAL, query={"deal": "beta"})
     event = widget(at, "selectbox", "event-actions-0-event-")
     assert event.value == 4  # the latest event is offered first
     at = click(at, "event-actions-0-retract")
@@ -403,7 +371,7 @@ def test_retract_then_find_it_as_of_before_then_undo_from_the_history(three_in_t
 
 
 def test_correct_an_event_prefilled_from_it(seeded: Engine):
-    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    at = open_signed_in(DEAL, query={"deal": SEED_DEAL})
     widget(at, "segmented_control", "event-actions-0-action").set_value("correct")
     run(at)
     assert at.text_input(key="correct-14-0-date").value == "2025-10-17"
@@ -419,7 +387,7 @@ def test_correct_an_event_prefilled_from_it(seeded: Engine):
 
 
 def test_regrade_a_source_and_rerate_a_claim(seeded: Engine):
-    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    at = open_signed_in(DEAL, query={"deal": SEED_DEAL})
     widget(at, "segmented_control", "event-actions-0-action").set_value("grades")
     run(at)
     source = widget(at, "selectbox", "event-actions-0-grade-source-14")
@@ -433,7 +401,7 @@ def test_regrade_a_source_and_rerate_a_claim(seeded: Engine):
 
 
 def test_edit_the_deal_with_a_check_first(seeded: Engine):
-    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    at = open_signed_in(DEAL, query={"deal": SEED_DEAL})
     at = fill(at, {"edit-deal-0-deal_title": "US–Ukraine drone deal", "edit-deal-0-deal_value_high": "25bn",
                    "edit-deal-0-tags": "drones; exports"})  # fmt: skip
     at = click(at, "edit-deal-0-check")
@@ -449,7 +417,7 @@ def test_edit_the_deal_with_a_check_first(seeded: Engine):
 
 def test_a_bad_deal_edit_gets_the_importers_message(seeded: Engine):
     before = dump(seeded)
-    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    at = open_signed_in(DEAL, query={"deal": SEED_DEAL})
     at = fill(at, {"edit-deal-0-deal_quantity": "a dozen"})
     at = click(at, "edit-deal-0-check")
     assert texts(at, "error") == [
@@ -468,7 +436,7 @@ def test_a_bad_deal_edit_gets_the_importers_message(seeded: Engine):
 
 
 def test_a_click_after_the_rights_ended_writes_nothing(seeded: Engine):
-    at = open_page(DEAL, query={"deal": SEED_DEAL})
+    at = open_signed_in(DEAL, query={"deal": SEED_DEAL})
     at = fill(at, {"event-actions-0-reason": "Forged."})
     before = dump(seeded)
     editors.EDITOR_SESSIONS.sign_out(at.session_state[editors.SECRET])  # ended elsewhere (idle, other tab)
@@ -494,7 +462,6 @@ def test_every_write_is_refused_where_it_writes_without_editor_rights(seeded: En
     before = dump(seeded)
 
     def script(call: str) -> None:
-        import streamlit as st
 
         from tracker.views import capture, history  # noqa: F401 (used by the call)
 

@@ -11,120 +11,17 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from tests.builders import event_row, ledger_csv
-from tracker import revisions
+from tests.builders import build_history, event_row, ledger_csv
 from tracker.changes import Change, Digest, digest, to_atom, to_text
 from tracker.cli import main
 from tracker.db import open_ledger, sqlite_url_for
 from tracker.filters import Filters
-from tracker.importer import import_bytes, import_rows, undo_import
-from tracker.models import Event, Source
+from tracker.importer import import_bytes
 
 T = dt.datetime
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def build_history(engine: Engine) -> None:
-    """Import 1 (2 Nov, ana): deals alpha (with a signpost: contracted by October 2026) and beta.
-    Import 2 (10 Nov, ana): beta negotiating, then agreed with a new source and new value and quantity claims.
-    Import 3 (11 Nov): deal gamma, undone at once. Import 4 (12 Nov, ben, a form): alpha negotiating.
-    Import 5 (13 Nov, ben): the agreed event of beta retracted.
-    Import 6 (14 Nov, ben): its source regraded."""
-    first = [
-        event_row(
-            "alpha",
-            "2026-03-02",
-            "Poland announces a tank purchase.",
-            source="Alpha Wire",
-            grade="A",
-            stage="announced",
-            deal_title="Alpha tanks",
-            buyer="Poland",
-            seller="South Korea",
-            category="tanks",
-            signpost_stage="contracted",
-            signpost_by="2026-10",
-            signpost_note="contract expected by October 2026",
-        ),
-        event_row(
-            "beta",
-            "2026-05-15",
-            "Ukraine asks for more Patriot systems.",
-            source="Beta News",
-            grade="C",
-            stage="announced",
-            deal_title="Beta air defence",
-            buyer="Ukraine",
-            seller="United States",
-            category="air defence",
-            value_low="1bn",
-            currency="USD",
-        ),
-    ]
-    import_bytes(engine, ledger_csv(*first), file_name="first.csv", editor="ana", now=T(2026, 11, 2, 9))
-    second = [
-        event_row(
-            "beta",
-            "2026-11-05",
-            "Talks on the air-defence package begin.",
-            source="Beta News",
-            grade="C",
-            stage="negotiating",
-        ),
-        event_row(
-            "beta",
-            "2026-11-06",
-            "The package is agreed.",
-            source="Kyiv Post",
-            grade="B",
-            stage="agreed",
-            value_low="2bn",
-            currency="USD",
-            quantity="12",
-        ),
-    ]
-    import_bytes(engine, ledger_csv(*second), file_name="second.csv", editor="ana", now=T(2026, 11, 10, 9))
-    third = [
-        event_row(
-            "gamma",
-            "2026-11-10",
-            "A shell deal is reported.",
-            source="Gamma Blog",
-            grade="E",
-            stage="announced",
-            deal_title="Gamma shells",
-            buyer="Ukraine",
-            seller="Germany",
-        )
-    ]
-    undone = import_bytes(
-        engine, ledger_csv(*third), file_name="third.csv", editor="ana", now=T(2026, 11, 11, 9)
-    )
-    undo_import(engine, undone.import_id, editor="ana")
-    form = [
-        event_row(
-            "alpha",
-            "2026-11-12",
-            "Talks on the tanks begin.",
-            source="Alpha Wire",
-            grade="A",
-            stage="negotiating",
-        )
-    ]
-    import_rows(engine, form, label="Add event", editor="ben", now=T(2026, 11, 12, 15))
-    with engine.connect() as connection:
-        agreed = connection.execute(
-            select(Event.id).where(Event.summary == "The package is agreed.")
-        ).scalar_one()
-        kyiv = connection.execute(select(Source.id).where(Source.publisher == "Kyiv Post")).scalar_one()
-    revisions.retract_event(
-        engine, agreed, reason="the report was withdrawn", editor="ben", now=T(2026, 11, 13, 10)
-    )
-    revisions.regrade_source(
-        engine, kyiv, "D", reason="withdrew a report", editor="ben", now=T(2026, 11, 14, 10)
-    )
 
 
 @pytest.fixture(scope="module")

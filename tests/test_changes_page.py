@@ -4,14 +4,13 @@ through Streamlit's AppTest. Times are taken when each test runs (the page's def
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import streamlit as st
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_signed_in, run
 from tests.builders import event_row, ledger_csv
 from tests.ledger_snapshot import dump
 from tracker import revisions
@@ -20,33 +19,8 @@ from tracker.models import Event
 from tracker.saved_views import saved_views
 from tracker.views import editors
 
-DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 CHANGES, DEAL, OVERVIEW = (f"tracker/views/{name}.py" for name in ("changes", "deal", "overview"))
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def open_page(page: str, *, query: dict[str, str] | None = None, link: bool = False) -> AppTest:
-    at = AppTest.from_file(DASHBOARD, default_timeout=60)
-    if link:
-        at.query_params["signin"] = editors.SIGN_IN_LINKS.issue()
-    run(at)
-    at.switch_page(page)
-    at.query_params.update(query or {})
-    return run(at)
 
 
 def _now() -> dt.datetime:
@@ -79,7 +53,7 @@ def recent(engine: Engine) -> dt.datetime:
 
 
 def test_the_last_seven_days_grouped_by_deal_with_links(recent: dt.datetime):
-    at = open_page(CHANGES)
+    at = open_signed_in(CHANGES, link=False)
     then, at_ = f"{recent + dt.timedelta(days=1):%Y-%m-%d %H:%M}", f"{recent:%Y-%m-%d %H:%M}"
     asks = "15 Jan 2025 · announced · Ukraine asks for *more* [Patriot](https://evil.example) systems."
     assert [element.value for element in at.text] == [
@@ -104,7 +78,7 @@ def test_the_last_seven_days_grouped_by_deal_with_links(recent: dt.datetime):
 
 
 def test_an_earlier_start_takes_in_older_changes(recent: dt.datetime):
-    at = open_page(CHANGES)
+    at = open_signed_in(CHANGES, link=False)
     at.date_input(key="changes-seen-from").set_value((recent - dt.timedelta(days=9)).date())
     run(at)
     summary = [m.value for m in at.markdown if m.value.startswith("**")]
@@ -115,7 +89,7 @@ def test_an_earlier_start_takes_in_older_changes(recent: dt.datetime):
 
 
 def test_saving_a_view_then_opening_it_counts_from_then(recent: dt.datetime, engine: Engine):
-    at = open_page(CHANGES, link=True)
+    at = open_signed_in(CHANGES)
     at.multiselect(key="country").set_value(["UKR"])
     run(at)
     at.text_input(key="save-view-name").input("Ukraine watch")
@@ -151,7 +125,7 @@ def test_saving_a_view_then_opening_it_counts_from_then(recent: dt.datetime, eng
 
 
 def test_visitors_see_saved_views_but_cannot_save_or_mark_them(recent: dt.datetime, engine: Engine):
-    at = open_page(CHANGES)
+    at = open_signed_in(CHANGES, link=False)
     assert not [w for w in at.text_input if w.key == "save-view-name"]
     before = dump(engine)
 
@@ -174,11 +148,11 @@ def test_visitors_see_saved_views_but_cannot_save_or_mark_them(recent: dt.dateti
 
 
 def test_signposts_on_the_deal_page_and_overdue_on_the_overview(recent: dt.datetime):
-    deal = open_page(DEAL, query={"deal": "alpha"})
+    deal = open_signed_in(DEAL, query={"deal": "alpha"}, link=False)
     (table,) = [frame.value for frame in deal.dataframe if "status" in frame.value.columns]
     assert table[["stage", "expected", "status", "note", "source"]].values.tolist() == [
         ["contracted", "Dec 2024", "overdue", "a contract by December", "Alpha Wire"]
     ]
-    overview = open_page(OVERVIEW)
+    overview = open_signed_in(OVERVIEW, link=False)
     assert "Overdue signposts (1)" in [h.value for h in overview.subheader]
     assert overview.dataframe(key="overview-overdue").value["deal_title"].tolist() == ["Alpha tanks"]

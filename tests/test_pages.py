@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page, run
 from tests.builders import THREE_DEALS, event_row, ledger_csv, many_deals, titles_in_order
 from tracker import queries
 from tracker.auth import hash_password
@@ -25,7 +24,7 @@ from tracker.importer import import_bytes, undo_import
 from tracker.seed import SEED_DIR
 from tracker.views.editors import EDITOR_SESSIONS, SECRET
 
-DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 OVERVIEW, PIPELINE, DEALS, DEAL, SOURCES, UPLOAD, ARTICLE = (
     f"tracker/views/{name}.py"
     for name in ("overview", "pipeline", "deals", "deal", "sources", "upload", "article")
@@ -36,41 +35,11 @@ PASSWORD = "correct horse battery staple"
 EDITORS = {"alice": hash_password(PASSWORD)}
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    """Streamlit's caches outlive a test: every test starts and ends with none."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 @pytest.fixture
 def emptied(seeded: Engine) -> Engine:
     """A ledger with no deals that has had an import (the seed, undone), so the app does not re-seed it."""
     undo_import(seeded, 1, editor="test")
     return seeded
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def open_page(
-    page: str = OVERVIEW, *, query: dict[str, str | list[str]] | None = None, secrets: dict | None = None
-) -> AppTest:
-    at = AppTest.from_file(DASHBOARD, default_timeout=30)
-    if secrets is not None:
-        at.secrets.update(secrets)
-    at.query_params.update(query or {})
-    run(at)
-    if page != OVERVIEW:
-        at.switch_page(page)
-        run(at)
-    return at
 
 
 def metrics(at: AppTest) -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 from conftest import TODAY
 from sqlalchemy import Engine
 
-from tests.test_changes import build_history
+from tests.builders import build_history
 from tracker import queries
 from tracker.errors import ViewNotSaved
 from tracker.filters import Filters, to_query, view_from_query
