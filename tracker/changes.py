@@ -48,6 +48,7 @@ from tracker.models import (
 )
 from tracker.queries import event_text
 from tracker.signposts import overdue
+from tracker.stages import EVENT_COLUMNS as STATUS_INPUT
 from tracker.stages import deal_status
 
 # Entry ids of the Atom feed: a tag URI (RFC 4151) per change, the same for the same change on every run.
@@ -313,17 +314,15 @@ def _stage_moves(
     rows = _in_chunks(
         connection,
         lambda ids: select(
-            Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.stage, Event.recorded_at,
-            Import.committed_at.label("retracted_at"),
+            Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.occurred_until,
+            Event.date_precision, Event.stage, Event.recorded_at, Import.committed_at.label("retracted_at"),
         )
         .outerjoin(Retraction, Retraction.event_id == Event.id)
         .outerjoin(Import, Import.id == Retraction.import_id)
         .where(Event.deal_id.in_(ids)),
         latest,
     )  # fmt: skip
-    events = pd.DataFrame(
-        rows, columns=["deal_id", "event_id", "occurred_on", "stage", "recorded_at", "retracted_at"]
-    )
+    events = pd.DataFrame(rows, columns=[*STATUS_INPUT, "recorded_at", "retracted_at"])
 
     def known(at: dt.datetime) -> pd.DataFrame:
         retracted = events["retracted_at"].notna() & (events["retracted_at"] < at)
