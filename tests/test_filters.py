@@ -223,9 +223,16 @@ def test_cli_without_filter_options_exports_everything():
 
 def test_readme_lists_the_export_options():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    usage = readme[readme.index("python -m tracker export") : readme.index("python -m tracker stats")]
+    usage = readme[readme.index("python -m tracker export") : readme.index("python -m tracker changes")]
     assert sorted(set(re.findall(r"--[a-z][a-z-]*", usage))) == sorted(
         ["--format", "--output"] + [spec.cli.flag for spec in FILTERS if spec.cli]
+    )
+    # `changes` takes them too, the event dates renamed (its --since/--until are its window).
+    usage = readme[readme.index("python -m tracker changes") : readme.index("python -m tracker stats")]
+    renamed = {"--since": "--events-since", "--until": "--events-until"}
+    assert sorted(set(re.findall(r"--[a-z][a-z-]*", usage))) == sorted(
+        ["--since", "--until", "--format", "--output"]
+        + [renamed.get(spec.cli.flag, spec.cli.flag) for spec in FILTERS if spec.cli]
     )
 
 

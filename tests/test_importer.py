@@ -259,7 +259,7 @@ def test_undo_is_refused_while_a_later_import_depends_on_it(engine: Engine):
     with pytest.raises(UndoRefused) as caught:
         undo_import(engine, first.import_id, editor="bob")
     assert str(caught.value) == (
-        "import #1 (update.csv) cannot be undone: later import #2 added events to a deal it touched. "
+        "import #1 “update.csv” cannot be undone: later import #2 added events to a deal it touched. "
         "Undo the later import first."
     )
     with pytest.raises(UndoRefused) as previewed:  # the preview refuses with the same words
@@ -292,7 +292,7 @@ def test_undo_twice_is_refused(engine: Engine):
     undo_import(engine, report.import_id, editor="bob")
     with pytest.raises(UndoRefused) as caught:
         undo_import(engine, report.import_id, editor="bob")
-    assert str(caught.value) == "import #1 (update.csv) has already been undone."
+    assert str(caught.value) == "import #1 “update.csv” has already been undone."
 
 
 def test_reimport_after_undo_adds_the_rows_again(engine: Engine):

@@ -891,7 +891,7 @@ def test_undo_refused_is_explained(seeded: Engine) -> None:
     assert texts(at, "error") == [
         "Cannot undo: "
         + escape_markdown(
-            "import #1 (us-ukraine-drone-deal.csv) cannot be undone: later import #2 added "
+            "import #1 “us-ukraine-drone-deal.csv” cannot be undone: later import #2 added "
             "events to a deal it touched. Undo the later import first."
         )
     ]
@@ -1113,6 +1113,8 @@ def test_commit_adds_the_events_as_an_import_named_after_the_article(seeded: Eng
     assert history[["id", "file_name", "status"]].values.tolist()[0] == [2, SEED_ARTICLE_NAME, "committed"]
     at.selectbox(key="undo-import").set_value(2)
     at.button(key="undo-button").click()
+    run(at)
+    at.button(key="undo-confirm").click()
     run(at)
     assert texts(at, "success")[0].startswith(escape_markdown(f"Undid import #2 ({SEED_ARTICLE_NAME})"))
     assert excerpts_of_import(seeded, 2) == []

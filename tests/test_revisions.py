@@ -184,7 +184,8 @@ def test_an_import_whose_event_was_retracted_later_cannot_be_undone_first(delta:
     with pytest.raises(UndoRefused) as refused:
         undo_import(delta, 1, editor="bob")
     assert str(refused.value) == (
-        "import #1 cannot be undone: later import #2 retracts an event it added. Undo the later import first."
+        "import #1 “delta.csv” cannot be undone: later import #2 retracts an event it added. Undo the later import "
+        "first."
     )
 
 
@@ -405,7 +406,8 @@ def test_a_later_regrade_of_the_same_source_must_be_undone_first(delta: Engine):
     with pytest.raises(UndoRefused) as refused:
         undo_import(delta, first.import_id, editor="bob")
     assert str(refused.value) == (
-        "import #2 cannot be undone: later import #3 changes a grade it changed. Undo the later import first."
+        "import #2 “regrade of source #2 (B Weekly)” cannot be undone: later import #3 changes a grade it "
+        "changed. Undo the later import first."
     )
 
 

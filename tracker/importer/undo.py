@@ -52,11 +52,11 @@ def _undoable(connection: Connection, import_id: int) -> Row:
     if record is None:
         raise UndoRefused(f"there is no import #{import_id}; `python -m tracker imports` lists them.")
     if record.status == "undone":
-        raise UndoRefused(f"import #{import_id} ({record.file_name}) has already been undone.")
+        raise UndoRefused(f"import #{import_id} “{record.file_name}” has already been undone.")
     blockers = _dependents(connection, import_id)
     if blockers:
         raise UndoRefused(
-            f"import #{import_id} ({record.file_name}) cannot be undone: {blockers}. "
+            f"import #{import_id} “{record.file_name}” cannot be undone: {blockers}. "
             "Undo the later import first."
         )
     return record
