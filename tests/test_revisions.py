@@ -184,8 +184,8 @@ def test_an_import_whose_event_was_retracted_later_cannot_be_undone_first(delta:
     with pytest.raises(UndoRefused) as refused:
         undo_import(delta, 1, editor="bob")
     assert str(refused.value) == (
-        "import #1 “delta.csv” cannot be undone: later import #2 retracts an event it added. Undo the later import "
-        "first."
+        "import #1 “delta.csv” cannot be undone: later import #2 retracts an event it added. Undo the later "
+        "import first."
     )
 
 
