@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -462,6 +461,7 @@ def test_every_write_is_refused_where_it_writes_without_editor_rights(seeded: En
     before = dump(seeded)
 
     def script(call: str) -> None:
+        import streamlit as st
 
         from tracker.views import capture, history  # noqa: F401 (used by the call)
 
