@@ -24,8 +24,10 @@ from tracker.briefs import (
     ledger_address,
     view_brief,
 )
+from tracker.dates import format_partial_date
 from tracker.filters import Filters, view_from_query
 from tracker.importer import import_bytes
+from tracker.knowledge import AsOf
 from tracker.signposts import signposts_of_deals
 
 SEED_DEAL = "us-ukraine-drone-deal"
@@ -93,8 +95,10 @@ def test_the_seed_deal_brief(seeded: Engine):
 def test_a_deal_the_ledger_does_not_hold(seeded: Engine):
     with pytest.raises(BriefNotFound, match="the ledger did not hold a deal with id 'nope'"):
         deal_brief(seeded, "nope")
-    with pytest.raises(BriefNotFound, match="on 2020-01-01"):
-        deal_brief(seeded, SEED_DEAL, as_of=dt.datetime(2020, 1, 1, 23, 59, 59))
+    with pytest.raises(BriefNotFound, match=r"as recorded in this ledger by 23:59 on 1 Jan 2020 \(UTC\)$"):
+        deal_brief(seeded, SEED_DEAL, as_of=AsOf(dt.datetime(2020, 1, 1, 23, 59, 59), "recorded"))
+    with pytest.raises(BriefNotFound, match="as publicly reported by 1 Jan 2020$"):
+        deal_brief(seeded, SEED_DEAL, as_of=AsOf.end_of(dt.date(2020, 1, 1)))
 
 
 def test_signposts_with_their_source_and_status(engine: Engine):
@@ -251,10 +255,16 @@ def test_a_view_brief_lists_a_bounded_number_of_deals_and_says_how_many_were_lef
 
 
 def test_a_view_brief_as_of_a_date(three: Engine):
-    as_of = dt.datetime.combine(dt.date.today(), dt.time.max)
+    as_of = AsOf.end_of(dt.date.today(), "recorded")
     brief = view_brief(three, filters=Filters(stages=("negotiating",)), as_of=as_of, now=MADE_AT)
     assert [(d.title, d.stage) for d in brief.deals] == [("Beta air defence", "negotiating")]
-    assert brief.covers[1].startswith(f"The ledger as known at the end of {as_of:%Y-%m-%d} (UTC)")
+    day = format_partial_date(dt.date.today(), "day")
+    assert brief.covers[1] == (
+        f"The ledger as recorded in this ledger by the end of {day} (UTC): events recorded later are left "
+        "out, stages are recomputed from the events recorded by then, and grades and roles are those of then."
+    )
+    reported = view_brief(three, filters=Filters(), as_of=AsOf.end_of(dt.date.today()), now=MADE_AT)
+    assert reported.covers[1].startswith(f"The ledger as publicly reported by {day}: an event shows once")
 
 
 def test_a_view_brief_finds_conflicts_in_the_listed_deals(seeded: Engine):
@@ -271,8 +281,20 @@ def test_a_view_brief_finds_conflicts_in_the_listed_deals(seeded: Engine):
         (
             "http://localhost:8501/deals?country=UKR&country_as=seller&q=+drones+&as_of=2025-10-01#top",
             Filters(countries=("UKR",), country_role="seller", text="drones"),
-            dt.date(2025, 10, 1),
+            AsOf.end_of(dt.date(2025, 10, 1)),
             [],
+        ),
+        (
+            "as_of=2025-10-01&as_of_mode=recorded",
+            Filters(),
+            AsOf.end_of(dt.date(2025, 10, 1), "recorded"),
+            [],
+        ),
+        (
+            "as_of=2025-10-01&as_of_mode=published",
+            Filters(),
+            AsOf.end_of(dt.date(2025, 10, 1)),
+            [("as_of_mode", "published", "is not a way to read the ledger as of a date")],
         ),
         (
             "stage=nope&grade=B&sort=title",

@@ -43,6 +43,7 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from tests.builders import ledger_csv, many_deals, row, titles_in_order
 from tests.servers import Server, serve
 from tracker.auth import hash_password
+from tracker.dates import format_partial_date
 from tracker.db import PROJECT_ROOT, open_ledger, sqlite_url_for
 from tracker.importer import import_bytes
 from tracker.seed import SEED_DIR
@@ -719,9 +720,14 @@ def test_log_an_event_of_a_new_deal_retract_it_and_find_it_as_of_before(
     expect(latest).to_have_count(1)  # drawn (empty, Streamlit still draws one blank row)
     assert "Finland orders radars from Israel." not in cells(latest)
     other.close()
-    before = visit(new_page(), fresh_server, f"/?country=FIN&as_of={saved:%Y-%m-%d}&as_of_time={saved:%H:%M}")
+    before = visit(
+        new_page(),
+        fresh_server,
+        f"/?country=FIN&as_of={saved:%Y-%m-%d}&as_of_mode=recorded&as_of_time={saved:%H:%M}",
+    )
     expect(before.get_by_test_id("stAlert").first).to_contain_text(
-        f"The ledger as known at {saved:%H:%M} on {saved:%Y-%m-%d} (UTC)"
+        f"The ledger as recorded in this ledger by {saved:%H:%M} on "
+        f"{format_partial_date(saved.date(), 'day')} (UTC)"
     )
     latest = table(before, "Date", "Deal", "What happened")
     expect(latest).to_have_attribute("aria-rowcount", "2")

@@ -356,8 +356,10 @@ def test_retract_then_find_it_as_of_before_then_undo_from_the_history(three_in_t
         "retraction",
         "Not about this deal.",
     ]
-    # As known yesterday, before the retraction, the event is there and the deal was negotiating.
+    # As recorded yesterday, before the retraction, the event is there and the deal was negotiating.
     at.date_input(key="as_of").set_value(dt.date.today() - dt.timedelta(days=1))
+    run(at)
+    at.segmented_control(key="as_of_mode").set_value("recorded")
     run(at)
     assert (metrics(at)["Events"], metrics(at)["Stage"]) == ("2", "negotiating")
     assert "Clear the as-of date in the sidebar to add, correct or retract events." in texts(at, "caption")

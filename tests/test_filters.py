@@ -18,6 +18,7 @@ from tracker.db import PROJECT_ROOT
 from tracker.errors import InvalidValue
 from tracker.filters import FILTER_BY_KEY, FILTERS, FilterOptions, Filters
 from tracker.importer import import_bytes
+from tracker.knowledge import AsOf
 from tracker.models import Deal
 
 D = dt.date
@@ -157,9 +158,9 @@ def test_as_of_views_ignore_what_was_recorded_later(engine: Engine):
         editor="t",
         now=dt.datetime(2025, 10, 1, 12, 0),
     )
-    between = dt.datetime(2025, 9, 1)
+    between = AsOf(dt.datetime(2025, 9, 1), "recorded")
 
-    def selected(filters: Filters, as_of: dt.datetime | None) -> list[str]:
+    def selected(filters: Filters, as_of: AsOf | None) -> list[str]:
         with engine.connect() as connection:
             return list(connection.execute(select(Deal.id).where(filters.deal_clause(as_of=as_of))).scalars())
 
@@ -293,8 +294,8 @@ SIDES = {"database side": 5, "other side": 3, "each deal": 1}
         ("making", None, ["both", "news"]),
         ("recorded", None, ["registry"]),
         # Before its news source was recorded, "both" rested on the database alone.
-        ("making", dt.datetime(2025, 9, 20), ["news"]),
-        ("recorded", dt.datetime(2025, 9, 20), ["both", "registry"]),
+        ("making", AsOf(dt.datetime(2025, 9, 20), "recorded"), ["news"]),
+        ("recorded", AsOf(dt.datetime(2025, 9, 20), "recorded"), ["both", "registry"]),
     ],
 )
 def test_scope_selects_exact_deals(
@@ -303,7 +304,7 @@ def test_scope_selects_exact_deals(
     request: pytest.FixtureRequest,
     side: str,
     scope: str,
-    as_of: dt.datetime | None,
+    as_of: AsOf | None,
     expected: list[str],
 ):
     monkeypatch.setattr(filters_module, "SCOPE_PROBE_LINKS", SIDES[side])

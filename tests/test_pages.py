@@ -405,6 +405,14 @@ def test_a_typed_country_that_selects_nothing_is_explained(four_countries: Engin
             "scope=everything (not an option of “Scope”; use one of making, recorded, all)",
         ),
         (
+            {"as_of_mode": "published"},
+            (
+                "as_of_mode=published (is not a way to read the ledger as of a date; use reported (as "
+                "publicly reported by the date, the default) or recorded (as recorded in this ledger by the "
+                "date))"
+            ),
+        ),
+        (
             {"as_of": "2999-01-01"},
             # {today}: filled in when the test runs (the page's today), not when it is collected.
             "as_of=2999-01-01 (is out of range; use a date from 1950-01-01 to {today})",
@@ -689,7 +697,14 @@ def test_as_of_hides_later_events(two_imports: Engine) -> None:
     run(at)
     assert (metrics(at)["Stage"], metrics(at)["Events"]) == ("announced", "1")
     assert table(at, "date", "summary", "topic")["summary"].tolist() == ["Delta is announced."]
-    assert "as known at the end of 2025-08-15" in texts(at, "info")[0]
+    # The sources give no publication date: as reported, they count from when they were recorded here.
+    assert texts(at, "info")[0].startswith("The ledger as publicly reported by 15 Aug 2025: ")
+    at.segmented_control(key="as_of_mode").set_value("recorded")
+    run(at)
+    assert (metrics(at)["Stage"], metrics(at)["Events"]) == ("announced", "1")
+    assert texts(at, "info")[0].startswith(
+        "The ledger as recorded in this ledger by the end of 15 Aug 2025 (UTC): events recorded later"
+    )
     at.switch_page(OVERVIEW)
     run(at)
     assert at.dataframe(key="latest-events").value["summary"].tolist() == ["Delta is announced."]

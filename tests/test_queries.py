@@ -28,6 +28,7 @@ from tracker.display import (
 )
 from tracker.filters import Filters
 from tracker.importer import import_bytes, undo_import
+from tracker.knowledge import AsOf, AsOfMode
 from tracker.ledger_csv import TEMPLATE_PATH
 from tracker.vocab import STAGE_NAMES
 
@@ -88,7 +89,7 @@ def two_imports(engine: Engine) -> Engine:
     return engine
 
 
-AUG_15 = dt.datetime.combine(dt.date(2025, 8, 15), dt.time.max)
+AUG_15 = AsOf.end_of(dt.date(2025, 8, 15), "recorded")
 
 
 # --- the seed ---------------------------------------------------------------------------------------------
@@ -485,7 +486,9 @@ def test_as_of_leaves_out_later_events_and_recomputes_the_stage(two_imports: Eng
     assert queries.deal_roles(engine, "delta", as_of=AUG_15)["role"].tolist() == ["buyer"]
     intervals = queries.deal_stage_intervals(engine, "delta", today=TODAY, as_of=AUG_15)
     assert intervals[["stage", "end", "days"]].values.tolist() == [["announced", dt.date(2025, 8, 15), 45]]
-    assert queries.deal_header(engine, "delta", as_of=dt.datetime(2025, 7, 31)) is None  # not yet imported
+    assert (
+        queries.deal_header(engine, "delta", as_of=AsOf(dt.datetime(2025, 7, 31), "recorded")) is None
+    )  # not yet imported
 
 
 def test_as_of_on_overview_queries(two_imports: Engine) -> None:
@@ -510,7 +513,7 @@ def test_as_of_on_overview_queries(two_imports: Engine) -> None:
     assert queries.overview(engine, filters=ALL, as_of=AUG_15, today=TODAY).matrix[
         ["country_code", "stage"]
     ].values.tolist() == [["UKR", "announced"]]
-    nothing_yet = dt.datetime(2025, 7, 31)
+    nothing_yet = AsOf(dt.datetime(2025, 7, 31), "recorded")
     assert queries.overview(engine, filters=ALL, today=TODAY, as_of=nothing_yet).figures.deals == 0
     assert queries.latest_events(engine, filters=ALL, as_of=nothing_yet).empty
 
@@ -524,8 +527,9 @@ def test_as_of_on_overview_queries(two_imports: Engine) -> None:
         Filters(since=dt.date(2025, 2, 1), min_reliability="E"),
     ],
 )
-def test_as_of_now_agrees_with_the_stored_stages(three: Engine, filters: Filters) -> None:
-    now = dt.datetime(2100, 1, 1)
+@pytest.mark.parametrize("mode", ["reported", "recorded"])
+def test_as_of_now_agrees_with_the_stored_stages(three: Engine, filters: Filters, mode: AsOfMode) -> None:
+    now = AsOf(dt.datetime(2100, 1, 1), mode)
     for query in (queries.deals_by_stage, queries.latest_events):
         pd.testing.assert_frame_equal(
             query(three, filters=filters), query(three, filters=filters, as_of=now), check_dtype=False
@@ -547,10 +551,10 @@ def test_as_of_now_agrees_with_the_stored_stages(three: Engine, filters: Filters
         Filters(since=dt.date(2025, 2, 1), min_reliability="E"),
     ],
 )
-@pytest.mark.parametrize("as_of", [None, dt.datetime(2100, 1, 1)])
-def test_overview_agrees_with_deals_by_stage(
-    three: Engine, filters: Filters, as_of: dt.datetime | None
-) -> None:
+@pytest.mark.parametrize(
+    "as_of", [None, AsOf(dt.datetime(2100, 1, 1), "recorded"), AsOf(dt.datetime(2100, 1, 1), "reported")]
+)
+def test_overview_agrees_with_deals_by_stage(three: Engine, filters: Filters, as_of: AsOf | None) -> None:
     overview = queries.overview(three, filters=filters, today=TODAY, as_of=as_of)
     pd.testing.assert_frame_equal(
         overview.by_stage, queries.deals_by_stage(three, filters=filters, as_of=as_of)

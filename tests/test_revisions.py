@@ -17,12 +17,14 @@ from tracker.errors import CorrectionRefused, ImportRejected, UndoRefused
 from tracker.export import ledger_rows
 from tracker.filters import Filters
 from tracker.importer import import_bytes, import_rows, undo_import
+from tracker.knowledge import AsOf
 from tracker.models import DealChange, Event, GradeChange, Import, Retraction
 
 IMPORTED = dt.datetime(2025, 8, 1, 12, 0)
 LATER = dt.datetime(2025, 9, 1, 12, 0)
 LATEST = dt.datetime(2025, 10, 1, 12, 0)
-BEFORE_LATER = dt.datetime(2025, 8, 15, 23, 59)  # an as-of moment between the import and LATER
+# An as-of moment between the import and LATER, as recorded (retractions and regrades as they were then).
+BEFORE_LATER = AsOf(dt.datetime(2025, 8, 15, 23, 59), "recorded")
 
 
 @pytest.fixture
@@ -68,12 +70,12 @@ def event_id(engine: Engine, summary: str) -> int:
         return connection.execute(select(Event.id).where(Event.summary == summary)).scalar_one()
 
 
-def status(engine: Engine, *, as_of: dt.datetime | None = None) -> tuple:
+def status(engine: Engine, *, as_of: AsOf | None = None) -> tuple:
     header = queries.deal_header(engine, "delta", as_of=as_of)
     return header.stage, header.stage_since, header.last_event_on, header.event_count
 
 
-def summaries(engine: Engine, *, as_of: dt.datetime | None = None) -> list[str]:
+def summaries(engine: Engine, *, as_of: AsOf | None = None) -> list[str]:
     return queries.deal_events(engine, "delta", as_of=as_of)["summary"].tolist()
 
 
@@ -339,7 +341,7 @@ def test_corrections_that_are_refused_write_nothing(delta: Engine, rows, reason,
 # -- grades --------------------------------------------------------------------------------------------------
 
 
-def grades(engine: Engine, *, as_of: dt.datetime | None = None) -> list[tuple[str, str]]:
+def grades(engine: Engine, *, as_of: AsOf | None = None) -> list[tuple[str, str]]:
     sources = queries.deal_event_sources(engine, "delta", as_of=as_of)
     return sorted(zip(sources["publisher"], sources["grade"]))
 
@@ -370,7 +372,10 @@ def test_a_rerating_and_both_undone(delta: Engine):
     rerate = revisions.rerate_claim(delta, 2, 2, "4", reason="Hedged wording.", editor="alice", now=LATEST)
     assert rerate.description == "Re-rated the claim of source #2 for event #2 from 2 to 4 as change #3."
     assert grades(delta) == [("A Wire", "B2"), ("B Weekly", "B4")]
-    assert grades(delta, as_of=dt.datetime(2025, 9, 15)) == [("A Wire", "B2"), ("B Weekly", "B2")]
+    assert grades(delta, as_of=AsOf(dt.datetime(2025, 9, 15), "recorded")) == [
+        ("A Wire", "B2"),
+        ("B Weekly", "B2"),
+    ]
     assert grades(delta, as_of=BEFORE_LATER) == [("A Wire", "B2"), ("B Weekly", "C2")]
     with delta.connect() as connection:
         recorded = connection.execute(

@@ -41,6 +41,7 @@ from tracker.dates import format_partial_date
 from tracker.display import is_web_url, value_range_text
 from tracker.errors import TrackerError
 from tracker.filters import Filters
+from tracker.knowledge import AsOf
 
 BriefKind = Literal["deal", "view"]
 BriefFormat = Literal["html", "docx"]
@@ -158,10 +159,8 @@ def ledger_address(engine: Engine) -> str:
     return url.set(query=kept).render_as_string(hide_password=False)
 
 
-def _as_of_words(as_of: dt.datetime | None) -> str:
-    if as_of is None:
-        return "The ledger as it is now."
-    return f"The ledger as known at the end of {as_of:%Y-%m-%d} (UTC): events recorded later are left out."
+def _as_of_words(as_of: AsOf | None) -> str:
+    return "The ledger as it is now." if as_of is None else as_of.explained()
 
 
 def _day(day: dt.date | None) -> str:
@@ -214,7 +213,7 @@ def _conflicts(events: pd.DataFrame, sources: pd.DataFrame, deal: str) -> list[B
 
 
 def _signposts(
-    engine: Engine, deal_ids: list[str], *, today: dt.date, as_of: dt.datetime | None, with_deal: bool
+    engine: Engine, deal_ids: list[str], *, today: dt.date, as_of: AsOf | None, with_deal: bool
 ) -> tuple[BriefSignpost, ...]:
     posts = signposts.signposts_of_deals(engine, deal_ids, today=today, as_of=as_of)
     return tuple(
@@ -239,16 +238,16 @@ def _made_at(now: dt.datetime | None) -> dt.datetime:
 
 
 def deal_brief(
-    engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None, now: dt.datetime | None = None
+    engine: Engine, deal_id: str, *, as_of: AsOf | None = None, now: dt.datetime | None = None
 ) -> Brief:
     """The brief of one deal, as its page shows it (as of the end of a day, if given). BriefNotFound when
     the ledger does not hold the deal."""
     made_at = _made_at(now)
     header = queries.deal_header(engine, deal_id, as_of=as_of)
     if header is None:
-        when = f" on {as_of:%Y-%m-%d}" if as_of is not None else ""
+        when = f" {as_of.words()}" if as_of is not None else ""
         raise BriefNotFound(f"the ledger did not hold a deal with id {deal_id!r}{when}")
-    today = as_of.date() if as_of is not None else made_at.date()
+    today = as_of.day if as_of is not None else made_at.date()
     events = queries.deal_events(engine, deal_id, as_of=as_of)
     sources = queries.deal_event_sources(engine, deal_id, as_of=as_of)
     intervals = queries.deal_stage_intervals(engine, deal_id, today=today, as_of=as_of)
@@ -302,14 +301,14 @@ def view_brief(
     engine: Engine,
     *,
     filters: Filters,
-    as_of: dt.datetime | None = None,
+    as_of: AsOf | None = None,
     now: dt.datetime | None = None,
     listed: int = LISTED,
 ) -> Brief:
     """The brief of a filtered view: figures and deals by stage as the overview shows them, then the
     first `listed` deals and events (latest first) with the conflicts and signposts of those deals."""
     made_at = _made_at(now)
-    today = as_of.date() if as_of is not None else made_at.date()
+    today = as_of.day if as_of is not None else made_at.date()
     thresholds = queries.stale_thresholds(engine)
     overview = queries.overview(engine, filters=filters, today=today, as_of=as_of, thresholds=thresholds)
     rows = queries.view_rows(engine, filters=filters, as_of=as_of, deal_limit=listed, event_limit=listed)

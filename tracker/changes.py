@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, and_, or_, select
 from tracker.attributes import ATTRIBUTE_BY_NAME, shown_change
 from tracker.display import grade
 from tracker.filters import Filters
-from tracker.knowledge import reliability
+from tracker.knowledge import AsOf, reliability
 from tracker.models import (
     Deal,
     DealChange,
@@ -380,7 +380,7 @@ def _sources(connection: Connection, window: Any, in_scope: Any, *, until: dt.da
             DEAL_TITLE,
             Source.id.label("source_id"),
             *name,
-            reliability(until).label("reliability"),
+            reliability(AsOf(until, "recorded")).label("reliability"),
             *WHO,
         )
         .join(Import, Import.id == Source.import_id)

@@ -224,8 +224,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
                     f"Ignored in the address: {key}={_shown(raw)} ({problem.message}; {problem.fix}).",
                     file=sys.stderr,
                 )
-            as_of = dt.datetime.combine(view.as_of, dt.time.max) if view.as_of is not None else None
-            brief = view_brief(engine, filters=view.filters, as_of=as_of)
+            brief = view_brief(engine, filters=view.filters, as_of=view.as_of)
     except InvalidValue as exc:
         raise UsageError(f"{exc.message}. {exc.fix}") from exc
     data = render(brief, args.format)
@@ -372,7 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("deal_id", nargs="?", help="the deal's id (as in ?deal=... on its page)")
     sub.add_argument(
-        "--view", metavar="QUERY", help="a dashboard address, or its part after ?, for a view brief"
+        "--view",
+        metavar="QUERY",
+        help="a dashboard address, or its part after ?, for a view brief (as_of=YYYY-MM-DD: as publicly "
+        "reported by that day; with as_of_mode=recorded, as recorded in this ledger by then)",
     )
     sub.add_argument("--format", choices=tuple(FORMATS), default="html")
     sub.add_argument("--output", help="file to write (default: standard output)")

@@ -29,7 +29,15 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, sel
 from tracker.countries import country_by_code, resolve_country
 from tracker.dates import parse_partial_date
 from tracker.errors import InvalidValue
-from tracker.knowledge import event_is_current, imports_known_by, reliability
+from tracker.knowledge import (
+    DEFAULT_AS_OF_MODE,
+    AsOf,
+    as_of_mode,
+    event_and_link_known,
+    event_is_current,
+    reliability,
+    roles_known,
+)
 from tracker.models import Deal, DealParty, Event, EventSource, Party, Source
 from tracker.vocab import RELIABILITY, ROLES, STAGE_NAMES, resolve_reliability, resolve_role, resolve_stage
 
@@ -82,12 +90,13 @@ class Filters:
             return tuple(RELIABILITY)
         return tuple(g for g in RELIABILITY if g <= self.min_reliability)
 
-    def deal_conditions(self, *, as_of: dt.datetime | None = None) -> list[ColumnElement[bool]]:
+    def deal_conditions(self, *, as_of: AsOf | None = None) -> list[ColumnElement[bool]]:
         """Conditions on `deals` rows, one per filter in use.
 
         Only current events count (tracker.knowledge: retracted ones do not). `as_of` (an as-of view)
-        looks only at events and roles known then, with the grades they had then, and leaves the stage
-        out: those views derive each deal's stage from the events known then.
+        looks only at the events known then (and, as recorded by a moment, the roles and grades of
+        then: tracker.knowledge), and leaves the stage out: those views derive each deal's stage from
+        the events known then.
         Subqueries correlate to `deals` only, so the conditions also work in queries that join
         events, parties or sources themselves. The event filters (dates, grade) make one condition
         together: a single event must pass them all.
@@ -112,7 +121,7 @@ class Filters:
                     conditions.append(condition)
         return conditions
 
-    def event_conditions(self, *, as_of: dt.datetime | None = None) -> list[ColumnElement[bool]]:
+    def event_conditions(self, *, as_of: AsOf | None = None) -> list[ColumnElement[bool]]:
         """Conditions on `events` rows: the date range and the minimum source grade (as graded at
         `as_of`)."""
         conditions = [
@@ -120,7 +129,7 @@ class Filters:
         ]
         return [condition for condition in conditions if condition is not None]
 
-    def deal_clause(self, *, as_of: dt.datetime | None = None) -> ColumnElement[bool]:
+    def deal_clause(self, *, as_of: AsOf | None = None) -> ColumnElement[bool]:
         conditions = self.deal_conditions(as_of=as_of)
         return and_(*conditions) if conditions else true()
 
@@ -182,11 +191,11 @@ class Filter:
     field: str  # the `Filters` attribute it sets
     widget: Widget
     cli: CliOption | None = None
-    # A condition on `deals` (given the as-of time, None for now); None when the filter is not in use.
-    deal_condition: Callable[[Filters, dt.datetime | None], ColumnElement[bool] | None] | None = None
+    # A condition on `deals` (given the as-of view, None for now); None when the filter is not in use.
+    deal_condition: Callable[[Filters, AsOf | None], ColumnElement[bool] | None] | None = None
     # A condition on `events` (all event conditions must hold for one event of the deal), given the as-of
-    # time (grades are those of then).
-    event_condition: Callable[[Filters, dt.datetime | None], ColumnElement[bool] | None] | None = None
+    # view (grades as tracker.knowledge reads them in it).
+    event_condition: Callable[[Filters, AsOf | None], ColumnElement[bool] | None] | None = None
     # Its words in the caption ("with Ukraine as seller"); None or "" when it adds none.
     caption: Callable[[Filters, PartyNames], str | None] | None = None
     # The sidebar's default given what the ledger holds, when it is not `default`.
@@ -306,6 +315,11 @@ def url_deal_id(raw: str) -> str:
     return _url_text(raw, max_length=DEAL_ID_MAX_LENGTH)
 
 
+# The as-of view's URL parameters (and the sidebar's widget keys): ?as_of=2025-10-01&as_of_mode=recorded.
+# The mode is left out at its default (tracker.knowledge.DEFAULT_AS_OF_MODE, as publicly reported).
+AS_OF_KEY, AS_OF_MODE_KEY = "as_of", "as_of_mode"
+
+
 def url_as_of(raw: str, *, today: dt.date) -> dt.date:
     """The "ledger as known on" date from the URL (?as_of=...): up to today."""
     return _url_date(raw, today=today, latest=today)
@@ -322,13 +336,14 @@ class UrlView:
     """A view read from a dashboard address's query string: what the sidebar would show for it."""
 
     filters: Filters
-    as_of: dt.date | None
+    as_of: AsOf | None  # the end of the day in the address, in its mode
     ignored: tuple[tuple[str, str, InvalidValue], ...]  # (parameter, value, why): reported, not used
 
 
 def view_from_query(query: str, options: FilterOptions, *, today: dt.date) -> UrlView:
-    """The filters and as-of date in a query string ("country=UKR&stage=negotiating", a whole address
-    too), read value by value as the sidebar reads the URL (`Filter.from_url`, `url_as_of`): a value the
+    """The filters and as-of view in a query string ("country=UKR&stage=negotiating", a whole address
+    too), read value by value as the sidebar reads the URL (`Filter.from_url`, `url_as_of`, the mode
+    by `tracker.knowledge.as_of_mode`): a value the
     sidebar would refuse is ignored and listed in `ignored`, a filter not in the query takes the
     sidebar's default on this ledger, and parameters that are not filters (sort, page) are left alone."""
     if len(query) > MAX_QUERY_LENGTH:
@@ -358,8 +373,10 @@ def view_from_query(query: str, options: FilterOptions, *, today: dt.date) -> Ur
         else:
             held = list(dict.fromkeys(values)) if spec.widget.kind == "multiselect" else values[-1]
             chosen[spec.field] = spec.from_widget(held)
-    days = read("as_of", lambda raw: url_as_of(raw, today=today))
-    return UrlView(Filters(**chosen), days[-1] if days else None, tuple(ignored))
+    days = read(AS_OF_KEY, lambda raw: url_as_of(raw, today=today))
+    modes = read(AS_OF_MODE_KEY, as_of_mode)
+    as_of = AsOf.end_of(days[-1], modes[-1] if modes else DEFAULT_AS_OF_MODE) if days else None
+    return UrlView(Filters(**chosen), as_of, tuple(ignored))
 
 
 # --- conditions and captions --------------------------------------------------------------------------
@@ -385,13 +402,7 @@ def matches(column: ColumnElement[str], pattern: str) -> ColumnElement[bool]:
     )
 
 
-def _roles_known(as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
-    if as_of is None:
-        return []
-    return [DealParty.import_id.in_(imports_known_by(as_of))]
-
-
-def _events_known(as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
+def _events_known(as_of: AsOf | None) -> list[ColumnElement[bool]]:
     # Retracted events never count; as of a date, neither do those recorded or retracted later.
     return [event_is_current(as_of)]
 
@@ -409,7 +420,7 @@ def _country_name(code: str) -> str:
         return code
 
 
-def _countries_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement[bool] | None:
+def _countries_condition(f: Filters, as_of: AsOf | None) -> ColumnElement[bool] | None:
     if not f.countries:
         return None
     roles = ("buyer", "seller") if f.country_role == "either" else (f.country_role,)
@@ -422,7 +433,7 @@ def _countries_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement
             DealParty.role.in_(roles),
             Party.kind == "state",
             Party.country_code.in_(f.countries),
-            *_roles_known(as_of),
+            *roles_known(as_of),
         )
     )
 
@@ -434,16 +445,16 @@ def _countries_caption(f: Filters, _: PartyNames) -> str | None:
     return f"with {_join_or([_country_name(code) for code in f.countries])} {role}"
 
 
-def _stages_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement[bool] | None:
+def _stages_condition(f: Filters, as_of: AsOf | None) -> ColumnElement[bool] | None:
     # As of a date the stage is recomputed from the events known then (tracker.queries), not stored.
     return Deal.current_stage.in_(f.stages) if f.stages and as_of is None else None
 
 
-def _parties_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement[bool] | None:
+def _parties_condition(f: Filters, as_of: AsOf | None) -> ColumnElement[bool] | None:
     # Party and role together: one role row must name the party *in* that role.
     if not (f.parties or f.roles):
         return None
-    conditions = [DealParty.deal_id == Deal.id, *_roles_known(as_of)]
+    conditions = [DealParty.deal_id == Deal.id, *roles_known(as_of)]
     if f.parties:
         conditions.append(DealParty.party_id.in_(f.parties))
     if f.roles:
@@ -487,7 +498,7 @@ def _event_text_condition(pattern: str) -> ColumnElement[bool]:
     )
 
 
-def _text_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement[bool] | None:
+def _text_condition(f: Filters, as_of: AsOf | None) -> ColumnElement[bool] | None:
     if not f.text.strip():
         return None
     pattern = like_pattern(f.text.strip())
@@ -502,7 +513,7 @@ def _text_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement[bool
     )
 
 
-def _grade_condition(f: Filters, as_of: dt.datetime | None) -> ColumnElement[bool] | None:
+def _grade_condition(f: Filters, as_of: AsOf | None) -> ColumnElement[bool] | None:
     if not f.min_reliability:
         return None
     return exists(
@@ -537,16 +548,6 @@ def _sources(*, database: bool) -> Select[Any]:
     return select(Source.id).where(Source.kind == "database" if database else Source.kind != "database")
 
 
-def _known(events: Any, links: Any, as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
-    """As of a date: only events and source links recorded by then."""
-    if as_of is None:
-        return []
-    return [
-        events.c.recorded_at <= as_of,
-        links.c.import_id.in_(imports_known_by(as_of)),
-    ]
-
-
 def _few_links(*, database: bool) -> ColumnElement[bool]:
     """Whether the sources of a kind have fewer than SCOPE_PROBE_LINKS links: one index range per source,
     stopped at the limit (a few ms), evaluated once per query."""
@@ -561,18 +562,21 @@ def _few_links(*, database: bool) -> ColumnElement[bool]:
 
 # The scope's subqueries use Core table aliases: the queries using them join events and sources
 # themselves, and ORM aliases cost about 1 ms of Python per column used (18 ms per condition built).
-def deals_citing(*, database: bool, as_of: dt.datetime | None = None) -> Select[Any]:
+def deals_citing(*, database: bool, as_of: AsOf | None = None) -> Select[Any]:
     """Deals with an event backed by a source of kind "database" (or, `database` False, of another kind),
     read from the sources' side: their links through `event_sources`' source index, then the events."""
     events, links = Event.__table__.alias("cited_events"), EventSource.__table__.alias("cited_links")
     return (
         select(events.c.deal_id)
         .join(links, links.c.event_id == events.c.id)
-        .where(links.c.source_id.in_(_sources(database=database)), *_known(events, links, as_of))
+        .where(
+            links.c.source_id.in_(_sources(database=database)),
+            *event_and_link_known(as_of, events=events, links=links),
+        )
     )
 
 
-def _cites_other_sources(deal_id: ColumnElement[str], as_of: dt.datetime | None) -> ColumnElement[bool]:
+def _cites_other_sources(deal_id: ColumnElement[str], as_of: AsOf | None) -> ColumnElement[bool]:
     """Whether the deal has an event backed by a source that is not a database, probing its own events."""
     events = Event.__table__.alias("own_events")
     links = EventSource.__table__.alias("own_links")
@@ -581,11 +585,15 @@ def _cites_other_sources(deal_id: ColumnElement[str], as_of: dt.datetime | None)
         select(events.c.id)
         .join(links, links.c.event_id == events.c.id)
         .join(sources, sources.c.id == links.c.source_id)
-        .where(events.c.deal_id == deal_id, sources.c.kind != "database", *_known(events, links, as_of))
+        .where(
+            events.c.deal_id == deal_id,
+            sources.c.kind != "database",
+            *event_and_link_known(as_of, events=events, links=links),
+        )
     )
 
 
-def database_only_deals(as_of: dt.datetime | None = None) -> Select[Any]:
+def database_only_deals(as_of: AsOf | None = None) -> Select[Any]:
     """The SIPRI-recorded deals (SCOPE_RULE), found from the database sources' side: the deals of their
     links that cite nothing else."""
     citing = deals_citing(database=True, as_of=as_of)
@@ -593,7 +601,7 @@ def database_only_deals(as_of: dt.datetime | None = None) -> Select[Any]:
 
 
 @functools.lru_cache(maxsize=16)
-def deal_scope_condition(scope: Scope, *, as_of: dt.datetime | None = None) -> ColumnElement[bool] | None:
+def deal_scope_condition(scope: Scope, *, as_of: AsOf | None = None) -> ColumnElement[bool] | None:
     """The deals of a scope (None for "all"); see SCOPE_RULE.
 
     Which sources back a deal is not stored on the deal, and probing every deal's own links costs 230 ms
@@ -809,9 +817,10 @@ FILTER_BY_KEY: dict[str, Filter] = {spec.key: spec for spec in FILTERS}
 # --- a view's filters as a URL query string -------------------------------------------------------------
 
 
-def to_query(filters: Filters, options: FilterOptions) -> str:
+def to_query(filters: Filters, options: FilterOptions, *, as_of: AsOf | None = None) -> str:
     """The filters as the sidebar writes them in its URL ("country=UKR&stage=agreed"), for a saved view or
-    a feed's id: the filters at their sidebar default on this ledger are left out, as the sidebar does."""
+    a feed's id: the filters at their sidebar default on this ledger are left out, as the sidebar does.
+    With `as_of`, its day and (when not the default) its mode follow, as `view_from_query` reads them."""
     pairs: list[tuple[str, str]] = []
     for spec in FILTERS:
         value = getattr(filters, spec.field)
@@ -825,6 +834,10 @@ def to_query(filters: Filters, options: FilterOptions) -> str:
                 pairs.append((spec.key, labels[item]))
             else:
                 pairs.append((spec.key, str(item)))
+    if as_of is not None:
+        pairs.append((AS_OF_KEY, as_of.day.isoformat()))
+        if as_of.mode != DEFAULT_AS_OF_MODE:
+            pairs.append((AS_OF_MODE_KEY, as_of.mode))
     return urlencode(pairs)
 
 

@@ -4,12 +4,13 @@ Aggregation happens in SQL; functions return small pandas DataFrames ready to re
 what a page shows. Options are keyword-only; `filters` is the analyst's `Filters` value. The overview's
 charts are summed in Python from one GROUP BY per filter (see `_deal_mix`).
 
-Retracted events are left out of every view (tracker.knowledge). As-of views (`as_of`: the end of a
-day, naive UTC like `recorded_at`) show the ledger as it was known then: events recorded later or
-retracted by then, and roles, sources and attribute changes from later imports, are left out, grades
-are those of then, and each deal's stage is recomputed by `tracker.stages.deal_status` from the events
-known then (the same derivation the importer stores). Grouping by that recomputed stage happens in
-Python, over one row per deal, because the stage is not in the database.
+Retracted events are left out of every view (tracker.knowledge). As-of views (`as_of`, a
+`tracker.knowledge.AsOf`) show the ledger as publicly reported by a day, or as recorded in it by a
+moment: events not known then are left out (as recorded: also roles, sources and attribute changes from
+later imports, with grades as they were then), and each deal's stage is recomputed by
+`tracker.stages.deal_status` from the events known then (the same derivation the importer stores).
+Grouping by that recomputed stage happens in Python, over one row per deal, because the stage is not in
+the database.
 """
 
 from __future__ import annotations
@@ -46,7 +47,19 @@ from tracker.countries import country_by_code
 from tracker.dates import format_partial_date
 from tracker.display import grade, value_range_text, web_url_or_none
 from tracker.filters import FilterOptions, Filters, database_only_deals, deals_citing, like_pattern, matches
-from tracker.knowledge import credibility, event_is_current, imports_known_by, reliability
+from tracker.knowledge import (
+    AsOf,
+    AsOfMode,
+    FirstKnown,
+    credibility,
+    event_is_current,
+    first_published,
+    first_recorded,
+    first_undated,
+    links_known,
+    reliability,
+    roles_known,
+)
 from tracker.memory import cycle_collection_paused
 from tracker.models import (
     Deal,
@@ -149,6 +162,37 @@ def has_deals(engine: Engine) -> bool:
     """Whether the ledger holds any deal (without counting a large one)."""
     with engine.connect() as connection:
         return connection.execute(select(Deal.id).limit(1)).first() is not None
+
+
+def first_known(engine: Engine, *, mode: AsOfMode) -> FirstKnown | None:
+    """When an as-of view in `mode` first shows anything (None for a ledger without current events): as
+    reported, the end of the earliest period a source of a current event was published in, or, for a
+    source without a date, when its link was recorded; as recorded, when the first current event was."""
+    current = event_is_current()
+    with engine.connect() as connection:
+        if mode == "recorded":
+            recorded_at = connection.execute(select(func.min(Event.recorded_at)).where(current)).scalar()
+            return None if recorded_at is None else first_recorded(recorded_at)
+        precision = func.coalesce(Source.published_precision, "day")
+        linked = (
+            select(precision, func.min(Source.published_on))
+            .join(EventSource, EventSource.source_id == Source.id)
+            .join(Event, Event.id == EventSource.event_id)
+            .where(current)
+        )
+        dated = connection.execute(linked.where(Source.published_on.is_not(None)).group_by(precision)).all()
+        undated = connection.execute(
+            select(func.min(Import.committed_at))
+            .select_from(EventSource)
+            .join(Source, Source.id == EventSource.source_id)
+            .join(Import, Import.id == EventSource.import_id)
+            .join(Event, Event.id == EventSource.event_id)
+            .where(current, Source.published_on.is_(None))
+        ).scalar()
+    firsts = [first_published(start, name) for name, start in dated]
+    if undated is not None:
+        firsts.append(first_undated(undated))
+    return min(firsts, key=lambda first: first.moment, default=None)
 
 
 def ledger_version(engine: Engine) -> str:
@@ -256,7 +300,7 @@ class _Scope:
     statuses: pd.DataFrame | None  # tracker.stages.STATUS_COLUMNS, one row per deal (as-of views only)
 
 
-def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scope:
+def _scope(engine: Engine, filters: Filters, as_of: AsOf | None) -> _Scope:
     if as_of is None:
         return _Scope([filters.deal_clause()], None)
     # A deal is in an as-of view when an event known then matches the date and grade filters.
@@ -288,12 +332,8 @@ def _scope(engine: Engine, filters: Filters, as_of: dt.datetime | None) -> _Scop
     return _Scope(conditions, statuses)
 
 
-def _event_conditions(filters: Filters, as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
+def _event_conditions(filters: Filters, as_of: AsOf | None) -> list[ColumnElement[bool]]:
     return [*filters.event_conditions(as_of=as_of), event_is_current(as_of)]
-
-
-def _role_known(as_of: dt.datetime | None) -> list[ColumnElement[bool]]:
-    return [DealParty.import_id.in_(imports_known_by(as_of))] if as_of is not None else []
 
 
 def count_deals(engine: Engine, *, filters: Filters) -> int:
@@ -336,7 +376,7 @@ class _MixRow(NamedTuple):
 def _deal_mix(
     engine: Engine,
     filters: Filters,
-    as_of: dt.datetime | None,
+    as_of: AsOf | None,
     *,
     today: dt.date | None = None,
     scope: _Scope | None = None,
@@ -385,7 +425,7 @@ def _deal_mix(
             Party.kind == "state",
             Party.country_code.is_not(None),
             DealParty.role.in_(TRADE_ROLES),
-            *_role_known(as_of),
+            *roles_known(as_of),
         )
         .distinct(),
     )
@@ -466,7 +506,7 @@ def _events_this_month(
     engine: Engine,
     filters: Filters,
     today: dt.date,
-    as_of: dt.datetime | None,
+    as_of: AsOf | None,
     *,
     scope: _Scope | None = None,
 ) -> int:
@@ -563,7 +603,7 @@ def overview(
     *,
     filters: Filters,
     today: dt.date,
-    as_of: dt.datetime | None = None,
+    as_of: AsOf | None = None,
     max_countries: int = MATRIX_COUNTRIES,
     top_flows: int = TOP_FLOWS,
     thresholds: StageThresholds | None = None,
@@ -588,7 +628,7 @@ def overview(
 
 
 def deals_by_stage(
-    engine: Engine, *, filters: Filters | None = None, as_of: dt.datetime | None = None
+    engine: Engine, *, filters: Filters | None = None, as_of: AsOf | None = None
 ) -> pd.DataFrame:
     """Every stage in order with its number of deals (zero included); deals with no stage are not counted."""
     return _by_stage_frame(_tally(_deal_mix(engine, filters or Filters(), as_of)))
@@ -598,9 +638,9 @@ def _country_roles(filters: Filters) -> tuple[str, ...]:
     return TRADE_ROLES if filters.country_role == "either" else (filters.country_role,)
 
 
-def _event_sources(engine: Engine, event_ids: list[int], as_of: dt.datetime | None) -> pd.DataFrame:
+def _event_sources(engine: Engine, event_ids: list[int], as_of: AsOf | None) -> pd.DataFrame:
     """The sources of these events with their grades (as graded at `as_of`)."""
-    known = [EventSource.import_id.in_(imports_known_by(as_of))] if as_of is not None else []
+    known = links_known(as_of)
     graded = reliability(as_of).label("reliability")
     rated = credibility(as_of).label("credibility")
     statement = (
@@ -639,14 +679,14 @@ def _with_sources(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
 
 
 def latest_events(
-    engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None, limit: int = LATEST_EVENTS
+    engine: Engine, *, filters: Filters, as_of: AsOf | None = None, limit: int = LATEST_EVENTS
 ) -> pd.DataFrame:
     """The most recent events (by date) of the filtered deals, with their sources and grades."""
     return _latest_events(engine, _scope(engine, filters, as_of), filters, as_of, limit)
 
 
 def _latest_events(
-    engine: Engine, scope: _Scope, filters: Filters, as_of: dt.datetime | None, limit: int
+    engine: Engine, scope: _Scope, filters: Filters, as_of: AsOf | None, limit: int
 ) -> pd.DataFrame:
     statement = (
         select(
@@ -934,7 +974,7 @@ class DealHeader:
         return attribute.of(self.values)
 
 
-def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> DealHeader | None:
+def deal_header(engine: Engine, deal_id: str, *, as_of: AsOf | None = None) -> DealHeader | None:
     """The deal's attributes and status; None when the ledger does not hold it (or did not yet, as of)."""
     with engine.connect() as connection:
         row = connection.execute(select(Deal.__table__).where(Deal.id == deal_id)).mappings().first()
@@ -950,16 +990,22 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
                 sellers=row["sellers"],
                 **{key: row[key] for key in STATUS_COLUMNS if key not in ("deal_id", "current_stage")},
             )
-        if row["created_at"] > as_of:
-            return None
-        # Attributes changed later are read back from the first later change's old value.
-        later = connection.execute(
-            select(DealChange.field, DealChange.old_value)
-            .where(DealChange.deal_id == deal_id, DealChange.recorded_at > as_of)
-            .order_by(DealChange.id)
-        ).all()
+        later: list[Any] = []
+        if not as_of.reported:
+            if row["created_at"] > as_of.moment:
+                return None
+            # Attributes changed later are read back from the first later change's old value.
+            later = list(
+                connection.execute(
+                    select(DealChange.field, DealChange.old_value)
+                    .where(DealChange.deal_id == deal_id, DealChange.recorded_at > as_of.moment)
+                    .order_by(DealChange.id)
+                )
+            )
     values.update(restored([(field, old) for field, old in later]))
     events = deal_events(engine, deal_id, as_of=as_of)
+    if as_of.reported and events.empty:
+        return None  # nothing about the deal had been published yet
     status = deal_status(events.assign(deal_id=deal_id)[list(EVENT_COLUMNS)])
     known = status.iloc[0] if not status.empty else None
     roles = deal_roles(engine, deal_id, as_of=as_of)
@@ -1012,7 +1058,7 @@ def stale_thresholds(engine: Engine) -> dict[str, int]:
     return stage_thresholds(gaps_by_stage(events))
 
 
-def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
+def deal_events(engine: Engine, deal_id: str, *, as_of: AsOf | None = None) -> pd.DataFrame:
     """The deal's events in date order, each with its reported date text and its sources with grades."""
     statement = (
         select(
@@ -1039,7 +1085,7 @@ def deal_events(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = Non
     return _with_sources(events, deal_event_sources(engine, deal_id, as_of=as_of))
 
 
-def deal_event_sources(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
+def deal_event_sources(engine: Engine, deal_id: str, *, as_of: AsOf | None = None) -> pd.DataFrame:
     """One row per event and source: publisher, title, http(s) url or None, reliability, credibility,
     grade, and the source's words that support the event (excerpt)."""
     event_ids = select(Event.id).where(Event.deal_id == deal_id, event_is_current(as_of))
@@ -1049,12 +1095,12 @@ def deal_event_sources(engine: Engine, deal_id: str, *, as_of: dt.datetime | Non
 
 
 def deal_stage_intervals(
-    engine: Engine, deal_id: str, *, today: dt.date, as_of: dt.datetime | None = None
+    engine: Engine, deal_id: str, *, today: dt.date, as_of: AsOf | None = None
 ) -> pd.DataFrame:
     """The deal's stages as intervals (tracker.stages.stage_intervals); the current one runs to today,
     or to the as-of date."""
     events = deal_events(engine, deal_id, as_of=as_of).assign(deal_id=deal_id)[list(EVENT_COLUMNS)]
-    return stage_intervals(events, until=as_of.date() if as_of is not None else today)
+    return stage_intervals(events, until=as_of.day if as_of is not None else today)
 
 
 def time_in_stage(intervals: pd.DataFrame) -> pd.DataFrame:
@@ -1068,7 +1114,7 @@ def time_in_stage(intervals: pd.DataFrame) -> pd.DataFrame:
     return totals.sort_values("position").drop(columns="position").reset_index(drop=True)
 
 
-def deal_roles(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
+def deal_roles(engine: Engine, deal_id: str, *, as_of: AsOf | None = None) -> pd.DataFrame:
     """The deal's parties with their roles (role order as in tracker.vocab.ROLES), known as of the date."""
     statement = (
         select(
@@ -1079,7 +1125,7 @@ def deal_roles(engine: Engine, deal_id: str, *, as_of: dt.datetime | None = None
             Party.country_code,
         )
         .join(Party, Party.id == DealParty.party_id)
-        .where(DealParty.deal_id == deal_id, *_role_known(as_of))
+        .where(DealParty.deal_id == deal_id, *roles_known(as_of))
     )
     roles = _frame(engine, statement)
     names = _state_names(engine)
@@ -1391,7 +1437,7 @@ class ViewRows:
 
 
 def view_rows(
-    engine: Engine, *, filters: Filters, as_of: dt.datetime | None = None, deal_limit: int, event_limit: int
+    engine: Engine, *, filters: Filters, as_of: AsOf | None = None, deal_limit: int, event_limit: int
 ) -> ViewRows:
     """The filtered deals (latest event first) and their latest events, each capped, with the totals."""
     scope = _scope(engine, filters, as_of)
@@ -1451,11 +1497,11 @@ def view_rows(
 
 
 def events_of_deals(
-    engine: Engine, deal_ids: list[str], *, as_of: dt.datetime | None = None
+    engine: Engine, deal_ids: list[str], *, as_of: AsOf | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The events of several deals (as `deal_events`, plus deal_id) and their sources (as
     `deal_event_sources`), for finding conflicting claims."""
-    known = [Event.recorded_at <= as_of] if as_of is not None else []
+    known = [event_is_current(as_of)] if as_of is not None else []
     statement = (
         select(
             Event.id.label("event_id"),

@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, Engine, and_, exists, func, or_, select
 from tracker.dates import format_partial_date
 from tracker.display import grade, web_url_or_none
 from tracker.filters import Filters
-from tracker.knowledge import event_is_current
+from tracker.knowledge import AsOf, event_is_current
 from tracker.models import Deal, Event, EventSource, Signpost, Source
 from tracker.vocab import ACTIVE_STAGES, STAGE_NAMES, STAGES
 
@@ -156,7 +156,7 @@ def _status(*, reached_on: dt.date | None, until: dt.date, stage: str | None, to
 
 
 def signposts_of_deals(
-    engine: Engine, deal_ids: list[str], *, today: dt.date, as_of: dt.datetime | None = None
+    engine: Engine, deal_ids: list[str], *, today: dt.date, as_of: AsOf | None = None
 ) -> pd.DataFrame:
     """The deals' signposts in expected-date order, as known at `as_of`, each with the source that states
     it (publisher, source_title, grade, http(s) url or None), when the milestone was first reached

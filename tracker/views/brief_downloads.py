@@ -1,13 +1,12 @@
 """The "Brief" downloads of the deal page and the Deals page: the bytes come from tracker.briefs.
 
 The file is built when a button is clicked (Streamlit runs `data` callables then), and kept per ledger
-version, deal or view, as-of date and format, so a second click, or a colleague's, reuses it until the
+version, deal or view, as-of view and format, so a second click, or a colleague's, reuses it until the
 ledger changes. Caching lives here, in the UI layer; tracker.briefs builds afresh on every call.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import streamlit as st
@@ -16,6 +15,7 @@ from sqlalchemy import Engine
 from tracker import queries
 from tracker.briefs import FORMATS, BriefFormat, deal_brief, render, view_brief
 from tracker.filters import Filters
+from tracker.knowledge import AsOf
 from tracker.views import common
 
 LABELS: dict[str, str] = {"html": "Brief (HTML)", "docx": "Brief (DOCX)"}
@@ -28,7 +28,7 @@ HELP: dict[str, str] = {
 
 @st.cache_data(show_spinner=False, max_entries=50)
 def _deal_bytes(
-    _engine: Engine, url: str, version: str, deal_id: str, as_of: dt.datetime | None, format: BriefFormat
+    _engine: Engine, url: str, version: str, deal_id: str, as_of: AsOf | None, format: BriefFormat
 ) -> bytes:
     del url, version  # cache key only: a new import or undo gives new keys
     return render(deal_brief(_engine, deal_id, as_of=as_of), format)
@@ -36,14 +36,14 @@ def _deal_bytes(
 
 @st.cache_data(show_spinner=False, max_entries=50)
 def _view_bytes(
-    _engine: Engine, url: str, version: str, filters: Filters, as_of: dt.datetime | None, format: BriefFormat
+    _engine: Engine, url: str, version: str, filters: Filters, as_of: AsOf | None, format: BriefFormat
 ) -> bytes:
     del url, version
     return render(view_brief(_engine, filters=filters, as_of=as_of), format)
 
 
 def brief_buttons(
-    *, key: str, deal_id: str | None = None, filters: Filters | None = None, as_of: dt.datetime | None = None
+    *, key: str, deal_id: str | None = None, filters: Filters | None = None, as_of: AsOf | None = None
 ) -> None:
     """An HTML and a DOCX download of the brief of `deal_id`, or of the view `filters` chooses."""
     # The deal id is ledger text: only letters, digits and dashes reach the file name.

@@ -23,6 +23,8 @@ from tracker.db import open_ledger, resolve_database_url
 from tracker.display import counted, escape_markdown
 from tracker.errors import InvalidValue
 from tracker.filters import (
+    AS_OF_KEY,
+    AS_OF_MODE_KEY,
     EARLIEST_DATE,
     FILTERS,
     SEARCH_MAX_LENGTH,
@@ -31,6 +33,7 @@ from tracker.filters import (
     Filters,
     url_as_of,
 )
+from tracker.knowledge import AS_OF_MODES, DEFAULT_AS_OF_MODE, AsOf, as_of_mode, nothing_known
 from tracker.seed import seed_if_empty
 from tracker.staleness import STALE_AFTER_DAYS
 
@@ -49,6 +52,7 @@ CHANGES_PAGE = "tracker/views/changes.py"
 # Plotly geo charts read their base map from here (static/topojson/, served by enableStaticServing).
 TOPOJSON_URL = "app/static/topojson/"
 CHART_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
+AS_OF_TIME_KEY = "as_of_time"  # the as-of minute (recorded mode), bound to the URL like the date
 
 
 # --- the ledger ---------------------------------------------------------------------------------------
@@ -397,70 +401,91 @@ def sidebar_filters() -> Filters:
     return filters
 
 
+def clear_as_of() -> None:
+    """A button's on_click: back to the ledger as it is now (the filters are kept)."""
+    st.session_state[AS_OF_KEY] = None
+    st.session_state[AS_OF_TIME_KEY] = None
+
+
 def as_of_picker(*, applies: bool) -> None:
-    """The "ledger as known on" date (and, for changes made that day, a time), in the shared sidebar so it
-    holds across pages; it applies to the overview and deal pages (`applies`) and is shown disabled
-    elsewhere."""
+    """The "ledger as known on" date, how to read it (tracker.knowledge.AS_OF_MODES) and, as recorded, a
+    time of day for changes made that day; in the shared sidebar so it holds across pages. It applies to
+    the overview and deal pages (`applies`) and is shown disabled elsewhere."""
     today = dt.date.today()
-    _check_bound_url("as_of", lambda raw: url_as_of(raw, today=today))
+    _check_bound_url(AS_OF_KEY, lambda raw: url_as_of(raw, today=today))
+    # The URL holds the mode's value (?as_of_mode=recorded), only when it is not the default.
+    seed_from_url(AS_OF_MODE_KEY, as_of_mode, default=DEFAULT_AS_OF_MODE)
     with st.sidebar:
         st.divider()
         day_column, time_column = st.columns([3, 2])
-        day_column.date_input(
+        # Read from the widget: a date bound to the URL is in the session state only once it is drawn.
+        day = day_column.date_input(
             "Ledger as known on",
             value=None,
-            key="as_of",
+            key=AS_OF_KEY,
             bind="query-params",
             min_value=EARLIEST_DATE,
             max_value=today,
             format="YYYY-MM-DD",
             disabled=not applies,
-            help="Shows the ledger as it was known at the end of that day (UTC): events "
-            "recorded later are left out and stages are recomputed. Empty: now. Applies to "
-            "the Overview and Deal pages.",
+            help="Shows the ledger as it was known on that day, with stages recomputed from the events known "
+            "then: as publicly reported by then (by its sources' publication dates), or as recorded in this "
+            "ledger by then (by when rows were imported here). Empty: now. Applies to the Overview and Deal "
+            "pages.",
+        )
+        chosen = day is not None
+        st.segmented_control(
+            "Show the ledger",
+            list(AS_OF_MODES),
+            key=AS_OF_MODE_KEY,
+            required=True,
+            format_func=AS_OF_MODES.get,
+            disabled=not applies or not chosen,
+            help="As publicly reported: events whose sources had been published by that day (a source "
+            "dated only to a month or a year counts from its end; one without a date from when it was "
+            "recorded here); retractions, grades and roles as the ledger holds them now. As recorded: "
+            "the ledger as it stood at the end of that day (or minute), grades and roles included.",
         )
         time_column.time_input(
             "at (UTC)",
             value=None,
-            key="as_of_time",
+            key=AS_OF_TIME_KEY,
             bind="query-params",
             step=60,
-            disabled=not applies or st.session_state.get("as_of") is None,
-            help="The end of that minute of the day, e.g. just before a change recorded the same day "
-            "(the deal page's History tab gives each change's time). Empty: the end of the day.",
+            disabled=not applies or not chosen or st.session_state.get(AS_OF_MODE_KEY) != "recorded",
+            help="As recorded: the end of that minute of the day, e.g. just before a change recorded the "
+            "same day (the deal page's History tab gives each change's time). Empty: the end of the day. "
+            "Publication dates have no time, so this applies only to the view as recorded.",
         )
+    # Written with a date only: an address without one shows the ledger now, whatever the mode.
+    mode = st.session_state.get(AS_OF_MODE_KEY)
+    write_url(AS_OF_MODE_KEY, [mode] if chosen and mode not in (None, DEFAULT_AS_OF_MODE) else [])
 
 
-def current_as_of() -> dt.datetime | None:
-    """The end of the chosen "ledger as known on" day (or of the chosen minute of it), or None for the
-    ledger as it is now."""
-    day = st.session_state.get("as_of")
+def current_as_of() -> AsOf | None:
+    """The chosen as-of view (the end of the chosen day, or, as recorded, of the chosen minute of it), or
+    None for the ledger as it is now."""
+    day = st.session_state.get(AS_OF_KEY)
     if not day:
         return None
-    minute = st.session_state.get("as_of_time")
-    if minute is None:
-        return dt.datetime.combine(day, dt.time.max)
-    return dt.datetime.combine(day, minute.replace(second=59, microsecond=999_999))
+    mode = st.session_state.get(AS_OF_MODE_KEY) or DEFAULT_AS_OF_MODE
+    minute = st.session_state.get(AS_OF_TIME_KEY)
+    if minute is None or mode != "recorded":
+        return AsOf.end_of(day, mode)
+    return AsOf(dt.datetime.combine(day, minute.replace(second=59, microsecond=999_999)), mode)
 
 
 # --- page furniture -----------------------------------------------------------------------------------
 
 
-def page_header(title: str, filters: Filters | None, *, as_of: dt.datetime | None = None) -> None:
+def page_header(title: str, filters: Filters | None, *, as_of: AsOf | None = None) -> None:
     st.title(title)
     if filters is not None:
         st.caption(escape_markdown(filters_caption(filters)))
     _show_ignored_url_values()
     if as_of is not None:
-        when = (
-            f"the end of {as_of:%Y-%m-%d}"
-            if as_of.time() == dt.time.max
-            else f"{as_of:%H:%M} on {as_of:%Y-%m-%d}"
-        )
         st.info(
-            f"The ledger as known at {when} (UTC): events recorded later are left "
-            "out and stages are recomputed from the events known then. Clear the date in the sidebar "
-            "for the ledger as it is now.",
+            f"{as_of.explained()} Clear the date in the sidebar for the ledger as it is now.",
             icon=":material/history:",
         )
 
@@ -495,8 +520,27 @@ def show_empty_ledger() -> None:
     st.page_link(UPLOAD_PAGE, label="Go to Upload", icon=":material/upload:")
 
 
-def show_no_match(key: str) -> None:
-    """The empty state of a filtered view: say so, and offer to clear the filters."""
+def show_no_match(key: str, *, as_of: AsOf | None = None) -> None:
+    """The empty state of a filtered view: say why it is empty and offer what would fill it. As of a date
+    before anything was known, that is the date (cleared by a button, the filters kept); otherwise the
+    filters (and the date, when one is chosen)."""
+    if as_of is not None:
+        first = read(queries.first_known, mode=as_of.mode)
+        if first is not None and first.shows_nothing(as_of):
+            st.info(escape_markdown(nothing_known(as_of, first)), icon=":material/history:")
+            st.button("Clear the date", key=f"{key}-clear-date", on_click=clear_as_of)
+            return
+        st.info(
+            escape_markdown(
+                f"No deals match these filters {as_of.words()}. Clear or loosen the filters in the sidebar, "
+                "or clear the date."
+            ),
+            icon=":material/filter_alt_off:",
+        )
+        with st.container(horizontal=True):
+            st.button("Clear filters", key=key, on_click=_reset_filters)
+            st.button("Clear the date", key=f"{key}-clear-date", on_click=clear_as_of)
+        return
     st.info(
         "No deals match these filters. Clear or loosen them in the sidebar.", icon=":material/filter_alt_off:"
     )

@@ -46,18 +46,20 @@ if not deal_id:
 header = common.read(queries.deal_header, deal_id, as_of=as_of)
 if header is None:
     common.page_header("Deal page", None, as_of=as_of)
-    when = f" on {as_of:%Y-%m-%d}" if as_of is not None else ""
+    when = f" {as_of.words()}" if as_of is not None else ""
     st.warning(
         f"The ledger did not hold a deal with id “{escape_markdown(deal_id)}”{when}. Check the "
         "link, or find the deal on the Deals page.",
         icon=":material/search_off:",
     )
+    if as_of is not None:
+        st.button("Clear the date", key="deal-clear-date", on_click=common.clear_as_of)
     st.page_link(common.DEALS_PAGE, label="Go to Deals", icon=":material/table_rows:")
     st.stop()
 
 common.page_header(escape_markdown(header.title), None, as_of=as_of)
 st.caption("The sidebar filters choose deals for the other pages; a deal page always shows the whole deal.")
-today = as_of.date() if as_of is not None else dt.date.today()
+today = as_of.day if as_of is not None else dt.date.today()
 value = value_range_text(header.value_low, header.value_high, header.currency) or "not stated"
 thresholds = common.read(queries.stale_thresholds)
 stage_column, since_column, news_column, events_column = st.columns(4)

@@ -25,12 +25,12 @@ if common.ledger_is_empty():
     st.stop()
 
 # "This month" and "stale" are counted from the as-of day when one is chosen.
-today = as_of.date() if as_of is not None else dt.date.today()
+today = as_of.day if as_of is not None else dt.date.today()
 thresholds = common.read(queries.stale_thresholds)
 overview = common.read(queries.overview, filters=filters, today=today, as_of=as_of, thresholds=thresholds)
 figures = overview.figures
 if figures.deals == 0:
-    common.show_no_match("clear-filters-overview")
+    common.show_no_match("clear-filters-overview", as_of=as_of)
     st.stop()
 
 deals_column, active_column, events_column, stale_column = st.columns(4)
