@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.apptest import open_page, run
+from tests.apptest import open_page, page_path, run
 from tests.builders import event_row, ledger_csv
 from tracker import queries, revisions
 from tracker.display import escape_markdown
@@ -312,3 +312,16 @@ def test_filters_that_match_nothing_on_a_known_day_offer_both_clears(
     assert at.multiselect(key="country").value == []
     assert at.date_input(key="as_of").value == D(2025, 7, 1)
     assert {m.label: m.value for m in at.metric}["Deals"] == "1"
+
+
+@pytest.mark.usefixtures("fresh_caches")
+def test_a_deal_not_yet_reported_offers_to_clear_the_date(imported_today: tuple[Engine, dt.datetime]):
+    at = open_page(page_path("deal"), query={"deal": "lima", "as_of": "2025-12-30"})
+    assert at.warning[-1].value == (
+        "The ledger did not hold a deal with id “lima” as publicly reported by 30 Dec 2025. Check the link, "
+        "or find the deal on the Deals page."
+    )
+    at.button(key="deal-clear-date").click()
+    run(at)
+    assert at.date_input(key="as_of").value is None
+    assert {m.label: m.value for m in at.metric}["Stage"] == "announced"
