@@ -325,3 +325,16 @@ def test_a_deal_not_yet_reported_offers_to_clear_the_date(imported_today: tuple[
     run(at)
     assert at.date_input(key="as_of").value is None
     assert {m.label: m.value for m in at.metric}["Stage"] == "announced"
+
+
+@pytest.mark.parametrize(
+    ("mode", "minute", "moment"),
+    [
+        ("reported", None, dt.datetime(2025, 10, 1, 23, 59, 59, 999_999)),
+        ("reported", dt.time(9, 30), dt.datetime(2025, 10, 1, 23, 59, 59, 999_999)),  # no time of day
+        ("recorded", None, dt.datetime(2025, 10, 1, 23, 59, 59, 999_999)),
+        ("recorded", dt.time(9, 30), dt.datetime(2025, 10, 1, 9, 30, 59, 999_999)),
+    ],
+)
+def test_a_minute_narrows_only_the_view_as_recorded(mode: str, minute: dt.time | None, moment: dt.datetime):
+    assert AsOf.end_of(D(2025, 10, 1), mode, minute) == AsOf(moment, mode)

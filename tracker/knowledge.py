@@ -44,9 +44,12 @@ class AsOf:
     mode: AsOfMode = DEFAULT_AS_OF_MODE
 
     @classmethod
-    def end_of(cls, day: dt.date, mode: AsOfMode = DEFAULT_AS_OF_MODE) -> AsOf:
-        """The view at the end of `day` (UTC)."""
-        return cls(dt.datetime.combine(day, dt.time.max), mode)
+    def end_of(cls, day: dt.date, mode: AsOfMode = DEFAULT_AS_OF_MODE, minute: dt.time | None = None) -> AsOf:
+        """The view at the end of `day` (UTC) or, when the mode takes one (`takes_minute`), of `minute`
+        of it."""
+        if minute is None or not takes_minute(mode):
+            return cls(dt.datetime.combine(day, dt.time.max), mode)
+        return cls(dt.datetime.combine(day, minute.replace(second=59, microsecond=999_999)), mode)
 
     @property
     def day(self) -> dt.date:
@@ -135,6 +138,11 @@ def first_recorded(recorded_at: dt.datetime) -> FirstKnown:
         recorded_at,
         f"the first import into this ledger was on {recorded_at:%Y-%m-%d} at {recorded_at:%H:%M} (UTC)",
     )
+
+
+def takes_minute(mode: AsOfMode) -> bool:
+    """Whether a time of day narrows the view: as recorded it does; publication dates have no time."""
+    return mode == "recorded"
 
 
 def as_of_mode(text: str) -> AsOfMode:

@@ -33,7 +33,14 @@ from tracker.filters import (
     Filters,
     url_as_of,
 )
-from tracker.knowledge import AS_OF_MODES, DEFAULT_AS_OF_MODE, AsOf, as_of_mode, nothing_known
+from tracker.knowledge import (
+    AS_OF_MODES,
+    DEFAULT_AS_OF_MODE,
+    AsOf,
+    as_of_mode,
+    nothing_known,
+    takes_minute,
+)
 from tracker.seed import seed_if_empty
 from tracker.staleness import STALE_AFTER_DAYS
 
@@ -452,7 +459,9 @@ def as_of_picker(*, applies: bool) -> None:
             key=AS_OF_TIME_KEY,
             bind="query-params",
             step=60,
-            disabled=not applies or not chosen or st.session_state.get(AS_OF_MODE_KEY) != "recorded",
+            disabled=not applies
+            or not chosen
+            or not takes_minute(st.session_state.get(AS_OF_MODE_KEY) or DEFAULT_AS_OF_MODE),
             help="As recorded: the end of that minute of the day, e.g. just before a change recorded the "
             "same day (the deal page's History tab gives each change's time). Empty: the end of the day. "
             "Publication dates have no time, so this applies only to the view as recorded.",
@@ -469,10 +478,7 @@ def current_as_of() -> AsOf | None:
     if not day:
         return None
     mode = st.session_state.get(AS_OF_MODE_KEY) or DEFAULT_AS_OF_MODE
-    minute = st.session_state.get(AS_OF_TIME_KEY)
-    if minute is None or mode != "recorded":
-        return AsOf.end_of(day, mode)
-    return AsOf(dt.datetime.combine(day, minute.replace(second=59, microsecond=999_999)), mode)
+    return AsOf.end_of(day, mode, st.session_state.get(AS_OF_TIME_KEY))
 
 
 # --- page furniture -----------------------------------------------------------------------------------
