@@ -4,7 +4,8 @@ What they check that AppTest cannot: the charts really draw (the world map from 
 a shared URL reproduces a filtered view and the sidebar writes its filters into the URL, an upload goes
 through the real file uploader, an article is drafted into the editable grid and checked, and no request
 leaves 127.0.0.1 while an analyst uses every page. They also take the README's screenshots
-(docs/screenshots/overview.png and deal.png, refreshed with TRACKER_UPDATE_SCREENSHOTS=1).
+(docs/screenshots/overview.png, deal.png, pipeline.png and overview-register.png, refreshed with
+TRACKER_UPDATE_SCREENSHOTS=1).
 
 Each server is a `streamlit run` subprocess with a fresh ledger and its own secrets (tests/servers.py).
 
@@ -14,7 +15,9 @@ Playwright's own browser downloads are not used: the machine cannot fetch them.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import re
 import tempfile
@@ -40,13 +43,18 @@ pytest.importorskip(
 
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
+from bench.generate import generate_rows
 from tests.builders import ledger_csv, many_deals, row, titles_in_order
 from tests.servers import Server, serve
 from tracker.auth import hash_password
+from tracker.columns import TEMPLATE_COLUMNS
 from tracker.dates import format_partial_date
 from tracker.db import PROJECT_ROOT, open_ledger, sqlite_url_for
+from tracker.filters import Filters
 from tracker.importer import import_bytes
-from tracker.seed import SEED_DIR
+from tracker.queries import deals_by_stage
+from tracker.seed import SEED_DIR, seed_ledger
+from tracker.vocab import STAGE_NAMES
 
 pytestmark = pytest.mark.browser
 
@@ -118,6 +126,30 @@ def mixed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from serve(folder, None)
 
 
+@pytest.fixture(scope="module")
+def showcase_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The README's ledger: the seed, 2,000 synthetic events (about 100 deals in every stage, marked
+    "[SYNTHETIC]") and the SIPRI fixture register (11 transfers): never SIPRI's own rows."""
+    folder = tmp_path_factory.mktemp("showcase-server")
+    ledger = open_ledger(sqlite_url_for(folder / "ledger.db"))
+    seed_ledger(ledger)
+    rows = io.StringIO()
+    writer = csv.writer(rows, lineterminator="\n")
+    writer.writerow(TEMPLATE_COLUMNS)
+    writer.writerows(generate_rows(2_000, seed=1))
+    import_bytes(ledger, rows.getvalue().encode(), file_name="synthetic.csv", editor="test")
+    import_bytes(ledger, SIPRI_FIXTURE.read_bytes(), file_name="classic-2024.csv", editor="test")
+    SHOWCASE_STAGES.update(
+        deals_by_stage(ledger, filters=Filters(scope="making")).set_index("stage")["deals"].to_dict()
+    )
+    ledger.dispose()
+    yield from serve(folder, None)
+
+
+# The deals in each stage of the showcase ledger's deals in the making, counted when it is built.
+SHOWCASE_STAGES: dict[str, int] = {}
+
+
 # --- the browser ----------------------------------------------------------------------------------------
 
 
@@ -176,17 +208,19 @@ def page(new_page: Callable[[], Page]) -> Page:
 # --- helpers --------------------------------------------------------------------------------------------
 
 
-def settle(page: Page) -> None:
+def settle(page: Page, *, timeout_ms: int = TIMEOUT_MS) -> None:
     """Wait until the script run is over (Streamlit marks stApp) and the "Running" widget has gone."""
-    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
+    expect(page.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=timeout_ms
+    )
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=timeout_ms)
 
 
-def visit(page: Page, server: Server, path: str) -> Locator:
+def visit(page: Page, server: Server, path: str, *, timeout_ms: int = TIMEOUT_MS) -> Locator:
     """Open `path` in a new session and return the main area once the page has rendered."""
     page.goto(f"{server.url}/{path.lstrip('/')}")
     expect(page.get_by_test_id("stApp")).to_be_visible()
-    settle(page)
+    settle(page, timeout_ms=timeout_ms)
     return page.get_by_test_id("stMain")
 
 
@@ -469,6 +503,40 @@ def test_a_ledger_with_sipri_transfers_opens_on_deals_in_the_making(page: Page, 
     expect(page).to_have_url(re.compile(r"[?&]scope=all(&|$)"))
     expect(filter_caption(main)).to_have_text("All deals")
     expect(main.get_by_test_id("stMetricValue").first).to_have_text("631")
+
+
+def test_pipeline_board_and_the_overview_of_a_register(page: Page, showcase_server: Server) -> None:
+    # A server's first page also loads the app's modules: on a loaded machine that took over 30 s.
+    main = visit(page, showcase_server, "/pipeline", timeout_ms=3 * TIMEOUT_MS)
+    # One lane per stage, in the stages' order left to right in one row, each headed with its number of
+    # deals in the making; the row scrolls sideways to the later stages.
+    lanes = [main.locator(f".st-key-lane-{stage}") for stage in STAGE_NAMES]
+    for stage, lane in zip(STAGE_NAMES, lanes, strict=True):
+        count = SHOWCASE_STAGES[stage]
+        expect(lane).to_contain_text(f"{stage.capitalize()} · {count:,} deal{'' if count == 1 else 's'}")
+    boxes = [lane.bounding_box() for lane in lanes]
+    assert len({box["y"] for box in boxes}) == 1
+    assert [box["x"] for box in boxes] == sorted(box["x"] for box in boxes)
+    board = main.locator(".st-key-pipeline-board")
+    assert board.evaluate("board => board.scrollWidth > board.clientWidth")
+    assert boxes[-1]["x"] > VIEWPORT["width"]  # the last lane starts off screen until scrolled to
+    board.evaluate("board => { board.scrollLeft = board.scrollWidth; }")
+    assert 0 < lanes[-1].bounding_box()["x"] < VIEWPORT["width"]
+    board.evaluate("board => { board.scrollLeft = 0; }")
+    # Completed and cancelled deals are folded away; the active lanes show cards with their last news.
+    for stage in ("completed", "cancelled"):
+        if SHOWCASE_STAGES[stage]:
+            expect(lanes[STAGE_NAMES.index(stage)].get_by_test_id("stExpander")).to_have_count(1)
+    expect(lanes[STAGE_NAMES.index("announced")]).to_contain_text("Last news:")
+    screenshot(page, "pipeline.png", height=1400)
+
+    # The overview over everything, the SIPRI register included (the scope control's "All").
+    main = visit(page, showcase_server, "/?scope=all", timeout_ms=3 * TIMEOUT_MS)
+    expect(filter_caption(main)).to_have_text("All deals")
+    for key in OVERVIEW_CHARTS:
+        chart = main.locator(f".st-key-{key} .js-plotly-plot .main-svg").first
+        expect(chart).to_be_visible(timeout=3 * TIMEOUT_MS)
+    screenshot(page, "overview-register.png", height=1500)
 
 
 def test_sorting_by_title_sorts_the_whole_ledger(page: Page, mixed_server: Server) -> None:

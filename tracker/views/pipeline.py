@@ -30,10 +30,11 @@ thresholds = common.read(queries.stale_thresholds)
 cards = common.read(queries.pipeline_cards, filters=filters, today=dt.date.today(), thresholds=thresholds)
 stages = [stage for stage in STAGE_NAMES if not filters.stages or stage in filters.stages]
 st.caption(
-    f"Each stage shows its {queries.CARDS_PER_STAGE} most recently active deals; completed and cancelled "
-    "deals are folded away. Grades: source reliability A–F and claim credibility 1–6 of the best source on "
-    "the latest event. A deal is stale when its news is older than is usual for its stage in this ledger "
-    "(the threshold under each stage's name)."
+    f"Each stage shows its {queries.CARDS_PER_STAGE} most recently active deals (scroll within a stage, and "
+    "sideways for the later stages); completed and cancelled deals are folded away. Grades: source "
+    "reliability A–F and claim credibility 1–6 of the best source on the latest event. A deal is stale "
+    "when its news is older than is usual for its stage in this ledger (the threshold under each stage's "
+    "name)."
 )
 
 
@@ -62,9 +63,12 @@ def _card(card: Any) -> None:
             common.open_deal(card.deal_id)
 
 
-# Stages left to right as on a CRM board. They wrap onto a second row on a narrow screen: Streamlit's
-# horizontal containers clip what does not fit rather than scroll sideways.
-board = st.container(horizontal=True, wrap=True, gap="medium", key="pipeline-board")
+# Stages left to right in one row as on a CRM board, the row scrolling sideways when it is wider than the
+# screen. Each lane scrolls within a fixed height, so the row (and its sideways scroll bar) stays on the
+# first screen instead of below the longest lane.
+LANE_HEIGHT_PX = 640
+CARDS_BEFORE_SCROLLING = 3
+board = st.container(horizontal=True, wrap=False, gap="medium", key="pipeline-board")
 for stage in stages:
     with board.container(width=240, key=f"lane-{stage}"):
         total = int(totals.get(stage, 0))
@@ -77,9 +81,12 @@ for stage in stages:
         if in_stage.empty:
             st.caption("No deals in this stage.")
             continue
-        lane = (
-            st.container() if can_be_stale(stage) else st.expander(f"Show {counted(len(in_stage), 'deal')}")
-        )
+        if not can_be_stale(stage):
+            lane = st.expander(f"Show {counted(len(in_stage), 'deal')}")
+        elif len(in_stage) > CARDS_BEFORE_SCROLLING:
+            lane = st.container(height=LANE_HEIGHT_PX, border=False, key=f"cards-{stage}")
+        else:
+            lane = st.container()
         with lane:
             for card in in_stage.itertuples(index=False):
                 _card(card)
