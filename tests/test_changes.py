@@ -523,3 +523,18 @@ def test_cli_bad_dates_are_one_line_errors(history: Engine, capsys, args: list[s
     code, out, err = run(capsys, "changes", *args, ledger=history)
     assert (code, out) == (1, "")
     assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_cli_shows_a_bulk_import_as_one_line(bulk: Engine, capsys):
+    code, out, err = run(capsys, "changes", "--since", "2026-11-19", "--until", "2026-11-22", ledger=bulk)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1:9] == [
+        "",
+        ACROSS_DEALS,
+        f"  2026-11-20 09:00  Import: {REGISTER} [by alice]",
+        "    e.g. Register deal 01 (reg-01), Register deal 02 (reg-02), Register deal 03 (reg-03)",
+        "",
+        "Register deal 07 (reg-07)",
+        f"  2026-11-21 10:00  Stage move: announced → agreed: {AGREED_07} [by ben]",
+        f"  2026-11-21 10:00  New event: {AGREED_07} [by ben]",
+    ]
