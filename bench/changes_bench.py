@@ -14,6 +14,11 @@ Timed, the median of --runs runs after one warm-up run:
 - filtered: the digest with a country filter (the first buyer state in the ledger).
 
 Times are printed with their ratio to the smallest size (the target: 1M within 2x of 1k).
+
+    python -m bench.changes_bench --ledger URL [--runs 5]
+
+times the Changes page's reads (digest and overdue signposts, all deals, scope All) for the last 7 days
+on a ledger of your own, e.g. the seed plus a SIPRI register imported this week, with the digest's size.
 """
 
 from __future__ import annotations
@@ -176,11 +181,43 @@ def measure(size: int, runs: int) -> dict[str, float]:
     return figures
 
 
+def measure_ledger(url: str, runs: int) -> None:
+    """The Changes page's reads on the ledger at `url` for the last WINDOW_DAYS days, all deals."""
+    from tracker.changes import digest
+    from tracker.db import open_ledger
+    from tracker.display import counted
+    from tracker.filters import Filters
+    from tracker.signposts import overdue_signposts
+
+    engine = open_ledger(url)
+    until = _now() + dt.timedelta(seconds=1)
+    since = until - dt.timedelta(days=WINDOW_DAYS)
+    result = digest(engine, since=since, until=until, filters=Filters())
+
+    def page() -> None:
+        digest(engine, since=since, until=until, filters=Filters())
+        overdue_signposts(engine, filters=Filters(), today=until.date())
+
+    seconds = _median(page, runs)
+    engine.dispose()
+    print(
+        f"{counted(len(result.changes), 'change')} ({len(result.across_deals())} to many deals at once) to "
+        f"{counted(len(result.by_deal()), 'deal')}; the page's reads {seconds:.3f} s"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.changes_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 1000000])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--ledger", metavar="URL", help="time the Changes page's reads on this ledger instead"
+    )
     args = parser.parse_args(argv)
+    if args.ledger:
+        print(f"code {code_version()}; {WINDOW_DAYS}-day window; median of {args.runs} runs after a warm-up")
+        measure_ledger(args.ledger, args.runs)
+        return 0
     print(f"code {code_version()}; {WINDOW_DAYS}-day window; median of {args.runs} runs after a warm-up")
     results = {size: measure(size, args.runs) for size in args.sizes}
     base = results[args.sizes[0]]

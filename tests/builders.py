@@ -288,3 +288,70 @@ def build_history(engine: Engine) -> None:
     revisions.regrade_source(
         engine, kyiv, "D", reason="withdrew a report", editor="ben", now=datetime.datetime(2026, 11, 14, 10)
     )
+
+
+def build_bulk_history(engine: Engine, *, bulk: int) -> None:
+    """A history with imports on either side of the bulk-import threshold (`bulk`: tracker.changes'
+    BULK_IMPORT_DEALS), on an empty ledger:
+    Import 1 (1 Nov, ana, old.csv): deals old-1 and old-2 (Poland buys), told by Old Wire (A).
+    Import 2 (20 Nov, alice, register.csv): `bulk` + 1 new deals reg-01... (announced; reg-01 bought by
+    Poland, the others by Ukraine), told by Register (B), and old-1's talks (negotiating), told by Register.
+    Import 3 (21 Nov, ben, a form): reg-07 agreed, told by Old Wire.
+    Import 4 (25 Nov, ana, small.csv): `bulk` new deals small-01... (announced, Ukraine), told by Small
+    Wire (C).
+    Import 5 (26 Nov, ben): Old Wire, which backs old-1, old-2 and reg-07, regraded A -> C."""
+    old = [
+        event_row(f"old-{i}", "2026-09-01", f"Old deal {i} is announced.", source="Old Wire", grade="A",
+                  stage="announced", deal_title=f"Old deal {i}", buyer="Poland", seller="Germany")
+        for i in (1, 2)
+    ]  # fmt: skip
+    import_bytes(
+        engine, ledger_csv(*old), file_name="old.csv", editor="ana", now=datetime.datetime(2026, 11, 1, 9)
+    )
+    register = [
+        event_row(f"reg-{i:02d}", "2026-10-01", f"Register entry {i}.", source="Register", grade="B",
+                  stage="announced", deal_title=f"Register deal {i:02d}",
+                  buyer="Poland" if i == 1 else "Ukraine", seller="Germany")
+        for i in range(1, bulk + 2)
+    ]  # fmt: skip
+    register.append(
+        event_row(
+            "old-1",
+            "2026-11-15",
+            "Talks on old deal 1 begin.",
+            source="Register",
+            grade="B",
+            stage="negotiating",
+        )
+    )
+    import_bytes(
+        engine,
+        ledger_csv(*register),
+        file_name="register.csv",
+        editor="alice",
+        now=datetime.datetime(2026, 11, 20, 9),
+    )
+    form = [
+        event_row(
+            "reg-07", "2026-11-21", "Register deal 7 is agreed.", source="Old Wire", grade="A", stage="agreed"
+        )
+    ]
+    import_rows(engine, form, label="Add event", editor="ben", now=datetime.datetime(2026, 11, 21, 10))
+    small = [
+        event_row(f"small-{i:02d}", "2026-11-24", f"Small deal {i} is announced.", source="Small Wire",
+                  grade="C", stage="announced", deal_title=f"Small deal {i:02d}", buyer="Ukraine",
+                  seller="Germany")
+        for i in range(1, bulk + 1)
+    ]  # fmt: skip
+    import_bytes(
+        engine,
+        ledger_csv(*small),
+        file_name="small.csv",
+        editor="ana",
+        now=datetime.datetime(2026, 11, 25, 9),
+    )
+    with engine.connect() as connection:
+        wire = connection.execute(select(Source.id).where(Source.publisher == "Old Wire")).scalar_one()
+    revisions.regrade_source(
+        engine, wire, "C", reason="sold its archive", editor="ben", now=datetime.datetime(2026, 11, 26, 10)
+    )

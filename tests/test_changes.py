@@ -13,10 +13,20 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import Engine
 
-from tests.builders import build_history, event_row, ledger_csv
-from tracker.changes import Change, Digest, digest, to_atom, to_text
+from tests.builders import build_bulk_history, build_history, event_row, ledger_csv
+from tracker.changes import (
+    ACROSS_DEALS,
+    BULK_IMPORT_DEALS,
+    Change,
+    Digest,
+    digest,
+    to_atom,
+    to_frame,
+    to_text,
+)
 from tracker.cli import main
 from tracker.db import open_ledger, sqlite_url_for
+from tracker.export import to_csv_bytes
 from tracker.filters import Filters
 from tracker.importer import import_bytes
 
@@ -51,11 +61,12 @@ def rows(result: Digest) -> list[tuple[object, ...]]:
 TALKS = "5 Nov 2026 · negotiating · Talks on the air-defence package begin."
 TANK_TALKS = "12 Nov 2026 · negotiating · Talks on the tanks begin."
 AGREED = "6 Nov 2026 · agreed · The package is agreed. · at least 2 bn USD · 12 units"
+# A source's regrade is one line, not one per deal it backs.
 REGRADE = (
-    "beta",
+    None,
     "regrade",
     "11-14 10:00",
-    "reliability of Kyiv Post was B, now D",
+    "Kyiv Post B → D; backs events of 1 deal",
     6,
     "ben",
     "withdrew a report",
@@ -214,7 +225,7 @@ def test_entry_ids_are_unique_and_the_same_on_every_run(history: Engine):
     first = ids()
     assert len(first) == len(set(first)) == 16
     assert ids() == first
-    assert first[0] == "tag:defense-deal-tracker,2026:change/regrade/beta/grade%201/6"
+    assert first[0] == "tag:defense-deal-tracker,2026:change/regrade/grade%201/6"
 
 
 def test_text_digest(history: Engine):
@@ -239,6 +250,139 @@ def test_atom_keeps_out_characters_xml_cannot_hold():
     )
     root = ElementTree.fromstring(feed)
     assert root.find(f"{ATOM}entry/{ATOM}title").text == "Badtitle: New deal: Badtitle"
+
+
+# --- changes to many deals at once: a bulk import, a source's regrade ---------------------------------------
+
+BULK = BULK_IMPORT_DEALS + 1  # register.csv's new deals (small.csv has BULK_IMPORT_DEALS)
+REGISTER = f"#2 register.csv (ledger CSV): {BULK} new deals, {BULK} events, 1 new source"
+REGISTER_EXAMPLES = (
+    ("reg-01", "Register deal 01"),
+    ("reg-02", "Register deal 02"),
+    ("reg-03", "Register deal 03"),
+)
+OLD_TALKS = "15 Nov 2026 · negotiating · Talks on old deal 1 begin. (best source B2)"
+AGREED_07 = "21 Nov 2026 · agreed · Register deal 7 is agreed. (best source C2)"
+OLD_1 = [
+    ("old-1", "stage move", "11-20 09:00", f"announced → negotiating: {OLD_TALKS}", 2, "alice", None),
+    ("old-1", "new event", "11-20 09:00", OLD_TALKS, 2, "alice", None),
+    ("old-1", "new source", "11-20 09:00", "Register, graded B", 2, "alice", None),
+]
+
+
+@pytest.fixture
+def bulk(engine: Engine) -> Engine:
+    build_bulk_history(engine, bulk=BULK_IMPORT_DEALS)
+    return engine
+
+
+def test_an_import_of_more_new_deals_than_the_threshold_is_one_line(bulk: Engine):
+    # Its new deals are one line; the deal that existed before it (old-1) keeps its lines, and so does a
+    # later change to a deal it created (reg-07), the stage move counted from the stage the import gave.
+    result = digest(bulk, since=T(2026, 11, 19), until=T(2026, 11, 23), filters=Filters())
+    assert rows(result) == [
+        (None, "import", "11-20 09:00", REGISTER, 2, "alice", None),
+        ("reg-07", "stage move", "11-21 10:00", f"announced → agreed: {AGREED_07}", 3, "ben", None),
+        ("reg-07", "new event", "11-21 10:00", AGREED_07, 3, "ben", None),
+        *OLD_1,
+    ]
+    assert [c.examples for c in result.across_deals()] == [REGISTER_EXAMPLES]
+    assert result.counts() == {"import": 1, "stage move": 2, "new event": 2, "new source": 1}
+    assert [group.deal_id for group in result.by_deal()] == ["reg-07", "old-1"]
+
+
+def test_an_import_is_bulk_by_the_filtered_deals_it_created(bulk: Engine):
+    # One of register.csv's new deals is bought by Poland: for that view the import is small.
+    result = digest(bulk, since=T(2026, 11, 19), until=T(2026, 11, 23), filters=Filters(countries=("POL",)))
+    announced = "1 Oct 2026 · announced · Register entry 1. (best source B2)"
+    assert rows(result) == [
+        *OLD_1,
+        ("reg-01", "new deal", "11-20 09:00", "Register deal 01", 2, "alice", None),
+        ("reg-01", "stage move", "11-20 09:00", f"no stage → announced: {announced}", 2, "alice", None),
+        ("reg-01", "new event", "11-20 09:00", announced, 2, "alice", None),
+        ("reg-01", "new source", "11-20 09:00", "Register, graded B", 2, "alice", None),
+    ]
+
+
+def test_an_import_of_the_threshold_of_new_deals_and_a_regrade_of_a_source_backing_three(bulk: Engine):
+    # small.csv's new deals are listed deal by deal; Old Wire's regrade is one line for its three deals.
+    result = digest(bulk, since=T(2026, 11, 24), until=T(2026, 11, 27), filters=Filters())
+    regrade = (
+        None,
+        "regrade",
+        "11-26 10:00",
+        "Old Wire A → C; backs events of 3 deals",
+        5,
+        "ben",
+        "sold its archive",
+    )
+    announced = "24 Nov 2026 · announced · Small deal 1 is announced. (best source C2)"
+    assert rows(result)[:5] == [
+        regrade,
+        ("small-01", "new deal", "11-25 09:00", "Small deal 01", 4, "ana", None),
+        ("small-01", "stage move", "11-25 09:00", f"no stage → announced: {announced}", 4, "ana", None),
+        ("small-01", "new event", "11-25 09:00", announced, 4, "ana", None),
+        ("small-01", "new source", "11-25 09:00", "Small Wire, graded C", 4, "ana", None),
+    ]
+    assert result.counts() == {
+        "new deal": BULK_IMPORT_DEALS,
+        "stage move": BULK_IMPORT_DEALS,
+        "new event": BULK_IMPORT_DEALS,
+        "new source": BULK_IMPORT_DEALS,
+        "regrade": 1,
+    }
+    assert [c.examples for c in result.across_deals()] == [
+        (("old-1", "Old deal 1"), ("old-2", "Old deal 2"), ("reg-07", "Register deal 07"))
+    ]
+    # The count is of the filtered deals, and a regrade of a source backing none of them does not show.
+    poland = digest(bulk, since=T(2026, 11, 24), until=T(2026, 11, 27), filters=Filters(countries=("POL",)))
+    assert rows(poland) == [(*regrade[:3], "Old Wire A → C; backs events of 2 deals", *regrade[4:])]
+    tanks = digest(bulk, since=T(2026, 11, 24), until=T(2026, 11, 27), filters=Filters(text="tank"))
+    assert tanks.changes == ()
+
+
+def test_bulk_import_and_regrade_lines_in_text_csv_and_atom(bulk: Engine):
+    result = digest(bulk, since=T(2026, 11, 19), until=T(2026, 11, 23), filters=Filters())
+    assert to_text(result, caption="All deals").splitlines()[1:6] == [
+        "",
+        ACROSS_DEALS,
+        f"  2026-11-20 09:00  Import: {REGISTER} [by alice]",
+        "    e.g. Register deal 01 (reg-01), Register deal 02 (reg-02), Register deal 03 (reg-03)",
+        "",
+    ]
+    regraded = digest(bulk, since=T(2026, 11, 24), until=T(2026, 11, 27), filters=Filters(countries=("POL",)))
+    assert to_text(regraded, caption="Deals with Poland as buyer or seller") == (
+        "Changes from 2026-11-24 00:00 to 2026-11-27 00:00 UTC. Deals with Poland as buyer or seller.\n"
+        "\n"
+        f"{ACROSS_DEALS}\n"
+        "  2026-11-26 10:00  Regraded: Old Wire A → C; backs events of 2 deals [by ben: sold its archive]\n"
+        "    e.g. Old deal 1 (old-1), Old deal 2 (old-2)\n"
+    )
+    table = list(csv.DictReader(io.StringIO(to_csv_bytes(to_frame(result)).decode("utf-8-sig"))))
+    assert table[0] == {
+        "recorded_at": "2026-11-20 09:00:00",
+        "deal_id": "",
+        "deal_title": "",
+        "kind": "import",
+        "what": REGISTER,
+        "change_id": "2",
+        "editor": "alice",
+        "reason": "",
+        "entry_id": "tag:defense-deal-tracker,2026:change/import/import%202/2",
+    }
+    assert [row["deal_id"] for row in table] == ["", "reg-07", "reg-07", "old-1", "old-1", "old-1"]
+    feed = ElementTree.fromstring(to_atom(result, caption="All deals", feed_id="tag:x,2026:f"))
+    entry = feed.find(f"{ATOM}entry")
+    assert [entry.find(f"{ATOM}{name}").text for name in ("id", "title", "content")] == [
+        "tag:defense-deal-tracker,2026:change/import/import%202/2",
+        f"Import: {REGISTER}",
+        f"Import: {REGISTER}; e.g. {', '.join(f'{title} ({deal})' for deal, title in REGISTER_EXAMPLES)}.",
+    ]
+    # The same id on every run, and for every view that shows the import as one line.
+    again = digest(bulk, since=T(2026, 11, 20), until=T(2026, 11, 21), filters=Filters(countries=("UKR",)))
+    assert [c.entry_id for c in again.across_deals()] == []  # 50 Ukrainian deals: not over the threshold
+    wider = digest(bulk, since=T(2026, 11, 1), until=T(2026, 11, 30), filters=Filters())
+    assert wider.across_deals()[1].entry_id == "tag:defense-deal-tracker,2026:change/import/import%202/2"
 
 
 # --- the command line -------------------------------------------------------------------------------------
@@ -379,3 +523,18 @@ def test_cli_bad_dates_are_one_line_errors(history: Engine, capsys, args: list[s
     code, out, err = run(capsys, "changes", *args, ledger=history)
     assert (code, out) == (1, "")
     assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_cli_shows_a_bulk_import_as_one_line(bulk: Engine, capsys):
+    code, out, err = run(capsys, "changes", "--since", "2026-11-19", "--until", "2026-11-22", ledger=bulk)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1:9] == [
+        "",
+        ACROSS_DEALS,
+        f"  2026-11-20 09:00  Import: {REGISTER} [by alice]",
+        "    e.g. Register deal 01 (reg-01), Register deal 02 (reg-02), Register deal 03 (reg-03)",
+        "",
+        "Register deal 07 (reg-07)",
+        f"  2026-11-21 10:00  Stage move: announced → agreed: {AGREED_07} [by ben]",
+        f"  2026-11-21 10:00  New event: {AGREED_07} [by ben]",
+    ]

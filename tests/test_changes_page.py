@@ -14,8 +14,9 @@ from tests.apptest import open_signed_in, run
 from tests.builders import event_row, ledger_csv
 from tests.ledger_snapshot import dump
 from tracker import revisions
+from tracker.changes import BULK_IMPORT_DEALS
 from tracker.importer import import_bytes
-from tracker.models import Event
+from tracker.models import Event, Source
 from tracker.saved_views import saved_views
 from tracker.views import editors
 
@@ -75,6 +76,37 @@ def test_the_last_seven_days_grouped_by_deal_with_links(recent: dt.datetime):
     assert overdue[["deal_id", "stage", "expected", "note"]].values.tolist() == [
         ["alpha", "contracted", "Dec 2024", "a contract by December"]
     ]
+
+
+def test_a_bulk_import_and_a_regrade_are_one_line_each_with_a_few_deals_linked(engine: Engine):
+    now = _now()
+    imported, regraded = now - dt.timedelta(days=2), now - dt.timedelta(days=1)
+    register = [
+        event_row(f"reg-{i:02d}", "2025-10-01", f"Register entry {i}.", source="Register", grade="B",
+                  stage="announced", deal_title=f"Register *deal* {i:02d}", buyer="Ukraine", seller="Germany")
+        for i in range(1, BULK_IMPORT_DEALS + 2)
+    ]  # fmt: skip
+    import_bytes(engine, ledger_csv(*register), file_name="register.csv", editor="alice", now=imported)
+    with engine.connect() as connection:
+        (register_id,) = connection.execute(select(Source.id)).scalars()
+    revisions.regrade_source(engine, register_id, "D", reason="a bad register", editor="ben", now=regraded)
+    at = open_signed_in(CHANGES, link=False)
+    deals = BULK_IMPORT_DEALS + 1
+    regrade = f"Regraded: Register B → D; backs events of {deals} deals · by ben: a bad register"
+    register = f"Import: #1 register.csv (ledger CSV): {deals} new deals, {deals} events, 1 new source"
+    assert [element.value for element in at.text] == [
+        f"{regraded:%Y-%m-%d %H:%M} · {regrade}",
+        f"{imported:%Y-%m-%d %H:%M} · {register} · by alice",
+    ]
+    examples = [(rf"Register \*deal\* 0{i}", "deal") for i in (1, 2, 3)]
+    assert [(link.proto.label, link.proto.page) for link in at.get("page_link")] == [
+        *examples,
+        *examples,
+        ("Import history (Upload page)", "upload"),
+    ]
+    summary = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert summary[0].startswith("**2 changes to many deals at once** from ")
+    assert summary[0].endswith(" UTC (import: 1; regraded: 1).")
 
 
 def test_an_earlier_start_takes_in_older_changes(recent: dt.datetime):

@@ -13,6 +13,15 @@ while a retraction is a row of its own and shows. Each fact is counted once:
   stage events in a week reads as one move, and a retraction that takes a stage back shows as a move too;
 - an overdue signpost (tracker.signposts) shows in the window in which its date passed.
 
+Some changes concern many deals at once, and read as one line each rather than one per deal:
+
+- a source's regrade is a change to the source: one line with the number of filtered deals whose events it
+  backs (a re-rated claim, one event's, stays with its deal);
+- an import that created more than BULK_IMPORT_DEALS of the filtered deals (a SIPRI register) is one line
+  for those deals: what it recorded on them does not show per deal. Its changes to deals that existed
+  before it still do, and so do later changes to the deals it created, a stage move measured from the
+  stage the import gave the deal.
+
 Instants are naive UTC like every recorded time; the window holds `since <= t < until`.
 """
 
@@ -29,11 +38,12 @@ from urllib.parse import quote
 from xml.etree import ElementTree
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, or_, select
+from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
 
 from tracker.attributes import ATTRIBUTE_BY_NAME, shown_change
-from tracker.display import grade
+from tracker.display import counted, grade
 from tracker.filters import Filters
+from tracker.formats import FILE_FORMATS
 from tracker.knowledge import AsOf, reliability
 from tracker.models import (
     Deal,
@@ -55,6 +65,10 @@ from tracker.stages import deal_status
 TAG_PREFIX = "tag:defense-deal-tracker,2026:change/"
 # Deal attributes whose changed claims the digest reports (the others are edits of words, not claims).
 CLAIM_FIELDS = ("value", "quantity")
+# An import that created more of the filtered deals than this reads as one line for them: a register of
+# 27,951 new deals listed deal by deal was 170,990 lines (34.9 s of digest) that nobody reads.
+BULK_IMPORT_DEALS = 50
+EXAMPLE_DEALS = 3  # deals named with a change that concerns many (on the Changes page and in Atom)
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 
 
@@ -83,6 +97,7 @@ class ChangeKind:
 
 
 KINDS: tuple[ChangeKind, ...] = (
+    ChangeKind("import", "Import", 0),
     ChangeKind("new deal", "New deal", 1),
     ChangeKind("stage move", "Stage move", 2),
     ChangeKind("new event", "New event", 3),
@@ -100,17 +115,19 @@ EVENT_KINDS = ("new deal", "new event", "correction", "retraction")
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One change to one deal."""
+    """One change to one deal, or to many at once (`deal_id` None: a bulk import's new deals, a source's
+    regrade; `what` says how many deals)."""
 
     kind: str  # a name in KINDS
-    deal_id: str
-    deal_title: str
+    deal_id: str | None
+    deal_title: str | None
     at: dt.datetime  # when the ledger recorded it (naive UTC); for an overdue signpost, when its date passed
     subject: str  # what it is about, stable across runs: "event 12", "source 3", "signpost 4", ...
     what: str  # in words, one line
     change_id: int | None = None  # the import that recorded it (None for an overdue signpost)
     editor: str | None = None
     reason: str | None = None
+    examples: tuple[tuple[str, str], ...] = ()  # a change to many deals: the first few, (id, title)
 
     @property
     def label(self) -> str:
@@ -124,7 +141,8 @@ class Change:
     def entry_id(self) -> str:
         """The same id for the same change on every run, so a feed reader shows it once."""
         recorded = "" if self.change_id is None else f"/{self.change_id}"
-        return TAG_PREFIX + quote(f"{self.kind}/{self.deal_id}/{self.subject}", safe="/") + recorded
+        about = self.subject if self.deal_id is None else f"{self.deal_id}/{self.subject}"
+        return TAG_PREFIX + quote(f"{self.kind}/{about}", safe="/") + recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,13 +161,21 @@ class Digest:
     since: dt.datetime
     until: dt.datetime
     filters: Filters
-    changes: tuple[Change, ...] = field(default_factory=tuple)  # grouped by deal, newest deal first
+    # The changes to many deals at once, newest first, then the others grouped by deal, newest deal first.
+    changes: tuple[Change, ...] = field(default_factory=tuple)
+
+    def across_deals(self) -> tuple[Change, ...]:
+        """The changes to many deals at once (bulk imports, source regrades), newest first."""
+        return tuple(change for change in self.changes if change.deal_id is None)
 
     def by_deal(self) -> list[DealChanges]:
         groups: dict[str, list[Change]] = {}
         for change in self.changes:
-            groups.setdefault(change.deal_id, []).append(change)
-        return [DealChanges(deal_id, items[0].deal_title, tuple(items)) for deal_id, items in groups.items()]
+            if change.deal_id is not None:
+                groups.setdefault(change.deal_id, []).append(change)
+        return [
+            DealChanges(deal_id, items[0].deal_title or "", tuple(items)) for deal_id, items in groups.items()
+        ]
 
     def counts(self) -> dict[str, int]:
         """Changes per kind, in KINDS order (kinds with none left out)."""
@@ -211,26 +237,100 @@ def digest(engine: Engine, *, since: dt.datetime, until: dt.datetime, filters: F
     window does not show)."""
     if until <= since:
         return Digest(since, until, filters)
-    window = and_(Import.committed_at >= since, Import.committed_at < until, Import.status == "committed")
+    # The imports of the window, as a subquery each read filters its rows' import_id by: the planners then
+    # start from those rows' import_id indexes, not from deals or events (SQLite scanned every deal to
+    # find the window's retractions when the window was a condition on the joined imports).
+    recorded = select(Import.id).where(
+        Import.committed_at >= since, Import.committed_at < until, Import.status == "committed"
+    )
     in_scope = filters.deal_clause()
     with engine.connect() as connection:
-        recorded = connection.execute(select(Import.id).where(window).limit(1)).first() is not None
+        anything = connection.execute(recorded.limit(1)).first() is not None
         # Without an import in the window only signposts can have become overdue: skip the other reads.
-        changes = _recorded_changes(connection, window, in_scope, until=until) if recorded else []
-        changes.extend(_stage_moves(connection, since=since, until=until, window=changes))
+        bulk = _bulk_imports(connection, recorded, in_scope) if anything else {}
+        changes = list(bulk.values())
+        if anything:
+            changes.extend(_recorded_changes(connection, recorded, in_scope, until=until, bulk=list(bulk)))
+        changes.extend(_stage_moves(connection, since=since, until=until, window=changes, bulk=list(bulk)))
         changes.extend(_overdue(connection, in_scope, since=since, until=until))
     return Digest(since, until, filters, _ordered(changes))
 
 
+def _bulk_imports(connection: Connection, recorded: Any, in_scope: Any) -> dict[int, Change]:
+    """The imports of the window that created more than BULK_IMPORT_DEALS of the filtered deals, each as
+    one line for those deals: how many, with how many events and new sources."""
+    created = connection.execute(
+        select(Deal.import_id, func.count())
+        .where(Deal.import_id.in_(recorded), in_scope)
+        .group_by(Deal.import_id)
+    ).all()
+    bulk = {import_id: count for import_id, count in created if count > BULK_IMPORT_DEALS}
+    if not bulk:
+        return {}
+    own_deal = and_(Deal.import_id.in_(list(bulk)), in_scope)
+    events = dict(
+        connection.execute(
+            select(Event.import_id, func.count())
+            .join(Deal, Deal.id == Event.deal_id)
+            .where(Event.import_id == Deal.import_id, own_deal)
+            .group_by(Event.import_id)
+        ).all()
+    )
+    # A new source counts when it backs an event of one of the import's new deals (EXISTS stops at the
+    # first: the SIPRI source backs all 87,108 events of its register).
+    backs_new_deal = (
+        select(EventSource.event_id)
+        .join(Event, Event.id == EventSource.event_id)
+        .join(Deal, Deal.id == Event.deal_id)
+        .where(EventSource.source_id == Source.id, Deal.import_id == Source.import_id, own_deal)
+    )
+    sources = dict(
+        connection.execute(
+            select(Source.import_id, func.count())
+            .where(Source.import_id.in_(list(bulk)), exists(backs_new_deal))
+            .group_by(Source.import_id)
+        ).all()
+    )
+    lines = {}
+    for row in connection.execute(
+        select(*WHO, Import.file_name, Import.format).where(Import.id.in_(list(bulk)))
+    ):
+        examples = connection.execute(
+            select(Deal.id, Deal.title)
+            .where(Deal.import_id == row.change_id, in_scope)
+            .order_by(Deal.id)
+            .limit(EXAMPLE_DEALS)
+        ).all()
+        counts = [counted(bulk[row.change_id], "new deal"), counted(events.get(row.change_id, 0), "event")]
+        if sources.get(row.change_id):
+            counts.append(counted(sources[row.change_id], "new source"))
+        kind = FILE_FORMATS.get(row.format, row.format)
+        lines[row.change_id] = Change(
+            "import", None, None, row.committed_at, f"import {row.change_id}",
+            f"#{row.change_id} {row.file_name} ({kind}): {', '.join(counts)}",
+            row.change_id, row.editor, row.reason, tuple((deal_id, title) for deal_id, title in examples),
+        )  # fmt: skip
+    return lines
+
+
+def _not_bulk(bulk: list[int], recorded_by: Any) -> list[Any]:
+    """The condition that a row joined to `deals` was not recorded by the bulk import that created its deal
+    (`recorded_by`: the row's import_id column); no condition when there is no bulk import."""
+    if not bulk:
+        return []
+    return [or_(Deal.import_id.not_in(bulk), recorded_by != Deal.import_id)]
+
+
 def _recorded_changes(
-    connection: Connection, window: Any, in_scope: Any, *, until: dt.datetime
+    connection: Connection, recorded: Any, in_scope: Any, *, until: dt.datetime, bulk: list[int]
 ) -> list[Change]:
-    """Every change the imports of the window recorded, but stage moves (derived from these)."""
+    """Every change the imports of the window recorded, but stage moves (derived from these) and what the
+    bulk imports recorded on the deals they created."""
     changes: list[Change] = []
     for row in connection.execute(
         select(Deal.id.label("deal_id"), DEAL_TITLE, *WHO)
         .join(Import, Import.id == Deal.import_id)
-        .where(window, in_scope)
+        .where(Deal.import_id.in_(recorded), in_scope, Deal.import_id.not_in(bulk))
     ):
         changes.append(_recorded("new deal", row, f"deal {row.deal_id}", row.deal_title))
 
@@ -239,21 +339,16 @@ def _recorded_changes(
         .join(Import, Import.id == Retraction.import_id)
         .join(Event, Event.id == Retraction.event_id)
         .join(Deal, Deal.id == Event.deal_id)
-        .where(window, in_scope)
+        .where(Retraction.import_id.in_(recorded), in_scope)
     ).all()
     replacements = {row.replacement_id for row in retractions if row.replacement_id is not None}
-    retracted_by_end = set(
-        connection.execute(
-            select(Retraction.event_id)
-            .join(Import, Import.id == Retraction.import_id)
-            .where(Import.committed_at < until)
-        ).scalars()
-    )
+    # An event added in the window can only be retracted after it, so in the window: these retractions.
+    retracted = {row.event_id for row in retractions}
     added = connection.execute(
         select(*EVENT_COLUMNS, DEAL_TITLE, *WHO)
         .join(Import, Import.id == Event.import_id)
         .join(Deal, Deal.id == Event.deal_id)
-        .where(Event.import_id.in_(select(Import.id).where(window)), in_scope)
+        .where(Event.import_id.in_(recorded), in_scope, *_not_bulk(bulk, Event.import_id))
     ).all()
     events: dict[int, Any] = {row.id: row for row in added}
     # The events the retractions name that were added before the window.
@@ -262,12 +357,12 @@ def _recorded_changes(
         for row in _in_chunks(
             connection,
             lambda ids: select(*EVENT_COLUMNS).where(Event.id.in_(ids)),
-            ({row.event_id for row in retractions} | replacements) - set(events),
+            (retracted | replacements) - set(events),
         )
     )
     best = _best_grades(connection, [row.id for row in added])
     for row in added:
-        if row.id in replacements or row.id in retracted_by_end:
+        if row.id in replacements or row.id in retracted:
             continue
         changes.append(
             _recorded("new event", row, f"event {row.id}", _graded(event_text(row), best.get(row.id)))
@@ -280,7 +375,8 @@ def _recorded_changes(
             now = event_text(events[row.replacement_id])
             changes.append(_recorded("correction", row, f"event {row.event_id}", f"was {old}, now {now}"))
 
-    changes.extend(_sources(connection, window, in_scope, until=until))
+    changes.extend(_new_sources(connection, recorded, in_scope, until=until, bulk=bulk))
+    changes.extend(_regrades(connection, recorded, in_scope))
     for row in connection.execute(
         select(
             DealChange.deal_id, DEAL_TITLE, DealChange.id, DealChange.field, DealChange.old_value,
@@ -288,7 +384,7 @@ def _recorded_changes(
         )
         .join(Import, Import.id == DealChange.import_id)
         .join(Deal, Deal.id == DealChange.deal_id)
-        .where(window, in_scope, DealChange.field.in_(CLAIM_FIELDS))
+        .where(DealChange.import_id.in_(recorded), in_scope, DealChange.field.in_(CLAIM_FIELDS))
     ):  # fmt: skip
         label = ATTRIBUTE_BY_NAME[row.field].label.lower()
         old, new = shown_change(row.field, row.old_value), shown_change(row.field, row.new_value)
@@ -297,16 +393,20 @@ def _recorded_changes(
 
 
 def _stage_moves(
-    connection: Connection, *, since: dt.datetime, until: dt.datetime, window: list[Change]
+    connection: Connection, *, since: dt.datetime, until: dt.datetime, window: list[Change], bulk: list[int]
 ) -> list[Change]:
-    """Per deal changed in the window, its stage at `since` against its stage at `until` (see the module).
+    """Per deal changed in the window, its stage at `since` against its stage at `until` (see the module);
+    for a deal a bulk import of the window created, its stage after that import against its stage at
+    `until`.
 
     The move is dated and attributed by the event that opened the new stage when that event was added in
     the window, else by the deal's latest change in it (a retraction that took a later stage back)."""
     latest: dict[str, Change] = {}
     for change in window:
-        if change.kind in EVENT_KINDS and (
-            change.deal_id not in latest or change.at > latest[change.deal_id].at
+        if (
+            change.kind in EVENT_KINDS
+            and change.deal_id is not None
+            and (change.deal_id not in latest or change.at > latest[change.deal_id].at)
         ):
             latest[change.deal_id] = change
     if not latest:
@@ -316,20 +416,26 @@ def _stage_moves(
         lambda ids: select(
             Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.occurred_until,
             Event.date_precision, Event.stage, Event.recorded_at, Import.committed_at.label("retracted_at"),
+            Event.import_id, Deal.import_id.label("deal_import_id"),
         )
+        .join(Deal, Deal.id == Event.deal_id)
         .outerjoin(Retraction, Retraction.event_id == Event.id)
         .outerjoin(Import, Import.id == Retraction.import_id)
         .where(Event.deal_id.in_(ids)),
         latest,
     )  # fmt: skip
-    events = pd.DataFrame(rows, columns=[*STATUS_INPUT, "recorded_at", "retracted_at"])
+    events = pd.DataFrame(
+        rows, columns=[*STATUS_INPUT, "recorded_at", "retracted_at", "import_id", "deal_import_id"]
+    )
 
-    def known(at: dt.datetime) -> pd.DataFrame:
+    def known(at: dt.datetime) -> pd.Series:
         retracted = events["retracted_at"].notna() & (events["retracted_at"] < at)
-        return events[(events["recorded_at"] < at) & ~retracted]
+        return (events["recorded_at"] < at) & ~retracted
 
-    before = deal_status(known(since)).set_index("deal_id")["current_stage"].to_dict()
-    now_known = known(until)
+    # A deal a bulk import created starts from what that import recorded on it (nothing earlier exists).
+    from_bulk = events["deal_import_id"].isin(bulk) & (events["import_id"] == events["deal_import_id"])
+    before = deal_status(events[known(since) | from_bulk]).set_index("deal_id")["current_stage"].to_dict()
+    now_known = events[known(until)]
     after = deal_status(now_known)
     after = after[after["current_stage"].notna()]
     after = after[[before.get(d) != stage for d, stage in zip(after["deal_id"], after["current_stage"])]]
@@ -368,10 +474,13 @@ def _stage_moves(
     return moves
 
 
-def _sources(connection: Connection, window: Any, in_scope: Any, *, until: dt.datetime) -> list[Change]:
-    """New sources of the filtered deals' events (graded as they were at `until`), and regraded sources
-    and re-rated claims."""
-    name = Source.publisher, Source.title, Source.url
+_SOURCE_NAME = (Source.publisher, Source.title, Source.url)
+
+
+def _new_sources(
+    connection: Connection, recorded: Any, in_scope: Any, *, until: dt.datetime, bulk: list[int]
+) -> list[Change]:
+    """New sources of the filtered deals' events (graded as they were at `until`), one line per deal."""
     changes = []
     seen: set[tuple[str, int]] = set()
     for row in connection.execute(
@@ -379,7 +488,7 @@ def _sources(connection: Connection, window: Any, in_scope: Any, *, until: dt.da
             Event.deal_id,
             DEAL_TITLE,
             Source.id.label("source_id"),
-            *name,
+            *_SOURCE_NAME,
             reliability(AsOf(until, "recorded")).label("reliability"),
             *WHO,
         )
@@ -387,7 +496,7 @@ def _sources(connection: Connection, window: Any, in_scope: Any, *, until: dt.da
         .join(EventSource, EventSource.source_id == Source.id)
         .join(Event, Event.id == EventSource.event_id)
         .join(Deal, Deal.id == Event.deal_id)
-        .where(window, in_scope)
+        .where(Source.import_id.in_(recorded), in_scope, *_not_bulk(bulk, EventSource.import_id))
         .order_by(Source.id, Event.deal_id)
     ):
         if (row.deal_id, row.source_id) in seen:
@@ -398,31 +507,61 @@ def _sources(connection: Connection, window: Any, in_scope: Any, *, until: dt.da
             f" ({row.title})" if row.publisher and row.title else ""
         )
         changes.append(_recorded("new source", row, f"source {row.source_id}", what))
-    # A source's regrade concerns every filtered deal it supports; a claim's re-rating, its event's deal.
-    supports = or_(
-        GradeChange.event_id == Event.id,
-        and_(GradeChange.event_id.is_(None), EventSource.source_id == GradeChange.source_id),
-    )
-    seen_grades: set[tuple[str, int]] = set()
+    return changes
+
+
+def _regrades(connection: Connection, recorded: Any, in_scope: Any) -> list[Change]:
+    """A source's regrade, once, with how many of the filtered deals it backs events of (none: not shown);
+    a claim's re-rating, with its event's deal.
+
+    Each read starts from the window's grade changes (grade_changes.import_id) and follows indexes from
+    there: a source's deals through event_sources.source_id, a claim's through its event. (A source's
+    regrade is picked by `grade`, not by `event_id IS NULL`: with that, SQLite read every source regrade
+    ever recorded through the event_id index.)"""
+    changes = []
     for row in connection.execute(
         select(
-            Event.deal_id, DEAL_TITLE, GradeChange.id.label("grade_change_id"), GradeChange.grade,
-            GradeChange.event_id, GradeChange.old_value, GradeChange.new_value, *name, *WHO,
+            GradeChange.id.label("grade_change_id"), GradeChange.source_id,
+            GradeChange.old_value, GradeChange.new_value, *_SOURCE_NAME, *WHO,
         )
         .join(Import, Import.id == GradeChange.import_id)
         .join(Source, Source.id == GradeChange.source_id)
-        .join(EventSource, EventSource.source_id == GradeChange.source_id)
-        .join(Event, and_(Event.id == EventSource.event_id, supports))
-        .join(Deal, Deal.id == Event.deal_id)
-        .where(window, in_scope)
-        .order_by(GradeChange.id, Event.deal_id)
+        .where(GradeChange.import_id.in_(recorded), GradeChange.grade == "reliability")
+        .order_by(GradeChange.id)
     ):  # fmt: skip
-        if (row.deal_id, row.grade_change_id) in seen_grades:
+        # IN (its deals), not EXISTS per deal: the read starts from the source's links, not from every deal.
+        its_deals = (
+            select(Event.deal_id)
+            .join(EventSource, EventSource.event_id == Event.id)
+            .where(EventSource.source_id == row.source_id)
+        )
+        backed = select(Deal.id, Deal.title).where(Deal.id.in_(its_deals), in_scope)
+        deals = connection.execute(select(func.count()).select_from(backed.subquery())).scalar_one()
+        if not deals:
             continue
-        seen_grades.add((row.deal_id, row.grade_change_id))
+        examples = connection.execute(backed.order_by(Deal.id).limit(EXAMPLE_DEALS)).all()
         source = row.publisher or row.url or "a source"
-        claim = "" if row.event_id is None else f" for event #{row.event_id}"
-        what = f"{row.grade} of {source}{claim} was {row.old_value}, now {row.new_value}"
+        what = f"{source} {row.old_value} → {row.new_value}; backs events of {counted(deals, 'deal')}"
+        changes.append(
+            Change(
+                "regrade", None, None, row.committed_at, f"grade {row.grade_change_id}", what, row.change_id,
+                row.editor, row.reason, tuple((deal_id, title) for deal_id, title in examples),
+            )
+        )  # fmt: skip
+    for row in connection.execute(
+        select(
+            Event.deal_id, DEAL_TITLE, GradeChange.id.label("grade_change_id"), GradeChange.event_id,
+            GradeChange.old_value, GradeChange.new_value, Source.publisher, Source.url, *WHO,
+        )
+        .join(Import, Import.id == GradeChange.import_id)
+        .join(Source, Source.id == GradeChange.source_id)
+        .join(Event, Event.id == GradeChange.event_id)
+        .join(Deal, Deal.id == Event.deal_id)
+        .where(GradeChange.import_id.in_(recorded), in_scope)
+        .order_by(GradeChange.id)
+    ):  # fmt: skip
+        source = row.publisher or row.url or "a source"
+        what = f"credibility of {source} for event #{row.event_id} was {row.old_value}, now {row.new_value}"
         changes.append(_recorded("regrade", row, f"grade {row.grade_change_id}", what))
     return changes
 
@@ -454,17 +593,22 @@ def _overdue(
 
 
 def _ordered(changes: list[Change]) -> tuple[Change, ...]:
-    """Grouped by deal, the deal with the newest change first; in a deal, newest first."""
+    """The changes to many deals at once first, then grouped by deal, the deal with the newest change
+    first; each newest first."""
 
     def key(change: Change) -> tuple[Any, ...]:
         return (-change.at.timestamp(), KIND_BY_NAME[change.kind].rank, change.subject)
 
     groups: defaultdict[str, list[Change]] = defaultdict(list)
+    across: list[Change] = []
     for change in changes:
-        groups[change.deal_id].append(change)
+        if change.deal_id is None:
+            across.append(change)
+        else:
+            groups[change.deal_id].append(change)
     ordered = [sorted(items, key=key) for items in groups.values()]
     ordered.sort(key=lambda items: (-items[0].at.timestamp(), items[0].deal_id))
-    return tuple(change for items in ordered for change in items)
+    return tuple(sorted(across, key=key)) + tuple(change for items in ordered for change in items)
 
 
 # --- the digest as text, CSV and Atom ---------------------------------------------------------------------
@@ -480,6 +624,8 @@ CSV_COLUMNS = (
     "reason",
     "entry_id",
 )
+# The heading of the changes to many deals at once, in the text digest and on the Changes page.
+ACROSS_DEALS = "Imports and sources (many deals at once)"
 # Characters XML 1.0 cannot hold: ledger text with them would make the feed unreadable to any parser.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -498,22 +644,35 @@ def _window_text(result: Digest, caption: str) -> str:
     return f"Changes from {_stamp(result.since)} to {_stamp(result.until)} UTC. {caption}."
 
 
+def examples_text(change: Change) -> str:
+    """The deals named with a change to many deals: "e.g. Alpha tanks (alpha), Beta air defence (beta)"."""
+    return "e.g. " + ", ".join(f"{title} ({deal_id})" for deal_id, title in change.examples)
+
+
 def to_text(result: Digest, *, caption: str) -> str:
-    """The digest for a terminal or a mail: grouped by deal, newest first."""
+    """The digest for a terminal or a mail: the changes to many deals at once, then by deal, newest first."""
     lines = [_window_text(result, caption)]
-    groups = result.by_deal()
-    if not groups:
+
+    def add(change: Change) -> None:
+        who = (
+            f" [by {change.editor}" + (f": {change.reason}]" if change.reason else "]")
+            if change.editor
+            else ""
+        )
+        lines.append(f"  {_stamp(change.at)}  {change.line}{who}")
+
+    across, groups = result.across_deals(), result.by_deal()
+    if not across and not groups:
         lines.append("No changes.")
+    if across:
+        lines.extend(["", ACROSS_DEALS])
+        for change in across:
+            add(change)
+            lines.append(f"    {examples_text(change)}")
     for group in groups:
-        lines.append("")
-        lines.append(f"{group.deal_title} ({group.deal_id})")
+        lines.extend(["", f"{group.deal_title} ({group.deal_id})"])
         for change in group.changes:
-            who = (
-                f" [by {change.editor}" + (f": {change.reason}]" if change.reason else "]")
-                if change.editor
-                else ""
-            )
-            lines.append(f"  {_stamp(change.at)}  {change.line}{who}")
+            add(change)
     return "\n".join(lines) + "\n"
 
 
@@ -547,11 +706,16 @@ def to_atom(result: Digest, *, caption: str, feed_id: str) -> bytes:
     for change in result.changes:
         entry = ElementTree.SubElement(feed, f"{{{ns}}}entry")
         text(entry, "id", change.entry_id)
-        text(entry, "title", f"{change.deal_title}: {change.line}")
+        text(entry, "title", change.line if change.deal_id is None else f"{change.deal_title}: {change.line}")
         text(entry, "updated", updated(change.at))
         if change.editor:
             text(ElementTree.SubElement(entry, f"{{{ns}}}author"), "name", change.editor)
         text(entry, "category", "", term=change.kind, label=change.label)
         why = f" Reason: {change.reason}" if change.reason else ""
-        text(entry, "content", f"{change.deal_title} ({change.deal_id}). {change.line}.{why}", type="text")
+        about = (
+            f"{change.line}; {examples_text(change)}."
+            if change.deal_id is None
+            else f"{change.deal_title} ({change.deal_id}). {change.line}."
+        )
+        text(entry, "content", about + why, type="text")
     return ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -16,12 +16,22 @@ from tracker.ledger_csv import Batch
 from tracker.textfile import decode, read_records
 from tracker.workbook import is_zip, read_workbook
 
+LEDGER_XLSX = "ledger-xlsx"
+# What analysts call each kind of file, as `imports.format` records it (a revision's kinds are named in
+# tracker.revisions.KINDS).
+FILE_FORMATS: dict[str, str] = {
+    ledger_csv.FORMAT: "ledger CSV",
+    LEDGER_XLSX: "ledger workbook",
+    sipri.CLASSIC: "SIPRI",
+    sipri.NEW: "SIPRI",
+}
+
 
 def read_batch(data: bytes, *, today: dt.date | None = None) -> tuple[Batch, str]:
     """The file's validated rows and the encoding it was read with ("xlsx" for a workbook); ImportRejected
     on any problem."""
     if is_zip(data):
-        return ledger_csv.batch_from_records(read_workbook(data), today=today, format="ledger-xlsx"), "xlsx"
+        return ledger_csv.batch_from_records(read_workbook(data), today=today, format=LEDGER_XLSX), "xlsx"
     text, encoding = decode(data)
     detected = sipri.detect_layout(text)
     if detected is not None:

@@ -38,6 +38,8 @@ from tracker.columns import (
 from tracker.errors import MAX_PROBLEMS, ImportRejected, InvalidValue, Problem, Problems
 from tracker.textfile import Records
 
+# `imports.format` of a ledger CSV import.
+FORMAT = "ledger-csv"
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "data" / "ledger-template.csv"
 # A leading character that makes a spreadsheet evaluate a cell: exports prefix such cells with an
 # apostrophe (tracker.export), and validation reads "'=..." back as "=...".
@@ -253,7 +255,7 @@ def check_header(header: list[str], *, line: int) -> list[str]:
     return names
 
 
-def batch_from_records(records: Records, *, today: Any = None, format: str = "ledger-csv") -> Batch:
+def batch_from_records(records: Records, *, today: Any = None, format: str = FORMAT) -> Batch:
     """Validate a ledger CSV's records into a Batch, or raise ImportRejected with every problem.
 
     The records' rows are consumed: once in the frame they are cleared, as holding both kept a list per

@@ -1,5 +1,7 @@
-"""Changes: what happened to the filtered deals between two dates (tracker.changes), grouped by deal,
-newest first, each deal linking to its page; the overdue signposts; the digest as CSV and Atom.
+"""Changes: what happened to the filtered deals between two dates (tracker.changes): the changes to many
+deals at once (a bulk import, a source's regrade), each with a few of its deals linked, then the others
+grouped by deal, newest first, each deal linking to its page; the overdue signposts; the digest as CSV
+and Atom.
 
 Opened from a saved view (?view=<id>), it starts from when that view was last opened; otherwise from
 DEFAULT_DAYS ago.
@@ -13,7 +15,7 @@ import functools
 import streamlit as st
 
 from tracker import changes, queries, saved_views, signposts
-from tracker.display import escape_markdown
+from tracker.display import counted, escape_markdown
 from tracker.export import to_csv_bytes
 from tracker.filters import Filters, to_query
 from tracker.views import common, importing, saved
@@ -27,14 +29,18 @@ def _digest(
     url: str, version: str, since: dt.datetime, until: dt.datetime, filters: Filters
 ) -> changes.Digest:
     # Keyed by the ledger's version: an import or undo starts afresh. A window ending now ends at the
-    # next whole minute, so reruns within that minute (a click, a download) reuse the digest; on the
-    # seed plus the 27,951-deal SIPRI register imported this week the digest took 35 s.
+    # next whole minute, so reruns within that minute (a click, a download) reuse the digest.
     del url, version
     return changes.digest(common.ledger(), since=since, until=until, filters=filters)
 
 
 def _csv_bytes(result: changes.Digest) -> bytes:
     return to_csv_bytes(changes.to_frame(result))
+
+
+def _line(change: changes.Change) -> str:
+    who = f" · by {change.editor}" + (f": {change.reason}" if change.reason else "") if change.editor else ""
+    return f"{change.at:%Y-%m-%d %H:%M} · {change.line}{who}"
 
 
 filters = common.current_filters()
@@ -80,14 +86,17 @@ if until <= since:
     st.stop()
 
 result = _digest(common.database_url(), common.read_version(), since, until, filters)
-groups = result.by_deal()
+across, groups = result.across_deals(), result.by_deal()
 # Our own labels and numbers only: no ledger text in this markdown.
 counts = "; ".join(
     f"{changes.KIND_BY_NAME[kind].label.lower()}: {count}" for kind, count in result.counts().items()
 )
+told = [f"{counted(len(result.changes) - len(across), 'change')} to {counted(len(groups), 'deal')}"]
+if across:
+    told = [*told[: 1 if groups else 0], f"{counted(len(across), 'change')} to many deals at once"]
 st.markdown(
-    f"**{len(result.changes)} changes to {len(groups)} deals** from {since:%Y-%m-%d %H:%M} to "
-    f"{until:%Y-%m-%d %H:%M} UTC" + (f" ({counts})." if counts else ".")
+    f"**{' and '.join(told)}** from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC"
+    + (f" ({counts})." if counts else ".")
 )
 caption = common.filters_caption(filters)
 csv_column, atom_column = st.columns(2)
@@ -112,23 +121,27 @@ atom_column.download_button(
     key="changes-atom",
 )
 
-if not groups:
+if not result.changes:
     st.info("Nothing changed for these deals in this period.", icon=":material/check_circle:")
+if across:
+    with st.container(border=True):
+        st.markdown(f"**{changes.ACROSS_DEALS}**")
+        for change in across:
+            # st.text: ledger words are shown as they are, never as markdown.
+            st.text(_line(change))
+            st.caption("For example:")
+            for deal_id, title in change.examples:
+                st.page_link(common.DEAL_PAGE, label=escape_markdown(title), query_params={"deal": deal_id})
+            if change.kind == "import":
+                st.page_link(
+                    common.UPLOAD_PAGE, label="Import history (Upload page)", icon=":material/history:"
+                )
 for group in groups[:DEALS_SHOWN]:
     with st.container(border=True):
         st.page_link(
             common.DEAL_PAGE, label=escape_markdown(group.deal_title), query_params={"deal": group.deal_id}
         )
-        # st.text: ledger words are shown as they are, never as markdown.
-        lines = []
-        for change in group.changes:
-            who = (
-                f" · by {change.editor}" + (f": {change.reason}" if change.reason else "")
-                if change.editor
-                else ""
-            )
-            lines.append(f"{change.at:%Y-%m-%d %H:%M} · {change.line}{who}")
-        st.text("\n".join(lines))
+        st.text("\n".join(_line(change) for change in group.changes))
 if len(groups) > DEALS_SHOWN:
     st.caption(f"The {DEALS_SHOWN} deals with the latest changes; the downloads hold all {len(groups)}.")
 
