@@ -12,7 +12,9 @@ from tracker.views.common import deal_links
 # Each table's width in pixels (columns, plus the checkboxes of a table with row selection).
 WIDTHS = {
     "deals": 976,
-    "sources": 890,
+    "sources": 934,
+    "source events": 968,
+    "source deals": 642,
     "weak deals": 706,
     "problems": 966,
     "import history": 968,

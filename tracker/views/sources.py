@@ -1,11 +1,12 @@
-"""Sources: every source behind the filtered deals, its grade and use, and deals resting on weak sources."""
+"""Sources: every source behind the filtered deals, its grade and use; selecting one lists the events and
+deals it supports, each leading to its deal page. Deals resting on weak sources."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from tracker import queries
-from tracker.display import counted
+from tracker.display import counted, escape_markdown
 from tracker.views import common, tables
 
 filters = common.current_filters()
@@ -21,10 +22,36 @@ if total == 0:
     st.stop()
 
 sources = common.read(queries.sources_table, filters=filters)
-tables.SOURCES.show(sources, key="sources-table")
+chosen = tables.SOURCES.show(sources, key="sources-table")
 shown = len(sources)
 note = f"Showing the {shown:,} most-used of {total:,} sources" if shown < total else counted(total, "source")
-st.caption(f"{note} behind the events of the matching deals.")
+st.caption(f"{note} behind the events of the matching deals. Select a source to see what it supports.")
+
+rows = chosen.selection.rows
+if rows and rows[0] < len(sources):
+    source = sources.iloc[rows[0]]
+    support = common.read(queries.source_support, int(source["source_id"]), filters=filters)
+    name = source["publisher"] if isinstance(source["publisher"], str) and source["publisher"] else "—"
+    st.subheader(f"What {escape_markdown(name)} supports")
+    if isinstance(source["title"], str) and source["title"]:
+        st.caption(escape_markdown(source["title"]))
+    events_column, deals_column = st.columns(2)
+    events_column.metric("Events", f"{support.event_count:,}")
+    deals_column.metric("Deals", f"{support.deal_count:,}")
+    events = support.events.assign(
+        page=common.deal_links(support.events["deal_id"], support.events["deal_title"])
+    )
+    tables.SOURCE_EVENTS.show(events, key="source-events")
+    if support.event_count > len(events):
+        st.caption(f"The latest {len(events):,} of {counted(support.event_count, 'event')}, by date.")
+    deals = support.deals.assign(page=common.deal_links(support.deals["deal_id"], support.deals["title"]))
+    tables.SOURCE_DEALS.show(deals, key="source-deals")
+    if support.deal_count > len(deals):
+        st.caption(
+            f"The {len(deals):,} of {counted(support.deal_count, 'deal')} with the latest events this "
+            "source supports."
+        )
+    st.caption("A deal's title opens its page in a new tab.")
 
 st.subheader("Deals resting on low-grade sources")
 st.markdown(

@@ -155,6 +155,29 @@ SOURCES = Table(
         Column("published_on", "Published", 88, "date"),
         Column("kind", "Kind", 72),
         Column("url", "Link", 52, "web link"),
+    ),
+    selection=("single-row",),
+)
+
+SOURCE_EVENTS = Table(
+    (
+        Column("date", "Date", 100, help="As the source reported it."),
+        Column("page", "Deal", 240, "titled deal link", help="Opens the deal page in a new tab."),
+        Column("stage", "Stage", 92, help="The stage the event moved the deal to, if it moved it."),
+        Column(
+            "credibility", "Cred.", 56, help="NATO Admiralty credibility of the event on this source, 1 to 6."
+        ),
+        Column("credibility_meaning", "Credibility", 140),
+        Column("summary", "What happened", 340),
+    )
+)
+
+SOURCE_DEALS = Table(
+    (
+        Column("page", "Deal", 320, "titled deal link", help="Opens the deal page in a new tab."),
+        Column("stage", "Stage", 92, help="The deal's current stage."),
+        Column("events", "Events supported", 120, "count", help="Events of the deal this source supports."),
+        Column("last_event", "Last event", 110, help="The deal's last event, from any source."),
     )
 )
 
@@ -229,6 +252,8 @@ DEAL_HISTORY = Table(
 TABLES: dict[str, Table] = {
     "deals": DEALS,
     "sources": SOURCES,
+    "source events": SOURCE_EVENTS,
+    "source deals": SOURCE_DEALS,
     "weak deals": WEAK_DEALS,
     "problems": PROBLEMS,
     "import history": IMPORT_HISTORY,
