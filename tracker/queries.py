@@ -800,6 +800,26 @@ DEAL_SORTS: dict[str, DealSort] = {
 DEFAULT_DEAL_SORT = "last_event"
 
 
+# The columns of `deals_table`, in order, with the names people read (the Deals page, the workbook's
+# "deals" sheet).
+DEAL_TABLE_COLUMNS: dict[str, str] = {
+    "deal_id": "Deal id",
+    "title": "Deal",
+    "stage": "Stage",
+    "stage_since": "In stage since",
+    "buyers": "Buyers",
+    "sellers": "Sellers",
+    "category": "Category",
+    "value": "Value",
+    "value_low": "Value from",
+    "value_high": "Value to",
+    "currency": "Currency",
+    "first_event_on": "First event",
+    "last_event_on": "Last event",
+    "event_count": "Events",
+}
+
+
 def _deals_statement(filters: Filters, sort: str, descending: bool | None) -> Select[Any]:
     chosen = DEAL_SORTS[sort]
     order = chosen.order.desc() if (chosen.descending if descending is None else descending) else chosen.order

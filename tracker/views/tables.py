@@ -16,6 +16,8 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
+from tracker.queries import DEAL_TABLE_COLUMNS
+
 # The grid's inner width on a 1440 px window with the sidebar open (wide layout), measured in Chromium.
 WIDTH_AT_1440 = 978
 # The selection checkbox column glide-data-grid adds to a table with row selection (up to 10,000 rows).
@@ -126,16 +128,22 @@ class Table:
 
 # --- the tables ---------------------------------------------------------------------------------------
 
+
+def _deal_column(name: str, width: int, kind: Kind = "text", **options: Any) -> Column:
+    """A column of the Deals table under its name in tracker.queries.DEAL_TABLE_COLUMNS."""
+    return Column(name, DEAL_TABLE_COLUMNS[name], width, kind, **options)
+
+
 DEALS = Table(
     (
-        Column("title", "Deal", 224, pinned=True),
-        Column("stage", "Stage", 92),
-        Column("first_event_on", "First event", 88, "date"),
-        Column("last_event_on", "Last event", 88, "date"),
-        Column("buyers", "Buyers", 104),
-        Column("sellers", "Sellers", 104),
-        Column("value", "Value", 104, help="The deal's value range, in its own currency."),
-        Column("event_count", "Events", 58, "count"),
+        _deal_column("title", 224, pinned=True),
+        _deal_column("stage", 92),
+        _deal_column("first_event_on", 88, "date"),
+        _deal_column("last_event_on", 88, "date"),
+        _deal_column("buyers", 104),
+        _deal_column("sellers", 104),
+        _deal_column("value", 104, help="The deal's value range, in its own currency."),
+        _deal_column("event_count", 58, "count"),
         Column("page", "Deal page", 70, "deal link", help="Opens the deal page in a new tab."),
     ),
     # Column selection turns the headers' own sorting off: it would re-order only this page's rows.
