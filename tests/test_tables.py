@@ -13,7 +13,7 @@ from tracker.views.common import deal_links
 WIDTHS = {
     "deals": 976,
     "sources": 934,
-    "source events": 968,
+    "source events": 964,
     "source deals": 642,
     "weak deals": 706,
     "problems": 966,

@@ -169,15 +169,17 @@ SOURCES = Table(
 
 SOURCE_EVENTS = Table(
     (
-        Column("date", "Date", 100, help="As the source reported it."),
-        Column("page", "Deal", 240, "titled deal link", help="Opens the deal page in a new tab."),
+        Column("date", "Date", 120, help="As the source reported it."),
+        Column("page", "Deal", 220, "titled deal link", help="Opens the deal page in a new tab."),
         Column("stage", "Stage", 92, help="The stage the event moved the deal to, if it moved it."),
         Column(
-            "credibility", "Cred.", 56, help="NATO Admiralty credibility of the event on this source, 1 to 6."
+            "credibility", "Cred.", 52, help="NATO Admiralty credibility of the event on this source, 1 to 6."
         ),
-        Column("credibility_meaning", "Credibility", 140),
-        Column("summary", "What happened", 340),
-    )
+        Column("credibility_meaning", "Credibility", 120),
+        Column("summary", "What happened", 360),
+    ),
+    wrap=True,  # what happened, read whole
+    max_rows=8,
 )
 
 SOURCE_DEALS = Table(
