@@ -20,7 +20,8 @@ from tracker.queries import DEAL_TABLE_COLUMNS
 
 # The grid's inner width on a 1440 px window with the sidebar open (wide layout), measured in Chromium.
 WIDTH_AT_1440 = 978
-# The selection checkbox column glide-data-grid adds to a table with row selection (up to 10,000 rows).
+# An allowance for the checkbox column a table with row selection gets (the browser test measures that the
+# grids fit with it).
 ROW_MARKER_WIDTH = 44
 ROW_HEIGHT = 35  # st.dataframe's row and header height
 # Streamlit wraps long text only in rows taller than 64 px (4 rem): three lines of text.
