@@ -572,6 +572,37 @@ def test_sorting_by_title_sorts_the_whole_ledger(page: Page, mixed_server: Serve
     expect(grid.locator("[role=gridcell]").first).to_have_text(titles_in_order(MANY_DEALS)[500])
 
 
+# Each grid's scrollable width against the width it has: no grid may need sideways scrolling.
+GRID_WIDTHS = """() => [...document.querySelectorAll('[data-testid=stDataFrame]')].map(frame => {
+    const scroller = frame.querySelector('.dvn-scroller');
+    return [scroller.scrollWidth, scroller.clientWidth];
+})"""
+
+
+def test_tables_fit_a_1440_px_window_and_a_source_leads_to_its_deals(page: Page, server: Server) -> None:
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    main = visit(page, server, "/deals")
+    expect(table(main, "Deal", "First event", "Last event", "Deal page")).to_have_attribute(
+        "aria-rowcount", "2"
+    )
+    assert page.evaluate(GRID_WIDTHS) == [[978, 978]]  # tracker.views.tables.WIDTH_AT_1440
+
+    main = visit(page, server, "/sources")
+    sources = table(main, "Publisher", "Events", "Deals", "Grade")
+    expect(sources).to_have_attribute("aria-rowcount", "14")  # the seed's 13 sources and the header
+    frame = main.get_by_test_id("stDataFrame").first.bounding_box()
+    assert frame is not None
+    page.mouse.click(frame["x"] + 18, frame["y"] + 35 + 17)  # the first row's checkbox: New York Post
+    expect(main.get_by_role("heading", name="What New York Post supports")).to_be_visible()
+    events = table(main, "Date", "Deal", "Credibility", "What happened")
+    expect(events).to_have_attribute("aria-rowcount", "6")
+    deals = table(main, "Deal", "Stage", "Events supported", "Last event")
+    expect(deals).to_have_attribute("aria-rowcount", "2")
+    settle(page)
+    assert page.evaluate(GRID_WIDTHS) == [[978, 978]] * 3
+    page.set_viewport_size(VIEWPORT)
+
+
 def test_an_article_is_drafted_into_the_grid_and_checked(page: Page, server: Server) -> None:
     """The seed article through the real page: the form, the date picker, the grid, the check (no
     commit: the other tests read the seed ledger)."""

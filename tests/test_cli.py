@@ -201,6 +201,28 @@ def test_hash_password_without_a_terminal_points_to_stdin(monkeypatch, capsys):
     assert err.strip().splitlines() == [expected]
 
 
+@pytest.mark.parametrize(
+    ("command", "name", "shown"),
+    [
+        ("add-editor", "bob", "bob"),  # the example names the command that was run
+        ("hash-password", "bob o'neill", "'bob o'\"'\"'neill'"),  # a name quoted for the shell
+    ],
+)
+def test_without_a_terminal_the_message_names_the_command_run(
+    monkeypatch, capsys, tmp_path: Path, command: str, name: str, shown: str
+):
+    monkeypatch.setattr("sys.stdin", io.StringIO("piped\n"))  # not a terminal
+    secrets = tmp_path / "secrets.toml"
+    options = ["--secrets", str(secrets)] if command == "add-editor" else []
+    code, out, err = run(capsys, command, name, *options)
+    assert (code, out, secrets.exists()) == (1, "", False)
+    expected = (
+        "error: there is no terminal to ask for the password; pipe it in with --password-stdin "
+        f"(printf '%s' \"$PASSWORD\" | python -m tracker {command} {shown} --password-stdin)."
+    )
+    assert err.strip().splitlines() == [expected]
+
+
 def test_every_command_has_an_example_in_its_help():
     for command in (
         "init",

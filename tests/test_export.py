@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -292,3 +293,91 @@ def test_the_round_trip_ledgers_hold_what_they_are_meant_to(engine: Engine):
     # The later import's claim (dated earlier) set the value, not the latest-dated event's claim.
     assert deal[5:8] == ("200000000.0", "NoneType:None", "str:EUR")
     assert ("str:alpha-radars", "str:state:USA", "str:financier") in [row[:3] for row in held["deal_parties"]]
+
+
+# --- the workbook as a reader opens it ---------------------------------------------------------------------
+
+MADE_AT = dt.datetime(2026, 11, 30, 4, 5, tzinfo=dt.UTC)
+
+
+def three_workbook(engine: Engine, filters: Filters):
+    data = ledger_workbook(
+        engine,
+        filters,
+        deals=queries.deals_table(engine, filters=filters, limit=None),
+        caption=filters.caption(),
+        made_at=MADE_AT,
+    )
+    return load_workbook(io.BytesIO(data))
+
+
+def test_the_deals_sheet_has_readable_headers_widths_a_frozen_header_and_filters(three: Engine):
+    book = three_workbook(three, Filters(countries=("UKR",)))
+    assert book.sheetnames == ["deals", "ledger rows", "parties", "about"]
+    deals = book["deals"]
+    assert [cell.value for cell in deals[1]] == [
+        "Deal id", "Deal", "Stage", "In stage since", "Buyers", "Sellers", "Category", "Value", "Value from",
+        "Value to", "Currency", "First event", "Last event", "Events",
+    ]  # fmt: skip
+    day = dt.datetime  # openpyxl reads dates back as midnight datetimes
+    assert [tuple(row) for row in deals.iter_rows(min_row=2, values_only=True)] == [
+        ("gamma", "Gamma shells", "cancelled", day(2025, 4, 1), "Ukraine", "Germany", "artillery",
+         None, None, None, None, day(2025, 2, 1), day(2025, 4, 1), 2),
+        ("beta", "Beta air defence", "negotiating", day(2025, 3, 1), "Ukraine", "United States",
+         "air defence", None, None, None, None, day(2025, 1, 15), day(2025, 3, 1), 2),
+    ]  # fmt: skip
+    assert deals["L2"].number_format == "YYYY-MM-DD"
+    # Each column as wide as its longest header or value (+2), 8 to 60 characters.
+    assert {letter: dimension.width for letter, dimension in deals.column_dimensions.items()} == {
+        "A": 9, "B": 18, "C": 13, "D": 16, "E": 9, "F": 15, "G": 13, "H": 8, "I": 12, "J": 10, "K": 10,
+        "L": 13, "M": 12, "N": 8,
+    }  # fmt: skip
+    assert [(sheet.title, sheet.freeze_panes, sheet.auto_filter.ref) for sheet in book.worksheets] == [
+        ("deals", "A2", "A1:N3"),
+        ("ledger rows", "A2", "A1:AM5"),
+        ("parties", "A2", "A1:E6"),
+        ("about", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("filters", "caption", "scope"),
+    [
+        (
+            Filters(countries=("UKR",)),
+            "Deals with Ukraine as buyer or seller",
+            "All: every deal in the ledger.",
+        ),
+        (
+            Filters(scope="making", stages=("negotiating",)),
+            "Deals in the making, stage negotiating",
+            (
+                "In the making. In the making: deals with at least one news, official or document source. "
+                "SIPRI-recorded: deals whose events come only from sources of kind “database”, such as a "
+                "SIPRI trade-register import."
+            ),
+        ),
+    ],
+)
+def test_the_about_sheet_names_filters_scope_moment_and_export_time(
+    three: Engine, filters: Filters, caption: str, scope: str
+):
+    about = three_workbook(three, filters)["about"]
+    assert [tuple(row) for row in about.iter_rows(max_row=7, values_only=True)] == [
+        ("Workbook", "Defense-deal tracker export"),
+        ("Filters", caption),
+        ("Scope", scope),
+        ("Ledger as of", "now: the ledger as it was when the workbook was made (retracted events left out)"),
+        ("Exported", "2026-11-30 04:05 UTC"),
+        (
+            "Sheets",
+            (
+                "deals: the deals table as shown on the Deals page; ledger rows: the ledger in the upload "
+                "format (import this workbook, or this sheet saved as CSV, to get the same ledger); parties: "
+                "every party's role in each deal; about: this sheet."
+            ),
+        ),
+        ("Formulas", "Cells that a spreadsheet would read as a formula start with an apostrophe."),
+    ]
+    assert about["A8"].value == "column deal_id"
+    assert (about.column_dimensions["A"].width, about.column_dimensions["B"].width) == (24, 100)

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import getpass
 import os
+import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -255,10 +256,12 @@ def _new_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     elif not sys.stdin.isatty():
-        # getpass would fall back to reading a line of the pipe, with a warning, and ask twice.
+        # getpass would fall back to reading a line of the pipe, with a warning, and ask twice. The example
+        # names the command that was run (hash-password or add-editor), the name quoted for the shell.
+        command = f"python -m tracker {args.command} {shlex.quote(args.username)} --password-stdin"
         raise UsageError(
             "there is no terminal to ask for the password; pipe it in with --password-stdin "
-            f"(printf '%s' \"$PASSWORD\" | python -m tracker hash-password {args.username} --password-stdin)."
+            f"(printf '%s' \"$PASSWORD\" | {command})."
         )
     else:
         password = getpass.getpass("Password: ")

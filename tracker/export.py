@@ -31,7 +31,7 @@ from tracker.attributes import DEAL_ATTRIBUTES
 from tracker.columns import ALL_COLUMNS, COLUMN_BY_NAME, COLUMNS, stored_columns
 from tracker.countries import country_by_code, is_former_state
 from tracker.dates import canonical_date_text
-from tracker.filters import Filters
+from tracker.filters import SCOPE_RULE, SCOPES, Filters
 from tracker.knowledge import event_is_current
 from tracker.ledger_csv import FORMULA_STARTS, neutralise
 from tracker.models import (
@@ -45,6 +45,7 @@ from tracker.models import (
     Signpost,
     Source,
 )
+from tracker.queries import DEAL_TABLE_COLUMNS
 
 __all__ = [
     "FORMULA_STARTS",
@@ -430,18 +431,25 @@ def ledger_workbook(
     caption: str | None = None,
     made_at: dt.datetime | None = None,
 ) -> bytes:
-    """The XLSX export: the "ledger rows" sheet in the upload format (it imports back), the parties, the
-    deals table when given, and an "about" sheet saying what each sheet and column holds. `rows`: the
-    ledger rows when the caller has them already."""
+    """The XLSX export: the deals table when given (`tracker.queries.deals_table`, under the column names
+    people read), the "ledger rows" sheet in the upload format (it imports back), the parties, and an
+    "about" sheet: the filters, the scope, which moment of the ledger it holds, when it was made, and what
+    each sheet and column holds. `rows`: the ledger rows when the caller has them already."""
     made = (made_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     sheets: dict[str, pd.DataFrame] = {}
     if deals is not None:
-        sheets["deals"] = deals
+        sheets["deals"] = deals.rename(columns=DEAL_TABLE_COLUMNS)
     sheets[LEDGER_SHEET] = ledger_rows(engine, filters) if rows is None else rows
     sheets["parties"] = deal_parties(engine, filters)
+    scope = SCOPES[filters.scope]
     notes = {
         "Workbook": "Defense-deal tracker export",
-        "Deals": caption or filters.caption(),
+        "Filters": caption or filters.caption(),
+        "Scope": f"{scope}. {SCOPE_RULE}"
+        if filters.scope != "all"
+        else f"{scope}: every deal in the ledger.",
+        # ledger_rows reads the ledger as it is: an as-of date chosen on the dashboard does not apply here.
+        "Ledger as of": "now: the ledger as it was when the workbook was made (retracted events left out)",
         "Exported": made,
         "Sheets": (
             ("deals: the deals table as shown on the Deals page; " if deals is not None else "")

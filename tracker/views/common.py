@@ -13,7 +13,9 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import Any, TypeVar
+from urllib.parse import quote
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -551,6 +553,17 @@ def show_no_match(key: str, *, as_of: AsOf | None = None) -> None:
         "No deals match these filters. Clear or loosen them in the sidebar.", icon=":material/filter_alt_off:"
     )
     st.button("Clear filters", key=key, on_click=_reset_filters)
+
+
+def deal_links(deal_ids: pd.Series, titles: pd.Series | None = None) -> pd.Series:
+    """Relative links to this app's deal page, "deal?deal=ID", for a table's link column (it opens them in
+    a new tab, under whatever address the app is served at). With `titles`, each link ends in "#" and the
+    URL-encoded title, which a "titled deal link" column (views/tables.py) shows as the link's text; the
+    deal page ignores the fragment."""
+    links = "deal?deal=" + deal_ids.map(lambda deal_id: quote(str(deal_id), safe=""))
+    if titles is None:
+        return links
+    return links + "#" + titles.fillna("").map(lambda title: quote(str(title), safe=""))
 
 
 def open_deal(deal_id: str) -> None:

@@ -9,7 +9,7 @@ from tracker import queries
 from tracker.display import counted
 from tracker.errors import InvalidValue
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
-from tracker.views import common
+from tracker.views import common, tables
 from tracker.views.brief_downloads import brief_buttons
 
 DIRECTIONS = {"asc": "ascending", "desc": "descending"}
@@ -126,54 +126,8 @@ common.write_url("page", [] if page == 1 else [str(page)])
 
 offset = (page - 1) * PAGE_SIZE
 deals = found.rows
-# A relative link opens the deal page of this app (in a new tab) with the deal in the URL.
-deals["page"] = "deal?deal=" + deals["deal_id"]
-date_format = "D MMM YYYY"
-chosen = st.dataframe(
-    deals,
-    key="deals-table",
-    hide_index=True,
-    placeholder="–",
-    on_select="rerun",
-    # Column selection turns the headers' own sorting off: it would re-order only this page's rows.
-    selection_mode=["single-row", "single-column"],
-    column_order=(
-        "title",
-        "stage",
-        "first_event_on",
-        "last_event_on",
-        "buyers",
-        "sellers",
-        "category",
-        "value",
-        "event_count",
-        "stage_since",
-        "value_low",
-        "value_high",
-        "currency",
-        "page",
-    ),
-    column_config={
-        "title": st.column_config.TextColumn("Deal", width="medium", pinned=True),
-        "stage": st.column_config.TextColumn("Stage", width="small"),
-        "stage_since": st.column_config.DateColumn("In stage since", format=date_format),
-        "buyers": st.column_config.TextColumn("Buyers"),
-        "sellers": st.column_config.TextColumn("Sellers"),
-        "category": st.column_config.TextColumn("Category", width="small"),
-        "value": st.column_config.TextColumn("Value range"),
-        "value_low": st.column_config.NumberColumn(
-            "Value from", format="compact", help="Lower end of the deal's value, in its currency."
-        ),
-        "value_high": st.column_config.NumberColumn(
-            "Value to", format="compact", help="Upper end of the deal's value, in its currency."
-        ),
-        "currency": st.column_config.TextColumn("Cur.", width="small"),
-        "first_event_on": st.column_config.DateColumn("First event", format=date_format),
-        "last_event_on": st.column_config.DateColumn("Last event", format=date_format),
-        "event_count": st.column_config.NumberColumn("Events", width="small"),
-        "page": st.column_config.LinkColumn("Deal page", display_text="open ↗", width="small"),
-    },
-)
+deals["page"] = common.deal_links(deals["deal_id"])
+chosen = tables.DEALS.show(deals, key="deals-table")
 order = f"sorted by {queries.DEAL_SORTS[sort].label.lower()}, {DIRECTIONS[direction]}"
 note = (
     f"Deals {offset + 1:,}–{offset + len(deals):,} of {total:,} (page {page:,} of {pages:,})"

@@ -9,9 +9,7 @@ from tracker import queries
 from tracker.display import escape_markdown
 from tracker.errors import UndoRefused
 from tracker.importer import UndoReport, undo_import
-from tracker.views import common, editors, importing
-
-DATETIME = "YYYY-MM-DD HH:mm"
+from tracker.views import common, editors, importing, tables
 
 
 def undo(import_id: int) -> UndoReport:
@@ -28,20 +26,7 @@ def show(deal_id: str, *, editor: str | None) -> None:
         return
     if len(history) == queries.HISTORY_LIMIT:
         st.caption(f"The latest {queries.HISTORY_LIMIT} changes.")
-    st.dataframe(
-        history,
-        key="deal-history",
-        hide_index=True,
-        placeholder="–",
-        column_order=("committed_at", "editor", "what", "reason", "import_id"),
-        column_config={
-            "committed_at": st.column_config.DatetimeColumn("When (UTC)", format=DATETIME, width="small"),
-            "editor": st.column_config.TextColumn("Editor", width="small"),
-            "what": st.column_config.TextColumn("What happened", width="large"),
-            "reason": st.column_config.TextColumn("Reason", width="medium"),
-            "import_id": st.column_config.NumberColumn("Change", format="#%d", width="small"),
-        },
-    )
+    tables.DEAL_HISTORY.show(history, key="deal-history")
     if editor is None:
         return
     labels = {

@@ -13,7 +13,7 @@ from tracker.attributes import shown_change
 from tracker.display import escape_markdown
 from tracker.errors import Problem
 from tracker.importer import ImportReport
-from tracker.views import common, editors
+from tracker.views import common, editors, tables
 
 MESSAGE = "written-message"  # a success message to show after the rerun that follows a write
 
@@ -62,19 +62,7 @@ def problem_table(problems: list[Problem], *, key: str = "upload-problems", line
         {"line": p.line, "column": p.column, "value": p.value, "problem": p.message, "fix": p.fix}
         for p in problems
     ]
-    st.dataframe(
-        rows,
-        key=key,
-        hide_index=True,
-        placeholder="–",
-        column_config={
-            "line": st.column_config.NumberColumn(line_label, width="small"),
-            "column": st.column_config.TextColumn("Column", width="small"),
-            "value": st.column_config.TextColumn("Value", width="small"),
-            "problem": st.column_config.TextColumn("Problem", width="large"),
-            "fix": st.column_config.TextColumn("How to fix it", width="large"),
-        },
-    )
+    tables.PROBLEMS.relabelled("line", line_label).show(rows, key=key)
 
 
 def preview(
@@ -91,19 +79,7 @@ def preview(
     sources_column.metric("New sources", report.sources_added)
     if not report.new_events.empty:
         st.markdown("**New events**")
-        st.dataframe(
-            report.new_events,
-            key=f"{key}-new-events",
-            hide_index=True,
-            placeholder="–",
-            column_config={
-                "line": st.column_config.NumberColumn(line_label, width="small"),
-                "deal_id": "Deal",
-                "date_text": "Date",
-                "stage": "Stage",
-                "summary": st.column_config.TextColumn("Summary", width="large"),
-            },
-        )
+        tables.NEW_EVENTS.relabelled("line", line_label).show(report.new_events, key=f"{key}-new-events")
     if report.changes:
         st.markdown("**Changes to deal attributes**")
         changes = [
@@ -115,18 +91,7 @@ def preview(
             }
             for c in report.changes
         ]
-        st.dataframe(
-            changes,
-            key=f"{key}-changes",
-            hide_index=True,
-            placeholder="–",
-            column_config={
-                "deal": "Deal",
-                "attribute": "Attribute",
-                "before": "Before",
-                "after import": "After import",
-            },
-        )
+        tables.ATTRIBUTE_CHANGES.show(changes, key=f"{key}-changes")
 
 
 def after_write(message: str) -> None:

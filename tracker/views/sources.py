@@ -1,12 +1,13 @@
-"""Sources: every source behind the filtered deals, its grade and use, and deals resting on weak sources."""
+"""Sources: every source behind the filtered deals, its grade and use; selecting one lists the events and
+deals it supports, each leading to its deal page. Deals resting on weak sources."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from tracker import queries
-from tracker.display import counted
-from tracker.views import common
+from tracker.display import counted, escape_markdown
+from tracker.views import common, tables
 
 filters = common.current_filters()
 common.page_header("Sources", filters)
@@ -21,39 +22,36 @@ if total == 0:
     st.stop()
 
 sources = common.read(queries.sources_table, filters=filters)
-st.dataframe(
-    sources,
-    key="sources-table",
-    hide_index=True,
-    placeholder="–",
-    column_order=(
-        "publisher",
-        "title",
-        "url",
-        "published_on",
-        "kind",
-        "reliability",
-        "reliability_meaning",
-        "events",
-        "deals",
-    ),
-    column_config={
-        "publisher": st.column_config.TextColumn("Publisher"),
-        "title": st.column_config.TextColumn("Title", width="large"),
-        "url": st.column_config.LinkColumn("Link", display_text="open ↗", validate=r"^https?://"),
-        "published_on": st.column_config.DateColumn("Published", format="D MMM YYYY"),
-        "kind": st.column_config.TextColumn("Kind", width="small"),
-        "reliability": st.column_config.TextColumn(
-            "Grade", width="small", help="NATO Admiralty source reliability, A (best) to F."
-        ),
-        "reliability_meaning": st.column_config.TextColumn("Reliability"),
-        "events": st.column_config.NumberColumn("Events supported", width="small"),
-        "deals": st.column_config.NumberColumn("Deals supported", width="small"),
-    },
-)
+chosen = tables.SOURCES.show(sources, key="sources-table")
 shown = len(sources)
 note = f"Showing the {shown:,} most-used of {total:,} sources" if shown < total else counted(total, "source")
-st.caption(f"{note} behind the events of the matching deals.")
+st.caption(f"{note} behind the events of the matching deals. Select a source to see what it supports.")
+
+rows = chosen.selection.rows
+if rows and rows[0] < len(sources):
+    source = sources.iloc[rows[0]]
+    support = common.read(queries.source_support, int(source["source_id"]), filters=filters)
+    name = source["publisher"] if isinstance(source["publisher"], str) and source["publisher"] else "—"
+    st.subheader(f"What {escape_markdown(name)} supports")
+    if isinstance(source["title"], str) and source["title"]:
+        st.caption(escape_markdown(source["title"]))
+    events_column, deals_column = st.columns(2)
+    events_column.metric("Events", f"{support.event_count:,}")
+    deals_column.metric("Deals", f"{support.deal_count:,}")
+    events = support.events.assign(
+        page=common.deal_links(support.events["deal_id"], support.events["deal_title"])
+    )
+    tables.SOURCE_EVENTS.show(events, key="source-events")
+    if support.event_count > len(events):
+        st.caption(f"The latest {len(events):,} of {counted(support.event_count, 'event')}, by date.")
+    deals = support.deals.assign(page=common.deal_links(support.deals["deal_id"], support.deals["title"]))
+    tables.SOURCE_DEALS.show(deals, key="source-deals")
+    if support.deal_count > len(deals):
+        st.caption(
+            f"The {len(deals):,} of {counted(support.deal_count, 'deal')} with the latest events this "
+            "source supports."
+        )
+    st.caption("A deal's title opens its page in a new tab.")
 
 st.subheader("Deals resting on low-grade sources")
 st.markdown(
@@ -66,21 +64,7 @@ weak = common.read(queries.weakly_sourced_deals, filters=filters)
 if weak.empty:
     st.success("Every matching deal has at least one source graded A, B or C.", icon=":material/verified:")
 else:
-    chosen = st.dataframe(
-        weak,
-        key="weak-deals-table",
-        hide_index=True,
-        placeholder="–",
-        on_select="rerun",
-        selection_mode="single-row",
-        column_order=("title", "stage", "sources", "best_grade"),
-        column_config={
-            "title": st.column_config.TextColumn("Deal", width="large"),
-            "stage": "Stage",
-            "sources": st.column_config.NumberColumn("Sources"),
-            "best_grade": st.column_config.TextColumn("Best grade"),
-        },
-    )
+    picked = tables.WEAK_DEALS.show(weak, key="weak-deals-table")
     st.caption("Select a row to open the deal page.")
-    if chosen.selection.rows:
-        common.open_deal(weak["deal_id"].iloc[chosen.selection.rows[0]])
+    if picked.selection.rows:
+        common.open_deal(weak["deal_id"].iloc[picked.selection.rows[0]])

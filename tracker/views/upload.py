@@ -11,11 +11,10 @@ from tracker.errors import ImportRejected, UndoRefused
 from tracker.importer import UPLOAD_LIMIT_BYTES, import_bytes, preview_undo, undo_import
 from tracker.ledger_csv import TEMPLATE_PATH
 from tracker.seed import seed_ledger
-from tracker.views import common, editors, importing
+from tracker.views import common, editors, importing, tables
 
 CHECKED = "upload-checked"  # {"file_id", "report" | "problems"}: the last "Check file" result
 COMMITTED = "upload-committed"  # file ids already imported in this session -> import id
-DATETIME = "YYYY-MM-DD HH:mm"
 PENDING_UNDO = "undo-pending"  # the import whose undo awaits confirmation
 
 
@@ -165,27 +164,7 @@ if history.empty:
 else:
     if len(history) == queries.HISTORY_LIMIT:
         st.caption(f"The latest {queries.HISTORY_LIMIT} imports; `python -m tracker imports` lists them all.")
-    st.dataframe(
-        history,
-        key="import-history",
-        hide_index=True,
-        placeholder="–",
-        column_config={
-            "id": st.column_config.NumberColumn("Import", format="#%d", width="small"),
-            "file_name": "File",
-            "format": "Format",
-            "editor": "Editor",
-            "committed_at": st.column_config.DatetimeColumn("Committed (UTC)", format=DATETIME),
-            "rows_read": "Rows",
-            "events_added": "Events added",
-            "deals_created": "New deals",
-            "deals_updated": "Deals updated",
-            "duplicates_skipped": "Rows skipped",
-            "status": "Status",
-            "undone_at": st.column_config.DatetimeColumn("Undone (UTC)", format=DATETIME),
-            "undone_by": "Undone by",
-        },
-    )
+    tables.IMPORT_HISTORY.show(history, key="import-history")
     undoable = history[history["status"] == "committed"]
     if not undoable.empty:
         labels = {
