@@ -49,6 +49,7 @@ CHANGES_PAGE = "tracker/views/changes.py"
 # Plotly geo charts read their base map from here (static/topojson/, served by enableStaticServing).
 TOPOJSON_URL = "app/static/topojson/"
 CHART_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
+GRADE_HELP = "Source reliability A–F and claim credibility 1–6."
 
 
 # --- the ledger ---------------------------------------------------------------------------------------
@@ -514,7 +515,7 @@ def show_chart(figure: Any, *, key: str) -> None:
 def show_signposts(table: Any, *, key: str, with_deal: bool) -> None:
     """Signposts (tracker.signposts.SIGNPOST_COLUMNS) as a table; with `with_deal`, selecting a row opens
     its deal."""
-    columns = ("stage", "expected", "status", "days_overdue", "note", "source", "source_url")
+    columns = ("stage", "expected", "status_text", "days_overdue", "note", "source", "grade", "source_url")
     chosen = st.dataframe(
         table,
         key=key,
@@ -529,17 +530,19 @@ def show_signposts(table: Any, *, key: str, with_deal: bool) -> None:
             "expected": st.column_config.TextColumn(
                 "By", width="small", help="At the precision the source gave."
             ),
-            "status": st.column_config.TextColumn("Status", width="small"),
+            "status_text": st.column_config.TextColumn("Status"),
             "days_overdue": st.column_config.NumberColumn("Days overdue", format="%d", width="small"),
             "note": st.column_config.TextColumn("In the source's words", width="large"),
             "source": st.column_config.TextColumn("Source"),
+            "grade": st.column_config.TextColumn("Grade", width="small", help=GRADE_HELP),
             # Links only for http(s) URLs.
             "source_url": st.column_config.LinkColumn("Link", display_text="open ↗", validate=r"^https?://"),
         },
     )
     st.caption(
-        "A signpost is overdue when its date has passed and the deal, still live, has not reached the stage "
-        "(or a later one on the path)."
+        "Reached: the deal came to the stage (or a later one on the path) by the end of the expected "
+        "period; reached late: after it. Overdue: the date has passed and the deal, still live, has not "
+        "reached the stage."
     )
     if with_deal and chosen.selection.rows:
         open_deal(table["deal_id"].iloc[chosen.selection.rows[0]])
