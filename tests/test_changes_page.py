@@ -21,6 +21,7 @@ from tracker.saved_views import saved_views
 from tracker.views import editors
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
+OVERDUE_MEANS = "Overdue: the expected period has passed and the deal, still live, has not reached the stage."
 CHANGES, DEAL, OVERVIEW = (f"tracker/views/{name}.py" for name in ("changes", "deal", "overview"))
 
 
@@ -160,6 +161,7 @@ def test_signposts_on_the_deal_page_and_overdue_on_the_overview(recent: dt.datet
     overview = open_signed_in(OVERVIEW, link=False)
     assert "Overdue signposts (1)" in [h.value for h in overview.subheader]
     assert overview.dataframe(key="overview-overdue").value["deal_title"].tolist() == ["Alpha tanks"]
+    assert OVERDUE_MEANS in [caption.value for caption in overview.caption]
 
 
 def test_the_deal_page_says_when_a_signpost_was_reached_as_the_brief_does(engine: Engine):
@@ -179,5 +181,9 @@ def test_the_deal_page_says_when_a_signpost_was_reached_as_the_brief_does(engine
         ["negotiating", "Sep 2024", "reached in Aug 2024", None, "B2"],
         ["contracted", "Dec 2024", "reached late on 5 Mar 2025", None, "C2"],
     ]
+    assert (
+        "Reached: the deal came to the stage, or a later one on the path, by the end of the expected period; "
+        "Reached late: the deal came to it after the expected period."
+    ) in [caption.value for caption in deal.caption]
     brief = deal_brief(engine, "gamma")
     assert [post.status for post in brief.signposts] == table["status_text"].tolist()

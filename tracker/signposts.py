@@ -49,7 +49,13 @@ SIGNPOST_COLUMNS = (
     "source_url", "grade", "status", "reached_on", "status_text", "days_overdue",
 )  # fmt: skip
 OVERDUE_LIMIT = 200
-SIGNPOST_STATUSES = ("reached", "reached late", "overdue", "expected")
+# Each status, and what it means in an analyst's words (the tables' captions).
+SIGNPOST_STATUSES: dict[str, str] = {
+    "reached": "the deal came to the stage, or a later one on the path, by the end of the expected period",
+    "reached late": "the deal came to it after the expected period",
+    "overdue": "the expected period has passed and the deal, still live, has not reached the stage",
+    "expected": "the expected period has not passed yet",
+}
 
 
 @dataclass(frozen=True, slots=True)
