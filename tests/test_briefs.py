@@ -126,7 +126,12 @@ def test_signposts_with_their_source_and_status(engine: Engine):
     brief = deal_brief(engine, "test-deal", now=dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
     assert brief.signposts == (
         BriefSignpost(
-            "", "negotiating", "by Sep 2025", "reached 1 Aug 2025", "", BriefSource("Publisher", "C3", None)
+            "",
+            "negotiating",
+            "by Sep 2025",
+            "reached on 1 Aug 2025",
+            "",
+            BriefSource("Publisher", "C3", None),
         ),
         BriefSignpost(
             "",
@@ -138,7 +143,7 @@ def test_signposts_with_their_source_and_status(engine: Engine):
         ),
     )
     later = deal_brief(engine, "test-deal", now=dt.datetime(2026, 4, 2, tzinfo=dt.UTC))
-    assert [post.status for post in later.signposts] == ["reached 1 Aug 2025", "overdue"]
+    assert [post.status for post in later.signposts] == ["reached on 1 Aug 2025", "overdue"]
 
 
 def test_signpost_statuses_count_a_later_stage_on_the_path(engine: Engine):
@@ -148,8 +153,8 @@ def test_signpost_statuses_count_a_later_stage_on_the_path(engine: Engine):
     ]
     import_bytes(engine, ledger_csv(*rows), file_name="late.csv", editor="test")
     posts = signposts_of_deals(engine, ["test-deal"], today=dt.date(2026, 1, 1))
-    assert list(zip(posts["stage"], posts["status"], posts["reached_on"])) == [
-        ("agreed", "reached late", dt.date(2025, 3, 5))
+    assert list(zip(posts["stage"], posts["status"], posts["reached_on"], posts["status_text"])) == [
+        ("agreed", "reached late", dt.date(2025, 3, 5), "reached late on 5 Mar 2025")
     ]
 
 

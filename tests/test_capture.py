@@ -220,7 +220,7 @@ def test_add_event_states_a_signpost_once_with_its_first_source(seeded: Engine):
     at = click(at, "add-event-0-check")
     at = click(at, "add-event-0-save")
     posts = signposts_of_deals(seeded, [SEED_DEAL], today=dt.date(2026, 1, 1))
-    assert posts[["stage", "expected_until", "note", "publisher", "status"]].values.tolist() == [
+    assert posts[["stage", "expected_until", "note", "source", "status"]].values.tolist() == [
         ["contracted", dt.date(2026, 3, 31), "a contract by March", "Kyiv Wire", "expected"]
     ]
 

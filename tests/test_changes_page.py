@@ -14,6 +14,7 @@ from tests.apptest import open_signed_in, run
 from tests.builders import event_row, ledger_csv
 from tests.ledger_snapshot import dump
 from tracker import revisions
+from tracker.briefs import deal_brief
 from tracker.changes import BULK_IMPORT_DEALS
 from tracker.importer import import_bytes
 from tracker.models import Event, Source
@@ -21,6 +22,7 @@ from tracker.saved_views import saved_views
 from tracker.views import editors
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
+OVERDUE_MEANS = "Overdue: the expected period has passed and the deal, still live, has not reached the stage."
 CHANGES, DEAL, OVERVIEW = (f"tracker/views/{name}.py" for name in ("changes", "deal", "overview"))
 
 
@@ -182,9 +184,38 @@ def test_visitors_see_saved_views_but_cannot_save_or_mark_them(recent: dt.dateti
 def test_signposts_on_the_deal_page_and_overdue_on_the_overview(recent: dt.datetime):
     deal = open_signed_in(DEAL, query={"deal": "alpha"}, link=False)
     (table,) = [frame.value for frame in deal.dataframe if "status" in frame.value.columns]
-    assert table[["stage", "expected", "status", "note", "source"]].values.tolist() == [
-        ["contracted", "Dec 2024", "overdue", "a contract by December", "Alpha Wire"]
+    overdue_days = (dt.date.today() - dt.date(2024, 12, 31)).days
+    assert table[
+        ["stage", "expected", "status_text", "days_overdue", "note", "source", "grade"]
+    ].values.tolist() == [
+        ["contracted", "Dec 2024", "overdue", overdue_days, "a contract by December", "Alpha Wire", "A2"]
     ]
     overview = open_signed_in(OVERVIEW, link=False)
     assert "Overdue signposts (1)" in [h.value for h in overview.subheader]
     assert overview.dataframe(key="overview-overdue").value["deal_title"].tolist() == ["Alpha tanks"]
+    assert OVERDUE_MEANS in [caption.value for caption in overview.caption]
+
+
+def test_the_deal_page_says_when_a_signpost_was_reached_as_the_brief_does(engine: Engine):
+    rows = [
+        event_row("gamma", "2024-05-02", "Talks are expected.", source="Gamma Wire", grade="B",
+                  stage="announced", deal_title="Gamma guns", buyer="Ukraine", seller="Germany",
+                  signpost_stage="negotiating", signpost_by="2024-09", signpost_note="talks by September"),
+        event_row("gamma", "2024-06-10", "A contract is expected.", source="Gamma Radio", grade="C",
+                  signpost_stage="contracted", signpost_by="2024-12", signpost_note="a contract by December"),
+        event_row("gamma", "2024-08", "Talks begin.", source="Gamma Wire", grade="B", stage="negotiating"),
+        event_row("gamma", "2025-03-05", "Signed.", source="Gamma Wire", grade="B", stage="contracted"),
+    ]  # fmt: skip
+    import_bytes(engine, ledger_csv(*rows), file_name="gamma.csv", editor="ana", now=_now())
+    deal = open_signed_in(DEAL, query={"deal": "gamma"}, link=False)
+    (table,) = [frame.value for frame in deal.dataframe if "status" in frame.value.columns]
+    assert table[["stage", "expected", "status_text", "days_overdue", "grade"]].values.tolist() == [
+        ["negotiating", "Sep 2024", "reached in Aug 2024", None, "B2"],
+        ["contracted", "Dec 2024", "reached late on 5 Mar 2025", None, "C2"],
+    ]
+    assert (
+        "Reached: the deal came to the stage, or a later one on the path, by the end of the expected period; "
+        "Reached late: the deal came to it after the expected period."
+    ) in [caption.value for caption in deal.caption]
+    brief = deal_brief(engine, "gamma")
+    assert [post.status for post in brief.signposts] == table["status_text"].tolist()

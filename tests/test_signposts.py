@@ -11,7 +11,7 @@ from tests.builders import event_row, ledger_csv
 from tracker import queries
 from tracker.filters import Filters
 from tracker.importer import import_bytes
-from tracker.signposts import REACHED_BY, deal_signposts, overdue_signposts
+from tracker.signposts import REACHED_BY, Reached, overdue_signposts, signposts_of_deals
 
 T = dt.datetime
 
@@ -101,17 +101,23 @@ def signposted(engine: Engine) -> Engine:
 
 
 def test_signposts_of_a_deal_at_the_precision_given(signposted: Engine):
-    table = deal_signposts(signposted, "waiting", today=dt.date(2026, 4, 3))
-    assert table[["stage", "expected", "note", "source", "status", "days_overdue"]].values.tolist() == [
-        ["contracted", "Mar 2026", "contract expected by March", "waiting Wire", "overdue", 3]
+    table = signposts_of_deals(signposted, ["waiting"], today=dt.date(2026, 4, 3))
+    assert table[
+        ["stage", "expected", "note", "source", "grade", "status", "days_overdue"]
+    ].values.tolist() == [
+        ["contracted", "Mar 2026", "contract expected by March", "waiting Wire", "B2", "overdue", 3]
     ]
-    assert deal_signposts(signposted, "waiting", today=dt.date(2026, 3, 31))["status"].tolist() == [
+    assert signposts_of_deals(signposted, ["waiting"], today=dt.date(2026, 3, 31))["status"].tolist() == [
         "expected"
     ]
-    assert deal_signposts(signposted, "delivered", today=dt.date(2026, 4, 3))["status"].tolist() == [
-        "reached"
+    # Delivering (1 May 2026) reaches "contracted", a month after the end of March.
+    delivered = signposts_of_deals(signposted, ["delivered"], today=dt.date(2026, 4, 3))
+    assert delivered[["status", "reached_on", "status_text", "days_overdue"]].values.tolist() == [
+        ["reached late", dt.date(2026, 5, 1), "reached late on 1 May 2026", None]
     ]
-    assert deal_signposts(signposted, "later", today=dt.date(2026, 4, 3))["expected"].tolist() == ["2027"]
+    assert signposts_of_deals(signposted, ["later"], today=dt.date(2026, 4, 3))["expected"].tolist() == [
+        "2027"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -138,3 +144,44 @@ def test_overdue_signposts(signposted: Engine, today: dt.date, filters: Filters,
 def test_pipeline_cards_count_overdue_signposts(signposted: Engine, today: dt.date, overdue: dict[str, int]):
     cards = queries.pipeline_cards(signposted, filters=Filters(), today=today)
     assert dict(zip(cards["deal_id"], cards["overdue_signposts"])) == overdue
+
+
+@pytest.mark.parametrize(
+    ("on", "until", "precision", "words"),
+    [
+        (dt.date(2025, 3, 5), dt.date(2025, 3, 5), "day", "on 5 Mar 2025"),
+        (dt.date(2025, 3, 1), dt.date(2025, 3, 3), "day", "in 1–3 Mar 2025"),
+        (dt.date(2025, 3, 3), dt.date(2025, 3, 9), "week", "in week of 3 Mar 2025"),
+        (dt.date(2025, 3, 1), dt.date(2025, 3, 31), "month", "in Mar 2025"),
+        (dt.date(2025, 1, 1), dt.date(2025, 12, 31), "year", "in 2025"),
+    ],
+)
+def test_when_a_milestone_was_reached_at_its_events_precision(
+    on: dt.date, until: dt.date, precision: str, words: str
+):
+    assert Reached(on, until, precision).words() == words
+
+
+@pytest.mark.parametrize(
+    ("reached", "status_text"),
+    [
+        ("2024-03", "reached in Mar 2024"),  # begun by the end of March: in time
+        ("2024-03-31", "reached on 31 Mar 2024"),
+        ("2024-04-01", "reached late on 1 Apr 2024"),
+        ("2024", "reached in 2024"),  # may have come in time: not called late
+        ("2025", "reached late in 2025"),
+    ],
+)
+def test_reached_or_reached_late_by_the_first_event_at_the_stage(
+    engine: Engine, reached: str, status_text: str
+):
+    rows = [
+        event_row("tanks", "2024-01-10", "Tanks are announced.", source="Tank Wire", grade="B",
+                  stage="announced", deal_title="Tanks", buyer="Poland", seller="Germany",
+                  signpost_stage="contracted", signpost_by="2024-03", signpost_note="a contract by March"),
+        event_row("tanks", reached, "Contract signed.", source="Tank Wire", grade="B", stage="contracted"),
+        event_row("tanks", "2025-06-02", "Deliveries.", source="Tank Wire", grade="B", stage="delivering"),
+    ]  # fmt: skip
+    import_bytes(engine, ledger_csv(*rows), file_name="reached.csv", editor="ana", now=T(2025, 7, 1))
+    table = signposts_of_deals(engine, ["tanks"], today=dt.date(2026, 1, 1))
+    assert table["status_text"].tolist() == [status_text]

@@ -99,7 +99,7 @@ class BriefSignpost:
     deal: str
     stage: str
     expected: str  # "by Mar 2026"
-    status: str  # signposts.SIGNPOST_STATUSES, with the date reached
+    status: str  # the deal page's words too: "reached late on 5 Mar 2025" (tracker.signposts)
     note: str
     source: BriefSource
 
@@ -220,14 +220,10 @@ def _signposts(
         BriefSignpost(
             deal=_text(row.deal_title) if with_deal else "",
             stage=row.stage,
-            expected=f"by {format_partial_date(row.expected_on, row.expected_precision, row.expected_until)}",
-            status=f"{row.status} {_day(row.reached_on)}".strip() if row.reached_on else row.status,
+            expected=f"by {row.expected}",
+            status=row.status_text,
             note=_text(row.note),
-            source=BriefSource(
-                next((n for n in (row.publisher, row.source_title) if isinstance(n, str) and n), "unnamed"),
-                row.grade,
-                row.url if is_web_url(row.url) else None,
-            ),
+            source=BriefSource(row.source, row.grade, row.source_url if is_web_url(row.source_url) else None),
         )
         for row in posts.itertuples(index=False)
     )

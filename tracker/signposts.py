@@ -1,27 +1,34 @@
 """Signposts as analysts read them: when a milestone someone expects counts as reached, and when it is
-overdue. The one definition of "overdue" that the deal page, the overview, the Changes page and the
-changes digest (tracker.changes) share.
+overdue. The one definition that the deal page, the briefs, the overview, the Changes page and the changes
+digest (tracker.changes) share.
+
+A signpost is **reached** when a current event (tracker.knowledge) moved its deal to that stage or, for a
+stage on the main path, to a later one on the path ("contracted" is reached by "delivering"): **reached**
+when the first such event's period began by the end of the expected period, **reached late** after it.
 
 A signpost is **overdue** on a day when
 - its date has passed: the whole expected period ended before that day ("by March 2026" is overdue
   from 1 April 2026),
-- the deal has not reached the milestone: no current event (tracker.knowledge) moved it to that stage or,
-  for a stage on the main path, to a later one on the path ("contracted" is reached by "delivering"),
+- the deal has not reached the milestone,
 - the deal is still live (tracker.vocab.ACTIVE_STAGES, or no stage yet): a cancelled or completed deal
   waits for nothing,
 - and the event whose source states it is current (a retracted event takes its signposts with it).
 
-A brief (`signposts_of_deals`) also says when a milestone was reached: "reached" when it came by the
-expected date's end, "reached late" after it.
+Two ways in, one table (SIGNPOST_COLUMNS, built by `_table`): `signposts_of_deals` reads the signposts of
+given deals with the date each milestone was first reached (the deal page, the briefs); the overdue lists
+(`overdue_signposts`, the pipeline cards, the changes digest) filter in SQL with `overdue()`, so that their
+cost follows the signposts they return, never the ledger's events.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, exists, or_, select
 
 from tracker.dates import format_partial_date
 from tracker.display import grade, web_url_or_none
@@ -39,10 +46,31 @@ REACHED_BY: dict[str, tuple[str, ...]] = {
 }
 SIGNPOST_COLUMNS = (
     "signpost_id", "deal_id", "deal_title", "stage", "expected", "expected_until", "note", "source",
-    "source_url", "status", "days_overdue",
+    "source_url", "grade", "status", "reached_on", "status_text", "days_overdue",
 )  # fmt: skip
 OVERDUE_LIMIT = 200
-SIGNPOST_STATUSES = ("reached", "reached late", "overdue", "expected")
+# Each status, and what it means in an analyst's words (the tables' captions).
+SIGNPOST_STATUSES: dict[str, str] = {
+    "reached": "the deal came to the stage, or a later one on the path, by the end of the expected period",
+    "reached late": "the deal came to it after the expected period",
+    "overdue": "the expected period has passed and the deal, still live, has not reached the stage",
+    "expected": "the expected period has not passed yet",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """The first current event that brought a deal to a stage: its period, at its precision."""
+
+    on: dt.date
+    until: dt.date
+    precision: str
+
+    def words(self) -> str:
+        """When, in words: "on 5 Mar 2025" for a day; "in Mar 2025", "in 2025", "in week of 3 Mar 2025" or
+        "in 1–3 Mar 2025" for a period."""
+        when = format_partial_date(self.on, self.precision, self.until)
+        return f"on {when}" if self.precision == "day" and self.until == self.on else f"in {when}"
 
 
 def reached() -> ColumnElement[bool]:
@@ -55,9 +83,9 @@ def reached() -> ColumnElement[bool]:
     ).correlate(Signpost)
 
 
-def stated() -> ColumnElement[bool]:
-    """The signpost's own event is current (not retracted)."""
-    return exists(select(Event.id).where(Event.id == Signpost.event_id, event_is_current())).correlate(
+def stated(as_of: AsOf | None = None) -> ColumnElement[bool]:
+    """The signpost's own event is current (not retracted), at `as_of` if given."""
+    return exists(select(Event.id).where(Event.id == Signpost.event_id, event_is_current(as_of))).correlate(
         Signpost
     )
 
@@ -72,99 +100,9 @@ def overdue(*, today: dt.date) -> list[ColumnElement[bool]]:
     ]
 
 
-def _select(*conditions: ColumnElement[bool], today: dt.date) -> Any:
+def _select(*conditions: ColumnElement[bool], as_of: AsOf | None) -> Select[Any]:
+    """Signposts stated at `as_of` (now if None) meeting `conditions`, with their deal and source."""
     return (
-        select(
-            Signpost.id.label("signpost_id"),
-            Signpost.deal_id,
-            Deal.title.label("deal_title"),
-            Signpost.stage,
-            Signpost.expected_on,
-            Signpost.expected_until,
-            Signpost.expected_precision,
-            Signpost.note,
-            func.coalesce(Source.publisher, Source.title, Source.url).label("source"),
-            Source.url.label("source_url"),
-            Deal.current_stage,
-            reached().label("reached"),
-        )
-        .join(Deal, Deal.id == Signpost.deal_id)
-        .join(Source, Source.id == Signpost.source_id)
-        .where(stated(), *conditions)
-    )
-
-
-def _frame(engine: Engine, statement: Any, *, today: dt.date) -> pd.DataFrame:
-    with engine.connect() as connection:
-        rows = connection.execute(statement).mappings().all()
-    records = []
-    for row in rows:
-        late = (
-            not row["reached"]
-            and row["expected_until"] < today
-            and (row["current_stage"] is None or row["current_stage"] in ACTIVE_STAGES)
-        )
-        status = "reached" if row["reached"] else "overdue" if late else "expected"
-        records.append(
-            {
-                "signpost_id": row["signpost_id"],
-                "deal_id": row["deal_id"],
-                "deal_title": row["deal_title"],
-                "stage": row["stage"],
-                # At the precision the source gave: "Mar 2026", "2026", "4 Jul 2026".
-                "expected": format_partial_date(
-                    row["expected_on"], row["expected_precision"], row["expected_until"]
-                ),
-                "expected_until": row["expected_until"],
-                "note": row["note"],
-                "source": row["source"],
-                "source_url": web_url_or_none(row["source_url"]),
-                "status": status,
-                "days_overdue": (today - row["expected_until"]).days if late else None,
-            }
-        )
-    return pd.DataFrame(records, columns=list(SIGNPOST_COLUMNS))
-
-
-def deal_signposts(engine: Engine, deal_id: str, *, today: dt.date) -> pd.DataFrame:
-    """The deal's signposts (SIGNPOST_COLUMNS), soonest expected first, each reached, overdue or
-    expected."""
-    statement = _select(Signpost.deal_id == deal_id, today=today).order_by(
-        Signpost.expected_until, Signpost.stage, Signpost.id
-    )
-    return _frame(engine, statement, today=today)
-
-
-def overdue_signposts(
-    engine: Engine, *, filters: Filters, today: dt.date, limit: int = OVERDUE_LIMIT
-) -> pd.DataFrame:
-    """The overdue signposts (SIGNPOST_COLUMNS) of the filtered deals, longest overdue first."""
-    statement = (
-        _select(*overdue(today=today), filters.deal_clause(), today=today)
-        .order_by(Signpost.expected_until, Signpost.deal_id, Signpost.id)
-        .limit(limit)
-    )
-    return _frame(engine, statement, today=today)
-
-
-def _status(*, reached_on: dt.date | None, until: dt.date, stage: str | None, today: dt.date) -> str:
-    if reached_on is not None:
-        return "reached" if reached_on <= until else "reached late"
-    if until < today and (stage is None or stage in ACTIVE_STAGES):
-        return "overdue"
-    return "expected"
-
-
-def signposts_of_deals(
-    engine: Engine, deal_ids: list[str], *, today: dt.date, as_of: AsOf | None = None
-) -> pd.DataFrame:
-    """The deals' signposts in expected-date order, as known at `as_of`, each with the source that states
-    it (publisher, source_title, grade, http(s) url or None), when the milestone was first reached
-    (reached_on) and its status (SIGNPOST_STATUSES). Signposts of retracted events are left out."""
-    stated_then = exists(
-        select(Event.id).where(Event.id == Signpost.event_id, event_is_current(as_of))
-    ).correlate(Signpost)
-    statement = (
         select(
             Signpost.id.label("signpost_id"),
             Signpost.deal_id,
@@ -177,7 +115,7 @@ def signposts_of_deals(
             Signpost.note,
             Source.publisher,
             Source.title.label("source_title"),
-            Source.url,
+            Source.url.label("source_url"),
             Source.reliability,
             EventSource.credibility,
         )
@@ -187,34 +125,90 @@ def signposts_of_deals(
             EventSource,
             (EventSource.event_id == Signpost.event_id) & (EventSource.source_id == Signpost.source_id),
         )
-        .where(Signpost.deal_id.in_(deal_ids), stated_then)
-        .order_by(Signpost.expected_on, Signpost.id)
+        .where(stated(as_of), *conditions)
+    )
+
+
+def _status(*, reached_at: Reached | None, until: dt.date, stage: str | None, today: dt.date) -> str:
+    if reached_at is not None:
+        return "reached" if reached_at.on <= until else "reached late"
+    if until < today and (stage is None or stage in ACTIVE_STAGES):
+        return "overdue"
+    return "expected"
+
+
+def _table(rows: Sequence[Any], *, firsts: Mapping[tuple[str, str], Reached], today: dt.date) -> pd.DataFrame:
+    """SIGNPOST_COLUMNS from `_select` rows and, per (deal, stage), when the deal first came to it."""
+    records = []
+    for row in rows:
+        reached_at = min(
+            (firsts[(row.deal_id, s)] for s in REACHED_BY[row.stage] if (row.deal_id, s) in firsts),
+            key=lambda first: (first.on, first.until),
+            default=None,
+        )
+        status = _status(
+            reached_at=reached_at, until=row.expected_until, stage=row.current_stage, today=today
+        )
+        records.append(
+            {
+                "signpost_id": row.signpost_id,
+                "deal_id": row.deal_id,
+                "deal_title": row.deal_title,
+                "stage": row.stage,
+                # At the precision the source gave: "Mar 2026", "2026", "4 Jul 2026".
+                "expected": format_partial_date(row.expected_on, row.expected_precision, row.expected_until),
+                "expected_until": row.expected_until,
+                "note": row.note,
+                "source": row.publisher or row.source_title or "unnamed source",
+                "source_url": web_url_or_none(row.source_url),
+                "grade": grade(row.reliability, row.credibility),
+                "status": status,
+                "reached_on": reached_at.on if reached_at is not None else None,
+                "status_text": f"{status} {reached_at.words()}" if reached_at is not None else status,
+                "days_overdue": (today - row.expected_until).days if status == "overdue" else None,
+            }
+        )
+    return pd.DataFrame(records, columns=list(SIGNPOST_COLUMNS))
+
+
+def signposts_of_deals(
+    engine: Engine, deal_ids: Sequence[str], *, today: dt.date, as_of: AsOf | None = None
+) -> pd.DataFrame:
+    """The deals' signposts (SIGNPOST_COLUMNS) as known at `as_of`, soonest expected first, each reached
+    (with when: reached_on, status_text "reached late on 5 Mar 2025"), overdue or expected on `today`.
+    Signposts of retracted events are left out."""
+    statement = _select(Signpost.deal_id.in_(list(deal_ids)), as_of=as_of).order_by(
+        Signpost.expected_until, Signpost.stage, Signpost.id
     )
     with engine.connect() as connection:
-        posts = pd.DataFrame(
-            connection.execute(statement).mappings().all(), columns=statement.selected_columns.keys()
-        )
-        firsts: dict[tuple[str, str], dt.date] = {
-            (row.deal_id, row.stage): row.first_on
-            for row in connection.execute(
-                select(Event.deal_id, Event.stage, func.min(Event.occurred_on).label("first_on"))
-                .where(
-                    Event.deal_id.in_(sorted(set(posts["deal_id"]))),
-                    Event.stage.is_not(None),
-                    event_is_current(as_of),
-                )
-                .group_by(Event.deal_id, Event.stage)
+        rows = connection.execute(statement).all()
+        stage_events = connection.execute(
+            select(Event.deal_id, Event.stage, Event.occurred_on, Event.occurred_until, Event.date_precision)
+            .where(
+                Event.deal_id.in_(sorted({row.deal_id for row in rows})),
+                Event.stage.is_not(None),
+                event_is_current(as_of),
             )
-        }
-    posts["grade"] = [grade(r, c) for r, c in zip(posts["reliability"], posts["credibility"])]
-    posts["url"] = posts["url"].map(web_url_or_none)
-    reached_on = [
-        min((firsts[(deal, s)] for s in REACHED_BY[stage] if (deal, s) in firsts), default=None)
-        for deal, stage in zip(posts["deal_id"], posts["stage"])
-    ]
-    posts["reached_on"] = reached_on
-    posts["status"] = [
-        _status(reached_on=first, until=until, stage=current, today=today)
-        for first, until, current in zip(reached_on, posts["expected_until"], posts["current_stage"])
-    ]
-    return posts
+            .order_by(Event.occurred_on, Event.occurred_until, Event.id)
+        ).all()
+    firsts: dict[tuple[str, str], Reached] = {}
+    for event in stage_events:  # earliest first: the first one of each (deal, stage) stays
+        firsts.setdefault(
+            (event.deal_id, event.stage),
+            Reached(event.occurred_on, event.occurred_until, event.date_precision),
+        )
+    return _table(rows, firsts=firsts, today=today)
+
+
+def overdue_signposts(
+    engine: Engine, *, filters: Filters, today: dt.date, limit: int = OVERDUE_LIMIT
+) -> pd.DataFrame:
+    """The overdue signposts (SIGNPOST_COLUMNS) of the filtered deals, longest overdue first."""
+    statement = (
+        _select(*overdue(today=today), filters.deal_clause(), as_of=None)
+        .order_by(Signpost.expected_until, Signpost.deal_id, Signpost.id)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(statement).all()
+    return _table(rows, firsts={}, today=today)  # overdue: not reached, by the SQL's own conditions

@@ -53,14 +53,16 @@ def brief_buttons(
     engine = common.ledger()
     url = engine.url.render_as_string(hide_password=False)
     version = queries.ledger_version(engine)
-    for column, format in zip(st.columns(len(FORMATS)), FORMATS):
+    # Side by side at their own width: in columns across the page the second button sat in its middle.
+    row = st.container(horizontal=True, gap="small")
+    for format in FORMATS:
 
         def build(format: BriefFormat = format) -> bytes:
             if deal_id is not None:
                 return _deal_bytes(engine, url, version, deal_id, as_of, format)
             return _view_bytes(engine, url, version, filters or Filters(), as_of, format)
 
-        column.download_button(
+        row.download_button(
             LABELS[format],
             key=f"{key}-{format}",
             icon=":material/description:",

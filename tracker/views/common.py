@@ -44,6 +44,7 @@ from tracker.knowledge import (
     takes_minute,
 )
 from tracker.seed import seed_if_empty
+from tracker.signposts import SIGNPOST_STATUSES
 from tracker.staleness import STALE_AFTER_DAYS
 
 T = TypeVar("T")
@@ -62,6 +63,7 @@ CHANGES_PAGE = "tracker/views/changes.py"
 TOPOJSON_URL = "app/static/topojson/"
 CHART_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
 AS_OF_TIME_KEY = "as_of_time"  # the as-of minute (recorded mode), bound to the URL like the date
+GRADE_HELP = "Source reliability A–F and claim credibility 1–6."
 
 
 # --- the ledger ---------------------------------------------------------------------------------------
@@ -575,9 +577,9 @@ def show_chart(figure: Any, *, key: str) -> None:
 
 
 def show_signposts(table: Any, *, key: str, with_deal: bool) -> None:
-    """Signposts (tracker.signposts.SIGNPOST_COLUMNS) as a table; with `with_deal`, selecting a row opens
-    its deal."""
-    columns = ("stage", "expected", "status", "days_overdue", "note", "source", "source_url")
+    """Signposts (tracker.signposts.SIGNPOST_COLUMNS) as a table, with what their statuses mean; with
+    `with_deal`, selecting a row opens its deal."""
+    columns = ("stage", "expected", "status_text", "days_overdue", "note", "source", "grade", "source_url")
     chosen = st.dataframe(
         table,
         key=key,
@@ -588,22 +590,21 @@ def show_signposts(table: Any, *, key: str, with_deal: bool) -> None:
         column_order=(("deal_title",) if with_deal else ()) + columns,
         column_config={
             "deal_title": st.column_config.TextColumn("Deal"),
-            "stage": st.column_config.TextColumn("Expected stage", width="small"),
-            "expected": st.column_config.TextColumn(
-                "By", width="small", help="At the precision the source gave."
+            "stage": st.column_config.TextColumn(
+                "Stage", help="The stage the source expects the deal to reach."
             ),
-            "status": st.column_config.TextColumn("Status", width="small"),
-            "days_overdue": st.column_config.NumberColumn("Days overdue", format="%d", width="small"),
-            "note": st.column_config.TextColumn("In the source's words", width="large"),
+            "expected": st.column_config.TextColumn("By", help="At the precision the source gave."),
+            "status_text": st.column_config.TextColumn("Status"),
+            "days_overdue": st.column_config.NumberColumn("Overdue", format="%d days"),
+            "note": st.column_config.TextColumn("In the source's words", width="medium"),
             "source": st.column_config.TextColumn("Source"),
+            "grade": st.column_config.TextColumn("Grade", help=GRADE_HELP),
             # Links only for http(s) URLs.
             "source_url": st.column_config.LinkColumn("Link", display_text="open ↗", validate=r"^https?://"),
         },
     )
-    st.caption(
-        "A signpost is overdue when its date has passed and the deal, still live, has not reached the stage "
-        "(or a later one on the path)."
-    )
+    shown = [status for status in SIGNPOST_STATUSES if status in set(table["status"])]
+    st.caption("; ".join(f"{status.capitalize()}: {SIGNPOST_STATUSES[status]}" for status in shown) + ".")
     if with_deal and chosen.selection.rows:
         open_deal(table["deal_id"].iloc[chosen.selection.rows[0]])
 

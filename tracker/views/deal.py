@@ -20,7 +20,6 @@ from tracker.staleness import can_be_stale, is_stale, stale_after_days, stale_fr
 from tracker.views import capture, common, history
 from tracker.views.brief_downloads import brief_buttons
 
-GRADE_HELP = "Source reliability A–F and claim credibility 1–6."
 LINK = {"display_text": "open ↗", "validate": r"^https?://"}  # links only for http(s) URLs
 
 as_of = common.current_as_of()
@@ -150,7 +149,7 @@ for conflict in conflicts:
         )
     st.warning("\n".join(lines), icon=":material/warning:")
 
-deal_signposts = signposts.deal_signposts(common.ledger(), deal_id, today=today)
+deal_signposts = signposts.signposts_of_deals(common.ledger(), [deal_id], today=today, as_of=as_of)
 if not deal_signposts.empty:
     st.markdown("**Signposts**: the milestones sources expect next")
     common.show_signposts(deal_signposts, key="deal-signposts", with_deal=False)
@@ -190,7 +189,7 @@ with events_tab:
             "date": st.column_config.TextColumn("Date", width="small"),
             "stage": st.column_config.TextColumn("Stage", width="small"),
             "summary": st.column_config.TextColumn("What happened", width="large"),
-            "sources": st.column_config.TextColumn("Sources (grade)", help=GRADE_HELP),
+            "sources": st.column_config.TextColumn("Sources (grade)", help=common.GRADE_HELP),
             "source_url": st.column_config.LinkColumn("Best source", **LINK),
             "note": st.column_config.TextColumn("Note"),
             "topic": st.column_config.TextColumn("Topic", width="small"),
@@ -209,7 +208,7 @@ with events_tab:
             "summary": st.column_config.TextColumn("Event", width="medium"),
             "publisher": st.column_config.TextColumn("Publisher"),
             "title": st.column_config.TextColumn("Title"),
-            "grade": st.column_config.TextColumn("Grade", width="small", help=GRADE_HELP),
+            "grade": st.column_config.TextColumn("Grade", width="small", help=common.GRADE_HELP),
             "excerpt": st.column_config.TextColumn(
                 "In the source's words", width="medium", help="The sentence that supports the event."
             ),

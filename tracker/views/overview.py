@@ -98,9 +98,7 @@ chosen = st.dataframe(
         "deal_title": st.column_config.TextColumn("Deal"),
         "stage": st.column_config.TextColumn("Stage", width="small"),
         "summary": st.column_config.TextColumn("What happened", width="large"),
-        "sources": st.column_config.TextColumn(
-            "Sources (grade)", help="Source reliability A–F and claim credibility 1–6."
-        ),
+        "sources": st.column_config.TextColumn("Sources (grade)", help=common.GRADE_HELP),
         # Links only for http(s) URLs.
         "source_url": st.column_config.LinkColumn(
             "Best source", display_text="open ↗", validate=r"^https?://"
