@@ -153,8 +153,14 @@ def make_shape(shape: str, size: int) -> bytes:
         cells = ",".join(["z"] * repeats)
         return f"deal_id,date,source_title,{names}\nx,2025-01-01,y,{cells}\n".encode()
     if shape == "minimal_rows":
-        first = "b,Minimal rows deal,2025-01-01,,0,,,,,,,,Synthetic wire" + "," * 16
-        rows = (f"b,,2025-01-01,,{n},,,,,,,,Synthetic wire" + "," * 16 for n in _counting())
+
+        def minimal(title: str, n: int) -> str:
+            cells = {"deal_id": "b", "deal_title": title, "date": "2025-01-01", "summary": str(n),
+                     "source_title": "Synthetic wire"}  # fmt: skip
+            return ",".join(cells.get(name, "") for name in TEMPLATE_COLUMNS)
+
+        first = minimal("Minimal rows deal", 0)
+        rows = (minimal("", n) for n in _counting())
         return _lines([",".join(TEMPLATE_COLUMNS), first], rows, size)
     if shape == "sipri_well_formed":
         return _sipri(_sipri_records(lambda n: ("2021", "2021; 2022", "2020; 2021; 2023")[n % 3]), size)

@@ -52,7 +52,7 @@ _COLUMN_ORDER = {name: position for position, name in enumerate(ALL_COLUMNS)}
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\u061c\ufeff]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Batch:
     """Validated rows ready for the importer: one row per (event, source[, party]) claim, in
     `tracker.columns.BATCH_COLUMNS`."""
@@ -61,6 +61,11 @@ class Batch:
     format: str
     rows_read: int
     snapshot_on: Any = None  # a date, for snapshots such as SIPRI's "Data generated"
+
+    def release_rows(self) -> None:
+        """Let the rows go once they are planned: the plan's frames hold what the writer needs, and holding
+        the batch as well while writing was the peak of an import (the batch keeps its columns, no rows)."""
+        self.rows = self.rows.iloc[:0].copy()  # a copy: a slice would keep the whole columns alive
 
 
 def normalise_header(name: str) -> str:

@@ -237,11 +237,12 @@ def correct_event(
     with write_transaction(engine, references_resolved=True) as connection:
         old = _current_event(connection, event_id, doing="corrected")
         batch = _replacing(connection, batch, old)
+        fingerprint = batch.rows["fingerprint"].iloc[0]  # commit_batch releases the rows
         report = commit_batch(
             connection, batch, **file, editor=editor, started=moment, now=moment, reason=why
         )
         replacement = connection.execute(
-            select(Event.id).where(Event.fingerprint == batch.rows["fingerprint"].iloc[0])
+            select(Event.id).where(Event.fingerprint == fingerprint)
         ).scalar_one()
         connection.execute(
             insert(Retraction.__table__).values(

@@ -187,9 +187,13 @@ def commit_batch(
     reason: str | None = None,
 ) -> ImportReport:
     """Plan `batch` against the ledger and write it, inside the caller's write transaction (see
-    tracker.db.write_transaction with references_resolved): the step every import shares."""
+    tracker.db.write_transaction with references_resolved): the step every import shares.
+
+    The batch's rows are released once planned (Batch.release_rows): read what you need of them before.
+    """
     file = {"file_name": file_name, "sha256": sha256, "encoding": encoding}
     plan = plan_import(connection, batch)
+    batch.release_rows()
     if plan.nothing_new:
         return ImportReport.from_plan(plan, **file, dry_run=False)
     report = ImportReport.from_plan(

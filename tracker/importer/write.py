@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,8 +103,12 @@ def statements(
     started: dt.datetime,
     now: dt.datetime,
     reason: str | None = None,
-) -> list[Any]:
-    """Every insert and update of the import, in an order that satisfies the foreign keys."""
+) -> Iterator[Insert | Update]:
+    """Every insert and update of the import, in an order that satisfies the foreign keys.
+
+    Built one at a time as they are executed: a statement's parameter lists (a Python object per cell)
+    are freed before the next one's are built, instead of all of them being held at once.
+    """
     import_id = report.import_id
     record = {
         "id": import_id, "file_name": report.file_name, "sha256": report.sha256, "format": report.format,
@@ -116,36 +120,33 @@ def statements(
         "status": "committed", "snapshot_on": report.snapshot_on, "reason": reason,
     }  # fmt: skip
     new_deals = plan.new_deals
-    found: list[Any] = [
-        Insert(Import.__table__, {name: [value] for name, value in record.items()}),
-        Insert(
-            Deal.__table__,
-            {
-                "id": new_deals["deal_id"].tolist(),
-                **_deal_columns(new_deals),
-                "import_id": [import_id] * len(new_deals),
-                "created_at": [now] * len(new_deals),
-                "event_count": [0] * len(new_deals),
-            },
-        ),
-    ]
+    yield Insert(Import.__table__, {name: [value] for name, value in record.items()})
+    yield Insert(
+        Deal.__table__,
+        {
+            "id": new_deals["deal_id"].tolist(),
+            **_deal_columns(new_deals),
+            "import_id": [import_id] * len(new_deals),
+            "created_at": [now] * len(new_deals),
+            "event_count": [0] * len(new_deals),
+        },
+    )
     if not plan.deal_updates.empty:
-        found.append(
-            Update(
-                Deal.__table__,
-                "id",
-                {"id": plan.deal_updates["deal_id"].tolist(), **_deal_columns(plan.deal_updates)},
-            )
+        yield Update(
+            Deal.__table__,
+            "id",
+            {"id": plan.deal_updates["deal_id"].tolist(), **_deal_columns(plan.deal_updates)},
         )
-    found += [
-        _insert(
+    stamped = {"import_id": import_id, "recorded_at": now}
+    inserts: tuple[tuple[Table, pd.DataFrame, dict[str, str], dict[str, Any]], ...] = (
+        (
             DealExternalId.__table__,
             plan.new_external_ids,
             {"deal_id": "deal_id", "scheme": "scheme", "external_id": "external_id"},
-            import_id=import_id,
+            {"import_id": import_id},
         ),
-        _insert(DealTag.__table__, plan.new_tags, {"deal_id": "deal_id", "tag": "tag"}, import_id=import_id),
-        _insert(
+        (DealTag.__table__, plan.new_tags, {"deal_id": "deal_id", "tag": "tag"}, {"import_id": import_id}),
+        (
             Party.__table__,
             plan.new_parties,
             {
@@ -156,9 +157,9 @@ def statements(
                 "country": "country_code",
                 "parent_id": "parent_id",
             },
-            import_id=import_id,
+            {"import_id": import_id},
         ),
-        _insert(
+        (
             Event.__table__,
             plan.new_events,
             {
@@ -167,28 +168,27 @@ def statements(
                 "fingerprint": "fingerprint",
                 **stored_columns("events"),
             },
-            import_id=import_id,
-            recorded_at=now,
+            stamped,
         ),
-        _insert(
+        (
             Source.__table__,
             plan.new_sources,
             {"source_id": "id", "source_key": "key", **stored_columns("sources")},
-            import_id=import_id,
+            {"import_id": import_id},
         ),
-        _insert(
+        (
             EventSource.__table__,
             plan.new_links,
             {"event_id": "event_id", "source_id": "source_id", **stored_columns("event_sources")},
-            import_id=import_id,
+            {"import_id": import_id},
         ),
-        _insert(
+        (
             DealParty.__table__,
             plan.new_roles,
             {"deal_id": "deal_id", "party_id": "party_id", "role": "role", "event_id": "event_id"},
-            import_id=import_id,
+            {"import_id": import_id},
         ),
-        _insert(
+        (
             Signpost.__table__,
             plan.new_signposts,
             {
@@ -199,10 +199,9 @@ def statements(
                 "source_id": "source_id",
                 **stored_columns("signposts"),
             },
-            import_id=import_id,
-            recorded_at=now,
+            stamped,
         ),
-        _insert(
+        (
             DealChange.__table__,
             plan.changes,
             {
@@ -213,14 +212,14 @@ def statements(
                 "new_value": "new_value",
                 "event_id": "event_id",
             },
-            import_id=import_id,
-            recorded_at=now,
+            stamped,
         ),
-    ]
-    return found
+    )
+    for table, frame, mapping, constants in inserts:
+        yield _insert(table, frame, mapping, **constants)
 
 
-def execute(connection: Connection, found: Sequence[Insert | Update]) -> None:
+def execute(connection: Connection, found: Iterable[Insert | Update]) -> None:
     for statement in found:
         if isinstance(statement, Update):
             bulk_update(connection, statement)
