@@ -15,7 +15,6 @@ Python, over one row per deal, because the stage is not in the database.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -70,8 +69,6 @@ from tracker.vocab import ACTIVE_STAGES, RELIABILITY, ROLES, STAGE_NAMES, STAGE_
 DEALS_TABLE_LIMIT = 500
 CARDS_PER_STAGE = 12
 LATEST_EVENTS = 20
-TOP_FLOWS = 30
-MATRIX_COUNTRIES = 40
 SOURCES_TABLE_LIMIT = 500
 HISTORY_LIMIT = 200
 TRADE_ROLES = ("buyer", "seller")
@@ -319,8 +316,10 @@ class Overview:
     figures: HeadlineFigures
     by_stage: pd.DataFrame  # see deals_by_stage
     country_counts: pd.DataFrame  # country_code, country, as_buyer, as_seller, deals (the map's value)
-    matrix: pd.DataFrame  # country_code, country, stage, deals (the countries with most deals)
-    flows: pd.DataFrame  # buyer_code, buyer, seller_code, seller, deals (the largest flows)
+    # Every country and every pair, most deals first: the charts keep the top ones and add up the rest
+    # (tracker.charts), so their "others" are exact. A few thousand rows for a whole SIPRI register.
+    matrix: pd.DataFrame  # country_code, country, stage, deals
+    flows: pd.DataFrame  # buyer_code, buyer, seller_code, seller, deals
 
 
 class _MixRow(NamedTuple):
@@ -524,15 +523,13 @@ def _counts_frame(tally: _Tally, names: dict[str, str]) -> pd.DataFrame:
     )
 
 
-def _matrix_frame(tally: _Tally, names: dict[str, str], *, max_countries: int) -> pd.DataFrame:
+def _matrix_frame(tally: _Tally, names: dict[str, str]) -> pd.DataFrame:
     totals: Counter[str] = Counter()
     for (code, _), deals in tally.cells.items():
         totals[code] += deals
-    ranked = sorted(totals, key=lambda code: (-totals[code], names.get(code, code)))[:max_countries]
+    ranked = sorted(totals, key=lambda code: (-totals[code], names.get(code, code)))
     rank = {code: i for i, code in enumerate(ranked)}
-    kept = sorted(
-        (key for key in tally.cells if key[0] in rank), key=lambda key: (rank[key[0]], STAGE_ORDER[key[1]])
-    )
+    kept = sorted(tally.cells, key=lambda key: (rank[key[0]], STAGE_ORDER[key[1]]))
     return pd.DataFrame(
         {
             "country_code": [code for code, _ in kept],
@@ -544,8 +541,8 @@ def _matrix_frame(tally: _Tally, names: dict[str, str], *, max_countries: int) -
     )
 
 
-def _flows_frame(tally: _Tally, names: dict[str, str], *, limit: int) -> pd.DataFrame:
-    top = heapq.nsmallest(limit, tally.flows.items(), key=lambda item: (-item[1], item[0]))
+def _flows_frame(tally: _Tally, names: dict[str, str]) -> pd.DataFrame:
+    top = sorted(tally.flows.items(), key=lambda item: (-item[1], item[0]))
     return pd.DataFrame(
         {
             "buyer_code": [b for (b, _), _ in top],
@@ -564,8 +561,6 @@ def overview(
     filters: Filters,
     today: dt.date,
     as_of: dt.datetime | None = None,
-    max_countries: int = MATRIX_COUNTRIES,
-    top_flows: int = TOP_FLOWS,
     thresholds: StageThresholds | None = None,
 ) -> Overview:
     """The overview's figures and charts; the same values as the single-chart functions below.
@@ -582,8 +577,8 @@ def overview(
         figures=_headline(tally, _events_this_month(engine, filters, today, as_of, scope=scope)),
         by_stage=_by_stage_frame(tally),
         country_counts=_counts_frame(tally, names),
-        matrix=_matrix_frame(tally, names, max_countries=max_countries),
-        flows=_flows_frame(tally, names, limit=top_flows),
+        matrix=_matrix_frame(tally, names),
+        flows=_flows_frame(tally, names),
     )
 
 
