@@ -96,7 +96,9 @@ def test_stage_timeline(seeded: Engine) -> None:
         ["2025-09-22"],
         [429 * DAY_MS],
     )
-    assert negotiating["customdata"] == [[429, "22 Sep 2025 – today", "ongoing"]]
+    # Its first event was reported as a week (29 Sep, "week 39"): the stage starts as precisely as that.
+    assert negotiating["customdata"] == [[429, "week of 22 Sep 2025 – today", "ongoing"]]
+    assert announced["customdata"] == [[83, "Jul 2025 – week of 22 Sep 2025", "ended"]]
     assert announced["orientation"] == "h"
     assert figure["layout"]["xaxis"]["type"] == "date"
     assert figure["layout"]["xaxis"]["title"]["text"] == "Date"
@@ -416,3 +418,25 @@ def test_heatmap_names_that_would_be_cut_alike_stay_whole() -> None:
         "Democratic People's R…",
         "Republic of the Congo (Kinshasa)",
     ]
+
+
+def test_a_completed_deal_known_to_the_year_has_no_days_to_today() -> None:
+    """SIPRI's years: "2017 – 2018", not "1 Jan 2017 – 1 Jan 2018"; the final stage is a date."""
+    years = [dt.date(2017, 1, 1), dt.date(2018, 1, 1), dt.date(2019, 1, 1)]
+    intervals = pd.DataFrame(
+        {
+            "deal_id": ["d"] * 3,
+            "stage": ["contracted", "delivering", "completed"],
+            "start": years,
+            "start_precision": ["year"] * 3,
+            "end": [years[1], years[2], dt.date(2026, 11, 30)],
+            "days": [365, 365, 2890],
+            "ongoing": [False, False, True],
+        }
+    )
+    contracted, delivering, completed = spec(charts.stage_timeline(intervals))["data"]
+    assert contracted["customdata"] == [[365, "2017 – 2018", "ended"]]
+    assert delivering["customdata"] == [[365, "2018 – 2019", "ended"]]
+    assert completed["customdata"][0][1] == "since 2019"
+    assert completed["hovertemplate"] == "%{y} %{customdata[1]}<extra></extra>"
+    assert "days" not in completed["hovertemplate"] and "days" in delivering["hovertemplate"]

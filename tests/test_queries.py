@@ -179,6 +179,24 @@ def test_deals_table_on_the_seed(seeded: Engine) -> None:
     ]
 
 
+def test_deals_table_dates_as_reported_and_labels_on_the_seed(seeded: Engine) -> None:
+    (row,) = queries.deals_table(seeded, filters=ALL).to_dict("records")
+    assert {key: row[key] for key in ("label", "first_event", "last_event", "in_stage_since")} == {
+        "label": "US–Ukraine Drone Deal",  # told by news: the title as it is
+        "first_event": "Jul 2025",
+        "last_event": "17 Oct 2025",
+        "in_stage_since": "week of 22 Sep 2025",
+    }
+    assert row["sipri_tiv"] is None  # no SIPRI record
+    assert queries.deal_labels(seeded, [SEED_DEAL, "no-such-deal"]) == {SEED_DEAL: "US–Ukraine Drone Deal"}
+    assert queries.deal_labels(seeded, []) == {}
+    intervals = queries.deal_stage_intervals(seeded, SEED_DEAL, today=TODAY)
+    assert queries.time_in_stage(intervals)[["stage", "days", "first_entered"]].values.tolist() == [
+        ["announced", 83, "Jul 2025"],
+        ["negotiating", 429, "week of 22 Sep 2025"],
+    ]
+
+
 def test_deal_page_queries_on_the_seed(seeded: Engine) -> None:
     header = queries.deal_header(seeded, SEED_DEAL)
     assert (

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from tracker.dates import format_partial_date
 from tracker.display import counted
-from tracker.vocab import STAGE_NAMES
+from tracker.vocab import ACTIVE_STAGES, STAGE_NAMES
 
 # One colour per stage, in stage order: the main path from light to dark blue, then the off-path stages.
 STAGE_COLOURS: dict[str, str] = {
@@ -326,9 +326,24 @@ def stage_timeline(
     frame["shown_end"] = [
         max(end, start + dt.timedelta(days=1)) for start, end in zip(frame["start"], frame["end"])
     ]
+    # Dates as precisely as they were reported ("2017 – 2018", not "1 Jan 2017 – 1 Jan 2018"): a stage
+    # ends where the next one starts, so its end is as precise as that start.
+    precisions = _start_precisions(frame)
+    precision_at = dict(zip(frame["start"], precisions))
     frame["label"] = [
-        f"{format_partial_date(start, 'day')} – {'today' if ongoing else format_partial_date(end, 'day')}"
-        for start, end, ongoing in zip(frame["start"], frame["end"], frame["ongoing"])
+        f"{format_partial_date(start, precision)} – "
+        f"{'today' if ongoing else format_partial_date(end, precision_at.get(end, 'day'))}"
+        for start, end, ongoing, precision in zip(frame["start"], frame["end"], frame["ongoing"], precisions)
+    ]
+    # A deal completed or cancelled has ended: its last stage is a date, not a count of days to today.
+    frame["final"] = [
+        bool(ongoing) and stage not in ACTIVE_STAGES
+        for stage, ongoing in zip(frame["stage"], frame["ongoing"])
+    ]
+    frame.loc[frame["final"], "label"] = [
+        f"since {format_partial_date(start, precision)}"
+        for start, precision, final in zip(frame["start"], precisions, frame["final"])
+        if final
     ]
     stages_present = [s for s in STAGE_NAMES if s in set(frame["stage"])]
     figure = go.Figure()
@@ -346,8 +361,9 @@ def stage_timeline(
                     [int(days), label, "ongoing" if ongoing else "ended"]
                     for days, label, ongoing in zip(part["days"], part["label"], part["ongoing"])
                 ],
-                hovertemplate="%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})"
-                "<extra></extra>",
+                hovertemplate="%{y} %{customdata[1]}<extra></extra>"
+                if part["final"].all()
+                else "%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})<extra></extra>",
             )
         )
     if events is not None and not events.empty:
@@ -358,6 +374,13 @@ def stage_timeline(
     )
     figure.update_layout(showlegend=False, barmode="overlay")
     return _layout(figure, title, height=max(220, 110 + 50 * len(stages_present)))
+
+
+def _start_precisions(intervals: pd.DataFrame) -> list[str]:
+    """How precisely each stage's start was reported (day when the frame does not say)."""
+    if "start_precision" not in intervals:
+        return ["day"] * len(intervals)
+    return [p if isinstance(p, str) else "day" for p in intervals["start_precision"]]
 
 
 def _event_marks(intervals: pd.DataFrame, events: pd.DataFrame) -> go.Scatter:

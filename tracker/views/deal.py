@@ -55,7 +55,7 @@ if header is None:
     st.page_link(common.DEALS_PAGE, label="Go to Deals", icon=":material/table_rows:")
     st.stop()
 
-common.page_header(escape_markdown(header.title), None, as_of=as_of)
+common.page_header(escape_markdown(header.label), None, as_of=as_of)
 st.caption("The sidebar filters choose deals for the other pages; a deal page always shows the whole deal.")
 today = as_of.date() if as_of is not None else dt.date.today()
 value = value_range_text(header.value_low, header.value_high, header.currency) or "not stated"
@@ -169,10 +169,13 @@ with timeline_tab:
         hide_index=True,
         placeholder="–",
         width="content",
+        column_order=("stage", "days", "first_entered", "ongoing"),
         column_config={
             "stage": "Stage",
-            "days": st.column_config.NumberColumn("Days", format="%d"),
-            "since": st.column_config.DateColumn("First entered", format="D MMM YYYY"),
+            "days": st.column_config.NumberColumn(
+                "Days", format="%d", help="None for the stage a completed or cancelled deal ended in."
+            ),
+            "first_entered": st.column_config.TextColumn("First entered"),
             "ongoing": st.column_config.CheckboxColumn("Current"),
         },
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tracker import queries
-from tracker.display import counted
+from tracker.display import TIV_HELP, TIV_LABEL, counted
 from tracker.errors import InvalidValue
 from tracker.export import ledger_rows, ledger_workbook, to_csv_bytes
 from tracker.views import common
@@ -128,7 +128,6 @@ offset = (page - 1) * PAGE_SIZE
 deals = found.rows
 # A relative link opens the deal page of this app (in a new tab) with the deal in the URL.
 deals["page"] = "deal?deal=" + deals["deal_id"]
-date_format = "D MMM YYYY"
 chosen = st.dataframe(
     deals,
     key="deals-table",
@@ -138,25 +137,27 @@ chosen = st.dataframe(
     # Column selection turns the headers' own sorting off: it would re-order only this page's rows.
     selection_mode=["single-row", "single-column"],
     column_order=(
-        "title",
+        "label",
         "stage",
-        "first_event_on",
-        "last_event_on",
+        "first_event",
+        "last_event",
         "buyers",
         "sellers",
         "category",
         "value",
+        "sipri_tiv",
         "event_count",
-        "stage_since",
+        "in_stage_since",
         "value_low",
         "value_high",
         "currency",
         "page",
     ),
     column_config={
-        "title": st.column_config.TextColumn("Deal", width="medium", pinned=True),
+        "label": st.column_config.TextColumn("Deal", width="medium", pinned=True),
         "stage": st.column_config.TextColumn("Stage", width="small"),
-        "stage_since": st.column_config.DateColumn("In stage since", format=date_format),
+        # Dates as precisely as they were reported: "2023", "Sep 2025", "4 Jul 2025".
+        "in_stage_since": st.column_config.TextColumn("In stage since", width="small"),
         "buyers": st.column_config.TextColumn("Buyers"),
         "sellers": st.column_config.TextColumn("Sellers"),
         "category": st.column_config.TextColumn("Category", width="small"),
@@ -168,8 +169,11 @@ chosen = st.dataframe(
             "Value to", format="compact", help="Upper end of the deal's value, in its currency."
         ),
         "currency": st.column_config.TextColumn("Cur.", width="small"),
-        "first_event_on": st.column_config.DateColumn("First event", format=date_format),
-        "last_event_on": st.column_config.DateColumn("Last event", format=date_format),
+        "first_event": st.column_config.TextColumn("First event", width="small"),
+        "last_event": st.column_config.TextColumn("Last event", width="small"),
+        "sipri_tiv": st.column_config.NumberColumn(
+            "SIPRI TIV", format="localized", help=f"{TIV_LABEL}. {TIV_HELP}"
+        ),
         "event_count": st.column_config.NumberColumn("Events", width="small"),
         "page": st.column_config.LinkColumn("Deal page", display_text="open ↗", width="small"),
     },

@@ -96,10 +96,10 @@ chosen = st.dataframe(
     placeholder="–",
     on_select="rerun",
     selection_mode="single-row",
-    column_order=("date", "deal_title", "stage", "summary", "sources", "source_url"),
+    column_order=("date", "deal_label", "stage", "summary", "sources", "source_url"),
     column_config={
         "date": st.column_config.TextColumn("Date", width="small"),
-        "deal_title": st.column_config.TextColumn("Deal"),
+        "deal_label": st.column_config.TextColumn("Deal"),
         "stage": st.column_config.TextColumn("Stage", width="small"),
         "summary": st.column_config.TextColumn("What happened", width="large"),
         "sources": st.column_config.TextColumn(
