@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import streamlit as st
 from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
@@ -311,6 +312,33 @@ def test_sipri_deals_are_told_apart_dated_as_reported_and_their_tiv_is_no_money(
     assert [text for text in texts(at, "caption") if text.startswith("Buyer: Côte")] == [
         "Buyer: Côte d\\'Ivoire  \nSeller: France  \nLast news: 2019  \nLatest source: A3"
     ]
+
+
+def test_a_completed_deal_page_does_without_the_stale_thresholds(
+    sipri_only: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They are read from every event in the ledger (seconds beside a whole register); a completed deal is
+    never stale."""
+
+    calls = []
+    read = queries.stale_thresholds
+
+    def stale_thresholds(engine: Engine) -> dict[str, int]:
+        calls.append(engine)
+        return read(engine)
+
+    monkeypatch.setattr(queries, "stale_thresholds", stale_thresholds)
+    at = open_page(OVERVIEW, query={"deal": "sipri-c-cacf18331c"})  # the overview reads them
+    assert len(calls) == 1
+    st.cache_data.clear()
+    at.switch_page(DEAL)
+    run(at)
+    assert len(calls) == 1  # not again for the deal page, with nothing cached
+    (news,) = [metric for metric in at.metric if metric.label == "Last news"]
+    assert (news.value, news.proto.help) == (
+        "2019",
+        "Completed and cancelled deals, and deals with no stage yet, are never stale.",
+    )
 
 
 @pytest.fixture

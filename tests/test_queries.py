@@ -197,6 +197,16 @@ def test_deals_table_dates_as_reported_and_labels_on_the_seed(seeded: Engine) ->
     ]
 
 
+def test_stage_intervals_from_events_already_read(seeded: Engine) -> None:
+    events = queries.deal_events(seeded, SEED_DEAL)
+    from_events = queries.events_stage_intervals(SEED_DEAL, events, today=TODAY)
+    assert from_events.equals(queries.deal_stage_intervals(seeded, SEED_DEAL, today=TODAY))
+    assert from_events[["stage", "start", "days"]].values.tolist() == [
+        ["announced", dt.date(2025, 7, 1), 83],
+        ["negotiating", dt.date(2025, 9, 22), 429],
+    ]
+
+
 def test_deal_page_queries_on_the_seed(seeded: Engine) -> None:
     header = queries.deal_header(seeded, SEED_DEAL)
     assert (

@@ -1146,8 +1146,20 @@ def deal_stage_intervals(
 ) -> pd.DataFrame:
     """The deal's stages as intervals (tracker.stages.stage_intervals); the current one runs to today,
     or to the as-of date."""
-    events = deal_events(engine, deal_id, as_of=as_of).assign(deal_id=deal_id)[list(EVENT_COLUMNS)]
-    return stage_intervals(events, until=as_of.date() if as_of is not None else today)
+    return events_stage_intervals(
+        deal_id, deal_events(engine, deal_id, as_of=as_of), today=today, as_of=as_of
+    )
+
+
+def events_stage_intervals(
+    deal_id: str, events: pd.DataFrame, *, today: dt.date, as_of: dt.datetime | None = None
+) -> pd.DataFrame:
+    """`deal_stage_intervals` from the deal's events as `deal_events` read them (a page that has them
+    already need not read them again)."""
+    return stage_intervals(
+        events.assign(deal_id=deal_id)[list(EVENT_COLUMNS)],
+        until=as_of.date() if as_of is not None else today,
+    )
 
 
 def time_in_stage(intervals: pd.DataFrame) -> pd.DataFrame:
