@@ -96,7 +96,9 @@ def test_stage_timeline(seeded: Engine) -> None:
         ["2025-09-22"],
         [429 * DAY_MS],
     )
-    assert negotiating["customdata"] == [[429, "22 Sep 2025 – today", "ongoing"]]
+    # Its first event was reported as a week (29 Sep, "week 39"): the stage starts as precisely as that.
+    assert negotiating["customdata"] == [[429, "week of 22 Sep 2025 – today", "ongoing"]]
+    assert announced["customdata"] == [[83, "Jul 2025 – week of 22 Sep 2025", "ended"]]
     assert announced["orientation"] == "h"
     assert figure["layout"]["xaxis"]["type"] == "date"
     assert figure["layout"]["xaxis"]["title"]["text"] == "Date"
@@ -235,3 +237,206 @@ def test_charts_of_nothing_say_so() -> None:
         "No buyer or seller countries in the matching deals",
         "No deal with both a buyer and a seller country",
     ]
+
+
+def _matrix(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "country_code": [name[:3].upper() for name, _, _ in rows],
+            "country": [name for name, _, _ in rows],
+            "stage": [stage for _, stage, _ in rows],
+            "deals": [deals for _, _, deals in rows],
+        }
+    )
+
+
+def _flows(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "buyer_code": [buyer[:3].upper() for buyer, _, _ in rows],
+            "buyer": [buyer for buyer, _, _ in rows],
+            "seller_code": [seller[:3].upper() for _, seller, _ in rows],
+            "seller": [seller for _, seller, _ in rows],
+            "deals": [deals for _, _, deals in rows],
+        }
+    )
+
+
+COMPLETED, CANCELLED, NEGOTIATING = (STAGE_NAMES.index(s) for s in ("completed", "cancelled", "negotiating"))
+
+
+@pytest.mark.parametrize(
+    ("top", "rows", "others"),
+    [
+        # (the rows shown, top down; the Others row's counts by stage, or None when there is none)
+        (
+            3,
+            ["United States", "Russia", "France", "Others (2 countries)"],
+            {NEGOTIATING: 1, COMPLETED: 1, CANCELLED: 1},
+        ),
+        (4, ["United States", "Russia", "France", "Poland", "Others (1 country)"], {NEGOTIATING: 1}),
+        (5, ["United States", "Russia", "France", "Poland", "Ukraine"], None),
+        (20, ["United States", "Russia", "France", "Poland", "Ukraine"], None),
+    ],
+)
+def test_heatmap_keeps_the_top_countries_and_adds_up_the_rest(
+    top: int, rows: list[str], others: dict[int, int] | None
+) -> None:
+    matrix = _matrix(
+        [
+            # In no particular order: the builder ranks by deals (United States 12, Russia 9, France 3,
+            # Poland 2, Ukraine 1), then by name.
+            ("Ukraine", "negotiating", 1),
+            ("United States", "completed", 10),
+            ("Poland", "completed", 1),
+            ("Russia", "completed", 9),
+            ("United States", "negotiating", 2),
+            ("Poland", "cancelled", 1),
+            ("France", "contracted", 3),
+        ]
+    )
+    (heat,) = spec(charts.stage_country_heatmap(matrix, top=top))["data"]
+    assert heat["y"] == rows
+    assert heat["customdata"][0] == [0, 2, 0, 0, 0, 0, 10, 0, 0]
+    if others is not None:
+        assert heat["customdata"][-1] == [others.get(i, 0) for i in range(len(STAGE_NAMES))]
+        assert heat["hovertext"][-1][0] == rows[-1]
+    # Nothing lost: the cells add up to the frame's counts.
+    assert sum(sum(line) for line in heat["customdata"]) == 27
+
+
+def test_heatmap_ties_are_ranked_by_name_and_long_names_cut() -> None:
+    matrix = _matrix(
+        [
+            ("Saint Vincent and the Grenadines", "completed", 4),
+            ("Bosnia and Herzegovina", "completed", 4),
+            ("Central African Republic", "completed", 4),
+            ("Angola", "completed", 1),
+        ]
+    )
+    (heat,) = spec(charts.stage_country_heatmap(matrix, top=3))["data"]
+    # 22 characters at most on the axis; the hover gives the whole name.
+    assert heat["y"] == [
+        "Bosnia and Herzegovina",
+        "Central African Repub…",
+        "Saint Vincent and the…",
+        "Others (1 country)",
+    ]
+    assert [line[0] for line in heat["hovertext"]] == [
+        "Bosnia and Herzegovina",
+        "Central African Republic",
+        "Saint Vincent and the Grenadines",
+        "Others (1 country)",
+    ]
+    assert heat["hovertemplate"] == "%{hovertext}, %{x}: %{customdata:,} deals<extra></extra>"
+
+
+def test_heatmap_of_the_three_deals_keeps_two_countries(three: Engine) -> None:
+    matrix = queries.overview(three, filters=Filters(), today=TODAY).matrix
+    (heat,) = spec(charts.stage_country_heatmap(matrix, top=2))["data"]
+    assert heat["y"] == ["Ukraine", "Germany", "Others (3 countries)"]
+    # United States negotiating; Poland and South Korea, the two sides of one contracted deal, count for
+    # each (as they do in their own rows).
+    assert heat["customdata"][-1] == [0, 1, 0, 0, 2, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("top", "labels", "links"),
+    [
+        (
+            2,
+            ["India (buyer)", "Egypt (buyer)", "Others (2 pairs)", "Russia (seller)",
+             "United States (seller)", "Others (2 pairs)"],
+            [(0, 3, 5, "India buys from Russia"), (1, 4, 3, "Egypt buys from United States"),
+             (2, 5, 4, "2 other pairs of countries")],
+        ),
+        (
+            3,
+            ["India (buyer)", "Egypt (buyer)", "Others (1 pair)", "Russia (seller)", "United States (seller)",
+             "France (seller)", "Others (1 pair)"],
+            [(0, 3, 5, "India buys from Russia"), (1, 4, 3, "Egypt buys from United States"),
+             (0, 5, 3, "India buys from France"), (2, 6, 1, "1 other pair of countries")],
+        ),
+        (
+            4,
+            ["India (buyer)", "Egypt (buyer)", "Chile (buyer)", "Russia (seller)", "United States (seller)",
+             "France (seller)"],
+            [(0, 3, 5, "India buys from Russia"), (1, 4, 3, "Egypt buys from United States"),
+             (0, 5, 3, "India buys from France"), (2, 4, 1, "Chile buys from United States")],
+        ),
+    ],
+)  # fmt: skip
+def test_sankey_keeps_the_top_pairs_and_one_flow_for_the_rest(
+    top: int, labels: list[str], links: list[tuple[int, int, int, str]]
+) -> None:
+    flows = _flows(
+        [
+            ("Chile", "United States", 1),
+            ("India", "France", 3),  # ties with Egypt's: by buyer name, Egypt first
+            ("India", "Russia", 5),
+            ("Egypt", "United States", 3),
+        ]
+    )
+    (sankey,) = spec(charts.flow_sankey(flows, top=top))["data"]
+    assert sankey["node"]["label"] == labels
+    link = sankey["link"]
+    assert list(zip(link["source"], link["target"], link["value"], link["customdata"])) == links
+    assert sum(link["value"]) == 12
+
+
+def test_charts_of_a_30000_deal_register_keep_every_deal() -> None:
+    """190 countries and 3,000 pairs of a register: 20 rows and 15 flows, plus one that carries the rest."""
+    countries = [f"Country {number:03d}" for number in range(190)]
+    matrix = _matrix(
+        [(name, stage, 1 + (number * 7 + index) % 40) for number, name in enumerate(countries)
+         for index, stage in enumerate(STAGE_NAMES)]
+    )  # fmt: skip
+    flows = _flows([(countries[n % 190], countries[(n * 13 + 1) % 190], 1 + n % 19) for n in range(3000)])
+    flows = flows.groupby(["buyer_code", "buyer", "seller_code", "seller"], as_index=False)["deals"].sum()
+    (heat,) = spec(charts.stage_country_heatmap(matrix))["data"]
+    assert (len(heat["y"]), heat["y"][-1]) == (21, "Others (170 countries)")
+    assert sum(sum(line) for line in heat["customdata"]) == int(matrix["deals"].sum())
+    sankey_figure = spec(charts.flow_sankey(flows))
+    link = sankey_figure["data"][0]["link"]
+    assert len(link["value"]) == 16
+    assert link["customdata"][-1] == f"{len(flows) - 15:,} other pairs of countries"
+    assert sum(link["value"]) == int(flows["deals"].sum()) == 29_983
+    assert sankey_figure["layout"]["height"] <= 60 + 28 * 16
+
+
+def test_heatmap_names_that_would_be_cut_alike_stay_whole() -> None:
+    matrix = _matrix(
+        [
+            ("Republic of the Congo (Brazzaville)", "completed", 2),
+            ("Republic of the Congo (Kinshasa)", "completed", 1),
+            ("Democratic People's Republic of Korea", "completed", 1),
+        ]
+    )
+    (heat,) = spec(charts.stage_country_heatmap(matrix))["data"]
+    assert heat["y"] == [
+        "Republic of the Congo (Brazzaville)",
+        "Democratic People's R…",
+        "Republic of the Congo (Kinshasa)",
+    ]
+
+
+def test_a_completed_deal_known_to_the_year_has_no_days_to_today() -> None:
+    """SIPRI's years: "2017 – 2018", not "1 Jan 2017 – 1 Jan 2018"; the final stage is a date."""
+    years = [dt.date(2017, 1, 1), dt.date(2018, 1, 1), dt.date(2019, 1, 1)]
+    intervals = pd.DataFrame(
+        {
+            "deal_id": ["d"] * 3,
+            "stage": ["contracted", "delivering", "completed"],
+            "start": years,
+            "start_precision": ["year"] * 3,
+            "end": [years[1], years[2], dt.date(2026, 11, 30)],
+            "days": [365, 365, 2890],
+            "ongoing": [False, False, True],
+        }
+    )
+    contracted, delivering, completed = spec(charts.stage_timeline(intervals))["data"]
+    assert contracted["customdata"] == [[365, "2017 – 2018", "ended"]]
+    assert delivering["customdata"] == [[365, "2018 – 2019", "ended"]]
+    assert completed["customdata"][0][1] == "since 2019"
+    assert completed["hovertemplate"] == "%{y} %{customdata[1]}<extra></extra>"
+    assert "days" not in completed["hovertemplate"] and "days" in delivering["hovertemplate"]

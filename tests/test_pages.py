@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import streamlit as st
 from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
@@ -238,6 +241,104 @@ def sipri_only(engine: Engine) -> Engine:
     """The SIPRI fixture register: 11 transfers, every event told by the register (kind "database")."""
     import_bytes(engine, SIPRI_FIXTURE.read_bytes(), file_name="classic-2024.csv", editor="test")
     return engine
+
+
+def test_sipri_deals_are_told_apart_dated_as_reported_and_their_tiv_is_no_money(sipri_only: Engine) -> None:
+    at = open_page(DEALS)
+    deals = at.dataframe(key="deals-table").value.set_index("deal_id")
+    shown = ["label", "stage", "first_event", "last_event", "in_stage_since", "sipri_tiv"]
+    assert deals.loc["sipri-c-cacf18331c", shown].tolist() == [
+        "TX-100 Testbird (trainer aircraft) — France to Côte d'Ivoire, ordered 2017, 6 units",
+        "completed",
+        "2017",  # not 1 Jan 2017
+        "2019",
+        "2019",
+        27.0,
+    ]
+    # The number ordered unknown (SIPRI's 0): the order year alone, and no TIV.
+    row = deals.loc["sipri-c-1d84fc195a", shown].tolist()
+    assert row[:5] == [
+        "TX-300 Testmissile (anti-tank missile) — Russia to Algeria, ordered 2020",
+        "delivering",
+        "2020",
+        "2022",
+        "2022",
+    ]
+    assert math.isnan(row[5])
+    # Stored titles stay as imported.
+    assert (
+        deals.loc["sipri-c-cacf18331c", "title"]
+        == "TX-100 Testbird (trainer aircraft) — France to Côte d'Ivoire"
+    )
+
+    at = open_page(DEAL, query={"deal": "sipri-c-cacf18331c"})
+    assert at.title[0].value == escape_markdown(
+        "TX-100 Testbird (trainer aircraft) — France to Côte d'Ivoire, ordered 2017, 6 units"
+    )
+    assert metrics(at) == {
+        "Stage": "completed",
+        "Completed in": "2019",  # no days in stage for a completed deal
+        "Last news": "2019",
+        "Events": "3",
+        "Value": "not stated",  # the TIV is never a value
+    }
+    facts = [text for text in texts(at, "markdown") if text.startswith("**Buyers:**")]
+    assert facts == [
+        (
+            "**Buyers:** Côte d\\'Ivoire · **Sellers:** France · **Category:** trainer aircraft · "
+            "**Quantity:** 6 · **SIPRI TIV (millions, a volume index, not money):** 27 m TIV"
+        )
+    ]
+    stages = table(at, "stage", "days", "first_entered")
+    assert stages[["stage", "first_entered"]].values.tolist() == [
+        ["contracted", "2017"],
+        ["delivering", "2018"],
+        ["completed", "2019"],
+    ]
+    assert [None if pd.isna(days) else int(days) for days in stages["days"]] == [365, 365, None]
+    timeline = chart_specs(at)["chart-deal-timeline"]["data"]
+    assert [(trace["customdata"][0][1], trace["hovertemplate"]) for trace in timeline[:3]] == [
+        ("2017 – 2018", "%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})<extra></extra>"),
+        ("2018 – 2019", "%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})<extra></extra>"),
+        ("since 2019", "%{y} %{customdata[1]}<extra></extra>"),  # no count of days to today
+    ]
+    assert [mark[0] for mark in timeline[3]["customdata"]] == ["2017", "2018", "2019"]
+
+    at = open_page(PIPELINE)
+    cards = [text for text in texts(at, "markdown") if text.startswith("**TX")]
+    label = "TX-950 Testjet (fighter aircraft) — Sweden to Brazil, ordered 2023, 4 units"
+    assert cards[0] == f"**{escape_markdown(label)}**"
+    # A completed deal's card: its last news as reported, no days in stage.
+    assert [text for text in texts(at, "caption") if text.startswith("Buyer: Côte")] == [
+        "Buyer: Côte d\\'Ivoire  \nSeller: France  \nLast news: 2019  \nLatest source: A3"
+    ]
+
+
+def test_a_completed_deal_page_does_without_the_stale_thresholds(
+    sipri_only: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They are read from every event in the ledger (seconds beside a whole register); a completed deal is
+    never stale."""
+
+    calls = []
+    read = queries.stale_thresholds
+
+    def stale_thresholds(engine: Engine) -> dict[str, int]:
+        calls.append(engine)
+        return read(engine)
+
+    monkeypatch.setattr(queries, "stale_thresholds", stale_thresholds)
+    at = open_page(OVERVIEW, query={"deal": "sipri-c-cacf18331c"})  # the overview reads them
+    assert len(calls) == 1
+    st.cache_data.clear()
+    at.switch_page(DEAL)
+    run(at)
+    assert len(calls) == 1  # not again for the deal page, with nothing cached
+    (news,) = [metric for metric in at.metric if metric.label == "Last news"]
+    assert (news.value, news.proto.help) == (
+        "2019",
+        "Completed and cancelled deals, and deals with no stage yet, are never stale.",
+    )
 
 
 @pytest.fixture
@@ -553,7 +654,8 @@ def test_deals_table_bad_order_in_the_url_is_reported(many: Engine) -> None:
     assert texts(at, "warning") == [
         escape_markdown(
             "Ignored in the address: sort=colour (not a column the table sorts by; use one of "
-            "last_event, first_event, title, stage, stage_since, buyers, sellers, category, value, events); "
+            "last_event, first_event, title, stage, stage_since, buyers, sellers, category, value, events, "
+            "sipri_tiv); "
             "dir=up (not a direction; use asc or desc); page=3 (not a page of this table; use a page from 1 "
             "to 2). The page shows the ledger without them."
         )

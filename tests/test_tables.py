@@ -59,13 +59,14 @@ def test_grids_are_as_tall_as_their_rows_up_to_a_cap(table: tables.Table, rows: 
 
 def test_the_deals_table_shows_first_and_last_event() -> None:
     assert [(c.name, c.label) for c in tables.DEALS.columns] == [
-        ("title", "Deal"),
+        ("label", "Deal"),
         ("stage", "Stage"),
-        ("first_event_on", "First event"),
-        ("last_event_on", "Last event"),
+        ("first_event", "First event"),
+        ("last_event", "Last event"),
         ("buyers", "Buyers"),
         ("sellers", "Sellers"),
         ("value", "Value"),
+        ("sipri_tiv", "SIPRI TIV"),
         ("event_count", "Events"),
         ("page", "Deal page"),
     ]

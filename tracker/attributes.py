@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.display import value_range_text
+from tracker.display import TIV_LABEL, tiv_text, value_range_text
 
 
 def _missing(value: Any) -> bool:
@@ -78,7 +78,7 @@ def _show_range(text: str) -> str:
 
 def _show_tiv(text: str) -> str:
     # SIPRI's trend-indicator value is a volume index in millions, never an amount of money.
-    return f"{f'{float(text):,.2f}'.rstrip('0').rstrip('.')} m TIV"
+    return f"{tiv_text(float(text))} m TIV"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +139,8 @@ DEAL_ATTRIBUTES: tuple[DealAttribute, ...] = (
         ("deal_value_low", "deal_value_high", "deal_currency"),
         RANGE,
     ),
-    DealAttribute("sipri_tiv", "SIPRI TIV", ("sipri_tiv",), ("deal_sipri_tiv",), TIV, in_facts=True),
+    # Labelled as the volume index it is wherever it is shown (deal page, briefs, history), never as money.
+    DealAttribute("sipri_tiv", TIV_LABEL, ("sipri_tiv",), ("deal_sipri_tiv",), TIV, in_facts=True),
 )
 ATTRIBUTE_BY_NAME: dict[str, DealAttribute] = {attribute.name: attribute for attribute in DEAL_ATTRIBUTES}
 # Every `deals` column an attribute holds, in declaration order.

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from tracker.dates import format_partial_date
-from tracker.vocab import STAGE_NAMES
+from tracker.display import counted
+from tracker.vocab import ACTIVE_STAGES, STAGE_NAMES
 
 # One colour per stage, in stage order: the main path from light to dark blue, then the off-path stages.
 STAGE_COLOURS: dict[str, str] = {
@@ -23,6 +25,13 @@ STAGE_COLOURS: dict[str, str] = {
     "cancelled": "#969696",
 }  # fmt: skip
 _DAY_MS = 86_400_000
+# The heatmap's rows and the Sankey's flows: the countries (pairs) with most deals, then one row (flow)
+# carrying the rest, so a register of 190 countries stays as readable as a ledger of five.
+HEATMAP_COUNTRIES = 20
+SANKEY_PAIRS = 15
+# Country names cut to this many characters on axes and nodes (the hover gives the whole name): the
+# longest state name, "Saint Vincent and the Grenadines", took a third of a half-width chart's width.
+_LABEL_CHARACTERS = 22
 _FONT = {"size": 14}
 _CELL_FONT = {"size": 13}  # numbers inside heatmap cells: never shrunk to fit (plotly would go to 6 px)
 # Counts spread wider than this (27,000 completed transfers beside 12 live deals) are drawn on a log
@@ -63,6 +72,23 @@ def _cell_text(count: int) -> str:
     if count < 1000:
         return str(count)
     return f"{count // 100 / 10:.1f}k" if count < 10_000 else f"{count // 1000}k"
+
+
+def _short_labels(names: list[str]) -> list[str]:
+    """`names` cut to _LABEL_CHARACTERS with an ellipsis; a cut that would make two labels equal keeps
+    the whole names (heatmap rows are keyed by their label)."""
+    short = [
+        name if len(name) <= _LABEL_CHARACTERS else name[: _LABEL_CHARACTERS - 1].rstrip() + "…"
+        for name in names
+    ]
+    if len(set(short)) < len(set(names)):
+        seen = Counter(short)
+        short = [cut if seen[cut] == 1 else name for cut, name in zip(short, names)]
+    return short
+
+
+def _others_label(count: int, noun: str, plural: str) -> str:
+    return f"Others ({counted(count, noun, plural)})"
 
 
 def empty_figure(title: str, message: str) -> go.Figure:
@@ -110,39 +136,53 @@ def stage_bar(stage_counts: pd.DataFrame) -> go.Figure:
     return _layout(figure, title, height=380)
 
 
-def stage_country_heatmap(matrix: pd.DataFrame) -> go.Figure:
-    """Deals per country (rows) and stage (columns), from `queries.overview` (`matrix`)."""
+def stage_country_heatmap(matrix: pd.DataFrame, *, top: int = HEATMAP_COUNTRIES) -> go.Figure:
+    """Deals per country (rows) and stage (columns), from `queries.overview` (`matrix`): the `top`
+    countries with most deals, then one "Others" row adding up the rest (a deal with two of them
+    counts for each, as it does in their own rows), so the cells add up to the frame's counts."""
     title = "Deals by country and stage"
     if matrix.empty:
         return empty_figure(title, "No buyer or seller countries in the matching deals")
-    countries = list(dict.fromkeys(matrix["country"]))
     grid = matrix.pivot_table(
         index="country", columns="stage", values="deals", aggfunc="sum", fill_value=0
-    ).reindex(index=countries, columns=list(STAGE_NAMES), fill_value=0)
-    counts = grid.astype(int).to_numpy().tolist()
-    top = max(1, max(max(line) for line in counts))
+    ).reindex(columns=list(STAGE_NAMES), fill_value=0)
+    totals = grid.sum(axis=1)
+    ranked = sorted(grid.index, key=lambda country: (-int(totals[country]), country))
+    names = ranked[:top]
+    counts = [[int(count) for count in grid.loc[country]] for country in names]
+    if len(ranked) > top:
+        rest = grid.loc[ranked[top:]].sum(axis=0)
+        names.append(_others_label(len(ranked) - top, "country", "countries"))
+        counts.append([int(count) for count in rest])
+    top_count = max(1, max(max(line) for line in counts))
     log = _skewed([count for line in counts for count in line])
     # Colour by log10(count + 1) when counts are skewed, so 12 and 27,000 are both told apart from 0.
     z = [[math.log10(count + 1) for count in line] for line in counts] if log else counts
     colorbar = (
-        {"title": {"text": "Deals"}, "tickvals": _log_ticks(top)[0], "ticktext": _log_ticks(top)[1]}
+        {
+            "title": {"text": "Deals"},
+            "tickvals": _log_ticks(top_count)[0],
+            "ticktext": _log_ticks(top_count)[1],
+        }
         if log
-        else {"title": {"text": "Deals"}, "dtick": max(1, top // 5), "tickformat": ","}
+        else {"title": {"text": "Deals"}, "dtick": max(1, top_count // 5), "tickformat": ","}
     )
     figure = go.Figure(
         go.Heatmap(
             z=z,
-            x=list(grid.columns),
-            y=list(grid.index),
+            x=list(STAGE_NAMES),
+            y=_short_labels(names),
             colorscale="Blues",
             zmin=0,
-            zmax=math.log10(top + 1) if log else top,
+            zmax=math.log10(top_count + 1) if log else top_count,
             text=[[_cell_text(count) for count in line] for line in counts],
             texttemplate="%{text}",
             textfont=_CELL_FONT,
             customdata=counts,
+            # The whole country name (the axis may show it cut).
+            hovertext=[[name] * len(STAGE_NAMES) for name in names],
             colorbar=colorbar,
-            hovertemplate="%{y}, %{x}: %{customdata:,} deals<extra></extra>",
+            hovertemplate="%{hovertext}, %{x}: %{customdata:,} deals<extra></extra>",
             xgap=2,
             ygap=2,
         )
@@ -150,7 +190,7 @@ def stage_country_heatmap(matrix: pd.DataFrame) -> go.Figure:
     figure.update_xaxes(title_text="Current stage")
     figure.update_yaxes(title_text="Country", autorange="reversed")
     # Rows tall enough for their numbers at _CELL_FONT.
-    return _layout(figure, title, height=max(300, 120 + 32 * len(countries)))
+    return _layout(figure, title, height=max(300, 120 + 32 * len(names)))
 
 
 def country_map(counts: pd.DataFrame) -> go.Figure:
@@ -212,14 +252,40 @@ def country_map(counts: pd.DataFrame) -> go.Figure:
     return _layout(figure, title, height=420)
 
 
-def flow_sankey(flows: pd.DataFrame) -> go.Figure:
-    """Buyer -> seller flows from `queries.overview` (`flows`): buyers on the left, sellers on the right."""
+def flow_sankey(flows: pd.DataFrame, *, top: int = SANKEY_PAIRS) -> go.Figure:
+    """Buyer -> seller flows from `queries.overview` (`flows`), buyers on the left, sellers on the right:
+    the `top` pairs with most deals, then one flow from "Others" to "Others" carrying the other pairs'
+    deals, so the flows add up to the frame's counts. A country's node counts its flows shown."""
     title = "Buyer → seller: deals per pair of countries"
     if flows.empty:
         return empty_figure(title, "No deal with both a buyer and a seller country")
-    buyers = list(dict.fromkeys(flows["buyer"]))
-    sellers = list(dict.fromkeys(flows["seller"]))
-    labels = [f"{name} (buyer)" for name in buyers] + [f"{name} (seller)" for name in sellers]
+    pairs = [
+        (buyer, seller, int(deals))
+        for buyer, seller, deals in zip(flows["buyer"], flows["seller"], flows["deals"])
+    ]
+    pairs.sort(key=lambda pair: (-pair[2], pair[0], pair[1]))
+    shown, rest = pairs[:top], pairs[top:]
+    buyers = list(dict.fromkeys(buyer for buyer, _, _ in shown))
+    sellers = list(dict.fromkeys(seller for _, seller, _ in shown))
+    sources = [buyers.index(buyer) for buyer, _, _ in shown]
+    targets = [len(buyers) + sellers.index(seller) for _, seller, _ in shown]
+    values = [deals for _, _, deals in shown]
+    described = [f"{buyer} buys from {seller}" for buyer, seller, _ in shown]
+    labels = [f"{name} (buyer)" for name in _short_labels(buyers)]
+    labels += [f"{name} (seller)" for name in _short_labels(sellers)]
+    colours = ["#2171b5"] * len(buyers) + ["#fd8d3c"] * len(sellers)
+    if rest:
+        others = _others_label(len(rest), "pair", "pairs")
+        # Both ends of the one flow: the sellers' node goes last, so the buyers' is inserted before them.
+        labels.insert(len(buyers), others)
+        labels.append(others)
+        colours.insert(len(buyers), "#969696")
+        colours.append("#969696")
+        targets = [target + 1 for target in targets]
+        sources.append(len(buyers))
+        targets.append(len(labels) - 1)
+        values.append(sum(deals for _, _, deals in rest))
+        described.append(f"{counted(len(rest), 'other pair')} of countries")
     figure = go.Figure(
         go.Sankey(
             arrangement="snap",
@@ -227,20 +293,21 @@ def flow_sankey(flows: pd.DataFrame) -> go.Figure:
                 "label": labels,
                 "pad": 18,
                 "thickness": 18,
-                "color": ["#2171b5"] * len(buyers) + ["#fd8d3c"] * len(sellers),
-                "hovertemplate": "%{label}: %{value:,} deals<extra></extra>",
+                "color": colours,
+                "hovertemplate": "%{label}: %{value:,} deals in the flows shown<extra></extra>",
             },
             link={
-                "source": [buyers.index(b) for b in flows["buyer"]],
-                "target": [len(buyers) + sellers.index(s) for s in flows["seller"]],
-                "value": flows["deals"].tolist(),
+                "source": sources,
+                "target": targets,
+                "value": values,
                 "color": "rgba(33, 113, 181, 0.25)",
-                "customdata": [f"{b} buys from {s}" for b, s in zip(flows["buyer"], flows["seller"])],
+                "customdata": described,
                 "hovertemplate": "%{customdata}: %{value:,} deals<extra></extra>",
             },
         )
     )
-    return _layout(figure, title, height=max(320, 60 + 28 * max(len(buyers), len(sellers))))
+    nodes = max(len(buyers), len(sellers)) + (1 if rest else 0)
+    return _layout(figure, title, height=max(320, 60 + 28 * nodes))
 
 
 def stage_timeline(
@@ -259,9 +326,24 @@ def stage_timeline(
     frame["shown_end"] = [
         max(end, start + dt.timedelta(days=1)) for start, end in zip(frame["start"], frame["end"])
     ]
+    # Dates as precisely as they were reported ("2017 – 2018", not "1 Jan 2017 – 1 Jan 2018"): a stage
+    # ends where the next one starts, so its end is as precise as that start.
+    precisions = _start_precisions(frame)
+    precision_at = dict(zip(frame["start"], precisions))
     frame["label"] = [
-        f"{format_partial_date(start, 'day')} – {'today' if ongoing else format_partial_date(end, 'day')}"
-        for start, end, ongoing in zip(frame["start"], frame["end"], frame["ongoing"])
+        f"{format_partial_date(start, precision)} – "
+        f"{'today' if ongoing else format_partial_date(end, precision_at.get(end, 'day'))}"
+        for start, end, ongoing, precision in zip(frame["start"], frame["end"], frame["ongoing"], precisions)
+    ]
+    # A deal completed or cancelled has ended: its last stage is a date, not a count of days to today.
+    frame["final"] = [
+        bool(ongoing) and stage not in ACTIVE_STAGES
+        for stage, ongoing in zip(frame["stage"], frame["ongoing"])
+    ]
+    frame.loc[frame["final"], "label"] = [
+        f"since {format_partial_date(start, precision)}"
+        for start, precision, final in zip(frame["start"], precisions, frame["final"])
+        if final
     ]
     stages_present = [s for s in STAGE_NAMES if s in set(frame["stage"])]
     figure = go.Figure()
@@ -279,8 +361,9 @@ def stage_timeline(
                     [int(days), label, "ongoing" if ongoing else "ended"]
                     for days, label, ongoing in zip(part["days"], part["label"], part["ongoing"])
                 ],
-                hovertemplate="%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})"
-                "<extra></extra>",
+                hovertemplate="%{y} %{customdata[1]}<extra></extra>"
+                if part["final"].all()
+                else "%{y}: %{customdata[1]}<br>%{customdata[0]} days (%{customdata[2]})<extra></extra>",
             )
         )
     if events is not None and not events.empty:
@@ -291,6 +374,13 @@ def stage_timeline(
     )
     figure.update_layout(showlegend=False, barmode="overlay")
     return _layout(figure, title, height=max(220, 110 + 50 * len(stages_present)))
+
+
+def _start_precisions(intervals: pd.DataFrame) -> list[str]:
+    """How precisely each stage's start was reported (day when the frame does not say)."""
+    if "start_precision" not in intervals:
+        return ["day"] * len(intervals)
+    return [p if isinstance(p, str) else "day" for p in intervals["start_precision"]]
 
 
 def _event_marks(intervals: pd.DataFrame, events: pd.DataFrame) -> go.Scatter:

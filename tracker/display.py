@@ -7,9 +7,12 @@ as source URLs become links (`markdown_link`).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from urllib.parse import quote
+
+from tracker.dates import format_partial_date
 
 # Every ASCII punctuation character CommonMark lets a backslash escape, which covers Streamlit's
 # extensions too: ":" (emoji, icons, :color[...] directives), "$" (LaTeX), "~" (strikethrough).
@@ -108,3 +111,40 @@ def value_range_text(low: float | None, high: float | None, currency: str | None
 def counted(count: int, noun: str, plural_form: str | None = None) -> str:
     """'1 deal', '27,951 deals': a count with thousands separators and the noun in the right number."""
     return f"{count:,} {noun if count == 1 else (plural_form or noun + 's')}"
+
+
+def deal_label(
+    title: str,
+    *,
+    sipri_recorded: bool,
+    ordered_on: dt.date | None = None,
+    ordered_precision: str | None = None,
+    quantity: int | None = None,
+) -> str:
+    """A deal's name as the pages show it. Thousands of SIPRI-recorded deals share a title ("JDAM (guided
+    bomb) — United States to Israel" 14 times), so theirs adds the order (their first event, see
+    tracker.sipri) and the number ordered: "…, ordered 2019, 12 units". Stored titles stay as imported
+    (a changed title would be recorded as a change at the next import)."""
+    if not sipri_recorded:
+        return title
+    details = []
+    if ordered_on is not None and not _missing(ordered_on) and ordered_precision:
+        details.append(f"ordered {format_partial_date(ordered_on, ordered_precision)}")
+    if quantity is not None and not _missing(quantity):
+        details.append(counted(int(quantity), "unit"))
+    return ", ".join([title, *details])
+
+
+def tiv_text(tiv: float | None) -> str:
+    """SIPRI's trend-indicator value in millions, for people: "27", "4.5", "0.05" ("" for none). A volume
+    index, never an amount of money: shown without a currency and labelled TIV_LABEL."""
+    if tiv is None or _missing(tiv):
+        return ""
+    return f"{float(tiv):,.2f}".rstrip("0").rstrip(".")
+
+
+TIV_LABEL = "SIPRI TIV (millions, a volume index, not money)"
+TIV_HELP = (
+    "SIPRI's trend-indicator value: the military capability transferred, in millions of TIV. A volume "
+    "index for comparing transfers, not a price: it is never added to or compared with a deal's value."
+)

@@ -438,7 +438,7 @@ def ledger_workbook(
     made = (made_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     sheets: dict[str, pd.DataFrame] = {}
     if deals is not None:
-        sheets["deals"] = deals.rename(columns=DEAL_TABLE_COLUMNS)
+        sheets["deals"] = deals[list(DEAL_TABLE_COLUMNS)].rename(columns=DEAL_TABLE_COLUMNS)
     sheets[LEDGER_SHEET] = ledger_rows(engine, filters) if rows is None else rows
     sheets["parties"] = deal_parties(engine, filters)
     scope = SCOPES[filters.scope]

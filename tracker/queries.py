@@ -16,7 +16,6 @@ the database.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -45,8 +44,16 @@ from tracker.attributes import ATTRIBUTE_BY_NAME, ATTRIBUTE_COLUMNS, DealAttribu
 from tracker.conflicts import event_date_text, source_list
 from tracker.countries import country_by_code
 from tracker.dates import format_partial_date
-from tracker.display import grade, value_range_text, web_url_or_none
-from tracker.filters import FilterOptions, Filters, database_only_deals, deals_citing, like_pattern, matches
+from tracker.display import deal_label, grade, value_range_text, web_url_or_none
+from tracker.filters import (
+    FilterOptions,
+    Filters,
+    database_only_deals,
+    deal_scope_condition,
+    deals_citing,
+    like_pattern,
+    matches,
+)
 from tracker.knowledge import (
     AsOf,
     AsOfMode,
@@ -83,8 +90,6 @@ from tracker.vocab import ACTIVE_STAGES, CREDIBILITY, RELIABILITY, ROLES, STAGE_
 DEALS_TABLE_LIMIT = 500
 CARDS_PER_STAGE = 12
 LATEST_EVENTS = 20
-TOP_FLOWS = 30
-MATRIX_COUNTRIES = 40
 SOURCES_TABLE_LIMIT = 500
 SOURCE_SUPPORT_LIMIT = 200
 HISTORY_LIMIT = 200
@@ -128,6 +133,53 @@ def _country_name(code: str | None, states: dict[str, str]) -> str:
         return country_by_code(code).name
     except KeyError:
         return code
+
+
+# --- deal labels -------------------------------------------------------------------------------------
+
+
+def _sipri_recorded() -> ColumnElement[Any]:
+    """Whether the deal is SIPRI-recorded, as a column: the scope's own test, so a label says "ordered"
+    exactly where the SIPRI-recorded scope holds the deal (tracker.filters.SCOPE_RULE)."""
+    return deal_scope_condition("recorded").label("label_sipri_recorded")  # type: ignore[union-attr]
+
+
+def _label_columns() -> tuple[ColumnElement[Any], ...]:
+    """What `deal_label` reads besides the title, as columns of a statement over `deals`."""
+    return (
+        Deal.quantity.label("label_quantity"),
+        Deal.first_event_on.label("label_ordered_on"),
+        Deal.first_event_precision.label("label_ordered_precision"),
+        _sipri_recorded(),
+    )
+
+
+def _labels(titles: Any, frame: pd.DataFrame) -> list[str]:
+    """`deal_label` of each row of a frame holding `_label_columns`."""
+    return [
+        deal_label(
+            title,
+            sipri_recorded=bool(recorded),
+            ordered_on=ordered_on,
+            ordered_precision=precision,
+            quantity=None if pd.isna(quantity) else int(quantity),
+        )
+        for title, quantity, ordered_on, precision, recorded in zip(
+            titles,
+            frame["label_quantity"],
+            frame["label_ordered_on"],
+            frame["label_ordered_precision"],
+            frame["label_sipri_recorded"],
+        )
+    ]
+
+
+def deal_labels(engine: Engine, deal_ids: list[str]) -> dict[str, str]:
+    """The display label (tracker.display.deal_label) of each of a page's deals, by deal id."""
+    if not deal_ids:
+        return {}
+    rows = _frame(engine, select(Deal.id, Deal.title, *_label_columns()).where(Deal.id.in_(deal_ids)))
+    return dict(zip(rows["id"], _labels(rows["title"], rows)))
 
 
 # --- the ledger as a whole ----------------------------------------------------------------------------
@@ -360,8 +412,10 @@ class Overview:
     figures: HeadlineFigures
     by_stage: pd.DataFrame  # see deals_by_stage
     country_counts: pd.DataFrame  # country_code, country, as_buyer, as_seller, deals (the map's value)
-    matrix: pd.DataFrame  # country_code, country, stage, deals (the countries with most deals)
-    flows: pd.DataFrame  # buyer_code, buyer, seller_code, seller, deals (the largest flows)
+    # Every country and every pair, most deals first: the charts keep the top ones and add up the rest
+    # (tracker.charts), so their "others" are exact. A few thousand rows for a whole SIPRI register.
+    matrix: pd.DataFrame  # country_code, country, stage, deals
+    flows: pd.DataFrame  # buyer_code, buyer, seller_code, seller, deals
 
 
 class _MixRow(NamedTuple):
@@ -565,15 +619,13 @@ def _counts_frame(tally: _Tally, names: dict[str, str]) -> pd.DataFrame:
     )
 
 
-def _matrix_frame(tally: _Tally, names: dict[str, str], *, max_countries: int) -> pd.DataFrame:
+def _matrix_frame(tally: _Tally, names: dict[str, str]) -> pd.DataFrame:
     totals: Counter[str] = Counter()
     for (code, _), deals in tally.cells.items():
         totals[code] += deals
-    ranked = sorted(totals, key=lambda code: (-totals[code], names.get(code, code)))[:max_countries]
+    ranked = sorted(totals, key=lambda code: (-totals[code], names.get(code, code)))
     rank = {code: i for i, code in enumerate(ranked)}
-    kept = sorted(
-        (key for key in tally.cells if key[0] in rank), key=lambda key: (rank[key[0]], STAGE_ORDER[key[1]])
-    )
+    kept = sorted(tally.cells, key=lambda key: (rank[key[0]], STAGE_ORDER[key[1]]))
     return pd.DataFrame(
         {
             "country_code": [code for code, _ in kept],
@@ -585,8 +637,8 @@ def _matrix_frame(tally: _Tally, names: dict[str, str], *, max_countries: int) -
     )
 
 
-def _flows_frame(tally: _Tally, names: dict[str, str], *, limit: int) -> pd.DataFrame:
-    top = heapq.nsmallest(limit, tally.flows.items(), key=lambda item: (-item[1], item[0]))
+def _flows_frame(tally: _Tally, names: dict[str, str]) -> pd.DataFrame:
+    top = sorted(tally.flows.items(), key=lambda item: (-item[1], item[0]))
     return pd.DataFrame(
         {
             "buyer_code": [b for (b, _), _ in top],
@@ -605,8 +657,6 @@ def overview(
     filters: Filters,
     today: dt.date,
     as_of: AsOf | None = None,
-    max_countries: int = MATRIX_COUNTRIES,
-    top_flows: int = TOP_FLOWS,
     thresholds: StageThresholds | None = None,
 ) -> Overview:
     """The overview's figures and charts; the same values as the single-chart functions below.
@@ -623,8 +673,8 @@ def overview(
         figures=_headline(tally, _events_this_month(engine, filters, today, as_of, scope=scope)),
         by_stage=_by_stage_frame(tally),
         country_counts=_counts_frame(tally, names),
-        matrix=_matrix_frame(tally, names, max_countries=max_countries),
-        flows=_flows_frame(tally, names, limit=top_flows),
+        matrix=_matrix_frame(tally, names),
+        flows=_flows_frame(tally, names),
     )
 
 
@@ -682,7 +732,8 @@ def _with_sources(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
 def latest_events(
     engine: Engine, *, filters: Filters, as_of: AsOf | None = None, limit: int = LATEST_EVENTS
 ) -> pd.DataFrame:
-    """The most recent events (by date) of the filtered deals, with their sources and grades."""
+    """The most recent events (by date) of the filtered deals, with their sources and grades, and their
+    deals' labels (`deal_label`, tracker.display.deal_label)."""
     return _latest_events(engine, _scope(engine, filters, as_of), filters, as_of, limit)
 
 
@@ -706,6 +757,7 @@ def _latest_events(
         .limit(limit)
     )
     events = _frame(engine, statement)
+    events["deal_label"] = events["deal_id"].map(deal_labels(engine, list(dict.fromkeys(events["deal_id"]))))
     return _with_sources(events, _event_sources(engine, [int(i) for i in events["event_id"]], as_of))
 
 
@@ -722,8 +774,9 @@ def pipeline_cards(
 ) -> pd.DataFrame:
     """The most recently active deals of each stage (at most `per_stage`), as cards for the board.
 
-    `latest_grade` is the best grade among the sources of the deal's latest event; `last_event` the
-    latest event's date as precisely as it was reported ("2023", "Sep 2025"); `stale` per
+    `label` is the deal's name as the pages show it (tracker.display.deal_label); `latest_grade` the best
+    grade among the sources of the deal's latest event; `last_event` the latest event's date as precisely
+    as it was reported ("2023", "Sep 2025"); `stale` per
     tracker.staleness with `thresholds`; `days_in_stage` only for stages a deal can still move on from;
     `overdue_signposts` how many of its signposts are overdue (tracker.signposts).
     """
@@ -754,6 +807,7 @@ def pipeline_cards(
     cards = _frame(
         engine, select(ranked).where(ranked.c.rank <= per_stage).order_by(ranked.c.stage, ranked.c.rank)
     )
+    cards["label"] = cards["deal_id"].map(deal_labels(engine, list(cards["deal_id"])))
     cards["position"] = cards["stage"].map(STAGE_ORDER)
     cards = cards.sort_values(["position", "rank"]).drop(columns=["position", "rank"]).reset_index(drop=True)
     cards["days_in_stage"] = [
@@ -836,6 +890,7 @@ DEAL_SORTS: dict[str, DealSort] = {
         descending=True,
     ),
     "events": DealSort("Events", Deal.event_count, descending=True),
+    "sipri_tiv": DealSort("SIPRI TIV", Deal.sipri_tiv, descending=True),
 }
 DEFAULT_DEAL_SORT = "last_event"
 
@@ -878,10 +933,23 @@ def _deals_statement(filters: Filters, sort: str, descending: bool | None) -> Se
             Deal.first_event_on,
             Deal.last_event_on,
             Deal.event_count,
+            Deal.sipri_tiv,
+            Deal.stage_since_precision,
+            Deal.first_event_precision,
+            Deal.last_event_precision,
+            *_label_columns(),
         )
         .where(filters.deal_clause())
         .order_by(order.nulls_last(), Deal.id)
     )
+
+
+def _shown_dates(days: pd.Series, precisions: pd.Series) -> list[str | None]:
+    """Dates as precisely as they were reported: "2023", "Sep 2025", "4 Jul 2025"."""
+    return [
+        format_partial_date(day, precision) if day is not None and isinstance(precision, str) else None
+        for day, precision in zip(days, precisions)
+    ]
 
 
 def _deals_frame(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
@@ -894,7 +962,11 @@ def _deals_frame(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
             for low, high, currency in zip(deals["value_low"], deals["value_high"], deals["currency"])
         ],
     )
-    return deals
+    deals["label"] = _labels(deals["title"], deals)
+    deals["first_event"] = _shown_dates(deals["first_event_on"], deals["first_event_precision"])
+    deals["last_event"] = _shown_dates(deals["last_event_on"], deals["last_event_precision"])
+    deals["in_stage_since"] = _shown_dates(deals["stage_since"], deals["stage_since_precision"])
+    return deals.drop(columns=[column.name for column in _label_columns()])
 
 
 def deals_table(
@@ -909,7 +981,9 @@ def deals_table(
     """The filtered deals in the order of `DEAL_SORTS[sort]` (`descending` None: its natural direction),
     then by deal id, so pages never overlap: rows `offset` to `offset + limit` (the Deals page reads
     its pages with `deals_page`), all of them (limit None) for a download. `value` is the range as text,
-    "10–30 bn USD"."""
+    "10–30 bn USD"; `label` the deal's name as the pages show it (tracker.display.deal_label);
+    `first_event`, `last_event` and `in_stage_since` the dates as precisely as they were reported ("2023",
+    "Sep 2025"); `sipri_tiv` SIPRI's volume index in millions, never money."""
     return _deals_frame(engine, _deals_statement(filters, sort, descending).offset(offset).limit(limit))
 
 
@@ -981,6 +1055,18 @@ class DealHeader:
     first_event_precision: str | None = None
     last_event_precision: str | None = None
     last_event_until: dt.date | None = None
+    sipri_recorded: bool = False  # tracker.filters.SCOPE_RULE
+
+    @property
+    def label(self) -> str:
+        """The deal's name as the pages show it (tracker.display.deal_label)."""
+        return deal_label(
+            self.values["title"],
+            sipri_recorded=self.sipri_recorded,
+            ordered_on=self.first_event_on,
+            ordered_precision=self.first_event_precision,
+            quantity=self.values.get("quantity"),
+        )
 
     def __getattr__(self, name: str) -> Any:
         if name == "values":  # not set yet (while unpickling from the page cache)
@@ -998,9 +1084,14 @@ class DealHeader:
 def deal_header(engine: Engine, deal_id: str, *, as_of: AsOf | None = None) -> DealHeader | None:
     """The deal's attributes and status; None when the ledger does not hold it (or did not yet, as of)."""
     with engine.connect() as connection:
-        row = connection.execute(select(Deal.__table__).where(Deal.id == deal_id)).mappings().first()
+        row = (
+            connection.execute(select(Deal.__table__, _sipri_recorded()).where(Deal.id == deal_id))
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
+        sipri_recorded = bool(row["label_sipri_recorded"])
         values = {column: row[column] for column in ATTRIBUTE_COLUMNS}
         if as_of is None:
             return DealHeader(
@@ -1009,6 +1100,7 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: AsOf | None = None) -> D
                 stage=row["current_stage"],
                 buyers=row["buyers"],
                 sellers=row["sellers"],
+                sipri_recorded=sipri_recorded,
                 **{key: row[key] for key in STATUS_COLUMNS if key not in ("deal_id", "current_stage")},
             )
         later: list[Any] = []
@@ -1043,6 +1135,7 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: AsOf | None = None) -> D
         event_count=0 if known is None else int(known["event_count"]),
         buyers="; ".join(sorted(states.loc[states["role"] == "buyer", "party"])) or None,
         sellers="; ".join(sorted(states.loc[states["role"] == "seller", "party"])) or None,
+        sipri_recorded=sipri_recorded,
         **dates,
     )
 
@@ -1120,16 +1213,41 @@ def deal_stage_intervals(
 ) -> pd.DataFrame:
     """The deal's stages as intervals (tracker.stages.stage_intervals); the current one runs to today,
     or to the as-of date."""
-    events = deal_events(engine, deal_id, as_of=as_of).assign(deal_id=deal_id)[list(EVENT_COLUMNS)]
-    return stage_intervals(events, until=as_of.day if as_of is not None else today)
+    return events_stage_intervals(
+        deal_id, deal_events(engine, deal_id, as_of=as_of), today=today, as_of=as_of
+    )
+
+
+def events_stage_intervals(
+    deal_id: str, events: pd.DataFrame, *, today: dt.date, as_of: AsOf | None = None
+) -> pd.DataFrame:
+    """`deal_stage_intervals` from the deal's events as `deal_events` read them (a page that has them
+    already need not read them again)."""
+    return stage_intervals(
+        events.assign(deal_id=deal_id)[list(EVENT_COLUMNS)],
+        until=as_of.day if as_of is not None else today,
+    )
 
 
 def time_in_stage(intervals: pd.DataFrame) -> pd.DataFrame:
-    """Days spent in each stage (a stage entered twice adds up), in stage order."""
+    """Days spent in each stage (a stage entered twice adds up), in stage order; `first_entered` the
+    first start as precisely as it was reported ("2017", "Sep 2025"). A deal's final stage (completed or
+    cancelled, still current) has no days: it is where the deal ended, not a wait."""
     if intervals.empty:
-        return pd.DataFrame(columns=["stage", "days", "since", "ongoing"])
+        return pd.DataFrame(columns=["stage", "days", "since", "first_entered", "ongoing"])
+    first = intervals.sort_values("start", kind="stable").drop_duplicates("stage").set_index("stage")
     totals = intervals.groupby("stage", as_index=False).agg(
         days=("days", "sum"), since=("start", "min"), ongoing=("ongoing", "any")
+    )
+    totals["days"] = pd.array(
+        [
+            None if ongoing and stage not in ACTIVE_STAGES else int(days)
+            for stage, days, ongoing in zip(totals["stage"], totals["days"], totals["ongoing"])
+        ],
+        dtype="Int64",
+    )
+    totals["first_entered"] = _shown_dates(
+        totals["stage"].map(first["start"]), totals["stage"].map(first["start_precision"])
     )
     totals["position"] = totals["stage"].map(STAGE_ORDER)
     return totals.sort_values("position").drop(columns="position").reset_index(drop=True)

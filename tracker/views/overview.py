@@ -69,11 +69,15 @@ with matrix_column:
     common.show_chart(charts.stage_country_heatmap(overview.matrix), key="chart-stage-country")
     side = COUNTRY_SIDES[filters.country_role]
     st.caption(
-        f"A country counts when it is the {side} of a deal; at most {queries.MATRIX_COUNTRIES} countries."
+        f"A country counts when it is the {side} of a deal. The {charts.HEATMAP_COUNTRIES} countries with "
+        "most deals, then the others added up (a deal counts once for each of its countries)."
     )
 with flow_column:
     common.show_chart(charts.flow_sankey(overview.flows), key="chart-flows")
-    st.caption(f"The {queries.TOP_FLOWS} buyer–seller pairs with most deals.")
+    st.caption(
+        f"The {charts.SANKEY_PAIRS} buyer–seller pairs with most deals, then the other pairs as one flow "
+        "(a deal with several buyers or sellers counts once for each pair)."
+    )
 
 # Overdue is a fact about the ledger now (tracker.signposts), so an as-of view leaves it out.
 overdue = (
@@ -92,10 +96,10 @@ chosen = st.dataframe(
     placeholder="–",
     on_select="rerun",
     selection_mode="single-row",
-    column_order=("date", "deal_title", "stage", "summary", "sources", "source_url"),
+    column_order=("date", "deal_label", "stage", "summary", "sources", "source_url"),
     column_config={
         "date": st.column_config.TextColumn("Date", width="small"),
-        "deal_title": st.column_config.TextColumn("Deal"),
+        "deal_label": st.column_config.TextColumn("Deal"),
         "stage": st.column_config.TextColumn("Stage", width="small"),
         "summary": st.column_config.TextColumn("What happened", width="large"),
         "sources": st.column_config.TextColumn("Sources (grade)", help=common.GRADE_HELP),

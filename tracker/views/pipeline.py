@@ -40,7 +40,7 @@ st.caption(
 
 def _card(card: Any) -> None:
     with st.container(border=True, key=f"card-{card.deal_id}"):
-        st.markdown(f"**{escape_markdown(card.title)}**")
+        st.markdown(f"**{escape_markdown(card.label)}**")
         lines = [
             f"Buyer: {escape_markdown(card.buyers or 'not stated')}",
             f"Seller: {escape_markdown(card.sellers or 'not stated')}",

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
+from tracker.display import TIV_HELP, TIV_LABEL
 from tracker.queries import DEAL_TABLE_COLUMNS
 
 # The grid's inner width on a 1440 px window with the sidebar open (wide layout), measured in Chromium.
@@ -135,15 +136,19 @@ def _deal_column(name: str, width: int, kind: Kind = "text", **options: Any) -> 
     return Column(name, DEAL_TABLE_COLUMNS[name], width, kind, **options)
 
 
+DATES_AS_REPORTED = "As precisely as it was reported: 2023, Sep 2025, 4 Jul 2025."
 DEALS = Table(
     (
-        _deal_column("title", 224, pinned=True),
+        Column(
+            "label", "Deal", 196, pinned=True, help="SIPRI-recorded deals add their order year and quantity."
+        ),
         _deal_column("stage", 92),
-        _deal_column("first_event_on", 88, "date"),
-        _deal_column("last_event_on", 88, "date"),
-        _deal_column("buyers", 104),
-        _deal_column("sellers", 104),
-        _deal_column("value", 104, help="The deal's value range, in its own currency."),
+        Column("first_event", "First event", 88, help=DATES_AS_REPORTED),
+        Column("last_event", "Last event", 88, help=DATES_AS_REPORTED),
+        _deal_column("buyers", 92),
+        _deal_column("sellers", 92),
+        _deal_column("value", 92, help="The deal's value range, in its own currency."),
+        Column("sipri_tiv", "SIPRI TIV", 64, "count", help=f"{TIV_LABEL}. {TIV_HELP}"),
         _deal_column("event_count", 58, "count"),
         Column("page", "Deal page", 70, "deal link", help="Opens the deal page in a new tab."),
     ),
