@@ -93,7 +93,7 @@ from tracker.countries import FORMER_STATES, resolve_country
 from tracker.dates import PartialDate, parse_partial_date
 from tracker.errors import MAX_PROBLEMS, ImportRejected, InvalidValue, Problem
 from tracker.ledger_csv import Batch, event_fingerprint, party_key
-from tracker.textfile import FIELD_LIMIT, check_width, first_lines, lines_after
+from tracker.textfile import FIELD_LIMIT, check_width, csv_error_text, first_lines, lines_after
 
 CLASSIC = "sipri-classic"
 NEW = "sipri-new"
@@ -446,7 +446,7 @@ def _records(
             first_line + previous_end,
             None,
             None,
-            f"the CSV cannot be read here ({exc})",
+            csv_error_text(str(exc)),
             "Export the file again from SIPRI; do not edit it in a text editor.",
         )
         return header, []
