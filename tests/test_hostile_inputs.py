@@ -68,6 +68,9 @@ NOT_CSV = "not a CSV text file"
 NUL = "the file contains NUL bytes"
 CONTROL = "the cell contains a control character"
 NOT_HTTP = "only http and https links are allowed"
+SAVE_AS_CSV = (
+    'Open it in a spreadsheet program and save it as "CSV UTF-8 (comma delimited)", then upload that file.'
+)
 
 EXPECTED: dict[str, Clean | Rejected] = {
     # File level
@@ -250,6 +253,54 @@ EXPECTED: dict[str, Clean | Rejected] = {
     "sipri_long_unreadable_generated_line.csv": Rejected(
         ((2, "Data generated"),), "the snapshot date cannot be read"
     ),
+    "nul_in_multiline_summary.csv": Rejected(_line_only(4), NUL),
+    "bidi_controls_summary.csv": Clean(3),
+    "one_column_ten_thousand_times.csv": Rejected(
+        ((1, "note"),) * 200 + ((1, None),), "column note appears twice (columns 19 and 20)"
+    ),
+    "sipri_big_comment.csv": Rejected(_line_only(4), "a field is longer than 131,072 characters"),
+}
+
+# Exactly what the analyst reads for some inputs: the first and the last problem, whole.
+EXACT_PROBLEMS: dict[str, tuple[tuple[int | None, str | None, str, str], ...]] = {
+    "nul_in_multiline_summary.csv": (
+        (
+            4,
+            None,
+            "the file contains NUL bytes, so it is binary or corrupt, not CSV text",
+            SAVE_AS_CSV,
+        ),
+    ),
+    "one_column_ten_thousand_times.csv": (
+        (
+            1,
+            "note",
+            "column note appears twice (columns 19 and 20)",
+            "Keep one of them and delete the other.",
+        ),
+        (
+            1,
+            None,
+            "9781 more repeated columns",
+            "Keep each column once; the columns are listed in the template.",
+        ),
+    ),
+    "big_field.csv": (
+        (
+            3,
+            None,
+            "a field is longer than 131,072 characters",
+            "Shorten it: summaries and notes are limited to 5,000 characters.",
+        ),
+    ),
+    "sipri_big_comment.csv": (
+        (
+            4,
+            None,
+            "a field is longer than 131,072 characters",
+            "Export the file again from SIPRI; do not edit it in a text editor.",
+        ),
+    ),
 }
 
 # Through the CLI as well: at least one of each kind of outcome and location.
@@ -342,6 +393,17 @@ def test_the_big_inputs_are_as_big_as_promised():
     for name in ("sipri_long_generated_line.csv", "sipri_long_unreadable_generated_line.csv"):
         generated = make_corpus.GENERATED_AT_TEST_TIME[name][1]().split(b"\n")[1]
         assert generated.startswith(b"Data generated: ") and len(generated) > 160_000
+
+
+@pytest.mark.parametrize("name", list(EXACT_PROBLEMS))
+def test_exact_problems(seeded: Engine, name: str):
+    with pytest.raises(ImportRejected) as caught:
+        import_bytes(
+            seeded, corpus_bytes(name), file_name=name, editor="hostile", max_bytes=UPLOAD_LIMIT, today=TODAY
+        )
+    problems = [(p.line, p.column, p.message, p.fix) for p in caught.value.problems]
+    expected = EXACT_PROBLEMS[name]
+    assert (problems[0], problems[-1]) == (expected[0], expected[-1])
 
 
 # --- every input through the upload path --------------------------------------------------------------
@@ -507,6 +569,13 @@ def test_right_to_left_and_zero_width_text(seeded: Engine):
     # display in another order than it reads.
     assert "صفقة طائرات تدريب evil.exe" in summaries
     assert "Wire Service" in publishers and "Wire\u2060 Service" not in publishers
+
+
+def test_every_bidirectional_control_is_removed_from_a_summary(seeded: Engine):
+    _import(seeded, "bidi_controls_summary.csv")
+    with seeded.connect() as connection:
+        summaries = set(connection.execute(select(Event.summary)).scalars())
+    assert "Contract LRE RLE LRO signed: see exe.txt LRI RLI FSI LRM RLM ALM." in summaries
 
 
 def test_emoji_and_decomposed_accents(seeded: Engine):

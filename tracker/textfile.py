@@ -331,28 +331,23 @@ def _lines_of(encoded: bytes) -> io.TextIOWrapper:
     return io.TextIOWrapper(io.BytesIO(encoded), encoding="utf-8", errors="surrogatepass", newline="")
 
 
+def csv_error_text(detail: str) -> str:
+    """What the csv module's error `detail` means, in the words the analyst reads (SIPRI's reader too)."""
+    if "field larger than field limit" in detail:
+        return f"a field is longer than {FIELD_LIMIT:,} characters"
+    if "unexpected end of data" in detail or "EOF" in detail:
+        return "a quoted field that starts here is never closed"
+    return f"the CSV cannot be read here ({detail})"
+
+
 def _csv_problem(line: int, detail: str, delimiter: str) -> Problem:
     if "field larger than field limit" in detail:
-        return Problem(
-            line,
-            None,
-            None,
-            f"a field is longer than {FIELD_LIMIT:,} characters",
-            "Shorten it: summaries and notes are limited to 5,000 characters.",
+        fix = "Shorten it: summaries and notes are limited to 5,000 characters."
+    elif "unexpected end of data" in detail or "EOF" in detail:
+        fix = "Add the missing closing double quote."
+    else:
+        fix = (
+            f"Check the quotes on this line: a field containing a {DELIMITER_NAMES[delimiter]}, a quote or "
+            "a line break must be wrapped in double quotes, with inner quotes doubled."
         )
-    if "unexpected end of data" in detail or "EOF" in detail:
-        return Problem(
-            line,
-            None,
-            None,
-            "a quoted field that starts here is never closed",
-            "Add the missing closing double quote.",
-        )
-    return Problem(
-        line,
-        None,
-        None,
-        f"the CSV cannot be read here ({detail})",
-        f"Check the quotes on this line: a field containing a {DELIMITER_NAMES[delimiter]}, a quote or "
-        "a line break must be wrapped in double quotes, with inner quotes doubled.",
-    )
+    return Problem(line, None, None, csv_error_text(detail), fix)

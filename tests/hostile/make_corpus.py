@@ -5,8 +5,9 @@ Generation is deterministic (fixed seeds, fixed ZIP timestamps): running it agai
 and tests/test_hostile_inputs.py checks that every committed file matches its builder here.
 
 Some inputs are too big to commit and are built at test time instead (see `GENERATED_AT_TEST_TIME`):
-a 1 MB single field, a 10,000-column header, a file over the 50 MB upload limit, a million blank lines
-and SIPRI preambles with a 160 KB "Data generated" line.
+a 1 MB single field (in a ledger CSV and in a SIPRI export), a 10,000-column header and one that
+repeats a column to 10,000 columns, a file over the 50 MB upload limit, a million blank lines and SIPRI
+preambles with a 160 KB "Data generated" line.
 
 Every file describes the same small deal (`hostile-test-deal`, three events, three sources) and
 breaks one thing; tests/test_hostile_inputs.py pairs each file with its exact expected outcome.
@@ -706,7 +707,21 @@ CORPUS: dict[str, tuple[str, Callable[[], bytes]]] = {
         'a SIPRI export whose "Data generated" line a spreadsheet padded with 6,000 separators',
         lambda: sipri_export(" ;," * 2_000),
     ),
+    "nul_in_multiline_summary.csv": (
+        "a NUL byte on the second line of a quoted summary that spans two lines (line 4, record of line 3)",
+        lambda: utf8(to_csv(rows(r2={"summary": "Talks on the trainer contract\nbegin in Ro\x00me."}))),
+    ),
+    "bidi_controls_summary.csv": (
+        "every bidirectional control (embeddings, overrides, isolates, marks) in an ASCII summary",
+        lambda: utf8(to_csv(rows(r1={"summary": BIDI_SUMMARY}))),
+    ),
 }
+
+# A summary hiding a file name behind a right-to-left override, with every other bidirectional control.
+BIDI_SUMMARY = (
+    "Contract \u202aLRE\u202c \u202bRLE\u202c \u202dLRO\u202c signed: see \u202eexe.txt\u202c "
+    "\u2066LRI\u2069 \u2067RLI\u2069 \u2068FSI\u2069 \u200eLRM \u200fRLM \u061cALM."
+)
 
 
 # --- built at test time (too big to commit) ---------------------------------------------------------
@@ -715,6 +730,17 @@ CORPUS: dict[str, tuple[str, Callable[[], bytes]]] = {
 def big_field() -> bytes:
     """A single 1 MB field (a summary), beyond the CSV reader's 128 KB field limit."""
     return utf8(to_csv(rows(r2={"summary": "A" * 1_000_000})))
+
+
+def one_column_ten_thousand_times() -> bytes:
+    """The ledger header with its last column, note, repeated to 10,000 columns (the most that are read):
+    note appears 9,982 times, and every row has 10,000 cells."""
+    return utf8(to_csv(rows(), COLUMNS + ("note",) * (10_000 - len(COLUMNS))))
+
+
+def sipri_big_comment() -> bytes:
+    """A SIPRI export whose first record's Comments cell is 1 MB of text."""
+    return sipri_export("").replace(b"Invented record,4.5", b"Invented " + b"x" * 1_000_000 + b",4.5", 1)
 
 
 def ten_thousand_columns() -> bytes:
@@ -800,6 +826,11 @@ def bulk_ledger_csv(rows: int, *, prefix: str = "bulk", events_per_deal: int = 2
 GENERATED_AT_TEST_TIME: dict[str, tuple[str, Callable[[], bytes]]] = {
     "big_field.csv": ("a 1 MB single field", big_field),
     "ten_thousand_columns.csv": ("10,000 columns", ten_thousand_columns),
+    "one_column_ten_thousand_times.csv": (
+        "a header of 10,000 columns, 9,982 of them note",
+        one_column_ten_thousand_times,
+    ),
+    "sipri_big_comment.csv": ("a SIPRI export with a 1 MB Comments cell", sipri_big_comment),
     "over_upload_limit.csv": ("one byte over the 50 MB upload limit", over_upload_limit),
     "million_blank_lines.csv": ("a million blank lines between two records", million_blank_lines),
     "sipri_long_generated_line.csv": (
