@@ -672,7 +672,7 @@ def test_upload_goes_through_and_is_undone(page: Page, server: Server) -> None:
     expect(main.get_by_test_id("stAlert")).to_contain_text("The file can be imported.")
     assert metrics(main, 4) == {"New events": "1", "New deals": "1", "Deals updated": "0", "New sources": "1"}
     main.get_by_role("button", name="Commit import").click()
-    expect(main.get_by_test_id("stAlert").first).to_contain_text("Import #2: browser-test.csv: 1 rows read")
+    expect(main.get_by_test_id("stAlert").first).to_contain_text("Import #2: browser-test.csv: 1 row read")
     expect(main.get_by_test_id("stAlert").nth(1)).to_contain_text("This file was imported as import #2.")
     expect(table(main, "Import", "File", "Status")).to_have_attribute("aria-rowcount", "3")
     settle(page)

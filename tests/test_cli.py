@@ -31,7 +31,7 @@ def test_init_seed_stats(ledger_url: str, capsys):
     assert (code, out) == (
         0,
         (
-            "Import #1: us-ukraine-drone-deal.csv: 29 rows read; added 14 events, 1 new deals, "
+            "Import #1: us-ukraine-drone-deal.csv: 29 rows read; added 14 events, 1 new deal, "
             "0 deals updated, 13 sources, 18 parties; 4 rows already in the ledger (skipped).\n"
         ),
     )
@@ -56,8 +56,8 @@ def test_import_dry_run_then_commit_then_undo(ledger_url: str, tmp_path: Path, c
     assert (code, out.splitlines()[0]) == (
         0,
         (
-            "update.csv: 1 rows read; would add 1 events, 1 new deals, 0 deals "
-            "updated, 1 sources, 2 parties; 0 rows already in the ledger (skipped)."
+            "update.csv: 1 row read; would add 1 event, 1 new deal, 0 deals "
+            "updated, 1 source, 2 parties; 0 rows already in the ledger (skipped)."
         ),
     )
     code, out, _ = run(capsys, "import", str(path), "--editor", "alice")

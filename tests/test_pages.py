@@ -955,7 +955,7 @@ def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:
     assert table(at, "line", "deal_id", "date_text")["summary"].tolist() == ["Epsilon is announced."]
     at.button(key="commit-import").click()
     run(at)
-    assert texts(at, "success")[0].startswith("Import \\#2\\: good\\.csv\\: 1 rows read\\; added 1 events")
+    assert texts(at, "success")[0].startswith("Import \\#2\\: good\\.csv\\: 1 row read\\; added 1 event,")
     assert "imported as import #2" in texts(at, "info")[0]  # the same file is not offered again
     history = table(at, "file_name", "status")
     assert history[["id", "status"]].values.tolist() == [[2, "committed"], [1, "committed"]]
@@ -1180,7 +1180,7 @@ def test_commit_adds_the_events_as_an_import_named_after_the_article(seeded: Eng
     at.button(key="commit-draft").click()
     run(at)
     assert texts(at, "success")[0] == escape_markdown(
-        f"Import #2: {SEED_ARTICLE_NAME}: 9 rows read; added 5 events, 0 new deals, 1 deals updated, "
+        f"Import #2: {SEED_ARTICLE_NAME}: 9 rows read; added 5 events, 0 new deals, 1 deal updated, "
         "0 sources, 0 parties; 4 rows already in the ledger (skipped)."
     )
     assert (

@@ -709,7 +709,7 @@ def test_cli_imports_a_sipri_export(ledger_url: str, capsys):
     out = capsys.readouterr().out
     assert out == (
         "Import #1: classic-2024.csv: 11 rows read; added 27 events, 11 new deals, "
-        "0 deals updated, 1 sources, 19 parties; 0 rows already in the ledger (skipped).\n"
+        "0 deals updated, 1 source, 19 parties; 0 rows already in the ledger (skipped).\n"
     )
     newer = FIXTURES / "classic-2025.csv"
     assert main(["--database", ledger_url, "import", str(newer), "--dry-run"]) == 0

@@ -102,13 +102,15 @@ class ImportReport:
         """One line for the CLI and the upload page."""
         verb = "would add" if self.dry_run else "added"
         if self.nothing_new:
-            return f"{self.file_name}: nothing new; all {self.rows_read} rows are already in the ledger."
+            already = "its one row is" if self.rows_read == 1 else f"all {self.rows_read:,} rows are"
+            return f"{self.file_name}: nothing new; {already} already in the ledger."
         head = f"Import #{self.import_id}: " if self.import_id else ""
         return (
-            f"{head}{self.file_name}: {self.rows_read} rows read; {verb} {self.events_added} events, "
-            f"{len(self.deals_created)} new deals, {len(self.deals_updated)} deals updated, "
-            f"{self.sources_added} sources, {self.parties_added} parties; "
-            f"{self.duplicates_skipped} rows already in the ledger (skipped)."
+            f"{head}{self.file_name}: {counted(self.rows_read, 'row')} read; {verb} "
+            f"{counted(self.events_added, 'event')}, {counted(len(self.deals_created), 'new deal')}, "
+            f"{counted(len(self.deals_updated), 'deal')} updated, {counted(self.sources_added, 'source')}, "
+            f"{counted(self.parties_added, 'party', 'parties')}; "
+            f"{counted(self.duplicates_skipped, 'row')} already in the ledger (skipped)."
         )
 
 
