@@ -180,7 +180,7 @@ with timeline_tab:
         column_config={
             "stage": "Stage",
             "days": st.column_config.NumberColumn(
-                "Days", format="%d", help="None for the stage a completed or cancelled deal ended in."
+                "Days", format="localized", help="None for the stage a completed or cancelled deal ended in."
             ),
             "first_entered": st.column_config.TextColumn("First entered"),
             "ongoing": st.column_config.CheckboxColumn("Current"),

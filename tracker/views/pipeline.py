@@ -66,21 +66,24 @@ def _card(card: Any) -> None:
 # Stages left to right in one row as on a CRM board, the row scrolling sideways when it is wider than the
 # screen. Each lane scrolls within a fixed height, so the row (and its sideways scroll bar) stays on the
 # first screen instead of below the longest lane.
+# A stage with no deals gets a narrow lane, so that the stages holding deals come into view (with SIPRI's
+# transfers only, the first four stages are empty).
 LANE_HEIGHT_PX = 640
 CARDS_BEFORE_SCROLLING = 3
+LANE_WIDTH_PX, EMPTY_LANE_WIDTH_PX = 240, 150
 board = st.container(horizontal=True, wrap=False, gap="medium", key="pipeline-board")
 for stage in stages:
-    with board.container(width=240, key=f"lane-{stage}"):
-        total = int(totals.get(stage, 0))
+    total = int(totals.get(stage, 0))
+    with board.container(width=LANE_WIDTH_PX if total else EMPTY_LANE_WIDTH_PX, key=f"lane-{stage}"):
         st.markdown(
             f"**{stage.capitalize()}** · {counted(total, 'deal')}", help=STAGE_BY_NAME[stage].description
         )
-        if can_be_stale(stage):
-            st.caption(f"Stale after {counted(thresholds.get(stage, STALE_AFTER_DAYS), 'day')} without news")
         in_stage = cards[cards["stage"] == stage]
         if in_stage.empty:
             st.caption("No deals in this stage.")
             continue
+        if can_be_stale(stage):
+            st.caption(f"Stale after {counted(thresholds.get(stage, STALE_AFTER_DAYS), 'day')} without news")
         if not can_be_stale(stage):
             lane = st.expander(f"Show {counted(len(in_stage), 'deal')}")
         elif len(in_stage) > CARDS_BEFORE_SCROLLING:
