@@ -955,7 +955,10 @@ def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:
     assert table(at, "line", "deal_id", "date_text")["summary"].tolist() == ["Epsilon is announced."]
     at.button(key="commit-import").click()
     run(at)
-    assert texts(at, "success")[0].startswith("Import \\#2\\: good\\.csv\\: 1 row read\\; added 1 event,")
+    assert texts(at, "success")[0] == escape_markdown(
+        "Import #2: good.csv: 1 row read; added 1 event, 1 new deal, 0 deals updated, 1 source, 2 parties; "
+        "0 rows already in the ledger (skipped)."
+    )
     assert "imported as import #2" in texts(at, "info")[0]  # the same file is not offered again
     history = table(at, "file_name", "status")
     assert history[["id", "status"]].values.tolist() == [[2, "committed"], [1, "committed"]]
