@@ -69,7 +69,7 @@ def test_import_dry_run_then_commit_then_undo(ledger_url: str, tmp_path: Path, c
     code, out, _ = run(capsys, "undo", "1", "--editor", "bob")
     assert (code, out) == (
         0,
-        "Undid import #1 (update.csv): removed 1 events and 1 deals; restored 0 deals' attributes.\n",
+        "Undid import #1 (update.csv): removed 1 event and 1 deal; restored the attributes of 0 deals.\n",
     )
 
 

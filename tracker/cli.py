@@ -76,10 +76,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_undo(args: argparse.Namespace) -> int:
     engine = open_ledger(args.database)
     result = undo_import(engine, args.import_id, editor=_editor(args))
-    print(
-        f"Undid import #{result.import_id} ({result.file_name}): removed {result.events_removed} events and "
-        f"{result.deals_removed} deals; restored {result.deals_restored} deals' attributes."
-    )
+    print(result.describe())
     return 0
 
 

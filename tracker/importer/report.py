@@ -122,6 +122,14 @@ class UndoReport:
     deals_removed: int
     deals_restored: int
 
+    def describe(self) -> str:
+        """One line for the CLI and the upload page."""
+        return (
+            f"Undid import #{self.import_id} ({self.file_name}): removed "
+            f"{counted(self.events_removed, 'event')} and {counted(self.deals_removed, 'deal')}; "
+            f"restored the attributes of {counted(self.deals_restored, 'deal')}."
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class UndoPreview:

@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from tracker import queries
-from tracker.display import counted, escape_markdown
+from tracker.display import escape_markdown
 from tracker.errors import ImportRejected, UndoRefused
 from tracker.importer import UPLOAD_LIMIT_BYTES, import_bytes, preview_undo, undo_import
 from tracker.ledger_csv import TEMPLATE_PATH
@@ -82,11 +82,7 @@ def _confirm_undo(import_id: int) -> None:
         except UndoRefused as refused:  # the ledger changed since the preview
             st.error(f"Cannot undo: {escape_markdown(str(refused))}", icon=":material/block:")
             return
-        importing.after_write(
-            f"Undid import #{result.import_id} ({result.file_name}): removed "
-            f"{counted(result.events_removed, 'event')} and {counted(result.deals_removed, 'deal')}; "
-            f"restored the attributes of {counted(result.deals_restored, 'deal')}."
-        )
+        importing.after_write(result.describe())
 
 
 common.page_header("Upload", None)
