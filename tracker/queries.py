@@ -814,10 +814,7 @@ def pipeline_cards(
         (today - since).days if since is not None and can_be_stale(stage) else None
         for stage, since in zip(cards["stage"], cards["stage_since"])
     ]
-    cards["last_event"] = [
-        format_partial_date(on, precision) if on is not None and precision is not None else None
-        for on, precision in zip(cards["last_event_on"], cards["last_event_precision"])
-    ]
+    cards["last_event"] = _shown_dates(cards["last_event_on"], cards["last_event_precision"])
     cards["stale"] = [
         is_stale(stage, until, precision, today=today, thresholds=thresholds)
         for stage, until, precision in zip(
@@ -944,11 +941,13 @@ def _deals_statement(filters: Filters, sort: str, descending: bool | None) -> Se
     )
 
 
-def _shown_dates(days: pd.Series, precisions: pd.Series) -> list[str | None]:
-    """Dates as precisely as they were reported: "2023", "Sep 2025", "4 Jul 2025"."""
+def _shown_dates(days: pd.Series, precisions: pd.Series, untils: pd.Series | None = None) -> list[str | None]:
+    """Dates as precisely as they were reported: "2023", "Sep 2025", "4 Jul 2025" (with `untils`, the
+    periods' ends: "29 Sep – 2 Oct 2025"); None where a frame has no date."""
+    ends = untils if untils is not None else [None] * len(days)
     return [
-        format_partial_date(day, precision) if day is not None and isinstance(precision, str) else None
-        for day, precision in zip(days, precisions)
+        format_partial_date(day, precision, until) if day is not None and isinstance(precision, str) else None
+        for day, precision, until in zip(days, precisions, ends)
     ]
 
 
@@ -1389,12 +1388,7 @@ def source_support(
         .order_by(Event.occurred_on.desc(), Event.id.desc())
         .limit(limit),
     )
-    events["date"] = [
-        format_partial_date(on, precision, until)
-        for on, precision, until in zip(
-            events["occurred_on"], events["date_precision"], events["occurred_until"]
-        )
-    ]
+    events["date"] = _shown_dates(events["occurred_on"], events["date_precision"], events["occurred_until"])
     events["credibility_meaning"] = events["credibility"].map(CREDIBILITY)
     # Grouped by deal id alone, then joined to the deals: grouping by the deals' columns took 2.0 s on the
     # SIPRI register's source (87,108 events, 27,951 deals), this takes 0.7 s.
@@ -1420,12 +1414,9 @@ def source_support(
         .order_by(per_deal.c.latest.desc(), Deal.id)
         .limit(limit),
     )
-    deals["last_event"] = [
-        format_partial_date(on, precision, until) if on is not None else None
-        for on, precision, until in zip(
-            deals["last_event_on"], deals["last_event_precision"], deals["last_event_until"]
-        )
-    ]
+    deals["last_event"] = _shown_dates(
+        deals["last_event_on"], deals["last_event_precision"], deals["last_event_until"]
+    )
     counted = supported.with_only_columns(func.count(Event.id), func.count(distinct(Event.deal_id)))
     with engine.connect() as connection:
         event_count, deal_count = connection.execute(counted).one()
