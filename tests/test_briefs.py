@@ -242,7 +242,7 @@ def test_a_view_brief_lists_a_bounded_number_of_deals_and_says_how_many_were_lef
         ("Events this month", "0"),
         ("Stale (no news for longer than usual at their stage)", "3"),
     )
-    assert [(d.title, d.last_event) for d in brief.deals] == [
+    assert [(d.label, d.last_event) for d in brief.deals] == [
         ("Foxtrot 915", "6 Jan 2020"),
         ("Bravo 829", "4 Jan 2020"),
     ]
@@ -262,7 +262,7 @@ def test_a_view_brief_lists_a_bounded_number_of_deals_and_says_how_many_were_lef
 def test_a_view_brief_as_of_a_date(three: Engine):
     as_of = AsOf.end_of(dt.date.today(), "recorded")
     brief = view_brief(three, filters=Filters(stages=("negotiating",)), as_of=as_of, now=MADE_AT)
-    assert [(d.title, d.stage) for d in brief.deals] == [("Beta air defence", "negotiating")]
+    assert [(d.label, d.stage) for d in brief.deals] == [("Beta air defence", "negotiating")]
     day = format_partial_date(dt.date.today(), "day")
     assert brief.covers[1] == (
         f"The ledger as recorded in this ledger by the end of {day} (UTC): events recorded later are left "

@@ -29,6 +29,7 @@ from tracker.display import (
 from tracker.filters import Filters
 from tracker.importer import import_bytes, undo_import
 from tracker.knowledge import AsOf, AsOfMode
+from tracker.labels import deal_labels
 from tracker.ledger_csv import TEMPLATE_PATH
 from tracker.vocab import STAGE_NAMES
 
@@ -189,8 +190,8 @@ def test_deals_table_dates_as_reported_and_labels_on_the_seed(seeded: Engine) ->
         "in_stage_since": "week of 22 Sep 2025",
     }
     assert row["sipri_tiv"] is None  # no SIPRI record
-    assert queries.deal_labels(seeded, [SEED_DEAL, "no-such-deal"]) == {SEED_DEAL: "US–Ukraine Drone Deal"}
-    assert queries.deal_labels(seeded, []) == {}
+    assert deal_labels(seeded, [SEED_DEAL, "no-such-deal"]) == {SEED_DEAL: "US–Ukraine Drone Deal"}
+    assert deal_labels(seeded, []) == {}
     intervals = queries.deal_stage_intervals(seeded, SEED_DEAL, today=TODAY)
     assert queries.time_in_stage(intervals)[["stage", "days", "first_entered"]].values.tolist() == [
         ["announced", 83, "Jul 2025"],
@@ -490,7 +491,14 @@ def test_deals_table_is_capped_and_ordered(three: Engine) -> None:
 def test_weakly_sourced_deals(three: Engine) -> None:
     weak = queries.weakly_sourced_deals(three, filters=ALL)
     assert weak.to_dict("records") == [
-        {"deal_id": "gamma", "title": "Gamma shells", "stage": "cancelled", "sources": 1, "best_grade": "E"}
+        {
+            "deal_id": "gamma",
+            "title": "Gamma shells",
+            "label": "Gamma shells",
+            "stage": "cancelled",
+            "sources": 1,
+            "best_grade": "E",
+        }
     ]
     assert queries.weakly_sourced_deals(three, filters=Filters(countries=("POL",))).empty
 

@@ -36,6 +36,7 @@ def test_source_support_on_the_seed(seeded: Engine) -> None:
             "event_id": event_id,
             "deal_id": SEED_DEAL,
             "deal_title": SEED_TITLE,
+            "deal_label": SEED_TITLE,  # told by news: the label is the title
             "date": date,
             "stage": stage,
             "credibility": 3,
@@ -60,6 +61,7 @@ def test_source_support_on_the_seed(seeded: Engine) -> None:
         {
             "deal_id": SEED_DEAL,
             "title": SEED_TITLE,
+            "label": SEED_TITLE,
             "stage": "negotiating",
             "events": 5,
             "last_event": "17 Oct 2025",  # the deal's last event, told by another source

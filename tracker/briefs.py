@@ -71,7 +71,7 @@ class BriefSource:
 @dataclass(frozen=True, slots=True)
 class BriefEvent:
     date: str  # as reported: "4 Jul 2025", "Jul 2025"
-    deal: str  # the deal's title (view briefs; "" in a deal brief)
+    deal: str  # the deal's label, tracker.labels (view briefs; "" in a deal brief)
     stage: str
     summary: str
     sources: tuple[BriefSource, ...]  # best grade first
@@ -114,7 +114,7 @@ class BriefParty:
 
 @dataclass(frozen=True, slots=True)
 class BriefDeal:
-    title: str
+    label: str  # the deal's name as the pages show it (tracker.labels)
     stage: str
     buyers: str
     sellers: str
@@ -188,7 +188,7 @@ def _events(events: pd.DataFrame, sources: pd.DataFrame, *, with_deal: bool) -> 
     return tuple(
         BriefEvent(
             date=_text(row.date),
-            deal=_text(row.deal_title) if with_deal else "",
+            deal=_text(row.deal_label) if with_deal else "",
             stage=_text(row.stage),
             summary=_text(row.summary),
             sources=by_event.get(int(row.event_id), ()),
@@ -218,7 +218,7 @@ def _signposts(
     posts = signposts.signposts_of_deals(engine, deal_ids, today=today, as_of=as_of)
     return tuple(
         BriefSignpost(
-            deal=_text(row.deal_title) if with_deal else "",
+            deal=_text(row.deal_label) if with_deal else "",
             stage=row.stage,
             expected=f"by {row.expected}",
             status=row.status_text,
@@ -269,7 +269,7 @@ def deal_brief(
         covers = (*covers, f"Summary: {header.summary}")
     return Brief(
         kind="deal",
-        title=header.title,
+        title=header.label,
         covers=covers,
         made_at=made_at,
         ledger=ledger_address(engine),
@@ -309,7 +309,7 @@ def view_brief(
     overview = queries.overview(engine, filters=filters, today=today, as_of=as_of, thresholds=thresholds)
     rows = queries.view_rows(engine, filters=filters, as_of=as_of, deal_limit=listed, event_limit=listed)
     deal_ids = [str(i) for i in rows.deals["deal_id"]]
-    titles = dict(zip(rows.deals["deal_id"], rows.deals["title"]))
+    names = dict(zip(rows.deals["deal_id"], rows.deals["label"]))
     all_events, sources = queries.events_of_deals(engine, deal_ids, as_of=as_of)
     # Every kind of conflict takes two events: deals with one (most SIPRI transfers) are not searched,
     # which took a view brief of 30,000 one-event deals from 16 s to 3.3 s (pandas' cost per call).
@@ -320,7 +320,7 @@ def view_brief(
         for conflict in _conflicts(
             events.reset_index(drop=True),
             sources[sources["event_id"].isin(events["event_id"])],
-            titles[deal_id],
+            names[deal_id],
         )
     ]
     options = queries.filter_options(engine)
@@ -345,7 +345,7 @@ def view_brief(
         stage_rows=tuple((row.stage, str(row.deals)) for row in overview.by_stage.itertuples(index=False)),
         deals=tuple(
             BriefDeal(
-                _text(r.title),
+                _text(r.label),
                 _text(r.stage),
                 _text(r.buyers),
                 _text(r.sellers),
@@ -472,7 +472,7 @@ def brief_docx(brief: Brief) -> bytes:
         _table(
             document,
             ("Deal", "Stage", "Buyers", "Sellers", "Value", "Last event"),
-            [(d.title, d.stage, d.buyers, d.sellers, d.value, d.last_event) for d in brief.deals],
+            [(d.label, d.stage, d.buyers, d.sellers, d.value, d.last_event) for d in brief.deals],
         )
         _left_out(document, brief.deals_left_out, "deals")
     document.add_heading(f"Events ({len(brief.events):,} listed)", level=1)

@@ -45,6 +45,7 @@ from tracker.display import counted, grade
 from tracker.filters import Filters
 from tracker.formats import FILE_FORMATS
 from tracker.knowledge import AsOf, reliability
+from tracker.labels import deal_labels
 from tracker.models import (
     Deal,
     DealChange,
@@ -120,7 +121,7 @@ class Change:
 
     kind: str  # a name in KINDS
     deal_id: str | None
-    deal_title: str | None
+    deal_title: str | None  # the deal's label as the pages show it (tracker.labels)
     at: dt.datetime  # when the ledger recorded it (naive UTC); for an overdue signpost, when its date passed
     subject: str  # what it is about, stable across runs: "event 12", "source 3", "signpost 4", ...
     what: str  # in words, one line
@@ -253,7 +254,20 @@ def digest(engine: Engine, *, since: dt.datetime, until: dt.datetime, filters: F
             changes.extend(_recorded_changes(connection, recorded, in_scope, until=until, bulk=list(bulk)))
         changes.extend(_stage_moves(connection, since=since, until=until, window=changes, bulk=list(bulk)))
         changes.extend(_overdue(connection, in_scope, since=since, until=until))
-    return Digest(since, until, filters, _ordered(changes))
+    return Digest(since, until, filters, _ordered(_named(engine, changes)))
+
+
+def _named(engine: Engine, changes: list[Change]) -> list[Change]:
+    """The changes with their deals named as the pages name them (tracker.labels): the digest's deal groups
+    (text, CSV, Atom, the Changes page) then tell apart two SIPRI deals of one title."""
+    names = deal_labels(engine, [change.deal_id for change in changes if change.deal_id is not None])
+    return [
+        change
+        if change.deal_id is None
+        # A deal undone since its changes were read keeps its stored title.
+        else dataclasses.replace(change, deal_title=names.get(change.deal_id, change.deal_title))
+        for change in changes
+    ]
 
 
 def _bulk_imports(connection: Connection, recorded: Any, in_scope: Any) -> dict[int, Change]:

@@ -49,7 +49,6 @@ from tracker.filters import (
     FilterOptions,
     Filters,
     database_only_deals,
-    deal_scope_condition,
     deals_citing,
     like_pattern,
     matches,
@@ -67,6 +66,8 @@ from tracker.knowledge import (
     reliability,
     roles_known,
 )
+from tracker.labels import deal_labels, frame_labels, label_columns
+from tracker.labels import sipri_recorded as sipri_recorded_column
 from tracker.memory import cycle_collection_paused
 from tracker.models import (
     Deal,
@@ -133,53 +134,6 @@ def _country_name(code: str | None, states: dict[str, str]) -> str:
         return country_by_code(code).name
     except KeyError:
         return code
-
-
-# --- deal labels -------------------------------------------------------------------------------------
-
-
-def _sipri_recorded() -> ColumnElement[Any]:
-    """Whether the deal is SIPRI-recorded, as a column: the scope's own test, so a label says "ordered"
-    exactly where the SIPRI-recorded scope holds the deal (tracker.filters.SCOPE_RULE)."""
-    return deal_scope_condition("recorded").label("label_sipri_recorded")  # type: ignore[union-attr]
-
-
-def _label_columns() -> tuple[ColumnElement[Any], ...]:
-    """What `deal_label` reads besides the title, as columns of a statement over `deals`."""
-    return (
-        Deal.quantity.label("label_quantity"),
-        Deal.first_event_on.label("label_ordered_on"),
-        Deal.first_event_precision.label("label_ordered_precision"),
-        _sipri_recorded(),
-    )
-
-
-def _labels(titles: Any, frame: pd.DataFrame) -> list[str]:
-    """`deal_label` of each row of a frame holding `_label_columns`."""
-    return [
-        deal_label(
-            title,
-            sipri_recorded=bool(recorded),
-            ordered_on=ordered_on,
-            ordered_precision=precision,
-            quantity=None if pd.isna(quantity) else int(quantity),
-        )
-        for title, quantity, ordered_on, precision, recorded in zip(
-            titles,
-            frame["label_quantity"],
-            frame["label_ordered_on"],
-            frame["label_ordered_precision"],
-            frame["label_sipri_recorded"],
-        )
-    ]
-
-
-def deal_labels(engine: Engine, deal_ids: list[str]) -> dict[str, str]:
-    """The display label (tracker.display.deal_label) of each of a page's deals, by deal id."""
-    if not deal_ids:
-        return {}
-    rows = _frame(engine, select(Deal.id, Deal.title, *_label_columns()).where(Deal.id.in_(deal_ids)))
-    return dict(zip(rows["id"], _labels(rows["title"], rows)))
 
 
 # --- the ledger as a whole ----------------------------------------------------------------------------
@@ -757,7 +711,7 @@ def _latest_events(
         .limit(limit)
     )
     events = _frame(engine, statement)
-    events["deal_label"] = events["deal_id"].map(deal_labels(engine, list(dict.fromkeys(events["deal_id"]))))
+    events["deal_label"] = events["deal_id"].map(deal_labels(engine, list(events["deal_id"])))
     return _with_sources(events, _event_sources(engine, [int(i) for i in events["event_id"]], as_of))
 
 
@@ -934,7 +888,7 @@ def _deals_statement(filters: Filters, sort: str, descending: bool | None) -> Se
             Deal.stage_since_precision,
             Deal.first_event_precision,
             Deal.last_event_precision,
-            *_label_columns(),
+            *label_columns(),
         )
         .where(filters.deal_clause())
         .order_by(order.nulls_last(), Deal.id)
@@ -961,11 +915,11 @@ def _deals_frame(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
             for low, high, currency in zip(deals["value_low"], deals["value_high"], deals["currency"])
         ],
     )
-    deals["label"] = _labels(deals["title"], deals)
+    deals["label"] = frame_labels(deals["title"], deals)
     deals["first_event"] = _shown_dates(deals["first_event_on"], deals["first_event_precision"])
     deals["last_event"] = _shown_dates(deals["last_event_on"], deals["last_event_precision"])
     deals["in_stage_since"] = _shown_dates(deals["stage_since"], deals["stage_since_precision"])
-    return deals.drop(columns=[column.name for column in _label_columns()])
+    return deals.drop(columns=[column.name for column in label_columns()])
 
 
 def deals_table(
@@ -1084,7 +1038,7 @@ def deal_header(engine: Engine, deal_id: str, *, as_of: AsOf | None = None) -> D
     """The deal's attributes and status; None when the ledger does not hold it (or did not yet, as of)."""
     with engine.connect() as connection:
         row = (
-            connection.execute(select(Deal.__table__, _sipri_recorded()).where(Deal.id == deal_id))
+            connection.execute(select(Deal.__table__, sipri_recorded_column()).where(Deal.id == deal_id))
             .mappings()
             .first()
         )
@@ -1346,13 +1300,14 @@ SOURCE_EVENT_COLUMNS = (
     "event_id",
     "deal_id",
     "deal_title",
+    "deal_label",  # the deal's name as the pages show it (tracker.labels)
     "date",  # as reported: "4 Jul 2025", "Sep 2025", "2023"
     "stage",  # the stage the event moved the deal to, or None
     "credibility",  # 1-6: how credible this source makes the event
     "credibility_meaning",
     "summary",
 )
-SOURCE_DEAL_COLUMNS = ("deal_id", "title", "stage", "events", "last_event")
+SOURCE_DEAL_COLUMNS = ("deal_id", "title", "label", "stage", "events", "last_event")  # label: tracker.labels
 
 
 def source_support(
@@ -1390,6 +1345,7 @@ def source_support(
     )
     events["date"] = _shown_dates(events["occurred_on"], events["date_precision"], events["occurred_until"])
     events["credibility_meaning"] = events["credibility"].map(CREDIBILITY)
+    events["deal_label"] = events["deal_id"].map(deal_labels(engine, list(events["deal_id"])))
     # Grouped by deal id alone, then joined to the deals: grouping by the deals' columns took 2.0 s on the
     # SIPRI register's source (87,108 events, 27,951 deals), this takes 0.7 s.
     per_deal = (
@@ -1409,6 +1365,7 @@ def source_support(
             Deal.last_event_on,
             Deal.last_event_precision,
             Deal.last_event_until,
+            *label_columns(),
         )
         .join(per_deal, per_deal.c.deal_id == Deal.id)
         .order_by(per_deal.c.latest.desc(), Deal.id)
@@ -1417,6 +1374,7 @@ def source_support(
     deals["last_event"] = _shown_dates(
         deals["last_event_on"], deals["last_event_precision"], deals["last_event_until"]
     )
+    deals["label"] = frame_labels(deals["title"], deals)
     counted = supported.with_only_columns(func.count(Event.id), func.count(distinct(Event.deal_id)))
     with engine.connect() as connection:
         event_count, deal_count = connection.execute(counted).one()
@@ -1431,7 +1389,8 @@ def source_support(
 def weakly_sourced_deals(engine: Engine, *, filters: Filters) -> pd.DataFrame:
     """Deals resting on low-grade sources: no event of the deal has a source graded A, B or C.
 
-    `sources` is how many distinct sources the deal rests on (1: a single low-grade source).
+    `sources` is how many distinct sources the deal rests on (1: a single low-grade source); `label` the
+    deal's name as the pages show it (tracker.labels).
     """
     sources = func.count(distinct(Source.id)).label("sources")
     best = func.min(Source.reliability).label("best_grade")
@@ -1445,7 +1404,9 @@ def weakly_sourced_deals(engine: Engine, *, filters: Filters) -> pd.DataFrame:
         .having(func.min(Source.reliability) >= "D")
         .order_by(sources, Deal.id)
     )
-    return _frame(engine, statement)
+    weak = _frame(engine, statement)
+    weak.insert(2, "label", weak["deal_id"].map(deal_labels(engine, list(weak["deal_id"]))))
+    return weak
 
 
 # --- a deal's history ---------------------------------------------------------------------------------
@@ -1664,7 +1625,8 @@ def deal_tags(engine: Engine, deal_id: str) -> list[str]:
 class ViewRows:
     """The deals and events a view brief lists (the first `limit` of each) and how many match in all."""
 
-    deals: pd.DataFrame  # deal_id, title, stage, buyers, sellers, category, value, last_event_on
+    deals: pd.DataFrame  # deal_id, title, label (tracker.labels), stage, buyers, sellers, category, value,
+    # last_event_on
     deal_total: int
     events: pd.DataFrame  # as latest_events
     event_sources: pd.DataFrame  # one row per listed event and source, as deal_event_sources
@@ -1687,6 +1649,7 @@ def view_rows(
         Deal.value_high,
         Deal.currency,
         Deal.last_event_on,
+        *label_columns(),
     )
     if scope.statuses is None:
         deals = _frame(
@@ -1712,7 +1675,8 @@ def view_rows(
         value_range_text(low, high, currency)
         for low, high, currency in zip(deals["value_low"], deals["value_high"], deals["currency"])
     ]
-    deals = deals.drop(columns=["value_low", "value_high", "currency"])
+    deals.insert(2, "label", frame_labels(deals["title"], deals))
+    deals = deals.drop(columns=["value_low", "value_high", "currency", *(c.name for c in label_columns())])
     event_conditions = [*scope.conditions, *_event_conditions(filters, as_of)]
     with engine.connect() as connection:
         event_total = int(

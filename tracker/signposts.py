@@ -34,6 +34,7 @@ from tracker.dates import format_partial_date
 from tracker.display import grade, web_url_or_none
 from tracker.filters import Filters
 from tracker.knowledge import AsOf, event_is_current
+from tracker.labels import deal_labels
 from tracker.models import Deal, Event, EventSource, Signpost, Source
 from tracker.vocab import ACTIVE_STAGES, STAGE_NAMES, STAGES
 
@@ -45,8 +46,8 @@ REACHED_BY: dict[str, tuple[str, ...]] = {
     for stage in STAGES
 }
 SIGNPOST_COLUMNS = (
-    "signpost_id", "deal_id", "deal_title", "stage", "expected", "expected_until", "note", "source",
-    "source_url", "grade", "status", "reached_on", "status_text", "days_overdue",
+    "signpost_id", "deal_id", "deal_title", "deal_label", "stage", "expected", "expected_until", "note",
+    "source", "source_url", "grade", "status", "reached_on", "status_text", "days_overdue",
 )  # fmt: skip
 OVERDUE_LIMIT = 200
 # Each status, and what it means in an analyst's words (the tables' captions).
@@ -137,8 +138,12 @@ def _status(*, reached_at: Reached | None, until: dt.date, stage: str | None, to
     return "expected"
 
 
-def _table(rows: Sequence[Any], *, firsts: Mapping[tuple[str, str], Reached], today: dt.date) -> pd.DataFrame:
-    """SIGNPOST_COLUMNS from `_select` rows and, per (deal, stage), when the deal first came to it."""
+def _table(
+    engine: Engine, rows: Sequence[Any], *, firsts: Mapping[tuple[str, str], Reached], today: dt.date
+) -> pd.DataFrame:
+    """SIGNPOST_COLUMNS from `_select` rows and, per (deal, stage), when the deal first came to it;
+    `deal_label` is the deal's name as the pages show it (tracker.labels)."""
+    names = deal_labels(engine, [row.deal_id for row in rows])
     records = []
     for row in rows:
         reached_at = min(
@@ -154,6 +159,7 @@ def _table(rows: Sequence[Any], *, firsts: Mapping[tuple[str, str], Reached], to
                 "signpost_id": row.signpost_id,
                 "deal_id": row.deal_id,
                 "deal_title": row.deal_title,
+                "deal_label": names[row.deal_id],
                 "stage": row.stage,
                 # At the precision the source gave: "Mar 2026", "2026", "4 Jul 2026".
                 "expected": format_partial_date(row.expected_on, row.expected_precision, row.expected_until),
@@ -197,7 +203,7 @@ def signposts_of_deals(
             (event.deal_id, event.stage),
             Reached(event.occurred_on, event.occurred_until, event.date_precision),
         )
-    return _table(rows, firsts=firsts, today=today)
+    return _table(engine, rows, firsts=firsts, today=today)
 
 
 def overdue_signposts(
@@ -211,4 +217,4 @@ def overdue_signposts(
     )
     with engine.connect() as connection:
         rows = connection.execute(statement).all()
-    return _table(rows, firsts={}, today=today)  # overdue: not reached, by the SQL's own conditions
+    return _table(engine, rows, firsts={}, today=today)  # overdue: not reached, by the SQL's own conditions

@@ -587,9 +587,9 @@ def show_signposts(table: Any, *, key: str, with_deal: bool) -> None:
         placeholder="–",
         on_select="rerun" if with_deal else "ignore",
         selection_mode="single-row",
-        column_order=(("deal_title",) if with_deal else ()) + columns,
+        column_order=(("deal_label",) if with_deal else ()) + columns,
         column_config={
-            "deal_title": st.column_config.TextColumn("Deal"),
+            "deal_label": st.column_config.TextColumn("Deal"),
             "stage": st.column_config.TextColumn(
                 "Stage", help="The stage the source expects the deal to reach."
             ),

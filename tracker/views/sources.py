@@ -39,12 +39,12 @@ if rows and rows[0] < len(sources):
     events_column.metric("Events", f"{support.event_count:,}")
     deals_column.metric("Deals", f"{support.deal_count:,}")
     events = support.events.assign(
-        page=common.deal_links(support.events["deal_id"], support.events["deal_title"])
+        page=common.deal_links(support.events["deal_id"], support.events["deal_label"])
     )
     tables.SOURCE_EVENTS.show(events, key="source-events")
     if support.event_count > len(events):
         st.caption(f"The latest {len(events):,} of {counted(support.event_count, 'event')}, by date.")
-    deals = support.deals.assign(page=common.deal_links(support.deals["deal_id"], support.deals["title"]))
+    deals = support.deals.assign(page=common.deal_links(support.deals["deal_id"], support.deals["label"]))
     tables.SOURCE_DEALS.show(deals, key="source-deals")
     if support.deal_count > len(deals):
         st.caption(

@@ -199,7 +199,7 @@ SOURCE_DEALS = Table(
 
 WEAK_DEALS = Table(
     (
-        Column("title", "Deal", 400),
+        Column("label", "Deal", 400),
         Column("stage", "Stage", 92),
         Column("sources", "Sources", 80, "count"),
         Column("best_grade", "Best grade", 90),
