@@ -42,11 +42,14 @@ def test_a_table_shows_each_column_once() -> None:
 @pytest.mark.parametrize(
     ("table", "rows", "height"),
     [
-        (tables.DEALS, 0, 72),  # an empty grid keeps one row under its header
-        (tables.DEALS, 1, 72),
-        (tables.DEALS, 3, 142),
-        (tables.DEALS, 15, 562),
-        (tables.DEALS, 500, 562),  # 15 rows at most, then the grid scrolls
+        (tables.DEALS, 0, 109),  # an empty grid keeps one row under its header
+        (tables.DEALS, 1, 109),  # rows three lines tall: a SIPRI label is read whole
+        (tables.DEALS, 3, 253),
+        (tables.DEALS, 8, 613),
+        (tables.DEALS, 500, 613),  # 8 rows at most, then the grid scrolls
+        (tables.SOURCES, 3, 142),  # rows of one line
+        (tables.SOURCES, 15, 562),
+        (tables.SOURCES, 500, 562),  # 15 rows at most
         (tables.PROBLEMS, 2, 181),  # rows three lines tall, text wrapped
         (tables.PROBLEMS, 8, 613),
         (tables.PROBLEMS, 40, 613),
