@@ -237,6 +237,17 @@ def test_the_empty_state_says_what_the_date_is_doing(
         (None, "stage=agreed"),
         (AsOf.end_of(D(2025, 10, 1)), "stage=agreed&as_of=2025-10-01"),
         (AsOf.end_of(D(2025, 10, 1), "recorded"), "stage=agreed&as_of=2025-10-01&as_of_mode=recorded"),
+        # As recorded, a chosen minute travels too, as the sidebar writes it (?as_of_time=14:05).
+        (
+            AsOf.end_of(D(2025, 10, 1), "recorded", dt.time(14, 5)),
+            "stage=agreed&as_of=2025-10-01&as_of_mode=recorded&as_of_time=14%3A05",
+        ),
+        (
+            AsOf.end_of(D(2025, 10, 1), "recorded", dt.time(0, 0)),
+            "stage=agreed&as_of=2025-10-01&as_of_mode=recorded&as_of_time=00%3A00",
+        ),
+        # As publicly reported a minute narrows nothing (AsOf.end_of ignores it): none is written.
+        (AsOf.end_of(D(2025, 10, 1), "reported", dt.time(14, 5)), "stage=agreed&as_of=2025-10-01"),
     ],
 )
 def test_the_mode_travels_in_the_url(three: Engine, as_of: AsOf | None, query: str):
@@ -245,6 +256,65 @@ def test_the_mode_travels_in_the_url(three: Engine, as_of: AsOf | None, query: s
     assert to_query(filters, options, as_of=as_of) == query
     view = view_from_query(query, options, today=D(2026, 1, 1))
     assert (view.filters, view.as_of, view.ignored) == (filters, as_of, ())
+
+
+RECORDED_BY = "as_of=2025-10-01&as_of_mode=recorded"
+END_OF_DAY = dt.datetime(2025, 10, 1, 23, 59, 59, 999_999)
+
+
+@pytest.mark.parametrize(
+    ("query", "moment", "mode", "ignored"),
+    [
+        (f"{RECORDED_BY}&as_of_time=14:05", dt.datetime(2025, 10, 1, 14, 5, 59, 999_999), "recorded", []),
+        (f"{RECORDED_BY}&as_of_time=14%3A05", dt.datetime(2025, 10, 1, 14, 5, 59, 999_999), "recorded", []),
+        # Seconds, as the time picker also reads them, are dropped: the view is the end of the minute.
+        (f"{RECORDED_BY}&as_of_time=14:05:30", dt.datetime(2025, 10, 1, 14, 5, 59, 999_999), "recorded", []),
+        (f"{RECORDED_BY}&as_of_time=9:05", dt.datetime(2025, 10, 1, 9, 5, 59, 999_999), "recorded", []),
+        # The last of repeated values counts, as for every parameter.
+        (
+            f"{RECORDED_BY}&as_of_time=14:05&as_of_time=09:30",
+            dt.datetime(2025, 10, 1, 9, 30, 59, 999_999),
+            "recorded",
+            [],
+        ),
+        # Addresses written before the minute travelled: the end of the day.
+        (RECORDED_BY, END_OF_DAY, "recorded", []),
+        ("as_of=2025-10-01", END_OF_DAY, "reported", []),
+        # Publication dates have no time of day: as publicly reported the minute narrows nothing.
+        ("as_of=2025-10-01&as_of_time=14:05", END_OF_DAY, "reported", []),
+        # Bad minutes are named and left out: the end of the day.
+        (f"{RECORDED_BY}&as_of_time=25:00", END_OF_DAY, "recorded", [("as_of_time", "25:00")]),
+        (f"{RECORDED_BY}&as_of_time=2pm", END_OF_DAY, "recorded", [("as_of_time", "2pm")]),
+        (f"{RECORDED_BY}&as_of_time=14:05:30.5", END_OF_DAY, "recorded", [("as_of_time", "14:05:30.5")]),
+        (f"{RECORDED_BY}&as_of_time=1405", END_OF_DAY, "recorded", [("as_of_time", "1405")]),
+        # The date and the minute are two parameters, as the sidebar writes them.
+        (
+            "as_of=2025-10-01T14:05&as_of_mode=recorded",
+            None,
+            None,
+            [("as_of", "2025-10-01T14:05")],
+        ),
+        # Without a date the ledger now, whatever the minute.
+        ("as_of_mode=recorded&as_of_time=14:05", None, None, []),
+    ],
+)
+def test_the_as_of_minute_in_an_address(
+    three: Engine,
+    query: str,
+    moment: dt.datetime | None,
+    mode: str | None,
+    ignored: list[tuple[str, str]],
+):
+    view = view_from_query(query, queries.filter_options(three), today=D(2026, 1, 1))
+    shown = (view.as_of.moment, view.as_of.mode) if view.as_of is not None else (None, None)
+    assert shown == (moment, mode)
+    assert [(key, raw) for key, raw, _ in view.ignored] == ignored
+    if ignored and ignored[0][0] == "as_of_time":
+        (problem,) = (problem for _, _, problem in view.ignored)
+        assert (problem.message, problem.fix) == (
+            "is not a time of day",
+            "write it as HH:MM in UTC, e.g. 14:05",
+        )
 
 
 def test_a_bad_mode_in_an_address_is_reported_and_the_default_used(three: Engine):
@@ -292,6 +362,32 @@ def test_the_picker_reads_the_date_both_ways_and_the_empty_state_clears_the_date
     assert at.multiselect(key="country").value == ["POL"]
     assert {m.label: m.value for m in at.metric}["Deals"] == "1"
     assert not any(info.value.startswith("The ledger as") for info in at.info)
+
+
+@pytest.mark.usefixtures("fresh_caches")
+def test_the_picker_reads_the_minute_from_the_address_and_names_a_bad_one(
+    imported_today: tuple[Engine, dt.datetime],
+):
+    _, now = imported_today
+    recorded = {"as_of": f"{now:%Y-%m-%d}", "as_of_mode": "recorded"}
+    at = open_page(query={**recorded, "as_of_time": f"{now:%H:%M}"})
+    assert at.time_input(key="as_of_time").value == dt.time(now.hour, now.minute)
+    assert at.info[0].value.startswith(
+        f"The ledger as recorded in this ledger by {now:%H:%M} on {now.day} {now:%b %Y} (UTC): "
+    )
+    assert not at.warning
+
+    at = open_page(query={**recorded, "as_of_time": "25:00"})
+    assert [warning.value for warning in at.warning] == [
+        escape_markdown(
+            "Ignored in the address: as_of_time=25:00 (is not a time of day; write it as HH:MM in UTC, e.g. "
+            "14:05). The page shows the ledger without them."
+        )
+    ]
+    assert at.time_input(key="as_of_time").value is None
+    assert at.info[0].value.startswith(
+        f"The ledger as recorded in this ledger by the end of {now.day} {now:%b %Y} (UTC): "
+    )
 
 
 @pytest.mark.usefixtures("fresh_caches")

@@ -374,7 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--view",
         metavar="QUERY",
         help="a dashboard address, or its part after ?, for a view brief (as_of=YYYY-MM-DD: as publicly "
-        "reported by that day; with as_of_mode=recorded, as recorded in this ledger by then)",
+        "reported by that day; with as_of_mode=recorded, as recorded in this ledger by then, and with "
+        "as_of_time=HH:MM by the end of that minute, UTC)",
     )
     sub.add_argument("--format", choices=tuple(FORMATS), default="html")
     sub.add_argument("--output", help="file to write (default: standard output)")

@@ -37,6 +37,7 @@ from tracker.knowledge import (
     event_is_current,
     reliability,
     roles_known,
+    takes_minute,
 )
 from tracker.models import Deal, DealParty, Event, EventSource, Party, Source
 from tracker.vocab import RELIABILITY, ROLES, STAGE_NAMES, resolve_reliability, resolve_role, resolve_stage
@@ -315,14 +316,27 @@ def url_deal_id(raw: str) -> str:
     return _url_text(raw, max_length=DEAL_ID_MAX_LENGTH)
 
 
-# The as-of view's URL parameters (and the sidebar's widget keys): ?as_of=2025-10-01&as_of_mode=recorded.
-# The mode is left out at its default (tracker.knowledge.DEFAULT_AS_OF_MODE, as publicly reported).
-AS_OF_KEY, AS_OF_MODE_KEY = "as_of", "as_of_mode"
+# The as-of view's URL parameters (and the sidebar's widget keys):
+# ?as_of=2025-10-01&as_of_mode=recorded&as_of_time=14:05. The mode is left out at its default
+# (tracker.knowledge.DEFAULT_AS_OF_MODE, as publicly reported); the minute (UTC) is there only as recorded
+# (tracker.knowledge.takes_minute), and only when one was chosen: without it, the end of the day.
+AS_OF_KEY, AS_OF_MODE_KEY, AS_OF_TIME_KEY = "as_of", "as_of_mode", "as_of_time"
 
 
 def url_as_of(raw: str, *, today: dt.date) -> dt.date:
     """The "ledger as known on" date from the URL (?as_of=...): up to today."""
     return _url_date(raw, today=today, latest=today)
+
+
+def url_as_of_time(raw: str) -> dt.time:
+    """The as-of minute from the URL (?as_of_time=14:05), read as the sidebar's time picker reads it
+    (HH:MM, or HH:MM:SS with the seconds dropped)."""
+    for pattern in ("%H:%M:%S", "%H:%M"):
+        try:
+            return dt.datetime.strptime(raw, pattern).time().replace(second=0)
+        except ValueError:
+            continue
+    raise InvalidValue("is not a time of day", fix="write it as HH:MM in UTC, e.g. 14:05")
 
 
 _FIELD_DEFAULTS: dict[str, Any] = {spec.name: spec.default for spec in fields(Filters)}
@@ -336,14 +350,14 @@ class UrlView:
     """A view read from a dashboard address's query string: what the sidebar would show for it."""
 
     filters: Filters
-    as_of: AsOf | None  # the end of the day in the address, in its mode
+    as_of: AsOf | None  # the end of the day (or, as recorded, of the minute) in the address, in its mode
     ignored: tuple[tuple[str, str, InvalidValue], ...]  # (parameter, value, why): reported, not used
 
 
 def view_from_query(query: str, options: FilterOptions, *, today: dt.date) -> UrlView:
     """The filters and as-of view in a query string ("country=UKR&stage=negotiating", a whole address
-    too), read value by value as the sidebar reads the URL (`Filter.from_url`, `url_as_of`, the mode
-    by `tracker.knowledge.as_of_mode`): a value the
+    too), read value by value as the sidebar reads the URL (`Filter.from_url`, `url_as_of`,
+    `url_as_of_time`, the mode by `tracker.knowledge.as_of_mode`): a value the
     sidebar would refuse is ignored and listed in `ignored`, a filter not in the query takes the
     sidebar's default on this ledger, and parameters that are not filters (sort, page) are left alone."""
     if len(query) > MAX_QUERY_LENGTH:
@@ -375,7 +389,13 @@ def view_from_query(query: str, options: FilterOptions, *, today: dt.date) -> Ur
             chosen[spec.field] = spec.from_widget(held)
     days = read(AS_OF_KEY, lambda raw: url_as_of(raw, today=today))
     modes = read(AS_OF_MODE_KEY, as_of_mode)
-    as_of = AsOf.end_of(days[-1], modes[-1] if modes else DEFAULT_AS_OF_MODE) if days else None
+    minutes = read(AS_OF_TIME_KEY, url_as_of_time)
+    # As in the sidebar: without a date the ledger now; a minute counts only as recorded (AsOf.end_of).
+    as_of = (
+        AsOf.end_of(days[-1], modes[-1] if modes else DEFAULT_AS_OF_MODE, minutes[-1] if minutes else None)
+        if days
+        else None
+    )
     return UrlView(Filters(**chosen), as_of, tuple(ignored))
 
 
@@ -820,7 +840,8 @@ FILTER_BY_KEY: dict[str, Filter] = {spec.key: spec for spec in FILTERS}
 def to_query(filters: Filters, options: FilterOptions, *, as_of: AsOf | None = None) -> str:
     """The filters as the sidebar writes them in its URL ("country=UKR&stage=agreed"), for a saved view or
     a feed's id: the filters at their sidebar default on this ledger are left out, as the sidebar does.
-    With `as_of`, its day and (when not the default) its mode follow, as `view_from_query` reads them."""
+    With `as_of`, its day, (when not the default) its mode and (as recorded, when not the end of the day)
+    its minute follow, as the sidebar writes them and `view_from_query` reads them."""
     pairs: list[tuple[str, str]] = []
     for spec in FILTERS:
         value = getattr(filters, spec.field)
@@ -838,6 +859,8 @@ def to_query(filters: Filters, options: FilterOptions, *, as_of: AsOf | None = N
         pairs.append((AS_OF_KEY, as_of.day.isoformat()))
         if as_of.mode != DEFAULT_AS_OF_MODE:
             pairs.append((AS_OF_MODE_KEY, as_of.mode))
+        if takes_minute(as_of.mode) and as_of.moment.time() != dt.time.max:
+            pairs.append((AS_OF_TIME_KEY, f"{as_of.moment:%H:%M}"))
     return urlencode(pairs)
 
 

@@ -27,6 +27,7 @@ from tracker.errors import InvalidValue
 from tracker.filters import (
     AS_OF_KEY,
     AS_OF_MODE_KEY,
+    AS_OF_TIME_KEY,
     EARLIEST_DATE,
     FILTERS,
     SEARCH_MAX_LENGTH,
@@ -34,6 +35,7 @@ from tracker.filters import (
     FilterOptions,
     Filters,
     url_as_of,
+    url_as_of_time,
 )
 from tracker.knowledge import (
     AS_OF_MODES,
@@ -62,7 +64,6 @@ CHANGES_PAGE = "tracker/views/changes.py"
 # Plotly geo charts read their base map from here (static/topojson/, served by enableStaticServing).
 TOPOJSON_URL = "app/static/topojson/"
 CHART_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
-AS_OF_TIME_KEY = "as_of_time"  # the as-of minute (recorded mode), bound to the URL like the date
 GRADE_HELP = "Source reliability A–F and claim credibility 1–6."
 
 
@@ -424,6 +425,7 @@ def as_of_picker(*, applies: bool) -> None:
     the overview and deal pages (`applies`) and is shown disabled elsewhere."""
     today = dt.date.today()
     _check_bound_url(AS_OF_KEY, lambda raw: url_as_of(raw, today=today))
+    _check_bound_url(AS_OF_TIME_KEY, url_as_of_time)
     # The URL holds the mode's value (?as_of_mode=recorded), only when it is not the default.
     seed_from_url(AS_OF_MODE_KEY, as_of_mode, default=DEFAULT_AS_OF_MODE)
     with st.sidebar:
