@@ -12,10 +12,11 @@ import pytest
 from docx import Document
 from sqlalchemy import Engine
 
-from tests.apptest import open_page, page_path, run
+from tests.apptest import open_page, open_signed_in, page_path, run
 from tests.builders import event_row, ledger_csv
 from tracker import changes, queries
 from tracker.briefs import brief_docx, brief_html, deal_brief, view_brief
+from tracker.display import escape_markdown
 from tracker.filters import Filters
 from tracker.importer import import_bytes
 from tracker.labels import deal_labels
@@ -140,3 +141,16 @@ def test_the_pages_name_deals_by_label(twins: Engine) -> None:
     overdue = overview.dataframe(key="overview-overdue")
     assert overdue.value["deal_label"].tolist() == [EARLY, LATE]
     assert list(overdue.proto.column_order)[:2] == ["deal_label", "stage"]
+
+
+def test_the_changes_page_links_each_deal_group_by_label(engine: Engine) -> None:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)  # the page's window ends now
+    rows = [_ordered("twin-2019", "2019", "2", "2020"), _ordered("twin-2021", "2021", "5", "2022")]
+    import_bytes(engine, ledger_csv(*rows), file_name="register.csv", editor="ana", now=now)
+    at = open_signed_in(page_path("changes"), query={"scope": "all"}, link=False)
+    assert sorted((link.proto.label, link.proto.page) for link in at.get("page_link")) == [
+        (escape_markdown(EARLY), "deal"),
+        (escape_markdown(LATE), "deal"),
+    ]
+    # The overdue signposts beneath, by label too.
+    assert at.dataframe(key="changes-overdue").value["deal_label"].tolist() == [EARLY, LATE]
