@@ -159,7 +159,7 @@ def _table(
                 "signpost_id": row.signpost_id,
                 "deal_id": row.deal_id,
                 "deal_title": row.deal_title,
-                "deal_label": names[row.deal_id],
+                "deal_label": names.get(row.deal_id, row.deal_title),  # a deal undone meanwhile: its title
                 "stage": row.stage,
                 # At the precision the source gave: "Mar 2026", "2026", "4 Jul 2026".
                 "expected": format_partial_date(row.expected_on, row.expected_precision, row.expected_until),
