@@ -40,7 +40,10 @@ from xml.etree import ElementTree
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
 
+from tracker import queries
 from tracker.attributes import ATTRIBUTE_BY_NAME, shown_change
+from tracker.conflicts import find_conflicts
+from tracker.dates import format_partial_date
 from tracker.display import counted, grade
 from tracker.filters import Filters
 from tracker.formats import FILE_FORMATS
@@ -60,6 +63,8 @@ from tracker.queries import event_text
 from tracker.signposts import overdue
 from tracker.stages import EVENT_COLUMNS as STATUS_INPUT
 from tracker.stages import deal_status
+from tracker.staleness import PERIOD_DAYS, StageThresholds, can_be_stale, stale_after_days, stale_from
+from tracker.vocab import ACTIVE_STAGES
 
 # Entry ids of the Atom feed: a tag URI (RFC 4151) per change, the same for the same change on every run.
 TAG_PREFIX = "tag:defense-deal-tracker,2026:change/"
@@ -107,6 +112,9 @@ KINDS: tuple[ChangeKind, ...] = (
     ChangeKind("regrade", "Regraded", 7),
     ChangeKind("claim", "Claim changed", 8),
     ChangeKind("overdue", "Signpost overdue", 9),
+    ChangeKind("conflict", "Conflicting claims", 10),
+    ChangeKind("stale", "Went stale", 11),
+    ChangeKind("back", "Back from stale", 12),
 )
 KIND_BY_NAME: dict[str, ChangeKind] = {kind.name: kind for kind in KINDS}
 # The kinds that add or take back events: only these move a deal's stage.
@@ -230,13 +238,23 @@ def _graded(text: str, best: str | None) -> str:
     return f"{text} (best source {best})" if best else f"{text} (no source)"
 
 
-def digest(engine: Engine, *, since: dt.datetime, until: dt.datetime, filters: Filters) -> Digest:
+def digest(
+    engine: Engine,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    filters: Filters,
+    thresholds: StageThresholds | None = None,
+) -> Digest:
     """What happened to the deals `filters` select between `since` (included) and `until` (excluded).
 
     The filters select deals as the ledger holds them now (a deal retracted out of a filter since the
-    window does not show)."""
+    window does not show). `thresholds`: days without news before a deal in each stage is stale
+    (`queries.stale_thresholds`, read here when not given: a page that caches them passes them)."""
     if until <= since:
         return Digest(since, until, filters)
+    if thresholds is None:
+        thresholds = queries.stale_thresholds(engine)
     # The imports of the window, as a subquery each read filters its rows' import_id by: the planners then
     # start from those rows' import_id indexes, not from deals or events (SQLite scanned every deal to
     # find the window's retractions when the window was a condition on the joined imports).
@@ -253,6 +271,15 @@ def digest(engine: Engine, *, since: dt.datetime, until: dt.datetime, filters: F
             changes.extend(_recorded_changes(connection, recorded, in_scope, until=until, bulk=list(bulk)))
         changes.extend(_stage_moves(connection, since=since, until=until, window=changes, bulk=list(bulk)))
         changes.extend(_overdue(connection, in_scope, since=since, until=until))
+        if anything:
+            changes.extend(
+                _new_conflicts(
+                    engine, connection, recorded, in_scope, since=since, until=until, bulk=list(bulk)
+                )
+            )
+        changes.extend(
+            _staleness(connection, in_scope, since=since, until=until, thresholds=thresholds, bulk=list(bulk))
+        )
     return Digest(since, until, filters, _ordered(changes))
 
 
@@ -589,6 +616,213 @@ def _overdue(
             Change("overdue", row.deal_id, row.deal_title, at, f"signpost {row.id}",
                    f"{row.stage} expected by {row.expected_text}{words}, not reached")
         )  # fmt: skip
+    return changes
+
+
+def _day(value: Any) -> dt.date:
+    """A date from what pandas gives back for one (a date or a Timestamp)."""
+    return pd.Timestamp(value).date()
+
+
+# A moment's worth less than a recorded time's second: the ledger as known just before `since`.
+_INSTANT = dt.timedelta(microseconds=1)
+
+
+def _new_conflicts(
+    engine: Engine,
+    connection: Connection,
+    recorded: Any,
+    in_scope: Any,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    bulk: list[int],
+) -> list[Change]:
+    """Conflicts (tracker.conflicts) among a deal's events as known at `until` that were not among its
+    events known at `since` (compared by `Conflict.key`) and that hold an event the window added; read only
+    for the deals the window added events to. Dated and attributed by the latest of those events."""
+    added = {
+        row.id: row
+        for row in connection.execute(
+            select(Event.id, Event.deal_id, DEAL_TITLE, *WHO)
+            .join(Import, Import.id == Event.import_id)
+            .join(Deal, Deal.id == Event.deal_id)
+            .where(Event.import_id.in_(recorded), in_scope, *_not_bulk(bulk, Event.import_id))
+        )
+    }
+    if not added:
+        return []
+    deal_ids = sorted({row.deal_id for row in added.values()})
+
+    def conflicts_at(moment: dt.datetime) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {}
+        for start in range(0, len(deal_ids), _CHUNK):
+            events, sources = queries.events_of_deals(
+                engine, deal_ids[start : start + _CHUNK], as_of=AsOf(moment, "recorded")
+            )
+            for deal_id, deal_events in events.groupby("deal_id", sort=False):
+                # Every kind of conflict takes two events.
+                if len(deal_events) > 1:
+                    own = sources[sources["event_id"].isin(deal_events["event_id"])]
+                    found[str(deal_id)] = find_conflicts(deal_events, own)
+        return found
+
+    before = conflicts_at(since - _INSTANT)
+    changes = []
+    for deal_id, conflicts in conflicts_at(until - _INSTANT).items():
+        known = {conflict.key for conflict in before.get(deal_id, [])}
+        for conflict in conflicts:
+            if conflict.key in known:
+                continue
+            # The events that first said each claim (earlier recorded first): an added event that repeats
+            # a claim made before neither makes nor dates the conflict.
+            said, first = conflict.said(), {}
+            for event_id in sorted(
+                said, key=lambda i: (added[i].committed_at, i) if i in added else (since, i)
+            ):
+                first.setdefault(said[event_id], event_id)
+            new = [added[i] for i in first.values() if i in added]
+            if not new:
+                continue
+            ids = sorted(said)
+            cause = max(new, key=lambda row: (row.committed_at, row.id))
+            subject = f"{conflict.kind} events {','.join(map(str, ids))}"
+            changes.append(_recorded("conflict", cause, subject, conflict.line()))
+    return changes
+
+
+def _staleness(
+    connection: Connection,
+    in_scope: Any,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    thresholds: StageThresholds,
+    bulk: list[int],
+) -> list[Change]:
+    """Deals that went stale in the window (tracker.staleness: their last news plus their stage's
+    threshold fell in it, no newer news having come by then) and deals that were stale when news came
+    in the window.
+
+    Read for the deals whose last news, as the ledger holds it now, makes them stale in the window, and
+    for those whose events changed since `since` (their state in the window is not the one held now):
+    replayed from their events, at `since` and at each moment the window added or retracted one."""
+    later = select(Import.id).where(Import.committed_at >= since, Import.status == "committed")
+    first, last = since.date(), until.date()
+    going = [
+        and_(
+            Deal.current_stage == stage,
+            Deal.last_event_precision == precision,
+            Deal.last_event_until.between(
+                first - dt.timedelta(days=days + 1), last - dt.timedelta(days=days)
+            ),
+        )
+        for stage in ACTIVE_STAGES
+        for precision in PERIOD_DAYS
+        for days in [stale_after_days(precision, stage=stage, thresholds=thresholds)]
+    ]
+    changed = or_(
+        Deal.id.in_(select(Event.deal_id).where(Event.import_id.in_(later))),
+        Deal.id.in_(
+            select(Event.deal_id)
+            .join(Retraction, Retraction.event_id == Event.id)
+            .where(Retraction.import_id.in_(later))
+        ),
+    )
+    titles = dict(
+        connection.execute(
+            select(Deal.id, Deal.title).where(or_(*going, changed), in_scope, Deal.import_id.not_in(bulk))
+        ).all()
+    )
+    if not titles:
+        return []
+    rows = _in_chunks(
+        connection,
+        lambda ids: select(
+            Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.occurred_until,
+            Event.date_precision, Event.stage, Event.recorded_at, Import.committed_at.label("retracted_at"),
+            Event.import_id,
+        )
+        .outerjoin(Retraction, Retraction.event_id == Event.id)
+        .outerjoin(Import, Import.id == Retraction.import_id)
+        .where(Event.deal_id.in_(ids)),
+        titles,
+    )  # fmt: skip
+    events = pd.DataFrame(rows, columns=[*STATUS_INPUT, "recorded_at", "retracted_at", "import_id"])
+    # The moments the window changed each deal's events, each a state of the deal: state 0 is the deal
+    # just before `since`; state k its events once the k-th moment's changes were made.
+    moments = pd.concat(
+        [events[["deal_id", "recorded_at"]].set_axis(["deal_id", "at"], axis=1),
+         events[["deal_id", "retracted_at"]].set_axis(["deal_id", "at"], axis=1)]
+    )  # fmt: skip
+    moments = moments[(moments["at"] >= since) & (moments["at"] < until)].drop_duplicates()
+    states = pd.concat([pd.DataFrame({"deal_id": list(titles), "at": since - _INSTANT}), moments])
+    states = states.sort_values(["deal_id", "at"], kind="stable").reset_index(drop=True)
+    states["state"] = states.index
+    known = events.merge(states, on="deal_id")
+    retracted = known["retracted_at"].notna() & (known["retracted_at"] <= known["at"])
+    known = known[(known["recorded_at"] <= known["at"]) & ~retracted]
+    status = deal_status(
+        known.drop(columns="deal_id").rename(columns={"state": "deal_id"})[list(STATUS_INPUT)]
+    )
+    status = status.set_index("deal_id")
+    added = known[known["recorded_at"] == known["at"]]
+
+    def stale_at(state: int) -> dt.datetime | None:
+        """When the deal in this state is stale from (None: never)."""
+        if state not in status.index or not can_be_stale(status.at[state, "current_stage"]):
+            return None
+        row = status.loc[state]
+        day = stale_from(
+            _day(row["last_event_until"]), row["last_event_precision"], stage=row["current_stage"],
+            thresholds=thresholds,
+        )  # fmt: skip
+        return None if day is None else dt.datetime.combine(day, dt.time.min)
+
+    def last_news(state: int) -> str:
+        row = status.loc[state]
+        return format_partial_date(
+            _day(row["last_event_on"]), row["last_event_precision"], _day(row["last_event_until"])
+        )
+
+    changes = []
+    for deal_id, deal_states in states.groupby("deal_id", sort=False):
+        ends = [*deal_states["at"].iloc[1:], until]
+        was_stale = False
+        for (state, start), end in zip(deal_states[["state", "at"]].itertuples(index=False), ends):
+            stale_from_moment = stale_at(state)
+            stale = stale_from_moment is not None and stale_from_moment <= start
+            news = added[added["state"] == state]
+            if was_stale and not stale and not news.empty:
+                previous = status.loc[state - 1]
+                # The news that ended the silence: the earliest new event dated after the last news.
+                fresh = news[news["occurred_on"] > _day(previous["last_event_until"])]
+                event = (fresh if not fresh.empty else news).sort_values(["occurred_on", "event_id"]).iloc[0]
+                days = (event["occurred_on"] - _day(previous["last_event_until"])).days
+                who = connection.execute(select(*WHO).where(Import.id == int(event["import_id"]))).one()
+                when = format_partial_date(
+                    event["occurred_on"], event["date_precision"], event["occurred_until"]
+                )
+                changes.append(
+                    Change(
+                        "back", deal_id, titles[deal_id], start, f"event {event['event_id']}",
+                        f"new event on {when} after {counted(days, 'day')} without news",
+                        who.change_id, who.editor, who.reason,
+                    )
+                )  # fmt: skip
+            if not stale and stale_from_moment is not None and start <= stale_from_moment < end:
+                row = status.loc[state]
+                stage, precision = row["current_stage"], row["last_event_precision"]
+                after = stale_after_days(precision, stage=stage, thresholds=thresholds)
+                changes.append(
+                    Change(
+                        "stale", deal_id, titles[deal_id], stale_from_moment,
+                        f"stale from {stale_from_moment:%Y-%m-%d}",
+                        f"no news since {last_news(state)} ({stage}: stale after {counted(after, 'day')})",
+                    )
+                )  # fmt: skip
+                stale = True
+            was_stale = stale
     return changes
 
 

@@ -22,6 +22,13 @@ from tracker.vocab import STAGE_BY_NAME, STAGE_ORDER
 
 ConflictKind = Literal["topic", "value", "stage order"]
 CLAIM_COLUMNS = ("event_id", "date", "stage", "value", "summary", "sources")
+# What each kind of conflict compares between its claims (columns of CLAIM_COLUMNS): a value conflict is
+# about the values, whenever they were claimed.
+COMPARED: dict[ConflictKind, tuple[str, ...]] = {
+    "topic": ("date", "stage", "value"),
+    "value": ("value",),
+    "stage order": ("date", "stage"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +38,31 @@ class Conflict:
     kind: ConflictKind
     title: str
     claims: pd.DataFrame  # CLAIM_COLUMNS, one row per event
+
+    def said(self) -> dict[int, tuple[str, ...]]:
+        """Per event, what its claim says in what this kind of conflict compares (COMPARED)."""
+        compared = self.claims[list(COMPARED[self.kind])]
+        return {
+            int(event_id): tuple("" if pd.isna(v) else str(v) for v in row)
+            for event_id, row in zip(self.claims["event_id"], compared.itertuples(index=False))
+        }
+
+    @property
+    def key(self) -> tuple[str, frozenset[tuple[str, ...]]]:
+        """What the claims disagree about, the same whichever events say it: an event that repeats a claim
+        already in the conflict does not make it another conflict (the changes digest compares these)."""
+        return self.kind, frozenset(self.said().values())
+
+    def line(self) -> str:
+        """The conflict in one line: its title, then each claim with its sources, e.g. "2 events claim 2
+        different values: 15 May 2026 · at least 1 bn USD (Beta News (C2)) against ..."."""
+        shown = dict.fromkeys(("date", *COMPARED[self.kind]))
+        claims = [
+            " · ".join(row[c] for c in shown if isinstance(row[c], str) and row[c])
+            + (f" ({row['sources']})" if row["sources"] else "")
+            for _, row in self.claims.iterrows()
+        ]
+        return f"{self.title}: {' against '.join(claims)}"
 
 
 def event_date_text(row: pd.Series) -> str:
