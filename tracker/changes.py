@@ -42,7 +42,7 @@ from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
 
 from tracker import queries
 from tracker.attributes import ATTRIBUTE_BY_NAME, shown_change
-from tracker.conflicts import find_conflicts
+from tracker.conflicts import claim_kinds, find_conflicts
 from tracker.dates import format_partial_date
 from tracker.display import counted, grade
 from tracker.filters import Filters
@@ -652,28 +652,32 @@ def _new_conflicts(
     }
     if not added:
         return []
-    deal_ids = sorted({row.deal_id for row in added.values()})
 
-    def conflicts_at(moment: dt.datetime) -> dict[str, list[Any]]:
-        found: dict[str, list[Any]] = {}
-        for start in range(0, len(deal_ids), _CHUNK):
+    def conflicts_at(moment: dt.datetime, kinds_of: Callable[[str, pd.DataFrame], set[str]]) -> Any:
+        """Per deal of `kinds_of`, its conflicts of the kinds it gives among its events known at `moment`."""
+        ids = sorted(searched)
+        for start in range(0, len(ids), _CHUNK):
             events, sources = queries.events_of_deals(
-                engine, deal_ids[start : start + _CHUNK], as_of=AsOf(moment, "recorded")
+                engine, ids[start : start + _CHUNK], as_of=AsOf(moment, "recorded")
             )
             for deal_id, deal_events in events.groupby("deal_id", sort=False):
+                kinds = kinds_of(str(deal_id), deal_events)
                 # Every kind of conflict takes two events.
-                if len(deal_events) > 1:
+                if len(deal_events) > 1 and kinds:
                     own = sources[sources["event_id"].isin(deal_events["event_id"])]
-                    found[str(deal_id)] = find_conflicts(deal_events, own)
-        return found
+                    yield str(deal_id), find_conflicts(deal_events, own, kinds=kinds)
 
-    before = conflicts_at(since - _INSTANT)
-    changes = []
-    for deal_id, conflicts in conflicts_at(until - _INSTANT).items():
-        known = {conflict.key for conflict in before.get(deal_id, [])}
+    # Per deal, the kinds of conflict its new events (still there at `until`) can be claims of.
+    kinds_made: dict[str, set[str]] = {}
+
+    def made_here(deal_id: str, events: pd.DataFrame) -> set[str]:
+        kinds_made[deal_id] = set(claim_kinds(events[events["event_id"].isin(list(added))]))
+        return kinds_made[deal_id]
+
+    searched: Iterable[str] = {row.deal_id for row in added.values()}
+    candidates: dict[str, list[tuple[Any, list[Any]]]] = {}
+    for deal_id, conflicts in conflicts_at(until - _INSTANT, made_here):
         for conflict in conflicts:
-            if conflict.key in known:
-                continue
             # The events that first said each claim (earlier recorded first): an added event that repeats
             # a claim made before neither makes nor dates the conflict.
             said, first = conflict.said(), {}
@@ -682,11 +686,23 @@ def _new_conflicts(
             ):
                 first.setdefault(said[event_id], event_id)
             new = [added[i] for i in first.values() if i in added]
-            if not new:
+            if new:
+                candidates.setdefault(deal_id, []).append((conflict, new))
+    if not candidates:
+        return []
+    # The conflicts those deals had before the window: only for the deals that may have a new one.
+    searched = set(candidates)
+    before = {
+        deal_id: {conflict.key for conflict in conflicts}
+        for deal_id, conflicts in conflicts_at(since - _INSTANT, lambda deal_id, _: kinds_made[deal_id])
+    }
+    changes = []
+    for deal_id, found in candidates.items():
+        for conflict, new in found:
+            if conflict.key in before.get(deal_id, set()):
                 continue
-            ids = sorted(said)
             cause = max(new, key=lambda row: (row.committed_at, row.id))
-            subject = f"{conflict.kind} events {','.join(map(str, ids))}"
+            subject = f"{conflict.kind} events {','.join(map(str, sorted(conflict.said())))}"
             changes.append(_recorded("conflict", cause, subject, conflict.line()))
     return changes
 
@@ -765,62 +781,66 @@ def _staleness(
     status = deal_status(
         known.drop(columns="deal_id").rename(columns={"state": "deal_id"})[list(STATUS_INPUT)]
     )
-    status = status.set_index("deal_id")
+    # Plain Python from here: a frame lookup per state was most of this reader's time.
+    last = {
+        state: (stage, _day(on), precision, _day(ends))
+        for state, stage, on, precision, ends in zip(
+            status["deal_id"], status["current_stage"], status["last_event_on"],
+            status["last_event_precision"], status["last_event_until"],
+        )
+    }  # fmt: skip
     added = known[known["recorded_at"] == known["at"]]
+    news_of: defaultdict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for state, *event in zip(
+        added["state"], added["occurred_on"], added["event_id"], added["date_precision"],
+        added["occurred_until"], added["import_id"],
+    ):  # fmt: skip
+        news_of[state].append(tuple(event))
 
     def stale_at(state: int) -> dt.datetime | None:
         """When the deal in this state is stale from (None: never)."""
-        if state not in status.index or not can_be_stale(status.at[state, "current_stage"]):
+        if state not in last or not can_be_stale(last[state][0]):
             return None
-        row = status.loc[state]
-        day = stale_from(
-            _day(row["last_event_until"]), row["last_event_precision"], stage=row["current_stage"],
-            thresholds=thresholds,
-        )  # fmt: skip
+        stage, _, precision, ends = last[state]
+        day = stale_from(ends, precision, stage=stage, thresholds=thresholds)
         return None if day is None else dt.datetime.combine(day, dt.time.min)
 
-    def last_news(state: int) -> str:
-        row = status.loc[state]
-        return format_partial_date(
-            _day(row["last_event_on"]), row["last_event_precision"], _day(row["last_event_until"])
-        )
+    def back(deal_id: str, state: int, at: dt.datetime) -> Change:
+        silent_since = last[state - 1][3]
+        news = sorted(news_of[state])
+        # The news that ended the silence: the earliest new event dated after the last news.
+        on, event_id, precision, ends, import_id = next((n for n in news if n[0] > silent_since), news[0])
+        who = connection.execute(select(*WHO).where(Import.id == int(import_id))).one()
+        when = format_partial_date(on, precision, ends)
+        return Change(
+            "back", deal_id, titles[deal_id], at, f"event {event_id}",
+            f"new event on {when} after {counted((on - silent_since).days, 'day')} without news",
+            who.change_id, who.editor, who.reason,
+        )  # fmt: skip
 
+    def went_stale(deal_id: str, state: int, at: dt.datetime) -> Change:
+        stage, on, precision, ends = last[state]
+        after = stale_after_days(precision, stage=stage, thresholds=thresholds)
+        silent_since = format_partial_date(on, precision, ends)
+        return Change(
+            "stale", deal_id, titles[deal_id], at, f"stale from {at:%Y-%m-%d}",
+            f"no news since {silent_since} ({stage}: stale after {counted(after, 'day')})",
+        )  # fmt: skip
+
+    by_deal: defaultdict[str, list[tuple[int, dt.datetime]]] = defaultdict(list)
+    for deal_id, at, state in zip(states["deal_id"], states["at"], states["state"]):
+        by_deal[deal_id].append((state, pd.Timestamp(at).to_pydatetime()))
     changes = []
-    for deal_id, deal_states in states.groupby("deal_id", sort=False):
-        ends = [*deal_states["at"].iloc[1:], until]
+    for deal_id, deal_states in by_deal.items():
+        ends = [at for _, at in deal_states[1:]] + [until]
         was_stale = False
-        for (state, start), end in zip(deal_states[["state", "at"]].itertuples(index=False), ends):
+        for (state, start), end in zip(deal_states, ends):
             stale_from_moment = stale_at(state)
             stale = stale_from_moment is not None and stale_from_moment <= start
-            news = added[added["state"] == state]
-            if was_stale and not stale and not news.empty:
-                previous = status.loc[state - 1]
-                # The news that ended the silence: the earliest new event dated after the last news.
-                fresh = news[news["occurred_on"] > _day(previous["last_event_until"])]
-                event = (fresh if not fresh.empty else news).sort_values(["occurred_on", "event_id"]).iloc[0]
-                days = (event["occurred_on"] - _day(previous["last_event_until"])).days
-                who = connection.execute(select(*WHO).where(Import.id == int(event["import_id"]))).one()
-                when = format_partial_date(
-                    event["occurred_on"], event["date_precision"], event["occurred_until"]
-                )
-                changes.append(
-                    Change(
-                        "back", deal_id, titles[deal_id], start, f"event {event['event_id']}",
-                        f"new event on {when} after {counted(days, 'day')} without news",
-                        who.change_id, who.editor, who.reason,
-                    )
-                )  # fmt: skip
+            if was_stale and not stale and news_of.get(state):
+                changes.append(back(deal_id, state, start))
             if not stale and stale_from_moment is not None and start <= stale_from_moment < end:
-                row = status.loc[state]
-                stage, precision = row["current_stage"], row["last_event_precision"]
-                after = stale_after_days(precision, stage=stage, thresholds=thresholds)
-                changes.append(
-                    Change(
-                        "stale", deal_id, titles[deal_id], stale_from_moment,
-                        f"stale from {stale_from_moment:%Y-%m-%d}",
-                        f"no news since {last_news(state)} ({stage}: stale after {counted(after, 'day')})",
-                    )
-                )  # fmt: skip
+                changes.append(went_stale(deal_id, state, stale_from_moment))
                 stale = True
             was_stale = stale
     return changes
