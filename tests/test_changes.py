@@ -623,6 +623,33 @@ def test_new_kinds_in_the_cli_as_text_csv_and_atom(claims: Engine, stale: Engine
         )
     ]
     assert run(capsys, *args, ledger=claims)[1] == out
+    code, out, _ = run(capsys, "changes", "--since", "2026-11-09", "--until", "2026-11-15", ledger=claims)
+    assert f"  2026-11-10 09:00  Conflicting claims: {DELTA_CONFLICT} [by bob]" in out.splitlines()
+    code, out, _ = run(capsys, *args[:-2], "--format", "csv", ledger=claims)
+    table = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert [(r["deal_id"], r["what"], r["editor"]) for r in table if r["kind"] == "conflict"] == [
+        ("delta", DELTA_CONFLICT, "bob")
+    ]
+    args = ["changes", "--since", "2026-09-15", "--until", "2026-10-04", "--format", "atom"]
+    code, out, _ = run(capsys, *args, ledger=stale)
+    entries = ElementTree.fromstring(out.encode()).findall(f"{ATOM}entry")
+    assert [
+        (e.find(f"{ATOM}id").text, e.find(f"{ATOM}title").text, e.find(f"{ATOM}updated").text)
+        for e in entries
+        if e.find(f"{ATOM}category").get("term") in ("stale", "back")
+    ] == [
+        (
+            "tag:defense-deal-tracker,2026:change/stale/hotel/stale%20from%202026-10-01",
+            f"Hotel deal: Went stale: {HOTEL_STALE}",
+            "2026-10-01T00:00:00Z",
+        ),
+        (
+            "tag:defense-deal-tracker,2026:change/back/juliet/event%2011/2",
+            f"Juliet deal: Back from stale: {JULIET_BACK}",
+            "2026-09-20T09:00:00Z",
+        ),
+    ]
+    assert run(capsys, *args, ledger=stale)[1] == out
 
 
 # --- the command line -------------------------------------------------------------------------------------

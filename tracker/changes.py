@@ -11,14 +11,21 @@ while a retraction is a row of its own and shows. Each fact is counted once:
 - a stage move is one per deal: its stage at the start of the window against its stage at the end, both
   derived by tracker.stages from the events current at that instant (tracker.knowledge), so adding two
   stage events in a week reads as one move, and a retraction that takes a stage back shows as a move too;
-- an overdue signpost (tracker.signposts) shows in the window in which its date passed.
+- an overdue signpost (tracker.signposts) shows in the window in which its date passed;
+- a conflict (tracker.conflicts) shows when the window's events made it: it is among the deal's events
+  known at `until`, not among those known at `since` (compared by what the claims say), and an event of
+  the window first said one of its claims; a conflict a retraction ended shows as that retraction only;
+- a deal went stale when its last news plus its stage's threshold (tracker.staleness, the thresholds of
+  queries.stale_thresholds) fell in the window before newer news came, and came back when news came in
+  the window while it was stale; completed and cancelled deals are never stale.
 
 Some changes concern many deals at once, and read as one line each rather than one per deal:
 
 - a source's regrade is a change to the source: one line with the number of filtered deals whose events it
   backs (a re-rated claim, one event's, stays with its deal);
 - an import that created more than BULK_IMPORT_DEALS of the filtered deals (a SIPRI register) is one line
-  for those deals: what it recorded on them does not show per deal. Its changes to deals that existed
+  for those deals: what it recorded on them does not show per deal (nor do those deals' new conflicts,
+  going stale or coming back in that window). Its changes to deals that existed
   before it still do, and so do later changes to the deals it created, a stage move measured from the
   stage the import gave the deal.
 
