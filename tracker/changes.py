@@ -651,14 +651,29 @@ def _new_conflicts(
     added = {
         row.id: row
         for row in connection.execute(
-            select(Event.id, Event.deal_id, DEAL_TITLE, *WHO)
+            select(
+                Event.id, Event.deal_id, Event.value_low, Event.value_high, Event.currency, Event.topic,
+                Event.stage, DEAL_TITLE, *WHO,
+            )
             .join(Import, Import.id == Event.import_id)
             .join(Deal, Deal.id == Event.deal_id)
             .where(Event.import_id.in_(recorded), in_scope, *_not_bulk(bulk, Event.import_id))
         )
-    }
+    }  # fmt: skip
     if not added:
         return []
+    # Per deal, the kinds of conflict its new events can be claims of: only those are searched for, and a
+    # deal with none is not read (most of the digest's time went to searching deals with no new claim).
+    rows = pd.DataFrame(
+        [
+            (row.deal_id, row.value_low, row.value_high, row.currency, row.topic, row.stage)
+            for row in added.values()
+        ],
+        columns=["deal_id", "value_low", "value_high", "currency", "topic", "stage"],
+    )
+    kinds_made: dict[str, set[str]] = {}
+    for deal_id, kinds in zip(rows["deal_id"], claim_kinds(rows)):
+        kinds_made.setdefault(deal_id, set()).update(kinds)
 
     def conflicts_at(moment: dt.datetime, kinds_of: Callable[[str, pd.DataFrame], set[str]]) -> Any:
         """Per deal of `kinds_of`, its conflicts of the kinds it gives among its events known at `moment`."""
@@ -674,14 +689,10 @@ def _new_conflicts(
                     own = sources[sources["event_id"].isin(deal_events["event_id"])]
                     yield str(deal_id), find_conflicts(deal_events, own, kinds=kinds)
 
-    # Per deal, the kinds of conflict its new events (still there at `until`) can be claims of.
-    kinds_made: dict[str, set[str]] = {}
-
-    def made_here(deal_id: str, events: pd.DataFrame) -> set[str]:
-        kinds_made[deal_id] = set(claim_kinds(events[events["event_id"].isin(list(added))]))
+    def made_here(deal_id: str, _: pd.DataFrame) -> set[str]:
         return kinds_made[deal_id]
 
-    searched: Iterable[str] = {row.deal_id for row in added.values()}
+    searched: Iterable[str] = {deal_id for deal_id, kinds in kinds_made.items() if kinds}
     candidates: dict[str, list[tuple[Any, list[Any]]]] = {}
     for deal_id, conflicts in conflicts_at(until - _INSTANT, made_here):
         for conflict in conflicts:
@@ -701,7 +712,7 @@ def _new_conflicts(
     searched = set(candidates)
     before = {
         deal_id: {conflict.key for conflict in conflicts}
-        for deal_id, conflicts in conflicts_at(since - _INSTANT, lambda deal_id, _: kinds_made[deal_id])
+        for deal_id, conflicts in conflicts_at(since - _INSTANT, made_here)
     }
     changes = []
     for deal_id, found in candidates.items():
