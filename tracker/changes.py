@@ -675,13 +675,18 @@ def _new_conflicts(
     for deal_id, kinds in zip(rows["deal_id"], claim_kinds(rows)):
         kinds_made.setdefault(deal_id, set()).update(kinds)
 
-    def conflicts_at(moment: dt.datetime, kinds_of: Callable[[str, pd.DataFrame], set[str]]) -> Any:
-        """Per deal of `kinds_of`, its conflicts of the kinds it gives among its events known at `moment`."""
+    def conflicts_at(as_of: AsOf | None, kinds_of: Callable[[str, pd.DataFrame], set[str]]) -> Any:
+        """Per deal searched, its conflicts of the kinds `kinds_of` gives among its events known `as_of`."""
         ids = sorted(searched)
         for start in range(0, len(ids), _CHUNK):
-            events, sources = queries.events_of_deals(
-                engine, ids[start : start + _CHUNK], as_of=AsOf(moment, "recorded")
-            )
+            events, sources = queries.events_of_deals(engine, ids[start : start + _CHUNK], as_of=as_of)
+            if as_of is None:  # events_of_deals then keeps retracted events: left out here
+                taken_back = _in_chunks(
+                    connection,
+                    lambda chunk: select(Retraction.event_id).where(Retraction.event_id.in_(chunk)),
+                    [int(i) for i in events["event_id"]],
+                )
+                events = events[~events["event_id"].isin([row.event_id for row in taken_back])]
             for deal_id, deal_events in events.groupby("deal_id", sort=False):
                 kinds = kinds_of(str(deal_id), deal_events)
                 # Every kind of conflict takes two events.
@@ -694,7 +699,13 @@ def _new_conflicts(
 
     searched: Iterable[str] = {deal_id for deal_id, kinds in kinds_made.items() if kinds}
     candidates: dict[str, list[tuple[Any, list[Any]]]] = {}
-    for deal_id, conflicts in conflicts_at(until - _INSTANT, made_here):
+    # The ledger as it is now is the ledger at `until` when nothing was recorded since (a window ending
+    # now): read without the as-of conditions, a third of this reader's time on the 1M bench ledger.
+    recorded_since = connection.execute(
+        select(Import.id).where(Import.committed_at >= until).limit(1)
+    ).first()
+    at_until = None if recorded_since is None else AsOf(until - _INSTANT, "recorded")
+    for deal_id, conflicts in conflicts_at(at_until, made_here):
         for conflict in conflicts:
             # The events that first said each claim (earlier recorded first): an added event that repeats
             # a claim made before neither makes nor dates the conflict.
@@ -712,7 +723,7 @@ def _new_conflicts(
     searched = set(candidates)
     before = {
         deal_id: {conflict.key for conflict in conflicts}
-        for deal_id, conflicts in conflicts_at(since - _INSTANT, made_here)
+        for deal_id, conflicts in conflicts_at(AsOf(since - _INSTANT, "recorded"), made_here)
     }
     changes = []
     for deal_id, found in candidates.items():
