@@ -355,3 +355,108 @@ def build_bulk_history(engine: Engine, *, bulk: int) -> None:
     revisions.regrade_source(
         engine, wire, "C", reason="sold its archive", editor="ben", now=datetime.datetime(2026, 11, 26, 10)
     )
+
+
+def build_conflict_history(engine: Engine) -> None:
+    """Claims that come to conflict, on an empty ledger:
+    Import 1 (1 Nov, ana): delta (1.2 bn USD, Reuters B), echo (500 m and 600 m USD: a conflict already),
+    golf (800 m USD).
+    Import 2 (10 Nov, bob): delta 900 m USD (Kyiv Post C): a new conflict; echo 600 m USD again (Kyiv Post):
+    no new value.
+    Import 3 (11 Nov, bob): delta 3 bn USD (Gossip Blog E), undone at once.
+    Import 4 (12 Nov, ben, a form): golf 700 m USD (Kyiv Post).
+    Import 5 (13 Nov, ben): that event retracted."""
+    deals = {"delta": "Delta frigates", "echo": "Echo radars", "golf": "Golf drones"}
+    first = [
+        event_row("delta", "2026-10-01", "Delta frigates are announced.", source="Reuters", grade="B",
+                  stage="announced", value_low="1.2bn", currency="USD"),
+        event_row("echo", "2026-10-02", "Echo radars are announced.", source="Reuters", grade="B",
+                  stage="announced", value_low="500m", currency="USD"),
+        event_row("echo", "2026-10-09", "Echo radars cost more.", source="Reuters", grade="B",
+                  value_low="600m", currency="USD"),
+        event_row("golf", "2026-10-03", "Golf drones are announced.", source="Reuters", grade="B",
+                  stage="announced", value_low="800m", currency="USD"),
+    ]  # fmt: skip
+    for row_ in first:
+        row_.update(deal_title=deals[row_["deal_id"]], buyer="Poland", seller="Germany")
+    import_bytes(
+        engine,
+        ledger_csv(*first),
+        file_name="claims.csv",
+        editor="ana",
+        now=datetime.datetime(2026, 11, 1, 9),
+    )
+    second = [
+        event_row("delta", "2026-11-05", "Delta frigates are cheaper.", source="Kyiv Post", grade="C",
+                  value_low="900m", currency="USD"),
+        event_row("echo", "2026-11-06", "Echo radars at 600 m.", source="Kyiv Post", grade="C",
+                  value_low="600m", currency="USD"),
+    ]  # fmt: skip
+    import_bytes(
+        engine,
+        ledger_csv(*second),
+        file_name="more.csv",
+        editor="bob",
+        now=datetime.datetime(2026, 11, 10, 9),
+    )
+    gossip = [
+        event_row("delta", "2026-11-07", "Delta frigates at 3 bn.", source="Gossip Blog", grade="E",
+                  value_low="3bn", currency="USD")
+    ]  # fmt: skip
+    undone = import_bytes(
+        engine,
+        ledger_csv(*gossip),
+        file_name="gossip.csv",
+        editor="bob",
+        now=datetime.datetime(2026, 11, 11, 9),
+    )
+    undo_import(engine, undone.import_id, editor="bob")
+    form = [
+        event_row("golf", "2026-11-08", "Golf drones at 700 m.", source="Kyiv Post", grade="C",
+                  value_low="700m", currency="USD")
+    ]  # fmt: skip
+    import_rows(engine, form, label="Add event", editor="ben", now=datetime.datetime(2026, 11, 12, 15))
+    with engine.connect() as connection:
+        golf = connection.execute(
+            select(Event.id).where(Event.summary == "Golf drones at 700 m.")
+        ).scalar_one()
+    revisions.retract_event(
+        engine, golf, reason="misread the figure", editor="ben", now=datetime.datetime(2026, 11, 13, 10)
+    )
+
+
+def build_stale_history(engine: Engine) -> None:
+    """Deals that go stale and come back, on an empty ledger (every stage stale after 60 days, the floor:
+    kilo's quick news keeps the waits at "announced" short):
+    Import 1 (1 Sep, ana): hotel (negotiating, 1 Aug 2026: stale from 1 Oct), india (completed, 1 Aug 2026:
+    never stale), juliet (announced, 1 Mar 2026: stale since 1 May), lima (negotiating, 1 Aug 2026), kilo
+    (announced 1 Jul, news every 4 days, completed 20 Jul).
+    Import 2 (20 Sep, ben, a form): juliet's news of 18 Sep: back after 201 days.
+    Import 3 (30 Sep, ben, a form): lima's news of 29 Sep, before lima would have gone stale (1 Oct)."""
+    first = [
+        event_row(deal, date, words, source="Reuters", grade="B", stage=stage)
+        for deal, date, words, stage in (
+            ("hotel", "2026-08-01", "Hotel talks begin.", "negotiating"),
+            ("india", "2026-08-01", "India deal completed.", "completed"),
+            ("juliet", "2026-03-01", "Juliet is announced.", "announced"),
+            ("lima", "2026-08-01", "Lima talks begin.", "negotiating"),
+        )
+    ]
+    first += [
+        *(
+            event_row("kilo", f"2026-07-{day:02d}", f"Kilo news {day}.", source="Reuters", grade="B",
+                      stage="announced" if day == 1 else "")
+            for day in (1, 5, 9, 13, 17)
+        ),
+        event_row("kilo", "2026-07-20", "Kilo delivered.", source="Reuters", grade="B", stage="completed"),
+    ]  # fmt: skip
+    for row_ in first:
+        row_.update(deal_title=f"{row_['deal_id'].title()} deal", buyer="Poland", seller="Germany")
+    import_bytes(
+        engine, ledger_csv(*first), file_name="deals.csv", editor="ana", now=datetime.datetime(2026, 9, 1, 9)
+    )
+    juliet = [event_row("juliet", "2026-09-18", "Juliet talks begin.", source="Kyiv Post", grade="C",
+                        stage="negotiating")]  # fmt: skip
+    import_rows(engine, juliet, label="Add event", editor="ben", now=datetime.datetime(2026, 9, 20, 9))
+    lima = [event_row("lima", "2026-09-29", "Lima talks go on.", source="Defense News", grade="C")]
+    import_rows(engine, lima, label="Add event", editor="ben", now=datetime.datetime(2026, 9, 30, 9))

@@ -13,7 +13,14 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import Engine
 
-from tests.builders import build_bulk_history, build_history, event_row, ledger_csv
+from tests.builders import (
+    build_bulk_history,
+    build_conflict_history,
+    build_history,
+    build_stale_history,
+    event_row,
+    ledger_csv,
+)
 from tracker.changes import (
     ACROSS_DEALS,
     BULK_IMPORT_DEALS,
@@ -72,6 +79,20 @@ REGRADE = (
     "withdrew a report",
 )
 RETRACTION = ("beta", "retraction", "11-13 10:00", AGREED, 5, "ben", "the report was withdrawn")
+# Alpha had no news from 2 Mar 2026 until the tank talks: longer than announced deals' threshold here
+# (239 days: the 80th percentile of this ledger's waits at that stage, alpha's 255 and beta's 174).
+ALPHA_BACK = (
+    "alpha",
+    "back",
+    "11-12 15:00",
+    "new event on 12 Nov 2026 after 255 days without news",
+    4,
+    "ben",
+    None,
+)
+ALPHA_BACK_LINE = (
+    "  2026-11-12 15:00  Back from stale: new event on 12 Nov 2026 after 255 days without news [by ben]"
+)
 
 
 def test_a_week_with_an_undo_a_retraction_and_a_regrade(history: Engine):
@@ -112,6 +133,7 @@ def test_a_week_with_an_undo_a_retraction_and_a_regrade(history: Engine):
             None,
         ),
         ("alpha", "new event", "11-12 15:00", f"{TANK_TALKS} (best source A2)", 4, "ben", None),
+        ALPHA_BACK,
     ]
     assert result.counts() == {
         "stage move": 2,
@@ -120,6 +142,7 @@ def test_a_week_with_an_undo_a_retraction_and_a_regrade(history: Engine):
         "new source": 1,
         "regrade": 1,
         "claim": 2,
+        "back": 1,
     }
 
 
@@ -147,6 +170,7 @@ def test_a_retraction_that_takes_a_stage_back_is_a_stage_move_of_the_retraction(
             None,
         ),
         ("alpha", "new event", "11-12 15:00", f"{TANK_TALKS} (best source A2)", 4, "ben", None),
+        ALPHA_BACK,
     ]
 
 
@@ -223,7 +247,7 @@ def test_entry_ids_are_unique_and_the_same_on_every_run(history: Engine):
         ]
 
     first = ids()
-    assert len(first) == len(set(first)) == 16
+    assert len(first) == len(set(first)) == 17
     assert ids() == first
     assert first[0] == "tag:defense-deal-tracker,2026:change/regrade/grade%201/6"
 
@@ -238,6 +262,7 @@ def test_text_digest(history: Engine):
         "Alpha tanks (alpha)\n"
         f"  2026-11-12 15:00  Stage move: announced → negotiating: {TANK_TALKS} (best source A2) [by ben]\n"
         f"  2026-11-12 15:00  New event: {TANK_TALKS} (best source A2) [by ben]\n"
+        f"{ALPHA_BACK_LINE}\n"
     )
     empty = digest(history, since=T(2026, 12, 1), until=T(2026, 12, 2), filters=Filters())
     assert to_text(empty, caption="All deals").splitlines()[1:] == ["No changes."]
@@ -267,6 +292,8 @@ OLD_1 = [
     ("old-1", "stage move", "11-20 09:00", f"announced → negotiating: {OLD_TALKS}", 2, "alice", None),
     ("old-1", "new event", "11-20 09:00", OLD_TALKS, 2, "alice", None),
     ("old-1", "new source", "11-20 09:00", "Register, graded B", 2, "alice", None),
+    # Old deal 1 had no news from 1 Sep 2026: stale from 12 Nov (announced deals here: after 71 days).
+    ("old-1", "back", "11-20 09:00", "new event on 15 Nov 2026 after 75 days without news", 2, "alice", None),
 ]
 
 
@@ -287,7 +314,7 @@ def test_an_import_of_more_new_deals_than_the_threshold_is_one_line(bulk: Engine
         *OLD_1,
     ]
     assert [c.examples for c in result.across_deals()] == [REGISTER_EXAMPLES]
-    assert result.counts() == {"import": 1, "stage move": 2, "new event": 2, "new source": 1}
+    assert result.counts() == {"import": 1, "stage move": 2, "new event": 2, "new source": 1, "back": 1}
     assert [group.deal_id for group in result.by_deal()] == ["reg-07", "old-1"]
 
 
@@ -370,7 +397,7 @@ def test_bulk_import_and_regrade_lines_in_text_csv_and_atom(bulk: Engine):
         "reason": "",
         "entry_id": "tag:defense-deal-tracker,2026:change/import/import%202/2",
     }
-    assert [row["deal_id"] for row in table] == ["", "reg-07", "reg-07", "old-1", "old-1", "old-1"]
+    assert [row["deal_id"] for row in table] == ["", "reg-07", "reg-07", "old-1", "old-1", "old-1", "old-1"]
     feed = ElementTree.fromstring(to_atom(result, caption="All deals", feed_id="tag:x,2026:f"))
     entry = feed.find(f"{ATOM}entry")
     assert [entry.find(f"{ATOM}{name}").text for name in ("id", "title", "content")] == [
@@ -383,6 +410,246 @@ def test_bulk_import_and_regrade_lines_in_text_csv_and_atom(bulk: Engine):
     assert [c.entry_id for c in again.across_deals()] == []  # 50 Ukrainian deals: not over the threshold
     wider = digest(bulk, since=T(2026, 11, 1), until=T(2026, 11, 30), filters=Filters())
     assert wider.across_deals()[1].entry_id == "tag:defense-deal-tracker,2026:change/import/import%202/2"
+
+
+# --- newly conflicting claims; deals that went stale or came back ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def claims_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = sqlite_url_for(tmp_path_factory.mktemp("claims") / "ledger.db")
+    ledger = open_ledger(url)
+    build_conflict_history(ledger)
+    ledger.dispose()
+    yield url
+
+
+@pytest.fixture
+def claims(claims_url: str) -> Iterator[Engine]:
+    ledger = open_ledger(claims_url)
+    yield ledger
+    ledger.dispose()
+
+
+@pytest.fixture(scope="module")
+def stale_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = sqlite_url_for(tmp_path_factory.mktemp("stale") / "ledger.db")
+    ledger = open_ledger(url)
+    build_stale_history(ledger)
+    ledger.dispose()
+    yield url
+
+
+@pytest.fixture
+def stale(stale_url: str) -> Iterator[Engine]:
+    ledger = open_ledger(stale_url)
+    yield ledger
+    ledger.dispose()
+
+
+DELTA_CONFLICT = (
+    "2 events claim 2 different values: 1 Oct 2026 · at least 1.2 bn USD (Reuters (B2)) against "
+    "5 Nov 2026 · at least 900 m USD (Kyiv Post (C2))"
+)
+GOLF_CONFLICT = (
+    "2 events claim 2 different values: 3 Oct 2026 · at least 800 m USD (Reuters (B2)) against "
+    "8 Nov 2026 · at least 700 m USD (Kyiv Post (C2))"
+)
+GOLF_700 = "8 Nov 2026 · Golf drones at 700 m. · at least 700 m USD"
+DELTA_900 = "5 Nov 2026 · Delta frigates are cheaper. · at least 900 m USD (best source C2)"
+ECHO_600 = "6 Nov 2026 · Echo radars at 600 m. · at least 600 m USD (best source C2)"
+ECHO_CONFLICT = (
+    "3 events claim 2 different values: 2 Oct 2026 · at least 500 m USD (Reuters (B2)) against "
+    "9 Oct 2026 · at least 600 m USD (Reuters (B2)) against 6 Nov 2026 · at least 600 m USD (Kyiv Post (C2))"
+)
+
+
+def test_a_conflict_an_import_made_shows_once_and_no_other(claims: Engine):
+    # delta: the 900 m claim against 1.2 bn is new. echo: 600 m again, a conflict (500 m against 600 m) that
+    # was there before the week. The undone import's 3 bn for delta leaves nothing; golf's 700 m, entered
+    # and retracted in the week, ends no week in conflict: its retraction is no new conflict.
+    result = digest(claims, since=T(2026, 11, 9), until=T(2026, 11, 16), filters=Filters())
+    assert rows(result) == [
+        ("golf", "retraction", "11-13 10:00", GOLF_700, 5, "ben", "misread the figure"),
+        ("golf", "claim", "11-12 15:00", "value was at least 800 m USD, now at least 700 m USD", 4, "ben",
+         None),
+        ("golf", "new source", "11-10 09:00", "Kyiv Post, graded C", 2, "bob", None),
+        ("delta", "new event", "11-10 09:00", DELTA_900, 2, "bob", None),
+        ("delta", "new source", "11-10 09:00", "Kyiv Post, graded C", 2, "bob", None),
+        ("delta", "claim", "11-10 09:00", "value was at least 1.2 bn USD, now at least 900 m USD", 2, "bob",
+         None),
+        ("delta", "conflict", "11-10 09:00", DELTA_CONFLICT, 2, "bob", None),
+        ("echo", "new event", "11-10 09:00", ECHO_600, 2, "bob", None),
+        ("echo", "new source", "11-10 09:00", "Kyiv Post, graded C", 2, "bob", None),
+    ]  # fmt: skip
+    assert result.counts()["conflict"] == 1
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "expected"),
+    [
+        # While golf's 700 m stood, the form entry had made a conflict.
+        (T(2026, 11, 12), T(2026, 11, 13), [("golf", "11-12 15:00", GOLF_CONFLICT, 4)]),
+        # Retracted in the window: nothing; the retraction alone does not make one either.
+        (T(2026, 11, 12), T(2026, 11, 14), []),
+        (T(2026, 11, 13), T(2026, 11, 16), []),
+        # The undone import's day.
+        (T(2026, 11, 11), T(2026, 11, 12), []),
+        # From the start: echo's conflict, made by its first import (the later 600 m only repeats a claim).
+        (
+            T(2026, 11, 1),
+            T(2026, 11, 16),
+            [
+                ("delta", "11-10 09:00", DELTA_CONFLICT, 2),
+                ("echo", "11-01 09:00", ECHO_CONFLICT, 1),
+            ],
+        ),
+    ],
+)
+def test_conflicts_by_window(claims: Engine, since: dt.datetime, until: dt.datetime, expected: list[tuple]):
+    result = digest(claims, since=since, until=until, filters=Filters())
+    assert [
+        (c.deal_id, f"{c.at:%m-%d %H:%M}", c.what, c.change_id)
+        for c in result.changes
+        if c.kind == "conflict"
+    ] == expected
+
+
+JULIET_BACK = "new event on 18 Sep 2026 after 201 days without news"
+HOTEL_STALE = "no news since 1 Aug 2026 (negotiating: stale after 60 days)"
+
+
+def test_a_deal_comes_back_from_stale(stale: Engine):
+    result = digest(stale, since=T(2026, 9, 15), until=T(2026, 9, 22), filters=Filters())
+    talks = "18 Sep 2026 · negotiating · Juliet talks begin. (best source C2)"
+    assert rows(result) == [
+        ("juliet", "stage move", "09-20 09:00", f"announced → negotiating: {talks}", 2, "ben", None),
+        ("juliet", "new event", "09-20 09:00", talks, 2, "ben", None),
+        ("juliet", "new source", "09-20 09:00", "Kyiv Post, graded C", 2, "ben", None),
+        ("juliet", "back", "09-20 09:00", JULIET_BACK, 2, "ben", None),
+    ]
+
+
+def test_a_deal_goes_stale_and_one_that_had_news_in_time_does_not(stale: Engine):
+    # hotel: nothing since 1 Aug, stale from 1 Oct. lima: the same, but news of 29 Sep came on 30 Sep.
+    # india: completed on 1 Aug, never stale.
+    result = digest(stale, since=T(2026, 9, 28), until=T(2026, 10, 5), filters=Filters())
+    lima = "29 Sep 2026 · Lima talks go on. (best source C2)"
+    assert rows(result) == [
+        ("hotel", "stale", "10-01 00:00", HOTEL_STALE, None, None, None),
+        ("lima", "new event", "09-30 09:00", lima, 3, "ben", None),
+        ("lima", "new source", "09-30 09:00", "Defense News, graded C", 3, "ben", None),
+    ]
+    assert (
+        result.changes[0].entry_id
+        == "tag:defense-deal-tracker,2026:change/stale/hotel/stale%20from%202026-10-01"
+    )
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (
+            Filters(),
+            [
+                (
+                    "lima",
+                    "stale",
+                    "11-29 00:00",
+                    "no news since 29 Sep 2026 (negotiating: stale after 60 days)",
+                ),
+                (
+                    "juliet",
+                    "stale",
+                    "11-18 00:00",
+                    "no news since 18 Sep 2026 (negotiating: stale after 60 days)",
+                ),
+                ("juliet", "back", "09-20 09:00", JULIET_BACK),
+                ("hotel", "stale", "10-01 00:00", HOTEL_STALE),
+            ],
+        ),
+        (Filters(text="hotel"), [("hotel", "stale", "10-01 00:00", HOTEL_STALE)]),
+        (Filters(stages=("completed",)), []),
+        (Filters(countries=("UKR",)), []),
+    ],
+)
+def test_stale_and_back_over_months_respect_the_filters(stale: Engine, filters: Filters, expected: list):
+    # Juliet, back on 20 Sep, goes stale again 60 days after its news; completed deals (india, kilo) never.
+    result = digest(stale, since=T(2026, 9, 1), until=T(2026, 12, 1), filters=filters)
+    assert [
+        (c.deal_id, c.kind, f"{c.at:%m-%d %H:%M}", c.what)
+        for c in result.changes
+        if c.kind in ("stale", "back")
+    ] == expected
+
+
+def test_new_kinds_in_the_cli_as_text_csv_and_atom(claims: Engine, stale: Engine, tmp_path: Path, capsys):
+    code, out, _ = run(capsys, "changes", "--since", "2026-09-28", "--until", "2026-10-04", ledger=stale)
+    assert code == 0
+    assert out.splitlines()[2:4] == [
+        "Hotel deal (hotel)",
+        f"  2026-10-01 00:00  Went stale: {HOTEL_STALE}",
+    ]
+    code, out, _ = run(
+        capsys, "changes", "--since", "2026-09-15", "--until", "2026-09-21", "--format", "csv", ledger=stale
+    )
+    table = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert [(r["deal_id"], r["kind"], r["what"], r["change_id"], r["entry_id"]) for r in table][-1] == (
+        "juliet", "back", JULIET_BACK, "2", "tag:defense-deal-tracker,2026:change/back/juliet/event%2011/2"
+    )  # fmt: skip
+    args = [
+        "changes",
+        "--since",
+        "2026-11-09",
+        "--until",
+        "2026-11-15",
+        "--format",
+        "atom",
+        "--search",
+        "frigates",
+    ]
+    code, out, _ = run(capsys, *args, ledger=claims)
+    assert code == 0
+    entries = ElementTree.fromstring(out.encode()).findall(f"{ATOM}entry")
+    conflict = [e for e in entries if e.find(f"{ATOM}category").get("term") == "conflict"]
+    assert [
+        (e.find(f"{ATOM}id").text, e.find(f"{ATOM}title").text, e.find(f"{ATOM}category").get("label"))
+        for e in conflict
+    ] == [
+        (
+            "tag:defense-deal-tracker,2026:change/conflict/delta/value%20events%201%2C5/2",
+            f"Delta frigates: Conflicting claims: {DELTA_CONFLICT}",
+            "Conflicting claims",
+        )
+    ]
+    assert run(capsys, *args, ledger=claims)[1] == out
+    code, out, _ = run(capsys, "changes", "--since", "2026-11-09", "--until", "2026-11-15", ledger=claims)
+    assert f"  2026-11-10 09:00  Conflicting claims: {DELTA_CONFLICT} [by bob]" in out.splitlines()
+    code, out, _ = run(capsys, *args[:-2], "--format", "csv", ledger=claims)
+    table = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert [(r["deal_id"], r["what"], r["editor"]) for r in table if r["kind"] == "conflict"] == [
+        ("delta", DELTA_CONFLICT, "bob")
+    ]
+    args = ["changes", "--since", "2026-09-15", "--until", "2026-10-04", "--format", "atom"]
+    code, out, _ = run(capsys, *args, ledger=stale)
+    entries = ElementTree.fromstring(out.encode()).findall(f"{ATOM}entry")
+    assert [
+        (e.find(f"{ATOM}id").text, e.find(f"{ATOM}title").text, e.find(f"{ATOM}updated").text)
+        for e in entries
+        if e.find(f"{ATOM}category").get("term") in ("stale", "back")
+    ] == [
+        (
+            "tag:defense-deal-tracker,2026:change/stale/hotel/stale%20from%202026-10-01",
+            f"Hotel deal: Went stale: {HOTEL_STALE}",
+            "2026-10-01T00:00:00Z",
+        ),
+        (
+            "tag:defense-deal-tracker,2026:change/back/juliet/event%2011/2",
+            f"Juliet deal: Back from stale: {JULIET_BACK}",
+            "2026-09-20T09:00:00Z",
+        ),
+    ]
+    assert run(capsys, *args, ledger=stale)[1] == out
 
 
 # --- the command line -------------------------------------------------------------------------------------
@@ -414,6 +681,7 @@ def test_cli_text(history: Engine, capsys):
         "Alpha tanks (alpha)",
         f"  2026-11-12 15:00  Stage move: announced → negotiating: {TANK_TALKS} (best source A2) [by ben]",
         f"  2026-11-12 15:00  New event: {TANK_TALKS} (best source A2) [by ben]",
+        ALPHA_BACK_LINE,
     ]
 
 
@@ -500,6 +768,7 @@ def test_cli_atom_is_valid_and_stable(history: Engine, tmp_path: Path, capsys):
         ("retraction", "2026-11-13T10:00:00Z"),
         ("stage move", "2026-11-12T15:00:00Z"),
         ("new event", "2026-11-12T15:00:00Z"),
+        ("back", "2026-11-12T15:00:00Z"),
     ]
     assert entries[2].find(f"{ATOM}content").text == (
         f"Beta air defence (beta). Retracted: {AGREED}. Reason: the report was withdrawn"

@@ -82,8 +82,9 @@ def test_changes_since_a_view_was_last_opened(engine: Engine):
     ]
     # Ukraine since 9 Nov: beta's regrade, retraction, stage move, event, source and two claims.
     assert changes_since_seen(engine, ukraine, now=T(2026, 11, 16)) == 7
-    # Everything since 12 Nov: alpha's move and event, beta's move, retraction and regrade.
-    assert changes_since_seen(engine, everything, now=T(2026, 11, 16)) == 5
+    # Everything since 12 Nov: alpha's move and event, beta's move, retraction and regrade, and alpha back
+    # from stale (no news from 2 Mar to its talks of 12 Nov: 255 days, announced deals here 239).
+    assert changes_since_seen(engine, everything, now=T(2026, 11, 16)) == 6
     mark_opened(engine, ukraine.id, now=T(2026, 11, 13, 12))
     opened = find_view(engine, ukraine.id)
     assert opened is not None and opened.last_opened_at == T(2026, 11, 13, 12)

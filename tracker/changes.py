@@ -11,14 +11,21 @@ while a retraction is a row of its own and shows. Each fact is counted once:
 - a stage move is one per deal: its stage at the start of the window against its stage at the end, both
   derived by tracker.stages from the events current at that instant (tracker.knowledge), so adding two
   stage events in a week reads as one move, and a retraction that takes a stage back shows as a move too;
-- an overdue signpost (tracker.signposts) shows in the window in which its date passed.
+- an overdue signpost (tracker.signposts) shows in the window in which its date passed;
+- a conflict (tracker.conflicts) shows when the window's events made it: it is among the deal's events
+  known at `until`, not among those known at `since` (compared by what the claims say), and an event of
+  the window first said one of its claims; a conflict a retraction ended shows as that retraction only;
+- a deal went stale when its last news plus its stage's threshold (tracker.staleness, the thresholds of
+  queries.stale_thresholds) fell in the window before newer news came, and came back when news came in
+  the window while it was stale; completed and cancelled deals are never stale.
 
 Some changes concern many deals at once, and read as one line each rather than one per deal:
 
 - a source's regrade is a change to the source: one line with the number of filtered deals whose events it
   backs (a re-rated claim, one event's, stays with its deal);
 - an import that created more than BULK_IMPORT_DEALS of the filtered deals (a SIPRI register) is one line
-  for those deals: what it recorded on them does not show per deal. Its changes to deals that existed
+  for those deals: what it recorded on them does not show per deal (nor do those deals' new conflicts,
+  going stale or coming back in that window). Its changes to deals that existed
   before it still do, and so do later changes to the deals it created, a stage move measured from the
   stage the import gave the deal.
 
@@ -40,7 +47,10 @@ from xml.etree import ElementTree
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
 
+from tracker import queries
 from tracker.attributes import ATTRIBUTE_BY_NAME, shown_change
+from tracker.conflicts import claim_kinds, find_conflicts
+from tracker.dates import format_partial_date
 from tracker.display import counted, grade
 from tracker.filters import Filters
 from tracker.formats import FILE_FORMATS
@@ -61,6 +71,8 @@ from tracker.queries import event_text
 from tracker.signposts import overdue
 from tracker.stages import EVENT_COLUMNS as STATUS_INPUT
 from tracker.stages import deal_status
+from tracker.staleness import PERIOD_DAYS, StageThresholds, can_be_stale, stale_after_days, stale_from
+from tracker.vocab import ACTIVE_STAGES
 
 # Entry ids of the Atom feed: a tag URI (RFC 4151) per change, the same for the same change on every run.
 TAG_PREFIX = "tag:defense-deal-tracker,2026:change/"
@@ -108,6 +120,9 @@ KINDS: tuple[ChangeKind, ...] = (
     ChangeKind("regrade", "Regraded", 7),
     ChangeKind("claim", "Claim changed", 8),
     ChangeKind("overdue", "Signpost overdue", 9),
+    ChangeKind("conflict", "Conflicting claims", 10),
+    ChangeKind("stale", "Went stale", 11),
+    ChangeKind("back", "Back from stale", 12),
 )
 KIND_BY_NAME: dict[str, ChangeKind] = {kind.name: kind for kind in KINDS}
 # The kinds that add or take back events: only these move a deal's stage.
@@ -231,13 +246,23 @@ def _graded(text: str, best: str | None) -> str:
     return f"{text} (best source {best})" if best else f"{text} (no source)"
 
 
-def digest(engine: Engine, *, since: dt.datetime, until: dt.datetime, filters: Filters) -> Digest:
+def digest(
+    engine: Engine,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    filters: Filters,
+    thresholds: StageThresholds | None = None,
+) -> Digest:
     """What happened to the deals `filters` select between `since` (included) and `until` (excluded).
 
     The filters select deals as the ledger holds them now (a deal retracted out of a filter since the
-    window does not show)."""
+    window does not show). `thresholds`: days without news before a deal in each stage is stale
+    (`queries.stale_thresholds`, read here when not given: a page that caches them passes them)."""
     if until <= since:
         return Digest(since, until, filters)
+    if thresholds is None:
+        thresholds = queries.stale_thresholds(engine)
     # The imports of the window, as a subquery each read filters its rows' import_id by: the planners then
     # start from those rows' import_id indexes, not from deals or events (SQLite scanned every deal to
     # find the window's retractions when the window was a condition on the joined imports).
@@ -254,6 +279,15 @@ def digest(engine: Engine, *, since: dt.datetime, until: dt.datetime, filters: F
             changes.extend(_recorded_changes(connection, recorded, in_scope, until=until, bulk=list(bulk)))
         changes.extend(_stage_moves(connection, since=since, until=until, window=changes, bulk=list(bulk)))
         changes.extend(_overdue(connection, in_scope, since=since, until=until))
+        if anything:
+            changes.extend(
+                _new_conflicts(
+                    engine, connection, recorded, in_scope, since=since, until=until, bulk=list(bulk)
+                )
+            )
+        changes.extend(
+            _staleness(connection, in_scope, since=since, until=until, thresholds=thresholds, bulk=list(bulk))
+        )
     return Digest(since, until, filters, _ordered(_named(engine, changes)))
 
 
@@ -603,6 +637,255 @@ def _overdue(
             Change("overdue", row.deal_id, row.deal_title, at, f"signpost {row.id}",
                    f"{row.stage} expected by {row.expected_text}{words}, not reached")
         )  # fmt: skip
+    return changes
+
+
+def _day(value: Any) -> dt.date:
+    """A date from what pandas gives back for one (a date or a Timestamp)."""
+    return pd.Timestamp(value).date()
+
+
+# A moment's worth less than a recorded time's second: the ledger as known just before `since`.
+_INSTANT = dt.timedelta(microseconds=1)
+
+
+def _new_conflicts(
+    engine: Engine,
+    connection: Connection,
+    recorded: Any,
+    in_scope: Any,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    bulk: list[int],
+) -> list[Change]:
+    """Conflicts (tracker.conflicts) among a deal's events as known at `until` that were not among its
+    events known at `since` (compared by `Conflict.key`) and that hold an event the window added; read only
+    for the deals the window added events to. Dated and attributed by the latest of those events."""
+    added = {
+        row.id: row
+        for row in connection.execute(
+            select(
+                Event.id, Event.deal_id, Event.value_low, Event.value_high, Event.currency, Event.topic,
+                Event.stage, DEAL_TITLE, *WHO,
+            )
+            .join(Import, Import.id == Event.import_id)
+            .join(Deal, Deal.id == Event.deal_id)
+            .where(Event.import_id.in_(recorded), in_scope, *_not_bulk(bulk, Event.import_id))
+        )
+    }  # fmt: skip
+    if not added:
+        return []
+    # Per deal, the kinds of conflict its new events can be claims of: only those are searched for, and a
+    # deal with none is not read (most of the digest's time went to searching deals with no new claim).
+    rows = pd.DataFrame(
+        [
+            (row.deal_id, row.value_low, row.value_high, row.currency, row.topic, row.stage)
+            for row in added.values()
+        ],
+        columns=["deal_id", "value_low", "value_high", "currency", "topic", "stage"],
+    )
+    kinds_made: dict[str, set[str]] = {}
+    for deal_id, kinds in zip(rows["deal_id"], claim_kinds(rows)):
+        kinds_made.setdefault(deal_id, set()).update(kinds)
+
+    def conflicts_at(as_of: AsOf | None, kinds_of: Callable[[str, pd.DataFrame], set[str]]) -> Any:
+        """Per deal searched, its conflicts of the kinds `kinds_of` gives among its events known `as_of`."""
+        ids = sorted(searched)
+        for start in range(0, len(ids), _CHUNK):
+            events, sources = queries.events_of_deals(engine, ids[start : start + _CHUNK], as_of=as_of)
+            if as_of is None:  # events_of_deals then keeps retracted events: left out here
+                taken_back = _in_chunks(
+                    connection,
+                    lambda chunk: select(Retraction.event_id).where(Retraction.event_id.in_(chunk)),
+                    [int(i) for i in events["event_id"]],
+                )
+                events = events[~events["event_id"].isin([row.event_id for row in taken_back])]
+            for deal_id, deal_events in events.groupby("deal_id", sort=False):
+                kinds = kinds_of(str(deal_id), deal_events)
+                # Every kind of conflict takes two events.
+                if len(deal_events) > 1 and kinds:
+                    own = sources[sources["event_id"].isin(deal_events["event_id"])]
+                    yield str(deal_id), find_conflicts(deal_events, own, kinds=kinds)
+
+    def made_here(deal_id: str, _: pd.DataFrame) -> set[str]:
+        return kinds_made[deal_id]
+
+    searched: Iterable[str] = {deal_id for deal_id, kinds in kinds_made.items() if kinds}
+    candidates: dict[str, list[tuple[Any, list[Any]]]] = {}
+    # The ledger as it is now is the ledger at `until` when nothing was recorded since (a window ending
+    # now): read without the as-of conditions, a third of this reader's time on the 1M bench ledger.
+    recorded_since = connection.execute(
+        select(Import.id).where(Import.committed_at >= until).limit(1)
+    ).first()
+    at_until = None if recorded_since is None else AsOf(until - _INSTANT, "recorded")
+    for deal_id, conflicts in conflicts_at(at_until, made_here):
+        for conflict in conflicts:
+            # The events that first said each claim (earlier recorded first): an added event that repeats
+            # a claim made before neither makes nor dates the conflict.
+            said, first = conflict.said(), {}
+            for event_id in sorted(
+                said, key=lambda i: (added[i].committed_at, i) if i in added else (since, i)
+            ):
+                first.setdefault(said[event_id], event_id)
+            new = [added[i] for i in first.values() if i in added]
+            if new:
+                candidates.setdefault(deal_id, []).append((conflict, new))
+    if not candidates:
+        return []
+    # The conflicts those deals had before the window: only for the deals that may have a new one.
+    searched = set(candidates)
+    before = {
+        deal_id: {conflict.key for conflict in conflicts}
+        for deal_id, conflicts in conflicts_at(AsOf(since - _INSTANT, "recorded"), made_here)
+    }
+    changes = []
+    for deal_id, found in candidates.items():
+        for conflict, new in found:
+            if conflict.key in before.get(deal_id, set()):
+                continue
+            cause = max(new, key=lambda row: (row.committed_at, row.id))
+            subject = f"{conflict.kind} events {','.join(map(str, sorted(conflict.said())))}"
+            changes.append(_recorded("conflict", cause, subject, conflict.line()))
+    return changes
+
+
+def _staleness(
+    connection: Connection,
+    in_scope: Any,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    thresholds: StageThresholds,
+    bulk: list[int],
+) -> list[Change]:
+    """Deals that went stale in the window (tracker.staleness: their last news plus their stage's
+    threshold fell in it, no newer news having come by then) and deals that were stale when news came
+    in the window.
+
+    Read for the deals whose last news, as the ledger holds it now, makes them stale in the window, and
+    for those whose events changed since `since` (their state in the window is not the one held now):
+    replayed from their events, at `since` and at each moment the window added or retracted one."""
+    later = select(Import.id).where(Import.committed_at >= since, Import.status == "committed")
+    first, last = since.date(), until.date()
+    going = [
+        and_(
+            Deal.current_stage == stage,
+            Deal.last_event_precision == precision,
+            Deal.last_event_until.between(
+                first - dt.timedelta(days=days + 1), last - dt.timedelta(days=days)
+            ),
+        )
+        for stage in ACTIVE_STAGES
+        for precision in PERIOD_DAYS
+        for days in [stale_after_days(precision, stage=stage, thresholds=thresholds)]
+    ]
+    changed = or_(
+        Deal.id.in_(select(Event.deal_id).where(Event.import_id.in_(later))),
+        Deal.id.in_(
+            select(Event.deal_id)
+            .join(Retraction, Retraction.event_id == Event.id)
+            .where(Retraction.import_id.in_(later))
+        ),
+    )
+    titles = dict(
+        connection.execute(
+            select(Deal.id, Deal.title).where(or_(*going, changed), in_scope, Deal.import_id.not_in(bulk))
+        ).all()
+    )
+    if not titles:
+        return []
+    rows = _in_chunks(
+        connection,
+        lambda ids: select(
+            Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.occurred_until,
+            Event.date_precision, Event.stage, Event.recorded_at, Import.committed_at.label("retracted_at"),
+            Event.import_id,
+        )
+        .outerjoin(Retraction, Retraction.event_id == Event.id)
+        .outerjoin(Import, Import.id == Retraction.import_id)
+        .where(Event.deal_id.in_(ids)),
+        titles,
+    )  # fmt: skip
+    events = pd.DataFrame(rows, columns=[*STATUS_INPUT, "recorded_at", "retracted_at", "import_id"])
+    # The moments the window changed each deal's events, each a state of the deal: state 0 is the deal
+    # just before `since`; state k its events once the k-th moment's changes were made.
+    moments = pd.concat(
+        [events[["deal_id", "recorded_at"]].set_axis(["deal_id", "at"], axis=1),
+         events[["deal_id", "retracted_at"]].set_axis(["deal_id", "at"], axis=1)]
+    )  # fmt: skip
+    moments = moments[(moments["at"] >= since) & (moments["at"] < until)].drop_duplicates()
+    states = pd.concat([pd.DataFrame({"deal_id": list(titles), "at": since - _INSTANT}), moments])
+    states = states.sort_values(["deal_id", "at"], kind="stable").reset_index(drop=True)
+    states["state"] = states.index
+    known = events.merge(states, on="deal_id")
+    retracted = known["retracted_at"].notna() & (known["retracted_at"] <= known["at"])
+    known = known[(known["recorded_at"] <= known["at"]) & ~retracted]
+    status = deal_status(
+        known.drop(columns="deal_id").rename(columns={"state": "deal_id"})[list(STATUS_INPUT)]
+    )
+    # Plain Python from here: a frame lookup per state was most of this reader's time.
+    last = {
+        state: (stage, _day(on), precision, _day(ends))
+        for state, stage, on, precision, ends in zip(
+            status["deal_id"], status["current_stage"], status["last_event_on"],
+            status["last_event_precision"], status["last_event_until"],
+        )
+    }  # fmt: skip
+    added = known[known["recorded_at"] == known["at"]]
+    news_of: defaultdict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for state, *event in zip(
+        added["state"], added["occurred_on"], added["event_id"], added["date_precision"],
+        added["occurred_until"], added["import_id"],
+    ):  # fmt: skip
+        news_of[state].append(tuple(event))
+
+    def stale_at(state: int) -> dt.datetime | None:
+        """When the deal in this state is stale from (None: never)."""
+        if state not in last or not can_be_stale(last[state][0]):
+            return None
+        stage, _, precision, ends = last[state]
+        day = stale_from(ends, precision, stage=stage, thresholds=thresholds)
+        return None if day is None else dt.datetime.combine(day, dt.time.min)
+
+    def back(deal_id: str, state: int, at: dt.datetime) -> Change:
+        silent_since = last[state - 1][3]
+        news = sorted(news_of[state])
+        # The news that ended the silence: the earliest new event dated after the last news.
+        on, event_id, precision, ends, import_id = next((n for n in news if n[0] > silent_since), news[0])
+        who = connection.execute(select(*WHO).where(Import.id == int(import_id))).one()
+        when = format_partial_date(on, precision, ends)
+        return Change(
+            "back", deal_id, titles[deal_id], at, f"event {event_id}",
+            f"new event on {when} after {counted((on - silent_since).days, 'day')} without news",
+            who.change_id, who.editor, who.reason,
+        )  # fmt: skip
+
+    def went_stale(deal_id: str, state: int, at: dt.datetime) -> Change:
+        stage, on, precision, ends = last[state]
+        after = stale_after_days(precision, stage=stage, thresholds=thresholds)
+        silent_since = format_partial_date(on, precision, ends)
+        return Change(
+            "stale", deal_id, titles[deal_id], at, f"stale from {at:%Y-%m-%d}",
+            f"no news since {silent_since} ({stage}: stale after {counted(after, 'day')})",
+        )  # fmt: skip
+
+    by_deal: defaultdict[str, list[tuple[int, dt.datetime]]] = defaultdict(list)
+    for deal_id, at, state in zip(states["deal_id"], states["at"], states["state"]):
+        by_deal[deal_id].append((state, pd.Timestamp(at).to_pydatetime()))
+    changes = []
+    for deal_id, deal_states in by_deal.items():
+        ends = [at for _, at in deal_states[1:]] + [until]
+        was_stale = False
+        for (state, start), end in zip(deal_states, ends):
+            stale_from_moment = stale_at(state)
+            stale = stale_from_moment is not None and stale_from_moment <= start
+            if was_stale and not stale and news_of.get(state):
+                changes.append(back(deal_id, state, start))
+            if not stale and stale_from_moment is not None and start <= stale_from_moment < end:
+                changes.append(went_stale(deal_id, state, stale_from_moment))
+                stale = True
+            was_stale = stale
     return changes
 
 

@@ -41,7 +41,7 @@ from sqlalchemy import (
 
 from tracker import signposts
 from tracker.attributes import ATTRIBUTE_BY_NAME, ATTRIBUTE_COLUMNS, DealAttribute, restored, shown_change
-from tracker.conflicts import event_date_text, source_list
+from tracker.conflicts import dates_as_reported, source_list
 from tracker.countries import country_by_code
 from tracker.dates import format_partial_date
 from tracker.display import deal_label, grade, value_range_text, web_url_or_none
@@ -675,7 +675,7 @@ def _with_sources(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     """Adds `date` (as reported), `sources` ("LIGA.net (B3); ...") and `source_url` (the best linked
     source)."""
     events = events.copy()
-    events["date"] = [event_date_text(row) for _, row in events.iterrows()] if not events.empty else []
+    events["date"] = dates_as_reported(events)
     listed = source_list(sources)
     events["sources"] = events["event_id"].map(lambda i: listed.get(i, ""))
     linked = sources[sources["url"].notna()].drop_duplicates("event_id").set_index("event_id")["url"]

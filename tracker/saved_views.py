@@ -20,6 +20,7 @@ from tracker.filters import Filters, to_query, view_from_query
 from tracker.importer.undo import safe_editor
 from tracker.models import SavedView
 from tracker.queries import filter_options
+from tracker.staleness import StageThresholds
 
 NAME_LENGTH = 100
 # Changes are counted from when a view was created when no editor has opened it since.
@@ -98,9 +99,14 @@ def view_filters(engine: Engine, view: View, *, today: dt.date | None = None) ->
     return view_from_query(view.query, filter_options(engine), today=today or dt.date.today()).filters
 
 
-def changes_since_seen(engine: Engine, view: View, *, now: dt.datetime | None = None) -> int:
-    """How many changes the view's deals have had since it was last opened (or saved)."""
+def changes_since_seen(
+    engine: Engine, view: View, *, now: dt.datetime | None = None, thresholds: StageThresholds | None = None
+) -> int:
+    """How many changes the view's deals have had since it was last opened (or saved); `thresholds` as
+    `tracker.changes.digest` takes them."""
     # Recorded times are whole seconds: the changes of this very second count too.
     until = (now or _now()) + dt.timedelta(seconds=1)
     filters = view_filters(engine, view, today=until.date())
-    return len(digest(engine, since=view.seen_at, until=until, filters=filters).changes)
+    return len(
+        digest(engine, since=view.seen_at, until=until, filters=filters, thresholds=thresholds).changes
+    )

@@ -31,7 +31,9 @@ def _digest(
     # Keyed by the ledger's version: an import or undo starts afresh. A window ending now ends at the
     # next whole minute, so reruns within that minute (a click, a download) reuse the digest.
     del url, version
-    return changes.digest(common.ledger(), since=since, until=until, filters=filters)
+    # The stale thresholds are read once per ledger version for every page, not again for each digest.
+    thresholds = common.read(queries.stale_thresholds)
+    return changes.digest(common.ledger(), since=since, until=until, filters=filters, thresholds=thresholds)
 
 
 def _csv_bytes(result: changes.Digest) -> bytes:

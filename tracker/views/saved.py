@@ -21,7 +21,9 @@ SAVED_NOTICE = "saved-view-notice"  # session-state key: the message of the view
 def _count(url: str, version: str, view: saved_views.View) -> int:
     # `version` is part of the cache key only; the minute-long ttl lets overdue signposts come in.
     del version
-    return saved_views.changes_since_seen(common.ledger(), view)
+    # The stale thresholds are read once per ledger version, not again for each saved view.
+    thresholds = common.read(queries.stale_thresholds)
+    return saved_views.changes_since_seen(common.ledger(), view, thresholds=thresholds)
 
 
 def save(name: str, filters: Filters) -> saved_views.View:
