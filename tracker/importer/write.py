@@ -17,6 +17,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import pandas as pd
@@ -42,7 +43,9 @@ from tracker.models import (
 )
 from tracker.stages import STATUS_COLUMNS, deal_status
 
-EXECUTEMANY_ROWS = 100_000  # rows per executemany call: bounds the driver's parameter list
+# Rows per executemany call, each call's tuples built just before it: all of a table's rows as tuples at
+# once were 14 MB for the 87,108 events of the real 3.6 MB SIPRI export, the peak of its writing.
+EXECUTEMANY_ROWS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,17 +240,21 @@ def write_plan(
     now: dt.datetime,
     reason: str | None = None,
 ) -> None:
-    """Write the planned rows, then recompute the derived columns of every deal the import touched."""
-    execute(connection, statements(plan, report, editor=editor, started=started, now=now, reason=reason))
+    """Write the planned rows, then recompute the derived columns of every deal the import touched.
+
+    The plan's rows are released once written (Plan.release_rows): read what you need of them before.
+    """
     created = set(report.deals_created)
     fresh = plan.new_events[plan.new_events["deal_id"].isin(created)]
-    refresh_deals(
-        connection,
-        plan.touched_deals,
-        created_events=fresh[["deal_id", "event_id", "date_start", "date_end", "date_precision", "stage"]]
+    created_events = (
+        fresh[["deal_id", "event_id", "date_start", "date_end", "date_precision", "stage"]]
         .rename(columns={"date_start": "occurred_on", "date_end": "occurred_until"})
-        .reset_index(drop=True),
+        .reset_index(drop=True)
     )
+    del fresh
+    execute(connection, statements(plan, report, editor=editor, started=started, now=now, reason=reason))
+    plan.release_rows()
+    refresh_deals(connection, plan.touched_deals, created_events=created_events)
 
 
 # --- execution ----------------------------------------------------------------------------------------
@@ -307,9 +314,9 @@ def _stored(connection: Connection, column: Any, values: list[Any]) -> list[Any]
 
 
 def _execute_many(connection: Connection, statement: str, columns: list[list[Any]]) -> None:
-    rows = list(zip(*columns))
-    for start in range(0, len(rows), EXECUTEMANY_ROWS):
-        connection.exec_driver_sql(statement, rows[start : start + EXECUTEMANY_ROWS])
+    rows = zip(*columns)
+    while chunk := list(islice(rows, EXECUTEMANY_ROWS)):
+        connection.exec_driver_sql(statement, chunk)
 
 
 # --- derived columns ----------------------------------------------------------------------------------
@@ -348,14 +355,6 @@ def refresh_deals(
     status = deal_status(events).set_index("deal_id").reindex(list(deal_ids)).astype(object)
     status = status.where(status.notna(), None)
     states = _deal_states(connection, deal_ids)
-    joined = {
-        role: [" ".join(sorted(states.codes[(deal_id, role)])) or None for deal_id in deal_ids]
-        for role in ("buyer", "seller")
-    }
-    named = {
-        role: ["; ".join(sorted(states.names[(deal_id, role)])) or None for deal_id in deal_ids]
-        for role in ("buyer", "seller")
-    }
     derived = {
         "id": list(deal_ids),
         **{
@@ -364,23 +363,18 @@ def refresh_deals(
             if column not in ("deal_id", "event_count")
         },
         "event_count": [int(count or 0) for count in status["event_count"].tolist()],
-        "buyers": named["buyer"],
-        "sellers": named["seller"],
-        "buyer_codes": joined["buyer"],
-        "seller_codes": joined["seller"],
+        **states,
     }
     bulk_update(connection, Update(Deal.__table__, "id", derived))
 
 
-@dataclass(frozen=True, slots=True)
-class _DealStates:
-    """The states buying and selling in each deal, by (deal_id, role)."""
+def _deal_states(connection: Connection, deal_ids: Sequence[str]) -> dict[str, list[str | None]]:
+    """The states buying and selling in each deal, as the `deals` columns store them: names for display
+    and text search ("buyers", "sellers"), ISO codes for the overview's counts ("buyer_codes", ...).
 
-    names: dict[tuple[str, str], set[str]]  # for display and text search
-    codes: dict[tuple[str, str], set[str]]  # ISO codes, for the overview's counts
-
-
-def _deal_states(connection: Connection, deal_ids: Sequence[str]) -> _DealStates:
+    Joined into text chunk by chunk: a set per deal and role for every deal at once (28,000 deals of a
+    SIPRI export) held 48 MB, the peak of the import's refresh (bench/hostile_bench.py).
+    """
     statement = (
         select(DealParty.deal_id, DealParty.role, Party.name, Party.country_code)
         .join(Party, Party.id == DealParty.party_id)
@@ -390,12 +384,23 @@ def _deal_states(connection: Connection, deal_ids: Sequence[str]) -> _DealStates
             DealParty.deal_id.in_(bindparam("ids", expanding=True)),
         )
     )
-    states = _DealStates(defaultdict(set), defaultdict(set))
+    columns: dict[str, list[str | None]] = {
+        "buyers": [],
+        "sellers": [],
+        "buyer_codes": [],
+        "seller_codes": [],
+    }
+    nobody: frozenset[str] = frozenset()
     for start in range(0, len(deal_ids), CHUNK):
-        for deal_id, role, name, code in connection.execute(
-            statement, {"ids": list(deal_ids[start : start + CHUNK])}
-        ):
-            states.names[(deal_id, role)].add(name)
+        chunk = deal_ids[start : start + CHUNK]
+        names: dict[tuple[str, str], set[str]] = defaultdict(set)
+        codes: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for deal_id, role, name, code in connection.execute(statement, {"ids": list(chunk)}):
+            names[(deal_id, role)].add(name)
             if code:
-                states.codes[(deal_id, role)].add(code)
-    return states
+                codes[(deal_id, role)].add(code)
+        for deal_id in chunk:
+            for role in ("buyer", "seller"):
+                columns[f"{role}s"].append("; ".join(sorted(names.get((deal_id, role), nobody))) or None)
+                columns[f"{role}_codes"].append(" ".join(sorted(codes.get((deal_id, role), nobody))) or None)
+    return columns
