@@ -10,10 +10,12 @@ import streamlit as st
 
 from tracker.display import escape_markdown
 from tracker.errors import LedgerUnavailable
-from tracker.views import common, editors, saved, server_guards
+from tracker.views import common, editors, heap, saved, server_guards
 
 # Uploads kept for signed-in editors only, and no visitor may clear everyone's caches (see the module).
 server_guards.install()
+# Streamlit's collection after each run then skips the imported code (0.2-1 s a run; see the module).
+heap.freeze_loaded_code()
 # No page or page_config icons: Streamlit turns the current page's icon into the favicon and fetches a
 # Material icon's SVG from fonts.gstatic.com, which this deployment cannot reach.
 st.set_page_config(page_title="Defense-deal tracker", layout="wide")

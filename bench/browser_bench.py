@@ -9,8 +9,8 @@ its own ledger, all at the same time; runs alternate between them page by page, 
 other work slows every app alike. For each page of the navigation (the deal page opens --deal) and run:
 
 - "first": a new browser session opens the page; the time from the request until the script has run
-  (Streamlit's `data-test-script-state` back to notRunning after a run, counted by a MutationObserver
-  installed before the page loads) and every plotly chart on it has drawn;
+  (the server's "script finished" message on the websocket, then Streamlit's `data-test-script-state`
+  back to notRunning) and every plotly chart on it has drawn;
 - "filter": then the sidebar's Country filter gets --country (typed, as an analyst does); the time from
   choosing the option until the rerun has finished and the charts have drawn again.
 
@@ -37,21 +37,11 @@ from bench.memory_bench import _free_port, _wait_until_served
 CHROMIUM = "/usr/bin/chromium"
 PAGES = ("overview", "pipeline", "deals", "deal", "sources", "upload")
 TIMEOUT_MS = 300_000
-# Counts the script runs Streamlit reports on its root element, from before the page's own scripts run.
-RUN_COUNTER = """
-window.__runs = 0;
-new MutationObserver(() => {
+# Once the server has said "script finished" (counted on the websocket, see _finished_runs): the page shows
+# the run and every plotly chart on it has drawn.
+SETTLED = """() => {
   const app = document.querySelector("[data-testid='stApp']");
-  if (!app) return;
-  const state = app.getAttribute("data-test-script-state");
-  if (state === "running" && window.__lastState !== "running") window.__runs += 1;
-  window.__lastState = state;
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-test-script-state"],
-                      childList: true});
-"""
-SETTLED = """(runs) => {
-  const app = document.querySelector("[data-testid='stApp']");
-  if (!app || window.__runs < runs) return false;
+  if (!app) return false;
   if (app.getAttribute("data-test-script-state") !== "notRunning") return false;
   if (document.querySelector("[data-testid='stStatusWidget']")) return false;
   const charts = document.querySelectorAll("[data-testid='stPlotlyChart']");
@@ -120,17 +110,46 @@ def _path(page: str, query: dict[str, str], deal: str) -> str:
     return f"/{path}" + (f"?{urlencode(parameters)}" if parameters else "")
 
 
+def _finished_runs(tab) -> list[int]:
+    """A counter of the script runs the server reports finished to `tab`, kept up to date by Playwright.
+
+    Counted from the websocket, not from the page: a rerun of under a tenth of a second can go from
+    "running" to "notRunning" within one render, so `data-test-script-state` never shows it running
+    (the bench waited 300 s for such a filter change three times)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    finished = [0]
+
+    def count(payload: bytes | str) -> None:
+        if isinstance(payload, bytes):
+            message = ForwardMsg()
+            message.ParseFromString(payload)
+            finished[0] += message.WhichOneof("type") == "script_finished"
+
+    tab.on("websocket", lambda socket: socket.on("framereceived", count))
+    return finished
+
+
+def _settle(tab, finished: list[int], runs: int) -> None:
+    deadline = time.perf_counter() + TIMEOUT_MS / 1000
+    while finished[0] < runs:
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"the server finished {finished[0]} of {runs} runs")
+        tab.wait_for_timeout(10)  # lets Playwright deliver the websocket's frames
+    tab.wait_for_function(SETTLED, timeout=TIMEOUT_MS)
+
+
 def _measure(browser, app: App, page: str, *, query: dict[str, str], deal: str, country: str) -> tuple:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.add_init_script(RUN_COUNTER)
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT_MS)
+    finished = _finished_runs(tab)
     try:
         started = time.perf_counter()
         tab.goto(app.url + _path(page, query, deal))
-        tab.wait_for_function(SETTLED, arg=1, timeout=TIMEOUT_MS)
+        _settle(tab, finished, 1)
         first = time.perf_counter() - started
-        runs = tab.evaluate("window.__runs")
+        runs = finished[0]
         box = tab.get_by_test_id("stSidebar").get_by_role("combobox", name="Country")
         box.click()
         box.fill(country.split(" (")[0])
@@ -138,7 +157,7 @@ def _measure(browser, app: App, page: str, *, query: dict[str, str], deal: str, 
         option.wait_for()
         started = time.perf_counter()
         option.click()
-        tab.wait_for_function(SETTLED, arg=runs + 1, timeout=TIMEOUT_MS)
+        _settle(tab, finished, runs + 1)
         changed = time.perf_counter() - started
     finally:
         context.close()
