@@ -440,6 +440,28 @@ def _recorded_changes(
     return changes
 
 
+def _event_history(connection: Connection, deal_ids: Iterable[str]) -> pd.DataFrame:
+    """Every event of the deals, retracted ones included (STATUS_INPUT, then when it was recorded, when it
+    was retracted or None, its import and the import that created its deal): the stage and staleness
+    readers replay the deals' states at any moment from it."""
+    rows = _in_chunks(
+        connection,
+        lambda ids: select(
+            Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.occurred_until,
+            Event.date_precision, Event.stage, Event.recorded_at, Import.committed_at.label("retracted_at"),
+            Event.import_id, Deal.import_id.label("deal_import_id"),
+        )
+        .join(Deal, Deal.id == Event.deal_id)
+        .outerjoin(Retraction, Retraction.event_id == Event.id)
+        .outerjoin(Import, Import.id == Retraction.import_id)
+        .where(Event.deal_id.in_(ids)),
+        deal_ids,
+    )  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=[*STATUS_INPUT, "recorded_at", "retracted_at", "import_id", "deal_import_id"]
+    )
+
+
 def _stage_moves(
     connection: Connection, *, since: dt.datetime, until: dt.datetime, window: list[Change], bulk: list[int]
 ) -> list[Change]:
@@ -459,22 +481,7 @@ def _stage_moves(
             latest[change.deal_id] = change
     if not latest:
         return []
-    rows = _in_chunks(
-        connection,
-        lambda ids: select(
-            Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.occurred_until,
-            Event.date_precision, Event.stage, Event.recorded_at, Import.committed_at.label("retracted_at"),
-            Event.import_id, Deal.import_id.label("deal_import_id"),
-        )
-        .join(Deal, Deal.id == Event.deal_id)
-        .outerjoin(Retraction, Retraction.event_id == Event.id)
-        .outerjoin(Import, Import.id == Retraction.import_id)
-        .where(Event.deal_id.in_(ids)),
-        latest,
-    )  # fmt: skip
-    events = pd.DataFrame(
-        rows, columns=[*STATUS_INPUT, "recorded_at", "retracted_at", "import_id", "deal_import_id"]
-    )
+    events = _event_history(connection, latest)
 
     def known(at: dt.datetime) -> pd.Series:
         retracted = events["retracted_at"].notna() & (events["retracted_at"] < at)
@@ -795,19 +802,7 @@ def _staleness(
     )
     if not titles:
         return []
-    rows = _in_chunks(
-        connection,
-        lambda ids: select(
-            Event.deal_id, Event.id.label("event_id"), Event.occurred_on, Event.occurred_until,
-            Event.date_precision, Event.stage, Event.recorded_at, Import.committed_at.label("retracted_at"),
-            Event.import_id,
-        )
-        .outerjoin(Retraction, Retraction.event_id == Event.id)
-        .outerjoin(Import, Import.id == Retraction.import_id)
-        .where(Event.deal_id.in_(ids)),
-        titles,
-    )  # fmt: skip
-    events = pd.DataFrame(rows, columns=[*STATUS_INPUT, "recorded_at", "retracted_at", "import_id"])
+    events = _event_history(connection, titles)
     # The moments the window changed each deal's events, each a state of the deal: state 0 is the deal
     # just before `since`; state k its events once the k-th moment's changes were made.
     moments = pd.concat(
