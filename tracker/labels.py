@@ -60,6 +60,8 @@ def frame_labels(titles: Iterable[str], frame: pd.DataFrame) -> list[str]:
 def deal_labels(engine: Engine, deal_ids: Sequence[str]) -> dict[str, str]:
     """The label of each of these deals that the ledger holds, by deal id."""
     ids = list(dict.fromkeys(deal_ids))
+    if not ids:  # most pages' signpost lists are empty: no connection for them
+        return {}
     found: dict[str, str] = {}
     with engine.connect() as connection:
         for start in range(0, len(ids), _CHUNK):
