@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from tracker import queries
+from tracker import import_worker, queries
+from tracker.db import resolve_database_url
 from tracker.display import escape_markdown
 from tracker.errors import ImportRejected, UndoRefused
-from tracker.importer import UPLOAD_LIMIT_BYTES, import_bytes, preview_undo, undo_import
+from tracker.importer import UPLOAD_LIMIT_BYTES, preview_undo, undo_import
 from tracker.ledger_csv import TEMPLATE_PATH
 from tracker.seed import seed_ledger
 from tracker.views import common, editors, importing, tables
@@ -21,26 +22,29 @@ PENDING_UNDO = "undo-pending"  # the import whose undo awaits confirmation
 def _check(uploaded: UploadedFile) -> None:
     """A dry run: nothing is written; the result (preview or problems) is kept for this file."""
     editor = editors.editor_for_write()
+    progress = st.progress(0.0, text="Starting the check")
     try:
-        report = import_bytes(
-            common.ledger(),
+        report = import_worker.run_import(
+            resolve_database_url(),
             uploaded.getvalue(),
             file_name=uploaded.name,
             editor=editor,
             dry_run=True,
             max_bytes=UPLOAD_LIMIT_BYTES,
+            progress=lambda fraction, text: progress.progress(fraction, text=text),
         )
         st.session_state[CHECKED] = {"file_id": uploaded.file_id, "report": report}
     except ImportRejected as rejected:
         st.session_state[CHECKED] = {"file_id": uploaded.file_id, "problems": rejected.problems}
+    progress.empty()
 
 
 def _commit(uploaded: UploadedFile) -> None:
     editor = editors.editor_for_write()
     progress = st.progress(0.0, text="Starting the import")
     try:
-        report = import_bytes(
-            common.ledger(),
+        report = import_worker.run_import(
+            resolve_database_url(),
             uploaded.getvalue(),
             file_name=uploaded.name,
             editor=editor,
@@ -89,6 +93,7 @@ common.page_header("Upload", None)
 importing.show_written_message()
 
 editor = importing.signed_in_editor()
+import_worker.prepare()  # ready, its imports done, by the time the editor has chosen a file
 
 st.subheader("Import a ledger CSV")
 st.download_button(
