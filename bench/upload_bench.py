@@ -27,6 +27,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Self
 
@@ -81,6 +82,10 @@ class OtherSession:
         self._stop.set()
         self._thread.join()
 
+    def wait(self, condition: Callable[[], bool]) -> None:
+        while not condition():
+            time.sleep(0.05)
+
     def seconds(self, since: float, until: float) -> list[float]:
         """Durations of the runs that overlapped [since, until]."""
         return [end - start for start, end in self.runs if end >= since and start <= until]
@@ -106,11 +111,13 @@ def check(way: str, url: str, data: bytes) -> None:
 
 def measure(file: str, way: str, url: str, data: bytes) -> Stall:
     with OtherSession() as other:
-        time.sleep(3)  # the page alone
+        other.wait(lambda: len(other.runs) >= 3)  # the page alone
         started = time.perf_counter()
         check(way, url, data)
         ended = time.perf_counter()
-        time.sleep(1)  # the page run that overlapped the check's end, finished
+        other.wait(
+            lambda: any(end > ended for _start, end in other.runs)
+        )  # the run the check's end overlapped
     alone = [end - start for start, end in other.runs if end < started]
     during = other.seconds(started, ended)
     return Stall(
