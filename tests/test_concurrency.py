@@ -27,7 +27,9 @@ import pytest
 from conftest import TODAY
 from sqlalchemy import Engine, text
 
+from tests.builders import THREE_DEALS, ledger_csv
 from tests.hostile import make_corpus
+from tracker import import_worker, queries
 from tracker.db import open_ledger
 from tracker.importer import import_bytes
 
@@ -156,3 +158,25 @@ def test_concurrent_imports_queue_and_readers_never_see_half(seeded: Engine, led
         f"longest wait for the write lock {longest * 1000:.0f} ms; "
         f"import times {', '.join(f'{n} {t:.1f} s' for n, (_o, _w, t) in written.items())}"
     )
+
+
+def test_another_process_s_imports_are_seen_after_this_one_opened_the_ledger_again(
+    seeded: Engine, ledger_url: str
+):
+    """The dashboard opens the ledger more than once (the page's engine beside the one that seeded it; the
+    CLI's commands). Opening it must not drop the locks this process holds on the file: on SQLite, another
+    process (here an import worker's check) closing the ledger would then delete the write-ahead log under
+    this process's connections, which would not see the next import and could lose their own writes."""
+    again = open_ledger(ledger_url)
+    try:
+        assert [queries.ledger_version(engine) for engine in (seeded, again)] == ["1:1:0:None"] * 2
+        checked = import_worker.run_import(
+            ledger_url, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="a", dry_run=True
+        )
+        imported = import_worker.run_import(
+            ledger_url, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="a"
+        )
+        assert (checked.events_added, imported.import_id) == (6, 2)
+        assert [queries.ledger_version(engine) for engine in (seeded, again)] == ["2:2:0:None"] * 2
+    finally:
+        again.dispose()

@@ -6,10 +6,10 @@ import os
 import sqlite3
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -156,9 +156,7 @@ def _check_sqlite_file(path: Path, *, read_only: bool = False) -> None:
                 f"{path} is read-only for this user; SQLite needs write access to the file and its folder "
                 "(for the write-ahead log). Fix the permissions or copy the file somewhere writable."
             )
-        with path.open("rb") as handle:
-            header = handle.read(16)
-        if header and header != b"SQLite format 3\x00":
+        if not _is_sqlite_file(path):
             raise LedgerUnavailable(
                 f"{path} is not a SQLite database; move it aside and run `python -m tracker init` "
                 f"to create one."
@@ -170,6 +168,27 @@ def _check_sqlite_file(path: Path, *, read_only: bool = False) -> None:
             raise LedgerUnavailable(f"cannot create the folder for {path}: {exc.strerror}") from exc
         if not os.access(path.parent, os.W_OK):
             raise LedgerUnavailable(f"cannot create {path}: its folder is not writable.")
+
+
+def _is_sqlite_file(path: Path) -> bool:
+    """Whether `path` starts as a SQLite database does (an empty file does too).
+
+    Asked of SQLite first, and the file read only when SQLite cannot open it: closing any other descriptor
+    of the file drops every lock this process holds on it (POSIX advisory locks), among them the one its
+    open connections keep in WAL mode. Another process (the CLI, an import worker) closing the ledger then
+    takes itself for the last one and deletes the write-ahead log and shared memory under them: this process
+    no longer sees that process's commits, and its own later writes are lost. SQLite keeps its descriptors
+    open while it holds locks on the file. Immutable: the probe takes no locks and needs no -shm file.
+    """
+    probe_uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
+    try:
+        with closing(sqlite3.connect(probe_uri, uri=True)) as probe:
+            probe.execute("PRAGMA schema_version").fetchone()
+        return True
+    except sqlite3.DatabaseError:  # not a database, or one broken behind its header: the header tells
+        with path.open("rb") as handle:
+            header = handle.read(16)
+        return header in (b"", b"SQLite format 3\x00")
 
 
 def _read_only_folder(path: Path) -> bool:

@@ -6,7 +6,6 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from tracker import import_worker, queries
-from tracker.db import resolve_database_url
 from tracker.display import escape_markdown
 from tracker.errors import ImportRejected, UndoRefused
 from tracker.importer import UPLOAD_LIMIT_BYTES, preview_undo, undo_import
@@ -25,7 +24,7 @@ def _check(uploaded: UploadedFile) -> None:
     progress = st.progress(0.0, text="Starting the check")
     try:
         report = import_worker.run_import(
-            resolve_database_url(),
+            common.database_url(),
             uploaded.getvalue(),
             file_name=uploaded.name,
             editor=editor,
@@ -44,7 +43,7 @@ def _commit(uploaded: UploadedFile) -> None:
     progress = st.progress(0.0, text="Starting the import")
     try:
         report = import_worker.run_import(
-            resolve_database_url(),
+            common.database_url(),
             uploaded.getvalue(),
             file_name=uploaded.name,
             editor=editor,
