@@ -41,6 +41,7 @@ def _check(uploaded: UploadedFile) -> None:
 def _commit(uploaded: UploadedFile) -> None:
     editor = editors.editor_for_write()
     progress = st.progress(0.0, text="Starting the import")
+    st.caption("Leaving this page before the import is done cancels it: the ledger then stays as it was.")
     try:
         report = import_worker.run_import(
             common.database_url(),
