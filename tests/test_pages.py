@@ -944,6 +944,24 @@ def test_upload_rejects_a_bad_file_with_its_problems(seeded: Engine) -> None:
     assert not [b for b in at.button if b.key == "commit-import"]
 
 
+def test_a_preview_groups_its_figures_as_its_message_does(seeded: Engine) -> None:
+    at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
+    at.file_uploader(key="upload-file").upload("many.csv", ledger_csv(*many_deals(1_200)), "text/csv")
+    run(at)
+    at.button(key="check-file").click()
+    run(at)
+    assert metrics(at) == {
+        "New events": "1,200",
+        "New deals": "1,200",
+        "Deals updated": "0",
+        "New sources": "1",
+    }
+    assert texts(at, "success")[0] == "The file can be imported. " + escape_markdown(
+        "many.csv: 1,200 rows read; would add 1,200 events, 1,200 new deals, 0 deals updated, 1 source, "
+        "1 party; 0 rows already in the ledger (skipped)."
+    )
+
+
 def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
     at.file_uploader(key="upload-file").upload("good.csv", GOOD_CSV, "text/csv")

@@ -73,10 +73,11 @@ def preview(
         f"{what} can be imported. {escape_markdown(report.describe())}", icon=":material/check_circle:"
     )
     events_column, new_column, updated_column, sources_column = st.columns(4)
-    events_column.metric("New events", report.events_added)
-    new_column.metric("New deals", len(report.deals_created))
-    updated_column.metric("Deals updated", len(report.deals_updated))
-    sources_column.metric("New sources", report.sources_added)
+    # Grouped as the message above groups them ("140,162 events").
+    events_column.metric("New events", f"{report.events_added:,}")
+    new_column.metric("New deals", f"{len(report.deals_created):,}")
+    updated_column.metric("Deals updated", f"{len(report.deals_updated):,}")
+    sources_column.metric("New sources", f"{report.sources_added:,}")
     if not report.new_events.empty:
         st.markdown("**New events**")
         tables.NEW_EVENTS.relabelled("line", line_label).show(report.new_events, key=f"{key}-new-events")
