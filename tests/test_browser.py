@@ -675,6 +675,10 @@ def test_upload_goes_through_and_is_undone(page: Page, server: Server) -> None:
     expect(main.get_by_test_id("stAlert").first).to_contain_text("Import #2: browser-test.csv: 1 row read")
     expect(main.get_by_test_id("stAlert").nth(1)).to_contain_text("This file was imported as import #2.")
     expect(table(main, "Import", "File", "Status")).to_have_attribute("aria-rowcount", "3")
+    # The new import is offered for undo at once (the browser kept #1 chosen before it was set).
+    expect(main.get_by_role("combobox", name="Undo an import")).to_have_value(
+        re.compile(rf"^#2 browser-test\.csv \(.*, {EDITOR}\)$")
+    )
     settle(page)
 
     main = go_to(page, "Deals")

@@ -99,7 +99,6 @@ def after_write(message: str) -> None:
     """Every page must show the new ledger at once: drop the caches, then rerun the whole app."""
     common.clear_ledger_caches()
     st.session_state[MESSAGE] = message
-    st.session_state.pop("undo-import", None)  # offer the newest import for undo again
     st.rerun()
 
 

@@ -16,6 +16,8 @@ from tracker.views import common, editors, importing, tables
 CHECKED = "upload-checked"  # {"file_id", "report" | "problems"}: the last "Check file" result
 COMMITTED = "upload-committed"  # file ids already imported in this session -> import id
 PENDING_UNDO = "undo-pending"  # the import whose undo awaits confirmation
+UNDO_CHOICE = "undo-import"  # the import chosen for undo
+NEWEST_OFFERED = "undo-newest-offered"  # the newest committed import when the choice was last reset to it
 
 
 def _check(uploaded: UploadedFile) -> None:
@@ -172,13 +174,17 @@ else:
             int(row.id): f"#{row.id} {row.file_name} ({row.committed_at:%Y-%m-%d %H:%M}, {row.editor})"
             for row in undoable.itertuples(index=False)
         }
+        newest = next(iter(labels))
+        if st.session_state.get(NEWEST_OFFERED) != newest:
+            # A new import (or an undo) offers the newest again: the browser would keep showing its last
+            # choice unless the value is set.
+            st.session_state[NEWEST_OFFERED] = st.session_state[UNDO_CHOICE] = newest
         choice_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
         chosen = choice_column.selectbox(
             "Undo an import",
             list(labels),
-            index=0,
             format_func=labels.__getitem__,
-            key="undo-import",
+            key=UNDO_CHOICE,
             help="Removes what the import added and restores the deal attributes it changed, unless a later "
             "import builds on it. You are asked to confirm first.",
         )
