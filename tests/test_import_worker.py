@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -189,3 +190,37 @@ def test_a_page_that_stops_waiting_mid_write_leaves_the_ledger_unchanged(
     assert dump(engine) == before
     report = import_bytes(engine, GOOD, file_name="good.csv", editor="alice")  # the write lock is free
     assert (report.import_id, report.events_added) == (1, 1)
+
+
+def test_a_file_beyond_the_workers_at_once_waits_for_one_to_end(engine: Engine, ledger_url: str) -> None:
+    held = [import_worker._running.acquire(blocking=False) for _ in range(import_worker.WORKERS_AT_ONCE)]
+    assert held == [True, True]  # two other files are being checked or imported
+    seen: list[tuple[float, str]] = []
+    outcome: dict[str, object] = {}
+
+    def check() -> None:
+        outcome["report"] = import_worker.run_import(
+            ledger_url,
+            GOOD,
+            file_name="good.csv",
+            editor="alice",
+            dry_run=True,
+            progress=lambda fraction, text: seen.append((fraction, text)),
+        )
+
+    waiting = threading.Thread(target=check)
+    waiting.start()
+    try:
+        while not seen and waiting.is_alive():
+            time.sleep(0.05)
+        assert (seen[0], outcome) == ((0.0, "Waiting for other editors' files to be done"), {})
+    finally:
+        import_worker._running.release()  # one ends: the waiting check goes ahead
+        waiting.join()
+        import_worker._running.release()
+    assert _changes(seen) == [
+        (0.0, "Waiting for other editors' files to be done"),
+        (0.05, "Reading the file"),
+        (0.3, "Checking the rows against the ledger"),
+    ]
+    assert outcome["report"].events_added == 1  # type: ignore[attr-defined]

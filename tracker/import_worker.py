@@ -38,6 +38,11 @@ from tracker.importer import ImportReport, Progress, import_bytes
 # The longest the waiting page goes without a progress update: the last one is repeated, and each update
 # is where Streamlit stops a page whose session asked for that.
 HEARTBEAT_SECONDS = 0.5
+# Workers checking or importing at once, across all sessions; more wait for one to end. Each holds its file
+# and the importer's working memory (a 49.5 MB SIPRI export peaked at 2.2 GB), so this caps what editors'
+# uploads can take of the server's memory at once.
+WORKERS_AT_ONCE = 2
+_running = threading.BoundedSemaphore(WORKERS_AT_ONCE)
 
 
 def run_import(
@@ -52,11 +57,38 @@ def run_import(
 ) -> ImportReport:
     """`import_bytes` of `data` into the ledger at `database_url`, in a worker process.
 
+    At most WORKERS_AT_ONCE run at once; a call beyond them waits, reporting so, for one to end.
     Returns its report or raises its ImportRejected. Any other error that ends the worker is raised here
     as the same error when it can be sent, else as RuntimeError with the worker's traceback; a worker that
     dies without answering raises RuntimeError.
     """
     report_progress: Progress = progress or (lambda _fraction, _text: None)
+    while not _running.acquire(timeout=HEARTBEAT_SECONDS):
+        report_progress(0.0, "Waiting for other editors' files to be done")
+    try:
+        return _run(
+            database_url,
+            data,
+            file_name=file_name,
+            editor=editor,
+            dry_run=dry_run,
+            max_bytes=max_bytes,
+            report_progress=report_progress,
+        )
+    finally:
+        _running.release()
+
+
+def _run(
+    database_url: str,
+    data: bytes,
+    *,
+    file_name: str,
+    editor: str,
+    dry_run: bool,
+    max_bytes: int | None,
+    report_progress: Progress,
+) -> ImportReport:
     options = {"file_name": file_name, "editor": editor, "dry_run": dry_run, "max_bytes": max_bytes}
     worker = _take_spare() or _start()
     assert worker.stdin is not None and worker.stdout is not None
