@@ -91,7 +91,7 @@ def import_bytes(
         report_progress(0.3, "Checking the rows against the ledger")
         if dry_run:
             return preview_batch(engine, batch, **file, encoding=encoding)
-        with write_transaction(engine, references_resolved=True) as connection:
+        with write_transaction(engine, references_resolved=True, rows_written=len(batch.rows)) as connection:
             report_progress(0.6, "Writing to the ledger")
             report = commit_batch(
                 connection,
@@ -128,7 +128,7 @@ def import_rows(
     file = {"file_name": _safe_file_name(label), "sha256": rows_digest(rows)}
     if dry_run:
         return preview_batch(engine, batch, **file, encoding="utf-8")
-    with write_transaction(engine, references_resolved=True) as connection:
+    with write_transaction(engine, references_resolved=True, rows_written=len(batch.rows)) as connection:
         return commit_batch(
             connection,
             batch,
