@@ -10,7 +10,9 @@ file) holds the lock throughout: no other page moves. Here, in one process:
 
 - the editor is the main thread: `tracker.importer.import_bytes` as the upload page calls it, first with
   dry_run=True ("Check file"), then for real ("Commit import"), each into a fresh SQLite ledger holding
-  the seed, over a worst-case file of bench.hostile_bench at each size;
+  the seed, over a worst-case file of bench.hostile_bench at each size; then `undo_import` of that file's
+  import (made before the clock starts), which the Upload page runs on its own thread (checks and imports
+  run in a worker process there, see bench.upload_bench);
 - a ticker thread sleeps 10 ms at a time and records the longest gap between two of its wake-ups (what
   another page waits, at most, before it can run one more line of Python);
   (the process's CPU seconds in that gap are printed beside it: on a loaded machine a gap also
@@ -46,7 +48,7 @@ from bench import code_version
 from bench.hostile_bench import SHAPES, SIPRI_RECORDS, _counting, _csv, _row, _sipri, make_shape
 
 SIZES_MB = (1.0, 5.0, 20.0)
-MODES = ("check", "import")
+MODES = ("check", "import", "undo")
 TICK = 0.01
 READ_EVERY = 0.1
 TARGET = 1.0
@@ -154,21 +156,35 @@ def fresh_ledger(folder: Path, name: str):
 
 def measure(engine, data: bytes, *, shape: str, size_mb: float, mode: str, where: bool) -> Stall:
     from tracker.errors import ImportRejected
-    from tracker.importer import UPLOAD_LIMIT_BYTES, import_bytes
+    from tracker.importer import UPLOAD_LIMIT_BYTES, import_bytes, undo_import
 
+    def run_import(dry_run: bool) -> str:
+        report = import_bytes(
+            engine,
+            data,
+            file_name=f"{shape}.csv",
+            editor="bench",
+            dry_run=dry_run,
+            max_bytes=UPLOAD_LIMIT_BYTES,
+        )
+        return f"{report.events_added} events" if dry_run or mode != "undo" else str(report.import_id)
+
+    undone = None
+    if mode == "undo":  # the import to undo is made before the clock starts
+        try:
+            undone = int(run_import(False))
+        except ImportRejected:
+            pass
     with Ticker(where=where) as ticker, Reader(engine) as reader:
         time.sleep(0.05)  # both threads running before the clock starts
         started = time.perf_counter()
         try:
-            report = import_bytes(
-                engine,
-                data,
-                file_name=f"{shape}.csv",
-                editor="bench",
-                dry_run=mode == "check",
-                max_bytes=UPLOAD_LIMIT_BYTES,
-            )
-            outcome = f"{report.events_added} events"
+            if mode == "undo" and undone is not None:
+                outcome = f"{undo_import(engine, undone, editor='bench').events_removed} events undone"
+            elif mode == "undo":
+                outcome = "rejected: nothing to undo"
+            else:
+                outcome = run_import(mode == "check")
         except ImportRejected as rejected:
             outcome = f"rejected, {len(rejected.problems)} problems: {str(rejected.problems[0])[:50]}"
         seconds = time.perf_counter() - started
