@@ -460,3 +460,31 @@ def build_stale_history(engine: Engine) -> None:
     import_rows(engine, juliet, label="Add event", editor="ben", now=datetime.datetime(2026, 9, 20, 9))
     lima = [event_row("lima", "2026-09-29", "Lima talks go on.", source="Defense News", grade="C")]
     import_rows(engine, lima, label="Add event", editor="ben", now=datetime.datetime(2026, 9, 30, 9))
+
+
+# One upload the page and import-worker tests check and commit: a new deal, announced, with one new source.
+EPSILON_CSV = ledger_csv(
+    event_row(
+        "epsilon",
+        "2025-06-01",
+        "Epsilon is announced.",
+        source="Eps Wire",
+        grade="B",
+        stage="announced",
+        deal_title="Epsilon radars",
+        buyer="Finland",
+        seller="Israel",
+    )
+)
+# Its refused twin: two problems on line 2, the date (month 13) and the reliability grade (Q).
+EPSILON_BAD_CSV = ledger_csv(
+    event_row(
+        "epsilon",
+        "2025-13-01",
+        "Bad month.",
+        source="Eps Wire",
+        grade="Q",
+        stage="announced",
+        deal_title="Epsilon radars",
+    )
+)

@@ -13,30 +13,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from tests.builders import event_row, ledger_csv
+from tests.builders import EPSILON_BAD_CSV, EPSILON_CSV
 from tests.ledger_snapshot import dump
 from tracker import import_worker
 from tracker.errors import ImportRejected, LedgerUnavailable, Problem
 from tracker.importer import import_bytes
-
-GOOD = ledger_csv(
-    event_row(
-        "epsilon",
-        "2025-06-01",
-        "Epsilon is announced.",
-        source="Eps Wire",
-        grade="B",
-        stage="announced",
-        deal_title="Epsilon radars",
-        buyer="Finland",
-        seller="Israel",
-    )
-)
-BAD = ledger_csv(
-    event_row(
-        "epsilon", "2025-13-01", "Bad month.", source="Eps Wire", grade="Q", deal_title="Epsilon radars"
-    )
-)
 
 
 class PageStopped(Exception):
@@ -54,13 +35,13 @@ def test_a_check_gives_the_same_report_as_on_the_page_thread(engine: Engine, led
     before = dump(engine)
     report = import_worker.run_import(
         ledger_url,
-        GOOD,
+        EPSILON_CSV,
         file_name="good.csv",
         editor="alice",
         dry_run=True,
         progress=lambda fraction, text: seen.append((fraction, text)),
     )
-    direct = import_bytes(engine, GOOD, file_name="good.csv", editor="alice", dry_run=True)
+    direct = import_bytes(engine, EPSILON_CSV, file_name="good.csv", editor="alice", dry_run=True)
     assert (report.dry_run, report.import_id, report.events_added, report.deals_created) == (
         True,
         None,
@@ -80,7 +61,7 @@ def test_an_import_writes_and_reports_its_progress(engine: Engine, ledger_url: s
     seen: list[tuple[float, str]] = []
     report = import_worker.run_import(
         ledger_url,
-        GOOD,
+        EPSILON_CSV,
         file_name="good.csv",
         editor="alice",
         progress=lambda fraction, text: seen.append((fraction, text)),
@@ -97,7 +78,7 @@ def test_an_import_writes_and_reports_its_progress(engine: Engine, ledger_url: s
         (0.6, "Writing to the ledger"),
         (1.0, "Done"),
     ]
-    again = import_bytes(engine, GOOD, file_name="good.csv", editor="alice", dry_run=True)
+    again = import_bytes(engine, EPSILON_CSV, file_name="good.csv", editor="alice", dry_run=True)
     assert (again.events_added, again.duplicates_skipped) == (0, 1)  # the worker's import is in the ledger
 
 
@@ -105,15 +86,17 @@ def test_a_prepared_worker_is_used_for_the_next_file(engine: Engine, ledger_url:
     import_worker.prepare()
     spare = import_worker._spare
     assert spare is not None
-    report = import_worker.run_import(ledger_url, GOOD, file_name="good.csv", editor="alice", dry_run=True)
+    report = import_worker.run_import(
+        ledger_url, EPSILON_CSV, file_name="good.csv", editor="alice", dry_run=True
+    )
     assert (report.events_added, import_worker._spare, spare.returncode) == (1, None, 0)
 
 
 def test_problems_arrive_as_import_rejected_with_the_same_problems(engine: Engine, ledger_url: str) -> None:
     with pytest.raises(ImportRejected) as direct:
-        import_bytes(engine, BAD, file_name="bad.csv", editor="alice", dry_run=True)
+        import_bytes(engine, EPSILON_BAD_CSV, file_name="bad.csv", editor="alice", dry_run=True)
     with pytest.raises(ImportRejected) as rejected:
-        import_worker.run_import(ledger_url, BAD, file_name="bad.csv", editor="alice")
+        import_worker.run_import(ledger_url, EPSILON_BAD_CSV, file_name="bad.csv", editor="alice")
     assert rejected.value.problems == direct.value.problems
     assert [(p.line, p.column) for p in rejected.value.problems] == [(2, "date"), (2, "reliability")]
     assert str(rejected.value) == str(direct.value)
@@ -123,7 +106,7 @@ def test_the_upload_limit_is_applied_in_the_worker(engine: Engine, ledger_url: s
     with pytest.raises(ImportRejected) as rejected:
         import_worker.run_import(
             ledger_url,
-            GOOD,
+            EPSILON_CSV,
             file_name="good.csv",
             editor="alice",
             max_bytes=100,
@@ -141,7 +124,7 @@ def test_the_upload_limit_is_applied_in_the_worker(engine: Engine, ledger_url: s
 
 def test_a_ledger_error_arrives_as_its_own_exception(tmp_path: Path) -> None:
     with pytest.raises(LedgerUnavailable) as error:
-        import_worker.run_import(f"sqlite:///{tmp_path}", GOOD, file_name="good.csv", editor="alice")
+        import_worker.run_import(f"sqlite:///{tmp_path}", EPSILON_CSV, file_name="good.csv", editor="alice")
     assert (
         str(error.value) == f"{tmp_path} is a folder, not a database file; point the database URL at a file."
     )
@@ -161,7 +144,7 @@ def _patched_worker(monkeypatch: pytest.MonkeyPatch, patch: str) -> None:
 def test_a_worker_that_dies_is_reported(ledger_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _patched_worker(monkeypatch, "worker.import_bytes = lambda *args, **options: os._exit(3)")
     with pytest.raises(RuntimeError) as error:
-        import_worker.run_import(ledger_url, GOOD, file_name="good.csv", editor="alice")
+        import_worker.run_import(ledger_url, EPSILON_CSV, file_name="good.csv", editor="alice")
     assert str(error.value) == (
         "the import worker stopped (exit code 3) before it answered; whatever it had not committed was "
         "rolled back (the import history shows what was)"
@@ -184,11 +167,11 @@ def test_a_page_that_stops_waiting_mid_write_leaves_the_ledger_unchanged(
     started = time.monotonic()
     with pytest.raises(PageStopped):
         import_worker.run_import(
-            ledger_url, GOOD, file_name="good.csv", editor="alice", progress=page_progress
+            ledger_url, EPSILON_CSV, file_name="good.csv", editor="alice", progress=page_progress
         )
     assert time.monotonic() - started < 30  # the worker was ended, not waited for
     assert dump(engine) == before
-    report = import_bytes(engine, GOOD, file_name="good.csv", editor="alice")  # the write lock is free
+    report = import_bytes(engine, EPSILON_CSV, file_name="good.csv", editor="alice")  # the write lock is free
     assert (report.import_id, report.events_added) == (1, 1)
 
 
@@ -201,7 +184,7 @@ def test_a_file_beyond_the_workers_at_once_waits_for_one_to_end(engine: Engine, 
     def check() -> None:
         outcome["report"] = import_worker.run_import(
             ledger_url,
-            GOOD,
+            EPSILON_CSV,
             file_name="good.csv",
             editor="alice",
             dry_run=True,

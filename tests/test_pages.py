@@ -16,7 +16,15 @@ from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_page, run
-from tests.builders import THREE_DEALS, event_row, ledger_csv, many_deals, titles_in_order
+from tests.builders import (
+    EPSILON_BAD_CSV,
+    EPSILON_CSV,
+    THREE_DEALS,
+    event_row,
+    ledger_csv,
+    many_deals,
+    titles_in_order,
+)
 from tracker import queries
 from tracker.auth import hash_password
 from tracker.display import WORD_JOINER as J
@@ -874,35 +882,6 @@ def test_addresses_in_ledger_text_render_as_text(engine: Engine) -> None:
 
 # --- upload -------------------------------------------------------------------------------------------------
 
-GOOD_CSV = ledger_csv(
-    *[
-        event_row(
-            "epsilon",
-            "2025-06-01",
-            "Epsilon is announced.",
-            source="Eps Wire",
-            grade="B",
-            stage="announced",
-            deal_title="Epsilon radars",
-            buyer="Finland",
-            seller="Israel",
-        )
-    ]
-)
-BAD_CSV = ledger_csv(
-    *[
-        event_row(
-            "epsilon",
-            "2025-13-01",
-            "Bad month.",
-            source="Eps Wire",
-            grade="Q",
-            stage="announced",
-            deal_title="Epsilon radars",
-        )
-    ]
-)
-
 
 def test_upload_without_editors_says_how_to_configure_one(seeded: Engine) -> None:
     at = open_page(UPLOAD)
@@ -933,7 +912,7 @@ def test_upload_needs_a_login(seeded: Engine) -> None:
 
 def test_upload_rejects_a_bad_file_with_its_problems(seeded: Engine) -> None:
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
-    at.file_uploader(key="upload-file").upload("bad.csv", BAD_CSV, "text/csv")
+    at.file_uploader(key="upload-file").upload("bad.csv", EPSILON_BAD_CSV, "text/csv")
     run(at)
     at.button(key="check-file").click()
     run(at)
@@ -964,7 +943,7 @@ def test_a_preview_groups_its_figures_as_its_message_does(seeded: Engine) -> Non
 
 def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
-    at.file_uploader(key="upload-file").upload("good.csv", GOOD_CSV, "text/csv")
+    at.file_uploader(key="upload-file").upload("good.csv", EPSILON_CSV, "text/csv")
     run(at)
     assert not [b for b in at.button if b.key == "commit-import"]  # check first
     at.button(key="check-file").click()
