@@ -17,7 +17,7 @@ from tracker import sipri
 from tracker.cli import main
 from tracker.errors import ImportRejected, InvalidValue
 from tracker.formats import read_batch
-from tracker.importer import DealChangeRow, import_bytes, undo_import
+from tracker.importer import DealChangeRow, import_bytes, undo_import, write
 from tracker.ledger_csv import event_fingerprint
 from tracker.models import (
     Deal,
@@ -678,6 +678,33 @@ def test_newer_snapshot_updates_deals_without_duplicating_them(engine: Engine):
     restored = select(Deal.quantity, Deal.sipri_tiv, Deal.current_stage).where(Deal.id == CUW_DEAL)
     assert rows(engine, restored) == [(12, 24.0, "delivering")]
     assert (count(engine, Deal), count(engine, Event), count(engine, Source)) == (deals, events, 1)
+
+
+def test_deals_refreshed_in_parts_are_as_refreshed_at_once(engine: Engine, another_ledger, monkeypatch):
+    """The import recomputes its deals' stages, dates, counts and states DEALS_PER_REFRESH at a time."""
+    derived = select(
+        Deal.id, Deal.current_stage, Deal.stage_since, Deal.first_event_on, Deal.last_event_on,
+        Deal.last_event_until, Deal.event_count, Deal.buyers, Deal.sellers, Deal.buyer_codes,
+        Deal.seller_codes,
+    ).order_by(Deal.id)  # fmt: skip
+    for name in ("classic-2024.csv", "new-2026.csv", "classic-2025.csv"):
+        load(engine, name)
+    at_once = rows(engine, derived)
+    monkeypatch.setattr(write, "DEALS_PER_REFRESH", 2)
+    in_parts = another_ledger()
+    for name in ("classic-2024.csv", "new-2026.csv", "classic-2025.csv"):
+        load(in_parts, name)
+    assert rows(in_parts, derived) == at_once
+    assert len(at_once) == 15
+    since, first, last, until = (
+        dt.date(2000, 1, 1),
+        dt.date(2000, 1, 1),
+        dt.date(2003, 1, 1),
+        dt.date(2003, 12, 31),
+    )
+    assert [row for row in at_once if row[0] == CUW_DEAL] == [
+        (CUW_DEAL, "delivering", since, first, last, until, 5, "Curaçao", "Netherlands", "CUW", "NLD")
+    ]
 
 
 def test_dry_run_previews_without_writing(engine: Engine):

@@ -81,7 +81,7 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -354,7 +354,11 @@ def read_sipri(
     header, records = _records(text, header_index, problems)
     columns = _columns(header, layout, header_index + 1, problems)
     problems.raise_if_any()
-    if not records:
+    counted = _Counted(records)
+    reader = _ClassicReader if layout == CLASSIC else _NewReader
+    deals = reader(columns, len(header), problems, today).deals(counted)
+    problems.raise_if_any()
+    if not counted.count:
         raise ImportRejected(
             [
                 Problem(
@@ -366,13 +370,21 @@ def read_sipri(
                 )
             ]
         )
-    reader = _ClassicReader if layout == CLASSIC else _NewReader
-    deals = reader(columns, len(header), problems, today).deals(records)
-    rows_read = len(records)
-    del records  # read into deals: the batch is built without them
-    problems.raise_if_any()
     frame = _batch_rows(deals, _source(snapshot, data))
-    return Batch(rows=frame, format=layout, rows_read=rows_read, snapshot_on=snapshot)
+    return Batch(rows=frame, format=layout, rows_read=counted.count, snapshot_on=snapshot)
+
+
+class _Counted:
+    """The records as they are read, counted."""
+
+    def __init__(self, records: Iterable[tuple[int, list[str]]]) -> None:
+        self._records = records
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        for record in self._records:
+            self.count += 1
+            yield record
 
 
 def _generated_value(line: str) -> str | None:
@@ -420,17 +432,24 @@ def _strip_padding(line: str) -> str:
 
 def _records(
     text: str, header_index: int, problems: _Problems
-) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the records (with the physical line each starts on), broken records joined.
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header, and the records (with the physical line each starts on, broken records joined) as
+    they are read: one pass over the text, one record held at a time.
 
-    The lines after the header are read one at a time and each record is joined and checked as it comes,
-    so that only the records themselves are held (the whole text split into lines, then into records,
-    then joined, held three copies of the file).
+    The readers build each deal as its record comes. Holding every record first, then the deals, held
+    both at once: 43 MB of records beside 47 MB of deals for a 5 MB export, the import's peak (see
+    docs/performance.md, "a fourth round").
     """
     header_line = _strip_padding(first_lines(text, header_index + 1)[header_index])
     check_width(header_line, ",", line=header_index + 1, fix="Export the trade register again from SIPRI.")
     header = next(csv.reader([header_line]))
-    joined = _Joined(len(header), problems)
+    return header, _joined_records(text, header_index, len(header), problems)
+
+
+def _joined_records(
+    text: str, header_index: int, width: int, problems: _Problems
+) -> Iterator[tuple[int, list[str]]]:
+    joined = _Joined(width, problems)
     first_line = header_index + 2
     reader = csv.reader(_strip_padding(line) + "\n" for line in lines_after(text, header_index + 1))
     previous_end = 0
@@ -440,7 +459,7 @@ def _records(
             previous_end = reader.line_num
             if not record or (len(record) == 1 and not record[0].strip()):
                 continue
-            joined.add(start, record)
+            yield from joined.add(start, record)
     except csv.Error as exc:
         problems.add(
             first_line + previous_end,
@@ -449,9 +468,8 @@ def _records(
             csv_error_text(str(exc)),
             "Export the file again from SIPRI; do not edit it in a text editor.",
         )
-        return header, []
-    joined.finish()
-    return header, joined.records
+        return
+    yield from joined.finish()
 
 
 class _Joined:
@@ -467,13 +485,13 @@ class _Joined:
     def __init__(self, width: int, problems: _Problems) -> None:
         self.width = width
         self.problems = problems
-        self.records: list[tuple[int, list[str]]] = []
         self._line = 0
         self._fields: list[str] = []  # the record so far, its last field excluded
         self._last: list[str] = []  # the pieces of its last field
         self._last_length = 0
 
-    def add(self, line: int, record: list[str]) -> None:
+    def add(self, line: int, record: list[str]) -> Iterator[tuple[int, list[str]]]:
+        """The records this physical record completes (none while a broken record is being joined)."""
         pending = len(self._fields) + 1 if self._last else 0
         if (
             0 < pending < self.width
@@ -488,7 +506,7 @@ class _Joined:
                 self._last = [record[-1]]
                 self._last_length = len(record[-1])
             return
-        self.finish()
+        yield from self.finish()
         if len(record) > self.width and not any(value.strip() for value in record[self.width :]):
             record = record[: self.width]  # trailing empty fields (padding)
         self._line = line
@@ -496,8 +514,8 @@ class _Joined:
         self._last = [record[-1]]
         self._last_length = len(record[-1])
 
-    def finish(self) -> None:
-        """The record being joined is complete: kept when it has the header's width, else a problem."""
+    def finish(self) -> Iterator[tuple[int, list[str]]]:
+        """The record being joined is complete: given when it has the header's width, else a problem."""
         if not self._last:
             return
         last = self._last[0] if len(self._last) == 1 else " ".join(p.strip() for p in self._last if p.strip())
@@ -512,9 +530,7 @@ class _Joined:
                 "Export the file again from SIPRI; a record must not be edited into more or fewer fields.",
             )
             return
-        self.records.append(
-            (self._line, [value.strip() for value in record] + [""])
-        )  # [width]: a missing column
+        yield self._line, [value.strip() for value in record] + [""]  # [width]: a missing column
 
 
 _CLASSIC_COLUMNS = {
@@ -634,7 +650,7 @@ class _Reader:
 
 
 class _ClassicReader(_Reader):
-    def deals(self, records: list[tuple[int, list[str]]]) -> list[_Deal]:
+    def deals(self, records: Iterable[tuple[int, list[str]]]) -> list[_Deal]:
         deals: list[_Deal] = []
         seen_keys: dict[str, int] = {}
         recipient_of, supplier_of = self.side("Recipient"), self.side("Supplier")
@@ -751,7 +767,7 @@ class _ClassicReader(_Reader):
 
 
 class _NewReader(_Reader):
-    def deals(self, records: list[tuple[int, list[str]]]) -> list[_Deal]:
+    def deals(self, records: Iterable[tuple[int, list[str]]]) -> list[_Deal]:
         by_id: dict[str, _Deal] = {}
         delivery_year = self.year("Delivery year")
         delivered_of = self.number("Numbers delivered", int)
@@ -916,32 +932,51 @@ _EVENT_COLUMNS = (
 )  # fmt: skip
 
 
-def _deal_columns(deal: _Deal, party: tuple[str, str, str, str]) -> dict[str, Any]:
-    """The batch columns a deal's first row carries (the deal's attributes, its states, one party)."""
+_DEAL_ATTRIBUTE_COLUMNS = (
+    "deal_title", "deal_summary", "category", "tags", "deal_quantity", "deal_sipri_tiv", "deal_external_ids",
+    "buyers", "sellers", "party", "party_role", "party_kind", "party_country",
+)  # fmt: skip
+
+
+def _deal_columns(deal: _Deal, party: tuple[str, str, str, str]) -> tuple[Any, ...]:
+    """The batch columns a deal's first row carries (the deal's attributes, its states, one party), in
+    _DEAL_ATTRIBUTE_COLUMNS order."""
     label, role, kind, country = party
-    return {
-        "deal_title": deal.title,
-        "deal_summary": deal.summary,
-        "category": deal.category,
-        "tags": ";".join(dict.fromkeys(" ".join(t.split()).lower()[:60] for t in deal.tags if t.strip())),
-        "deal_quantity": deal.quantity,
-        "deal_sipri_tiv": deal.tiv,
-        "deal_external_ids": f"{EXTERNAL_SCHEME}:{deal.external_id}" if deal.external_id else "",
-        "buyers": deal.buyer.code if deal.buyer.current_state else None,
-        "sellers": deal.seller.code if deal.seller.current_state else None,
-        "party": label,
-        "party_role": role,
-        "party_kind": kind,
-        "party_country": country,
-    }
+    return (
+        deal.title,
+        deal.summary,
+        deal.category,
+        ";".join(dict.fromkeys(" ".join(t.split()).lower()[:60] for t in deal.tags if t.strip())),
+        deal.quantity,
+        deal.tiv,
+        f"{EXTERNAL_SCHEME}:{deal.external_id}" if deal.external_id else "",
+        deal.buyer.code if deal.buyer.current_state else None,
+        deal.seller.code if deal.seller.current_state else None,
+        label,
+        role,
+        kind,
+        country,
+    )
 
 
-def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
-    """One row per event (columns built as lists: this runs for 100,000 events); constants broadcast."""
-    events: list[tuple[Any, ...]] = []
+def _batch_rows(deals: list[_Deal], source: _Source) -> pd.DataFrame:
+    """One row per event (columns built as lists: this runs for 100,000 events); constants broadcast.
+
+    Takes the deals from the list as it goes (the list is left empty): each deal's values move into the
+    columns, and holding every deal to the end held them twice (47 MB of deals beside a 5 MB export's
+    columns). A column is a list appended to per event, and a deal's attributes per deal: rows of tuples
+    then transposed, and a dict of attributes per deal (13 entries, 0.7 KB each), were both a second
+    copy of what the columns hold.
+    """
+    events: list[list[Any]] = [[] for _ in _EVENT_COLUMNS]
     firsts: list[int] = []  # row index of each deal row that carries the deal's attributes
-    attributes: list[dict[str, Any]] = []
-    for deal in deals:
+    attributes: list[list[Any]] = [[] for _ in _DEAL_ATTRIBUTE_COLUMNS]
+    # The texts many deals share (a category, "sipri;delivered") stored once: each deal's copy was a new
+    # string (46,721 copies of two texts in a 5 MB export's tags, 2.5 MB).
+    shared: dict[str, str] = {}
+    deals.reverse()  # popped from the end: in file order
+    while deals:
+        deal = deals.pop()
         order = _event(
             deal.deal_id,
             deal.line,
@@ -960,39 +995,36 @@ def _batch_rows(deals: Iterable[_Deal], source: _Source) -> pd.DataFrame:
         parties = [(side.label, role, side.kind, side.code or "") for side, role in named]
         # One party per row: a second one (both sides non-state or former states) repeats the order row.
         for party in parties or [("", "", "", "")]:
-            firsts.append(len(events))
-            events.append(order)
-            attributes.append(_deal_columns(deal, party))
+            firsts.append(len(events[0]))
+            for column, value in zip(events, order, strict=True):
+                column.append(value)
+            for column, value in zip(attributes, _deal_columns(deal, party), strict=True):
+                column.append(shared.setdefault(value, value) if type(value) is str else value)
         for delivery in deal.deliveries:
             summary = SUMMARY_FINAL if delivery.stage == "completed" else SUMMARY_DELIVERY
-            events.append(
-                _event(
-                    deal.deal_id,
-                    delivery.line,
-                    delivery.date,
-                    delivery.stage,
-                    summary,
-                    delivery.quantity,
-                    delivery.notes,
-                    delivery.uncertain,
-                )
+            row = _event(
+                deal.deal_id,
+                delivery.line,
+                delivery.date,
+                delivery.stage,
+                summary,
+                delivery.quantity,
+                delivery.notes,
+                delivery.uncertain,
             )
-    count = len(events)
-    # Each column by a comprehension, not list(zip(*events)): that transposition is one C call, which
-    # held the interpreter lock (every other session's page waiting) for 0.55 s of CPU over the 557,000
-    # events of a 20 MB export, the longest stall of bench/stall_bench.py.
-    columns = [[event[position] for event in events] for position in range(len(_EVENT_COLUMNS))]
-    del events  # the columns hold the same values: the rows' tuples can go
-    data: dict[str, Any] = {
-        name: _object_array(values) for name, values in zip(_EVENT_COLUMNS, columns, strict=True)
-    }
-    del columns
+            for column, value in zip(events, row, strict=True):
+                column.append(value)
+    count = len(events[0])
+    data: dict[str, Any] = {}
+    for name in _EVENT_COLUMNS:
+        data[name] = _object_array(events.pop(0))  # each list let go once it is an array
     empty = empty_batch_values()
-    for name in attributes[0] if attributes else ():
+    for name in _DEAL_ATTRIBUTE_COLUMNS:
         column = [empty[name]] * count
-        for index, values in zip(firsts, attributes):
-            column[index] = values[name]
+        for index, value in zip(firsts, attributes.pop(0)):
+            column[index] = value
         data[name] = _object_array(column)
+        del column
     constants = {
         "source_key": source.key, "source_key_given": source.key, "source_title": source.title,
         "source_publisher": PUBLISHER, "source_url": SIPRI_URL, "source_date": source.date,

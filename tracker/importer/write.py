@@ -13,6 +13,7 @@ The performance of an import lives here, each trick with its reason:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Integer, Table, bindparam, select
 
@@ -322,6 +324,12 @@ def _execute_many(connection: Connection, statement: str, columns: list[list[Any
 # --- derived columns ----------------------------------------------------------------------------------
 
 
+# Deals refreshed at a time: their events, statuses and states are held for one part only. Refreshing a
+# 5 MB SIPRI export's 46,721 deals at once held its 140,162 events in three frames, the import's peak
+# (+199 MB over the 5 MB file, +170 MB in parts; docs/performance.md, "a fourth round").
+DEALS_PER_REFRESH = 10_000
+
+
 def refresh_deals(
     connection: Connection, deal_ids: Sequence[str], *, created_events: pd.DataFrame | None = None
 ) -> None:
@@ -333,6 +341,29 @@ def refresh_deals(
     """
     if not deal_ids:
         return
+    deal_ids = list(deal_ids)
+    part_of = {deal_id: index // DEALS_PER_REFRESH for index, deal_id in enumerate(deal_ids)}
+    created_parts: list[pd.DataFrame] = []
+    if created_events is not None and not created_events.empty:
+        # Each part's created events by one stable sort on the part number, not a filter per part (which
+        # reads every event once per part).
+        parts = created_events["deal_id"].map(part_of).to_numpy(dtype=np.int64)
+        order = np.argsort(parts, kind="stable")
+        bounds = np.searchsorted(parts[order], np.arange(math.ceil(len(deal_ids) / DEALS_PER_REFRESH) + 1))
+        created_parts = [
+            created_events.iloc[order[start:end]].reset_index(drop=True)
+            for start, end in itertools.pairwise(bounds)
+        ]
+        del created_events, parts, order
+    del part_of
+    for number, start in enumerate(range(0, len(deal_ids), DEALS_PER_REFRESH)):
+        created = created_parts[number] if created_parts else None
+        if created_parts:
+            created_parts[number] = created_parts[number].iloc[:0]  # let each part go once refreshed
+        _refresh_part(connection, deal_ids[start : start + DEALS_PER_REFRESH], created)
+
+
+def _refresh_part(connection: Connection, deal_ids: list[str], created_events: pd.DataFrame | None) -> None:
     created = set() if created_events is None else set(created_events["deal_id"].tolist())
     events = select_in(
         connection,
@@ -352,11 +383,12 @@ def refresh_deals(
         events = (
             pd.concat([events, created_events], ignore_index=True) if not events.empty else created_events
         )
-    status = deal_status(events).set_index("deal_id").reindex(list(deal_ids)).astype(object)
+    status = deal_status(events).set_index("deal_id").reindex(deal_ids).astype(object)
+    del events
     status = status.where(status.notna(), None)
     states = _deal_states(connection, deal_ids)
     derived = {
-        "id": list(deal_ids),
+        "id": deal_ids,
         **{
             column: status[column].tolist()
             for column in STATUS_COLUMNS
