@@ -327,7 +327,7 @@ def _execute_many(connection: Connection, statement: str, columns: list[list[Any
 # Deals refreshed at a time: their events, statuses and states are held for one part only. Refreshing a
 # 5 MB SIPRI export's 46,721 deals at once held its 140,162 events in three frames, the import's peak
 # (+199 MB over the 5 MB file, +170 MB in parts; docs/performance.md, "a fourth round").
-DEALS_PER_REFRESH = 10_000
+DEALS_PER_REFRESH = 5_000
 
 
 def refresh_deals(
