@@ -438,7 +438,7 @@ def _records(
 
     The readers build each deal as its record comes. Holding every record first, then the deals, held
     both at once: 43 MB of records beside 47 MB of deals for a 5 MB export, the import's peak (see
-    docs/performance.md, "a fourth round").
+    docs/performance.md, "Import peak memory, fourth round").
     """
     header_line = _strip_padding(first_lines(text, header_index + 1)[header_index])
     check_width(header_line, ",", line=header_index + 1, fix="Export the trade register again from SIPRI.")

@@ -324,9 +324,9 @@ def _execute_many(connection: Connection, statement: str, columns: list[list[Any
 # --- derived columns ----------------------------------------------------------------------------------
 
 
-# Deals refreshed at a time: their events, statuses and states are held for one part only. Refreshing a
-# 5 MB SIPRI export's 46,721 deals at once held its 140,162 events in three frames, the import's peak
-# (+199 MB over the 5 MB file, +170 MB in parts; docs/performance.md, "a fourth round").
+# Deals refreshed at a time: their events, statuses and states are held for one part only. Refreshing the
+# real 3.6 MB SIPRI export's 28,000 new deals at once rose 25 MB above the write before it, in parts of
+# 5,000 10 MB (docs/performance.md, "Import peak memory, fourth round").
 DEALS_PER_REFRESH = 5_000
 
 
