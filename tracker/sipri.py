@@ -1024,7 +1024,6 @@ def _batch_rows(deals: list[_Deal], source: _Source) -> pd.DataFrame:
         for index, value in zip(firsts, attributes.pop(0)):
             column[index] = value
         data[name] = _object_array(column)
-        del column
     constants = {
         "source_key": source.key, "source_key_given": source.key, "source_title": source.title,
         "source_publisher": PUBLISHER, "source_url": SIPRI_URL, "source_date": source.date,
