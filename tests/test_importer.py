@@ -13,6 +13,7 @@ from tests.builders import ledger_csv, row
 from tests.ledger_snapshot import dump
 from tracker.errors import ImportRejected, UndoRefused
 from tracker.importer import import_bytes, preview_undo, undo_import
+from tracker.importer import report as report_module
 from tracker.models import Deal, DealChange, DealParty, Event, EventSource, Import, Party, Source
 
 
@@ -152,6 +153,18 @@ def test_dry_run_reports_without_writing(seeded: Engine):
         [2, "us-ukraine-drone-deal", "2025-10-20", "agreed"]
     ]
     assert dump(seeded) == before
+
+
+def test_a_report_lists_the_first_new_events_and_counts_them_all(engine: Engine, monkeypatch):
+    monkeypatch.setattr(report_module, "PREVIEW_EVENTS", 2)
+    data = ledger_csv(*(row(deal_id=f"deal-{n}", summary=f"Deal {n} is announced.") for n in range(3)))
+    for dry_run in (True, False):
+        report = run(engine, data, dry_run=dry_run)
+        assert report.events_added == 3
+        assert report.new_events[["line", "deal_id", "summary"]].values.tolist() == [
+            [2, "deal-0", "Deal 0 is announced."],
+            [3, "deal-1", "Deal 1 is announced."],
+        ]
 
 
 def test_attribute_updates_are_recorded_as_changes_and_stage_is_derived(engine: Engine):

@@ -939,6 +939,13 @@ def test_a_preview_groups_its_figures_as_its_message_does(seeded: Engine) -> Non
         "many.csv: 1,200 rows read; would add 1,200 events, 1,200 new deals, 0 deals updated, 1 source, "
         "1 party; 0 rows already in the ledger (skipped)."
     )
+    # The preview lists the first 1,000 new events (tracker.importer.report.PREVIEW_EVENTS) and says so.
+    new_events = table(at, "line", "deal_id", "date_text")
+    assert (len(new_events), new_events["deal_id"].iloc[-1]) == (1_000, "deal-999")
+    assert (
+        "The first 1,000 of the 1,200 new events, in the file's order (the import adds all of them)."
+        in texts(at, "caption")
+    )
 
 
 def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:

@@ -19,9 +19,16 @@ class DealChangeRow:
     new: str | None
 
 
+# New events a report lists (the Upload page's preview table), the first in file order; its figures count
+# them all. Listing every one sent a 49.5 MB SIPRI export's 1,374,896 new events from the worker to the
+# dashboard, which held them in the editor's session for a table nobody scrolls to its end (+135 MB).
+PREVIEW_EVENTS = 1_000
+
+
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What an import did, or (dry run) would do."""
+    """What an import did, or (dry run) would do. `new_events` lists the first PREVIEW_EVENTS of the
+    `events_added` new events."""
 
     file_name: str
     sha256: str
@@ -79,9 +86,11 @@ class ImportReport:
                     changes["deal_id"], changes["field"], changes["old_value"], changes["new_value"]
                 )
             ],
-            new_events=plan.new_events[["line", "deal_id", "date_text", "stage", "summary"]].reset_index(
-                drop=True
-            ),
+            # A copy: the first rows as a slice would keep every new event's columns alive.
+            new_events=plan.new_events[["line", "deal_id", "date_text", "stage", "summary"]]
+            .head(PREVIEW_EVENTS)
+            .reset_index(drop=True)
+            .copy(),
         )
 
     @property

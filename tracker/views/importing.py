@@ -81,6 +81,11 @@ def preview(
     if not report.new_events.empty:
         st.markdown("**New events**")
         tables.NEW_EVENTS.relabelled("line", line_label).show(report.new_events, key=f"{key}-new-events")
+        if report.events_added > len(report.new_events):
+            st.caption(
+                f"The first {len(report.new_events):,} of the {report.events_added:,} new events, in the "
+                "file's order (the import adds all of them)."
+            )
     if report.changes:
         st.markdown("**Changes to deal attributes**")
         changes = [
