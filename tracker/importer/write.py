@@ -342,25 +342,25 @@ def refresh_deals(
     if not deal_ids:
         return
     deal_ids = list(deal_ids)
+    parts = range(0, len(deal_ids), DEALS_PER_REFRESH)
+    created_parts = (
+        _split_into_parts(created_events, deal_ids, len(parts))
+        if created_events is not None and not created_events.empty
+        else [None] * len(parts)
+    )
+    for start in parts:
+        # Popped: each part's events go once refreshed.
+        _refresh_part(connection, deal_ids[start : start + DEALS_PER_REFRESH], created_parts.pop(0))
+
+
+def _split_into_parts(events: pd.DataFrame, deal_ids: list[str], count: int) -> list[pd.DataFrame | None]:
+    """The events of each part of `deal_ids`, by one stable sort on the part number (a filter per part read
+    every event once per part)."""
     part_of = {deal_id: index // DEALS_PER_REFRESH for index, deal_id in enumerate(deal_ids)}
-    created_parts: list[pd.DataFrame] = []
-    if created_events is not None and not created_events.empty:
-        # Each part's created events by one stable sort on the part number, not a filter per part (which
-        # reads every event once per part).
-        parts = created_events["deal_id"].map(part_of).to_numpy(dtype=np.int64)
-        order = np.argsort(parts, kind="stable")
-        bounds = np.searchsorted(parts[order], np.arange(math.ceil(len(deal_ids) / DEALS_PER_REFRESH) + 1))
-        created_parts = [
-            created_events.iloc[order[start:end]].reset_index(drop=True)
-            for start, end in itertools.pairwise(bounds)
-        ]
-        del created_events, parts, order
-    del part_of
-    for number, start in enumerate(range(0, len(deal_ids), DEALS_PER_REFRESH)):
-        created = created_parts[number] if created_parts else None
-        if created_parts:
-            created_parts[number] = created_parts[number].iloc[:0]  # let each part go once refreshed
-        _refresh_part(connection, deal_ids[start : start + DEALS_PER_REFRESH], created)
+    numbers = events["deal_id"].map(part_of).to_numpy(dtype=np.int64)
+    order = np.argsort(numbers, kind="stable")
+    bounds = np.searchsorted(numbers[order], np.arange(count + 1))
+    return [events.iloc[order[start:end]].reset_index(drop=True) for start, end in itertools.pairwise(bounds)]
 
 
 def _refresh_part(connection: Connection, deal_ids: list[str], created_events: pd.DataFrame | None) -> None:
