@@ -143,6 +143,12 @@ def undo_import(engine: Engine, import_id: int, *, editor: str) -> UndoReport:
 
 def _dependents(connection: Connection, import_id: int) -> str:
     """A description of later imports that build on this one ('' when none)."""
+    # Only a later import still in the ledger can build on this one (an undone import's rows are gone).
+    # Undoing the newest import, the usual case, then skips the checks below, each of which reads all of
+    # this import's rows: 12.6 of 35.8 s for a 20 MB SIPRI export's 557,345 events.
+    later_imports = select(Import.id).where(Import.id > import_id, Import.status != "undone")
+    if connection.execute(later_imports.limit(1)).first() is None:
+        return ""
     mine_deals = select(Deal.id).where(Deal.import_id == import_id)
     later = aliased(GradeChange)
     touched_deals = (
