@@ -102,13 +102,16 @@ class Visitor:
             message = ForwardMsg.FromString(await run.socket.recv())
             kind = message.WhichOneof("type")
             if kind == "new_session":
+                # A resumed session first gets what its last run sent after its client left, up to that
+                # run's end: this run's messages start here.
                 run.session_id = message.new_session.initialize.session_id
+                run.texts.clear()
             elif kind == "delta" and message.delta.new_element.WhichOneof("type") in ("markdown", "alert"):
                 element = message.delta.new_element
                 run.texts.append(
                     element.markdown.body if element.HasField("markdown") else element.alert.body
                 )
-            elif kind == "script_finished":
+            elif kind == "script_finished" and run.session_id:
                 _LOOP.keep_reading(run.socket)
                 return run
 
