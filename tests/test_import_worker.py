@@ -122,6 +122,37 @@ def test_the_upload_limit_is_applied_in_the_worker(engine: Engine, ledger_url: s
     ]
 
 
+def test_a_check_that_passes_its_memory_limit_is_ended_and_rejected(engine: Engine, ledger_url: str) -> None:
+    before = dump(engine)
+    with pytest.raises(ImportRejected) as rejected:  # 10 MB: the worker is past it before it reads the file
+        import_worker.run_import(
+            ledger_url,
+            EPSILON_CSV,
+            file_name="good.csv",
+            editor="alice",
+            dry_run=True,
+            check_memory_limit=10 * 1024**2,
+        )
+    assert rejected.value.problems == [
+        Problem(
+            None,
+            None,
+            None,
+            "checking the file took more than the 10 MB of memory a check may use (a file dense in events, "
+            "such as a SIPRI export listing a delivery in every year, takes up to 120 times its size)",
+            "Split it into smaller files, or import it with the CLI: python -m tracker import FILE",
+        )
+    ]
+    assert dump(engine) == before
+
+
+def test_an_import_is_not_held_to_the_checks_memory_limit(engine: Engine, ledger_url: str) -> None:
+    report = import_worker.run_import(
+        ledger_url, EPSILON_CSV, file_name="good.csv", editor="alice", check_memory_limit=10 * 1024**2
+    )
+    assert (report.dry_run, report.import_id, report.events_added) == (False, 1, 1)
+
+
 def test_a_ledger_error_arrives_as_its_own_exception(tmp_path: Path) -> None:
     with pytest.raises(LedgerUnavailable) as error:
         import_worker.run_import(f"sqlite:///{tmp_path}", EPSILON_CSV, file_name="good.csv", editor="alice")

@@ -910,15 +910,26 @@ def test_upload_needs_a_login(seeded: Engine) -> None:
     assert {b.proto.label for b in at.get("download_button")} == {"Download the CSV template"}
 
 
-def test_upload_rejects_a_bad_file_with_its_problems(seeded: Engine) -> None:
+@pytest.mark.parametrize(
+    ("data", "found", "where"),
+    [
+        (EPSILON_BAD_CSV, "2 problems found; nothing can be imported until they are",
+         [[2, "date"], [2, "reliability"]]),
+        (EPSILON_BAD_CSV.replace(b",Q,", b",B,"), "1 problem found; nothing can be imported until it is",
+         [[2, "date"]]),
+    ],
+)  # fmt: skip
+def test_upload_rejects_a_bad_file_with_its_problems(
+    seeded: Engine, data: bytes, found: str, where: list[list[object]]
+) -> None:
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
-    at.file_uploader(key="upload-file").upload("bad.csv", EPSILON_BAD_CSV, "text/csv")
+    at.file_uploader(key="upload-file").upload("bad.csv", data, "text/csv")
     run(at)
     at.button(key="check-file").click()
     run(at)
-    assert texts(at, "error")[0].startswith("2 problems found")
+    assert texts(at, "error") == [f"{found} fixed. Correct the file and upload it again."]
     problems = table(at, "line", "column", "fix")
-    assert problems[["line", "column"]].values.tolist() == [[2, "date"], [2, "reliability"]]
+    assert problems[["line", "column"]].values.tolist() == where
     assert problems["fix"].str.len().min() > 0
     assert not [b for b in at.button if b.key == "commit-import"]
 

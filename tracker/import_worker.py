@@ -23,26 +23,35 @@ notices within that time.
 
 from __future__ import annotations
 
+import _thread
 import pickle
 import queue
 import subprocess
 import sys
 import threading
 import traceback
-from typing import IO, Any
+from types import TracebackType
+from typing import IO, Any, Self
 
 from tracker.db import PROJECT_ROOT, create_ledger_engine
-from tracker.errors import ImportRejected
+from tracker.errors import ImportRejected, Problem
 from tracker.importer import ImportReport, Progress, import_bytes
 
 # The longest the waiting page goes without a progress update: the last one is repeated, and each update
 # is where Streamlit stops a page whose session asked for that.
 HEARTBEAT_SECONDS = 0.5
 # Workers checking or importing at once, across all sessions; more wait for one to end. Each holds its file
-# and the importer's working memory (a 49.5 MB SIPRI export peaked at 2.2 GB), so this caps what editors'
+# and the importer's working memory (a 49.5 MB SIPRI export peaked at 1.6 GB), so this caps what editors'
 # uploads can take of the server's memory at once.
 WORKERS_AT_ONCE = 2
 _running = threading.BoundedSemaphore(WORKERS_AT_ONCE)
+# The most resident memory a check's worker may reach, the interpreter and its libraries (0.2 GB) included.
+# A check takes 35 to 120 times a file dense in events (docs/performance.md), so a 50 MB upload could take
+# 6 GB; the real SIPRI register (3.6 MB) peaks at 0.3 GB, a 49.5 MB SIPRI export at 1.6 GB. Imports are
+# not watched: the Upload page imports only a file whose check passed, and an import needs about what its
+# check did (the real register 132 MB against 127 MB above the worker's start).
+CHECK_MEMORY_LIMIT_BYTES = 2 * 1024**3
+_WATCH_SECONDS = 0.05
 
 
 def run_import(
@@ -53,11 +62,14 @@ def run_import(
     editor: str,
     dry_run: bool = False,
     max_bytes: int | None = None,
+    check_memory_limit: int = CHECK_MEMORY_LIMIT_BYTES,
     progress: Progress | None = None,
 ) -> ImportReport:
     """`import_bytes` of `data` into the ledger at `database_url`, in a worker process.
 
-    At most WORKERS_AT_ONCE run at once; a call beyond them waits, reporting so, for one to end.
+    At most WORKERS_AT_ONCE run at once; a call beyond them waits, reporting so, for one to end. A check
+    (`dry_run`) whose worker's resident memory passes `check_memory_limit` bytes is ended and rejected with
+    a problem saying so.
     Returns its report or raises its ImportRejected. Any other error that ends the worker is raised here
     as the same error when it can be sent, else as RuntimeError with the worker's traceback; a worker that
     dies without answering raises RuntimeError.
@@ -73,6 +85,7 @@ def run_import(
             editor=editor,
             dry_run=dry_run,
             max_bytes=max_bytes,
+            memory_limit=check_memory_limit if dry_run else None,
             report_progress=report_progress,
         )
     finally:
@@ -87,15 +100,15 @@ def _run(
     editor: str,
     dry_run: bool,
     max_bytes: int | None,
+    memory_limit: int | None,
     report_progress: Progress,
 ) -> ImportReport:
     options = {"file_name": file_name, "editor": editor, "dry_run": dry_run, "max_bytes": max_bytes}
     worker = _take_spare() or _start()
     assert worker.stdin is not None and worker.stdout is not None
     messages: queue.Queue[tuple[str, Any] | None] = queue.Queue()
-    talk = threading.Thread(
-        target=_talk, args=(worker.stdin, worker.stdout, (database_url, options, data), messages), daemon=True
-    )
+    request = (database_url, options, memory_limit, data)
+    talk = threading.Thread(target=_talk, args=(worker.stdin, worker.stdout, request, messages), daemon=True)
     talk.start()
     try:
         last, answered = (0.0, "Starting"), False
@@ -183,6 +196,61 @@ def _failure(payload: tuple[bytes | None, str]) -> BaseException:
     return error
 
 
+class _MemoryWatch:
+    """While entered, ends the worker's work (KeyboardInterrupt in its main thread) once the process's peak
+    resident memory passes `limit` bytes, and says so in `tripped`. No limit, or no peak to read (Windows):
+    nothing is watched."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.tripped = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> Self:
+        if self.limit is not None and _peak_resident_bytes() is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _watch(self) -> None:
+        assert self.limit is not None
+        while True:  # looked at once before the first wait: a short check is watched too
+            if (_peak_resident_bytes() or 0) > self.limit:
+                self.tripped = True
+                _thread.interrupt_main()
+                return
+            if self._stop.wait(_WATCH_SECONDS):
+                return
+
+    def problem(self) -> Problem:
+        assert self.limit is not None
+        return Problem(
+            None,
+            None,
+            None,
+            f"checking the file took more than the {self.limit / 1024**2:,.0f} MB of memory a check may use "
+            "(a file dense in events, such as a SIPRI export listing a delivery in every year, takes up to "
+            "120 times its size)",
+            "Split it into smaller files, or import it with the CLI: python -m tracker import FILE",
+        )
+
+
+def _peak_resident_bytes() -> int | None:
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, Linux KiB
+
+
 def _work() -> None:
     """The worker: read the request, import, send back progress and the outcome (on its standard output)."""
     answers = sys.stdout.buffer
@@ -193,21 +261,29 @@ def _work() -> None:
         answers.flush()
 
     try:
-        database_url, options, data = pickle.load(sys.stdin.buffer)
+        database_url, options, memory_limit, data = pickle.load(sys.stdin.buffer)
     except EOFError:  # a spare worker whose dashboard ended without giving it a file
         return
+    watch = _MemoryWatch(memory_limit)
     try:
         engine = create_ledger_engine(database_url)  # the dashboard has already migrated it
         try:
-            report = import_bytes(
-                engine, data, **options, progress=lambda fraction, text: send("progress", (fraction, text))
-            )
+            with watch:
+                report = import_bytes(
+                    engine,
+                    data,
+                    **options,
+                    progress=lambda fraction, text: send("progress", (fraction, text)),
+                )
         finally:
             engine.dispose()
         send("report", report)
     except ImportRejected as rejected:
         send("rejected", rejected.problems)
     except BaseException as error:  # noqa: BLE001 - sent to the page, which raises it there
+        if watch.tripped:  # the interrupt lands wherever the check was
+            send("rejected", [watch.problem()])
+            return
         trace = traceback.format_exc()
         try:
             pickled: bytes | None = pickle.dumps(error)

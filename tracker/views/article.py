@@ -313,13 +313,12 @@ def _check_and_commit(
     elif checked.sha256 != sha256:
         st.caption("The rows or the source fields changed since the last check: check them again.")
     elif checked.report is None:
-        count = len(checked.problems)
-        st.error(
-            f"{count} problem{'s' if count != 1 else ''} found; nothing can be imported until they are "
-            "fixed. Correct the rows named below (or the source fields above) and check again.",
-            icon=":material/error:",
+        importing.show_problems(
+            list(checked.problems),
+            what_next="Correct the rows named below (or the source fields above) and check again.",
+            key="article-problems",
+            line_label="Row",
         )
-        importing.problem_table(list(checked.problems), key="article-problems", line_label="Row")
     elif checked.report.nothing_new:
         st.info(escape_markdown(checked.report.describe()), icon=":material/info:")
     else:

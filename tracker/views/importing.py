@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tracker.attributes import shown_change
-from tracker.display import escape_markdown
+from tracker.display import counted, escape_markdown
 from tracker.errors import Problem
 from tracker.importer import ImportReport
 from tracker.views import common, editors, tables
@@ -56,8 +56,16 @@ def allowed_editor() -> str | None:
     return editor
 
 
-def problem_table(problems: list[Problem], *, key: str = "upload-problems", line_label: str = "Line") -> None:
-    """Every problem with where it is, what is wrong and how to fix it."""
+def show_problems(
+    problems: list[Problem], *, what_next: str, key: str = "upload-problems", line_label: str = "Line"
+) -> None:
+    """That nothing can be imported, what to do next, and every problem with where it is, what is wrong and
+    how to fix it."""
+    st.error(
+        f"{counted(len(problems), 'problem')} found; nothing can be imported until "
+        f"{'it is' if len(problems) == 1 else 'they are'} fixed. {what_next}",
+        icon=":material/error:",
+    )
     rows = [
         {"line": p.line, "column": p.column, "value": p.value, "problem": p.message, "fix": p.fix}
         for p in problems

@@ -136,13 +136,7 @@ if uploaded is not None:
         if checked is None or checked["file_id"] != uploaded.file_id:
             st.caption("Check the file first: nothing is written until you commit.")
         elif "problems" in checked:
-            count = len(checked["problems"])
-            st.error(
-                f"{count} problem{'s' if count != 1 else ''} found; nothing can be imported until they "
-                "are fixed. Correct the file and upload it again.",
-                icon=":material/error:",
-            )
-            importing.problem_table(checked["problems"])
+            importing.show_problems(checked["problems"], what_next="Correct the file and upload it again.")
         elif checked["report"].nothing_new:
             st.info(escape_markdown(checked["report"].describe()), icon=":material/info:")
         else:
