@@ -35,7 +35,7 @@ from typing import IO, Any, Self
 
 from tracker.db import PROJECT_ROOT, create_ledger_engine
 from tracker.errors import ImportRejected, Problem
-from tracker.importer import ImportReport, Progress, import_bytes
+from tracker.importer import TOO_LARGE_FIX, ImportReport, Progress, import_bytes
 
 # The longest the waiting page goes without a progress update: the last one is repeated, and each update
 # is where Streamlit stops a page whose session asked for that.
@@ -49,7 +49,7 @@ _running = threading.BoundedSemaphore(WORKERS_AT_ONCE)
 # A check takes 35 to 120 times a file dense in events (docs/performance.md), so a 50 MB upload could take
 # 6 GB; the real SIPRI register (3.6 MB) peaks at 0.3 GB, a 49.5 MB SIPRI export at 1.6 GB. Imports are
 # not watched: the Upload page imports only a file whose check passed, and an import needs about what its
-# check did (the real register 132 MB against 127 MB above the worker's start).
+# check did (the real register: imported 132 MB, checked 127 MB above the process's start).
 CHECK_MEMORY_LIMIT_BYTES = 2 * 1024**3
 _WATCH_SECONDS = 0.05
 
@@ -238,7 +238,7 @@ class _MemoryWatch:
             f"checking the file took more than the {self.limit / 1024**2:,.0f} MB of memory a check may use "
             "(a file dense in events, such as a SIPRI export listing a delivery in every year, takes up to "
             "120 times its size)",
-            "Split it into smaller files, or import it with the CLI: python -m tracker import FILE",
+            TOO_LARGE_FIX,
         )
 
 

@@ -30,6 +30,7 @@ from tracker.models import Import
 from tracker.textfile import Records
 
 __all__ = [
+    "TOO_LARGE_FIX",
     "UPLOAD_LIMIT_BYTES",
     "DealChangeRow",
     "ImportReport",
@@ -46,6 +47,9 @@ __all__ = [
 Progress = Callable[[float, str], None]
 # The upload page's limit, the same as server.maxUploadSize in .streamlit/config.toml; the CLI has none.
 UPLOAD_LIMIT_BYTES = 50_000_000
+# How to get in a file the Upload page will not take (too large to upload, or to check in the memory a
+# check may use): the CLI imports in the analyst's own process.
+TOO_LARGE_FIX = "Split it into smaller files, or import it with the CLI: python -m tracker import FILE"
 
 
 def _now() -> dt.datetime:
@@ -79,7 +83,7 @@ def import_bytes(
                     None,
                     None,
                     f"the file is {len(data) / 1e6:.1f} MB; uploads are limited to {max_bytes / 1e6:.0f} MB",
-                    "Split it into smaller files, or import it with the CLI: python -m tracker import FILE",
+                    TOO_LARGE_FIX,
                 )
             ]
         )
