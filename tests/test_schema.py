@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 
 from tests.builders import downgrade, ledger_csv, row
-from tests.ledger_snapshot import table_counts
+from tests.ledger_snapshot import dump, table_counts
 from tracker.db import (
     SCHEMA_HEAD,
     create_ledger_engine,
@@ -25,6 +25,10 @@ from tracker.importer import import_bytes
 from tracker.models import Base, Deal, StageRow
 
 SIPRI_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sipri" / "classic-2024.csv"
+# A source link to an event that does not exist.
+ORPHAN_EVENT_SOURCE = text(
+    "INSERT INTO event_sources (event_id, source_id, credibility, import_id) VALUES (9999, 1, 3, 1)"
+)
 
 
 def test_upgrade_from_empty_matches_the_models(ledger_url: str):
@@ -39,7 +43,7 @@ def test_upgrade_from_empty_matches_the_models(ledger_url: str):
 
 def test_the_schema_head_constant_is_the_newest_migration():
     # migrate() skips Alembic when a ledger is at SCHEMA_HEAD: a new migration must move it.
-    assert SCHEMA_HEAD == head_revision() == "0008"
+    assert SCHEMA_HEAD == head_revision() == "0009"
 
 
 def test_tables(engine: Engine):
@@ -98,9 +102,6 @@ def test_sqlite_connections_are_set_up_for_sharing(engine: Engine):
 def test_only_the_importers_transactions_skip_sqlite_foreign_key_checks(seeded: Engine):
     if seeded.dialect.name != "sqlite":
         return
-    orphan = text(
-        "INSERT INTO event_sources (event_id, source_id, credibility, import_id) VALUES (9999, 1, 3, 1)"
-    )
     with write_transaction(seeded, references_resolved=True) as connection:
         during_import = connection.execute(text("PRAGMA foreign_keys")).scalar()
     # The same pooled connection, in an ordinary write transaction: checks are back on.
@@ -109,7 +110,7 @@ def test_only_the_importers_transactions_skip_sqlite_foreign_key_checks(seeded: 
         write_transaction(seeded) as connection,
     ):
         after = connection.execute(text("PRAGMA foreign_keys")).scalar()
-        connection.execute(orphan)
+        connection.execute(ORPHAN_EVENT_SOURCE)
     with seeded.connect() as connection:
         orphans = connection.execute(
             text("SELECT count(*) FROM event_sources WHERE event_id = 9999")
@@ -211,7 +212,7 @@ def test_upgrading_from_0005_keeps_every_row_and_adds_what_corrections_need(seed
         [c["name"] for c in inspector.get_columns("deal_tags") if c["name"] == "removed_by"],
     )
     migrate(seeded)
-    assert (old, table_counts(seeded), schema_revision(seeded)) == (([], [], []), before, "0008")
+    assert (old, table_counts(seeded), schema_revision(seeded)) == (([], [], []), before, "0009")
 
 
 def test_upgrading_from_0007_derives_the_deals_date_precisions(seeded: Engine):
@@ -251,3 +252,43 @@ def test_upgrading_from_0007_derives_the_deals_date_precisions(seeded: Engine):
     assert {tuple(rest[:3]) for deal_id, rest in by_id.items() if deal_id.startswith("sipri")} == {
         ("year", "year", "year")
     }
+
+
+def _delete_actions(engine: Engine) -> dict[str | None, int]:
+    inspector = inspect(engine)
+    actions: dict[str | None, int] = {}
+    for table in inspector.get_table_names():
+        for key in inspector.get_foreign_keys(table):
+            action = key["options"].get("ondelete")
+            actions[action] = actions.get(action, 0) + 1
+    return actions
+
+
+def test_upgrading_from_0008_makes_every_foreign_key_restrict_and_keeps_every_row(seeded: Engine):
+    import_bytes(seeded, SIPRI_FIXTURE.read_bytes(), file_name="classic-2024.csv", editor="test")
+    before = dump(seeded)
+    downgrade(seeded, "0008")
+    old = _delete_actions(seeded)
+    migrate(seeded)
+    assert (old, _delete_actions(seeded), dump(seeded) == before) == ({None: 34}, {"RESTRICT": 34}, True)
+
+
+def test_a_migration_that_would_leave_a_broken_reference_changes_nothing(seeded: Engine):
+    if seeded.dialect.name != "sqlite":
+        return  # PostgreSQL checks every key as the migration writes
+    downgrade(seeded, "0008")
+    with write_transaction(seeded, references_resolved=True) as connection:
+        connection.execute(ORPHAN_EVENT_SOURCE)
+    with pytest.raises(LedgerUnavailable) as refused:
+        migrate(seeded)
+    outcome = (str(refused.value), schema_revision(seeded), _delete_actions(seeded))
+    with write_transaction(seeded) as connection:
+        connection.execute(text("DELETE FROM event_sources WHERE event_id = 9999"))
+    assert outcome == (
+        (
+            "the schema change left row 21 of event_sources referring to a missing row of events; nothing "
+            "was changed. Restore the ledger from a backup or report it."
+        ),
+        "0008",
+        {None: 34},
+    )

@@ -27,7 +27,7 @@ SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 MIGRATIONS_PATH = Path(__file__).resolve().parent / "migrations"
 # The newest revision in tracker/migrations (tests/test_schema.py checks it): opening a ledger that is
 # already at it needs no Alembic, whose import is a tenth of a second of every CLI command.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 # Any constant works; it only has to be the same for every importer sharing a PostgreSQL database.
 _PG_IMPORT_LOCK = 7_240_513
 
@@ -91,7 +91,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # Set at every BEGIN (it cannot change inside a transaction), so a pooled connection never keeps
         # an import's setting. See write_transaction for when the per-row checks are skipped.
         connection.exec_driver_sql(
-            "PRAGMA foreign_keys = OFF" if options.get("references_resolved") else "PRAGMA foreign_keys = ON"
+            "PRAGMA foreign_keys = OFF"
+            if options.get("references_resolved") or options.get("schema_change")
+            else "PRAGMA foreign_keys = ON"
         )
         # Writers take the lock up front so a second writer waits (busy_timeout) instead of failing later.
         if options.get("ledger_write"):
@@ -273,10 +275,31 @@ def migrate(engine: Engine) -> None:
         )
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_PATH))
+    with schema_transaction(engine) as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@contextmanager
+def schema_transaction(engine: Engine) -> Iterator[Connection]:
+    """The one transaction a schema migration runs in, holding the ledger's write lock.
+
+    SQLite changes a table's constraints only by copying the table (Alembic's batch mode), and dropping the
+    old copy of a table that others refer to fails while foreign keys are enforced. So, as SQLite's own
+    procedure for such changes has it, the keys are off inside and every one is checked before the commit.
+    """
+    options = {"ledger_write": True, "schema_change": True}
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with engine.connect().execution_options(**options) as connection, connection.begin():
+            yield connection
+            if connection.dialect.name == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    table, rowid, referred, _ = broken
+                    raise LedgerUnavailable(
+                        f"the schema change left row {rowid} of {table} referring to a missing row of "
+                        f"{referred}; nothing was changed. Restore the ledger from a backup or report it."
+                    )
     except DBAPIError as exc:
         raise LedgerUnavailable(describe_database_error(engine, exc)) from exc
 
