@@ -927,7 +927,7 @@ def test_upload_rejects_a_bad_file_with_its_problems(
     run(at)
     at.button(key="check-file").click()
     run(at)
-    assert texts(at, "error") == [f"{found} fixed. Correct the file and upload it again."]
+    assert texts(at, "error") == [f"{found} fixed. How to fix the file is in the table below."]
     problems = table(at, "line", "column", "fix")
     assert problems[["line", "column"]].values.tolist() == where
     assert problems["fix"].str.len().min() > 0

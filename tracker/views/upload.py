@@ -136,7 +136,9 @@ if uploaded is not None:
         if checked is None or checked["file_id"] != uploaded.file_id:
             st.caption("Check the file first: nothing is written until you commit.")
         elif "problems" in checked:
-            importing.show_problems(checked["problems"], what_next="Correct the file and upload it again.")
+            importing.show_problems(
+                checked["problems"], what_next="How to fix the file is in the table below."
+            )
         elif checked["report"].nothing_new:
             st.info(escape_markdown(checked["report"].describe()), icon=":material/info:")
         else:
