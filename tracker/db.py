@@ -324,8 +324,9 @@ def write_transaction(
     `references_resolved`: the caller has looked up, inside this transaction, every row its writes refer
     to (the importer's plan does), so on SQLite the per-row foreign-key lookups are skipped: they repeat
     that work and cost a fifth of a large import. The constraints stay declared and are enforced for
-    every other transaction; the test suite checks the whole ledger with PRAGMA foreign_key_check after
-    every test. PostgreSQL always checks.
+    every other transaction but a migration's (schema_transaction, which checks them all before it
+    commits); the test suite checks the whole ledger with PRAGMA foreign_key_check after every test.
+    PostgreSQL always checks.
 
     `rows_written`: about how many rows the transaction writes, when the caller knows (an import's batch);
     on SQLite the page cache is scaled to it (write_cache_kib).
