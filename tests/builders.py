@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from tracker import revisions
 from tracker.columns import TEMPLATE_COLUMNS
-from tracker.db import MIGRATIONS_PATH, schema_transaction
+from tracker.db import MIGRATIONS_PATH, write_transaction
 from tracker.importer import import_bytes, import_rows, undo_import
 from tracker.models import Event, Source
 
@@ -79,7 +79,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Take a ledger back to an older schema revision, keeping its rows (as an older tracker left it)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_PATH))
-    with schema_transaction(engine) as connection:
+    with write_transaction(engine, schema_change=True) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 

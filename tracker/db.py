@@ -91,9 +91,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # Set at every BEGIN (it cannot change inside a transaction), so a pooled connection never keeps
         # an import's setting. See write_transaction for when the per-row checks are skipped.
         connection.exec_driver_sql(
-            "PRAGMA foreign_keys = OFF"
-            if options.get("references_resolved") or options.get("schema_change")
-            else "PRAGMA foreign_keys = ON"
+            "PRAGMA foreign_keys = OFF" if options.get("references_resolved") else "PRAGMA foreign_keys = ON"
         )
         # Writers take the lock up front so a second writer waits (busy_timeout) instead of failing later.
         if options.get("ledger_write"):
@@ -275,31 +273,10 @@ def migrate(engine: Engine) -> None:
         )
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_PATH))
-    with schema_transaction(engine) as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-
-
-@contextmanager
-def schema_transaction(engine: Engine) -> Iterator[Connection]:
-    """The one transaction a schema migration runs in, holding the ledger's write lock.
-
-    SQLite changes a table's constraints only by copying the table (Alembic's batch mode), and dropping the
-    old copy of a table that others refer to fails while foreign keys are enforced. So, as SQLite's own
-    procedure for such changes has it, the keys are off inside and every one is checked before the commit.
-    """
-    options = {"ledger_write": True, "schema_change": True}
     try:
-        with engine.connect().execution_options(**options) as connection, connection.begin():
-            yield connection
-            if connection.dialect.name == "sqlite":
-                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
-                if broken is not None:
-                    table, rowid, referred, _ = broken
-                    raise LedgerUnavailable(
-                        f"the schema change left row {rowid} of {table} referring to a missing row of "
-                        f"{referred}; nothing was changed. Restore the ledger from a backup or report it."
-                    )
+        with write_transaction(engine, schema_change=True) as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
     except DBAPIError as exc:
         raise LedgerUnavailable(describe_database_error(engine, exc)) from exc
 
@@ -314,33 +291,49 @@ def open_ledger(url: str | None = None, *, migrate_schema: bool = True) -> Engin
 
 @contextmanager
 def write_transaction(
-    engine: Engine, *, references_resolved: bool = False, rows_written: int | None = None
+    engine: Engine,
+    *,
+    references_resolved: bool = False,
+    rows_written: int | None = None,
+    schema_change: bool = False,
 ) -> Iterator[Connection]:
     """One transaction that holds the ledger's write lock from its first statement.
 
     SQLite: BEGIN IMMEDIATE. PostgreSQL: a transaction-scoped advisory lock, so two importers
-    queue instead of racing for the same ids.
+    queue instead of racing for the same ids (and two processes opening an old ledger migrate it once).
 
     `references_resolved`: the caller has looked up, inside this transaction, every row its writes refer
     to (the importer's plan does), so on SQLite the per-row foreign-key lookups are skipped: they repeat
     that work and cost a fifth of a large import. The constraints stay declared and are enforced for
-    every other transaction but a migration's (schema_transaction, which checks them all before it
-    commits); the test suite checks the whole ledger with PRAGMA foreign_key_check after every test.
-    PostgreSQL always checks.
+    every other transaction but a migration's (below); the test suite checks the whole ledger with PRAGMA
+    foreign_key_check after every test. PostgreSQL always checks.
 
     `rows_written`: about how many rows the transaction writes, when the caller knows (an import's batch);
     on SQLite the page cache is scaled to it (write_cache_kib).
+
+    `schema_change`: a migration. SQLite changes a table's constraints only by copying the table (Alembic's
+    batch mode), and dropping the old copy of a table that others refer to fails while foreign keys are
+    enforced; so, as SQLite's own procedure for such changes has it, the keys are off inside and every one
+    is checked before the commit (LedgerUnavailable, and nothing changed, if a row refers to nothing).
     """
     try:
         options = {
             "ledger_write": True,
-            "references_resolved": references_resolved,
+            "references_resolved": references_resolved or schema_change,
             "rows_written": rows_written,
         }
         with engine.connect().execution_options(**options) as connection, connection.begin():
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_IMPORT_LOCK})
             yield connection
+            if schema_change and connection.dialect.name == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    table, rowid, referred, _ = broken
+                    raise LedgerUnavailable(
+                        f"the schema change left row {rowid} of {table} referring to a missing row of "
+                        f"{referred}; nothing was changed. Restore the ledger from a backup or report it."
+                    )
     except DBAPIError as exc:
         if exc.connection_invalidated or isinstance(
             exc.orig, (sqlite3.OperationalError, sqlite3.DatabaseError)
