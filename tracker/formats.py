@@ -9,6 +9,7 @@ as the ledger CSV.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 
 from tracker import ledger_csv, sipri
@@ -38,6 +39,8 @@ def read_batch(data: bytes, *, today: dt.date | None = None) -> tuple[Batch, str
         layout, header_index = detected
         batch = sipri.read_sipri(text, layout=layout, header_index=header_index, today=today, data=data)
         return batch, encoding
-    records = read_records(text)
+    # A file read as UTF-8 without a BOM is the text's UTF-8 already: parsed as it is, not encoded again.
+    utf8 = encoding == "utf-8" and not data.startswith(codecs.BOM_UTF8)
+    records = read_records(text, encoded=data if utf8 else None)
     del text  # parsed: validation does not need it (a whole copy of the file, four for wide characters)
     return ledger_csv.batch_from_records(records, today=today), encoding

@@ -167,9 +167,13 @@ def check_width(header: str, delimiter: str, *, line: int, fix: str) -> None:
         )
 
 
-def read_records(text: str, *, delimiter: str | None = None) -> Records:
+def read_records(text: str, *, delimiter: str | None = None, encoded: bytes | None = None) -> Records:
     """Parse CSV text strictly: every record must have as many fields as the header. Blank lines and rows of
-    blank cells are ignored."""
+    blank cells are ignored.
+
+    `encoded`: the text's UTF-8 bytes, when the caller holds them (a file read as UTF-8 without a BOM is its
+    own bytes); otherwise the text is encoded again, a copy of the file held through the parse.
+    """
     head = first_lines(text, 50)
     number, first = next(((n, ln) for n, ln in enumerate(head, start=1) if ln.strip()), (1, ""))
     delimiter = delimiter or sniff_delimiter(first)
@@ -179,7 +183,8 @@ def read_records(text: str, *, delimiter: str | None = None) -> Records:
         line=number,
         fix="Keep the template's columns in the first line, one of each; download the template to see them.",
     )
-    encoded = text.encode("utf-8", "surrogatepass")
+    if encoded is None:
+        encoded = text.encode("utf-8", "surrogatepass")
     starts, records, failure, single_lines = _parse(encoded, delimiter)
     plain = single_lines and text.isascii() and not _has_control_bytes(encoded)
     if failure is None and (whole := _well_formed(records)) is not None:
