@@ -99,7 +99,7 @@ def test_sqlite_connections_are_set_up_for_sharing(engine: Engine):
     assert settings == ["wal", 1, 60000]
 
 
-def test_only_the_importers_transactions_skip_sqlite_foreign_key_checks(seeded: Engine):
+def test_sqlite_foreign_key_checks_are_skipped_only_where_asked(seeded: Engine):
     if seeded.dialect.name != "sqlite":
         return
     with write_transaction(seeded, references_resolved=True) as connection:
