@@ -259,6 +259,24 @@ def test_crlf_and_trailing_semicolons():
     assert not rows_["summary"].str.contains(";").any()
 
 
+def test_a_record_broken_over_thousands_of_lines_is_joined_exactly():
+    # More pieces than 1024, so that the pieces are joined in steps: the blank first piece
+    # (the comment starts on the next line) left out, each piece's surrounding spaces dropped, one space
+    # between pieces.
+    pieces = ["", *(f" {n % 10} " if n % 7 else f"{n % 10}" for n in range(2_500))]
+    text = (
+        "Recipient,Supplier,Year of order,Weapon designation,Comments,SIPRI TIV for total order\n"
+        f"Peru,Chile,2020,TX-1,{chr(10).join(pieces)},5\n"
+        "Peru,Chile,2021,TX-2,Fine,6\n"
+    )
+    assert len(pieces) > 2 * sipri._PIECES_HELD
+    rows_ = read_batch(text.encode(), today=TODAY)[0].rows
+    first = rows_.drop_duplicates("deal_id")
+    assert list(first["line"]) == [2, 2503]
+    assert list(first["deal_summary"]) == [" ".join(str(n % 10) for n in range(2_500)), "Fine"]
+    assert list(first["deal_sipri_tiv"]) == [5.0, 6.0]
+
+
 def test_a_short_record_that_cannot_be_joined_is_rejected():
     text = (
         "Recipient,Supplier,Year of order,Weapon designation,Comments\n"

@@ -419,6 +419,9 @@ def test_delimiter_is_sniffed(delimiter, name):
             ["x" * 70_000, "short", "y" * 300_000],
         ),  # grows past 64 KB
         ("\n" * 100_000 + "last", 2, ["", ""]),
+        ("ab\n" * 5_000, 2_000, ["ab"] * 2_000),  # grows past the first 4 KB
+        ("x" * 4_095 + "\r\ny", 2, ["x" * 4_095, "y"]),  # a CRLF across the first 4 KB's end
+        ("x" * 4_095 + "\r\ny", 1, ["x" * 4_095]),
     ],
 )
 def test_first_lines_are_those_of_splitlines(text, count, expected):

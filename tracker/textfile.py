@@ -134,8 +134,12 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def first_lines(text: str, count: int, *, keepends: bool = False) -> list[str]:
-    """`text.splitlines()[:count]`, without splitting the whole of a large file."""
-    size = 65_536
+    """`text.splitlines()[:count]`, without splitting the whole of a large file.
+
+    From 4 KB up: every line split is a string object of about 50 bytes beside its text, and the first
+    64 KB of a file of short lines held 13,000 of them (0.8 MB for a 100 KB file) to find its header.
+    """
+    size = 4_096
     while True:
         lines = text[:size].splitlines(keepends)
         if len(lines) > count or size >= len(text):  # more lines than asked: the first `count` are whole
