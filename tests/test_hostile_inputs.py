@@ -108,7 +108,7 @@ EXPECTED: dict[str, Clean | Rejected] = {
         ),
         'unknown column "deal_id|deal_title|date',
     ),
-    "mixed_delimiters.csv": Rejected(_line_only(2, 3, 4), "this record has 1 fields but the header has 19"),
+    "mixed_delimiters.csv": Rejected(_line_only(2, 3, 4), "this record has 1 field but the header has 19"),
     "crlf_line_endings.csv": Clean(3),
     "cr_line_endings.csv": Clean(3),
     "no_final_newline.csv": Clean(3),

@@ -277,17 +277,21 @@ def test_a_record_broken_over_thousands_of_lines_is_joined_exactly():
     assert list(first["deal_sipri_tiv"]) == [5.0, 6.0]
 
 
-def test_a_short_record_that_cannot_be_joined_is_rejected():
-    text = (
-        "Recipient,Supplier,Year of order,Weapon designation,Comments\n"
-        "Peru,Chile,2020,TX-1\n"
-        "Peru,Chile,2021,TX-2,Fine\n"
-    )
+@pytest.mark.parametrize(
+    ("records", "problem"),
+    [
+        (
+            "Peru,Chile,2020,TX-1\nPeru,Chile,2021,TX-2,Fine\n",
+            "this record has 4 fields but the header has 5",
+        ),
+        ("Peru\n", "this record has 1 field but the header has 5"),
+    ],
+)
+def test_a_short_record_that_cannot_be_joined_is_rejected(records, problem):
+    text = "Recipient,Supplier,Year of order,Weapon designation,Comments\n" + records
     with pytest.raises(ImportRejected) as caught:
         read_batch(text.encode(), today=TODAY)
-    assert [(p.line, p.message) for p in caught.value.problems] == [
-        (2, "this record has 4 fields but the header has 5")
-    ]
+    assert [(p.line, p.message) for p in caught.value.problems] == [(2, problem)]
 
 
 def test_malformed_file_is_rejected_with_line_numbers(engine: Engine):

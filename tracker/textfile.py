@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
+from tracker.display import counted
 from tracker.errors import MAX_PROBLEMS, ImportRejected, Problem
 
 # Control characters other than tab and line feed (carriage returns included: CRLF text is not plain).
@@ -215,7 +216,7 @@ def read_records(text: str, *, delimiter: str | None = None, encoded: bytes | No
                     start,
                     None,
                     None,
-                    f"this record has {len(record)} fields but the header has {len(header)}",
+                    f"this record has {counted(len(record), 'field')} but the header has {len(header):,}",
                     f"Wrap any field that contains a {DELIMITER_NAMES[delimiter]}, a double quote or a line "
                     "break in double quotes (doubling quotes inside it), or remove the extra fields.",
                 )
