@@ -260,7 +260,7 @@ def test_crlf_and_trailing_semicolons():
 
 
 def test_a_record_broken_over_thousands_of_lines_is_joined_exactly():
-    # More pieces than 1024, so that the pieces are joined in steps: the blank first piece
+    # More pieces than sipri._PIECES_HELD, so that they are joined in steps: the blank first piece
     # (the comment starts on the next line) left out, each piece's surrounding spaces dropped, one space
     # between pieces.
     pieces = ["", *(f" {n % 10} " if n % 7 else f"{n % 10}" for n in range(2_500))]
