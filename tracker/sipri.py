@@ -91,10 +91,16 @@ import pandas as pd
 from tracker.columns import BATCH_COLUMNS, COLUMN_BY_NAME, MAX_QUANTITY, empty_batch_values
 from tracker.countries import FORMER_STATES, resolve_country
 from tracker.dates import PartialDate, parse_partial_date
-from tracker.display import counted
 from tracker.errors import MAX_PROBLEMS, ImportRejected, InvalidValue, Problem
 from tracker.ledger_csv import Batch, event_fingerprint, party_key
-from tracker.textfile import FIELD_LIMIT, check_width, csv_error_text, first_lines, lines_after
+from tracker.textfile import (
+    FIELD_LIMIT,
+    check_width,
+    csv_error_text,
+    first_lines,
+    lines_after,
+    width_problem_text,
+)
 
 CLASSIC = "sipri-classic"
 NEW = "sipri-new"
@@ -542,7 +548,7 @@ class _Joined:
                 self._line,
                 None,
                 None,
-                f"this record has {counted(len(record), 'field')} but the header has {self.width:,}",
+                width_problem_text(len(record), self.width),
                 "Export the file again from SIPRI; a record must not be edited into more or fewer fields.",
             )
             return

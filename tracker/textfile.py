@@ -216,7 +216,7 @@ def read_records(text: str, *, delimiter: str | None = None, encoded: bytes | No
                     start,
                     None,
                     None,
-                    f"this record has {counted(len(record), 'field')} but the header has {len(header):,}",
+                    width_problem_text(len(record), len(header)),
                     f"Wrap any field that contains a {DELIMITER_NAMES[delimiter]}, a double quote or a line "
                     "break in double quotes (doubling quotes inside it), or remove the extra fields.",
                 )
@@ -342,6 +342,11 @@ def _lines_of(encoded: bytes) -> io.TextIOWrapper:
     and touching that much new memory costs more than the parse itself (7 of 10 s for a 450 MB file).
     """
     return io.TextIOWrapper(io.BytesIO(encoded), encoding="utf-8", errors="surrogatepass", newline="")
+
+
+def width_problem_text(fields: int, width: int) -> str:
+    """A record whose number of fields is not the header's, in the analyst's words (SIPRI's reader too)."""
+    return f"this record has {counted(fields, 'field')} but the header has {width:,}"
 
 
 def csv_error_text(detail: str) -> str:
