@@ -934,6 +934,34 @@ def test_upload_rejects_a_bad_file_with_its_problems(
     assert not [b for b in at.button if b.key == "commit-import"]
 
 
+def test_a_check_warns_that_a_sipri_export_of_the_other_layout_would_list_transfers_twice(
+    sipri_only: Engine,
+) -> None:
+    at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
+    newer = SIPRI_FIXTURE.with_name("new-2026.csv").read_bytes()
+    at.file_uploader(key="upload-file").upload("new-2026.csv", newer, "text/csv")
+    run(at)
+    at.button(key="check-file").click()
+    run(at)
+    assert texts(at, "success") == [
+        "The file can be imported. "
+        + escape_markdown(
+            "new-2026.csv: 5 rows read; would add 9 events, 4 new deals, 0 deals updated, 1 source, "
+            "3 parties; 0 rows already in the ledger (skipped)."
+        )
+    ]
+    assert texts(at, "warning") == [
+        escape_markdown(
+            "This file is a SIPRI export in the new layout, and the ledger holds 11 deals from exports in "
+            "the classic layout. The two layouts share no deal id, so a transfer listed in both becomes two "
+            "deals and is counted twice. Keep to one layout per ledger: import the register in the classic "
+            "layout, or first undo the classic-layout imports (“Undo import…” on the Upload page, or "
+            "python -m tracker undo)."
+        )
+    ]
+    assert [b.key for b in at.button if b.key == "commit-import"] == ["commit-import"]
+
+
 def test_a_preview_groups_its_figures_as_its_message_does(seeded: Engine) -> None:
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
     at.file_uploader(key="upload-file").upload("many.csv", ledger_csv(*many_deals(1_200)), "text/csv")

@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from builders import THREE_DEALS, ledger_csv
 from conftest import TODAY
 from sqlalchemy import Engine, func, select
 
@@ -742,11 +743,39 @@ def test_dry_run_previews_without_writing(engine: Engine):
     assert count(engine, Deal) == 0
 
 
-def test_classic_and_new_layout_deals_are_separate(engine: Engine):
-    load(engine, "classic-2024.csv")
+NEW_AFTER_CLASSIC = (
+    "This file is a SIPRI export in the new layout, and the ledger holds 11 deals from exports in the "
+    "classic layout. The two layouts share no deal id, so a transfer listed in both becomes two deals and is "
+    "counted twice. Keep to one layout per ledger: import the register in the classic layout, or first undo "
+    "the classic-layout imports (“Undo import…” on the Upload page, or python -m tracker undo)."
+)
+
+
+def test_classic_and_new_layout_deals_are_separate_and_mixing_them_is_warned_of(engine: Engine):
+    assert load(engine, "classic-2024.csv").warnings == []
+    assert load(engine, "classic-2025.csv").warnings == []  # a newer snapshot of the same layout
+    checked = load(engine, "new-2026.csv", dry_run=True)
+    assert checked.warnings == [NEW_AFTER_CLASSIC]
     report = load(engine, "new-2026.csv")
+    assert report.warnings == checked.warnings
     assert len(report.deals_created) == 4
     assert count(engine, Deal) == 15
+    assert load(engine, "classic-no-preamble.csv", dry_run=True).warnings == [
+        (
+            "This file is a SIPRI export in the classic layout, and the ledger holds 4 deals from exports "
+            "in the new layout. The two layouts share no deal id, so a transfer listed in both becomes two "
+            "deals and is counted twice. Keep to one layout per ledger: import the register in the new "
+            "layout, or first undo the new-layout imports (“Undo import…” on the Upload page, or python -m "
+            "tracker undo)."
+        )
+    ]
+    # A ledger CSV is no SIPRI layout, whatever the ledger holds.
+    added = import_bytes(
+        engine, ledger_csv(*THREE_DEALS), file_name="three.csv", editor="tester", today=TODAY
+    )
+    assert (added.events_added, added.warnings) == (6, [])
+    undo_import(engine, report.import_id, editor="tester")
+    assert load(engine, "classic-no-preamble.csv", dry_run=True).warnings == []
 
 
 # --- CLI ----------------------------------------------------------------------------------------------
@@ -767,6 +796,8 @@ def test_cli_imports_a_sipri_export(ledger_url: str, capsys):
         f"  {CUW_DEAL}: quantity '12' -> '14'",
         f"  {CUW_DEAL}: sipri_tiv '24.0' -> '28.0'",
     ]
+    assert main(["--database", ledger_url, "import", str(FIXTURES / "new-2026.csv"), "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [f"Warning: {NEW_AFTER_CLASSIC}"]
     assert main(["--database", ledger_url, "import", str(FIXTURES / "classic-bad.csv")]) == 1
     err = capsys.readouterr().err
     assert "line 14, column Year of order" in err and "line 15, column SIPRI TIV for total order" in err

@@ -38,6 +38,8 @@ def _editor(args: argparse.Namespace) -> str:
 
 def _print_import(report: ImportReport) -> None:
     print(report.describe())
+    for warning in report.warnings:
+        print(f"Warning: {warning}")
     if report.changes:
         shown = report.changes[:20]
         verb = "would change" if report.dry_run else "changed"

@@ -87,12 +87,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Connection, func, select
 
 from tracker.columns import BATCH_COLUMNS, COLUMN_BY_NAME, MAX_QUANTITY, empty_batch_values
 from tracker.countries import FORMER_STATES, resolve_country
 from tracker.dates import PartialDate, parse_partial_date
+from tracker.display import counted
 from tracker.errors import MAX_PROBLEMS, ImportRejected, InvalidValue, Problem
 from tracker.ledger_csv import Batch, event_fingerprint, party_key
+from tracker.models import Deal, Import
 from tracker.textfile import (
     FIELD_LIMIT,
     check_width,
@@ -253,6 +256,29 @@ def resolve_party(name: str) -> Side:
 
 
 # --- detection and reading ----------------------------------------------------------------------------
+
+
+def mixed_layout_warning(connection: Connection, layout: str) -> str | None:
+    """What to know before an export of one layout goes into a ledger that holds deals from the other: the
+    layouts share no deal id (see the module's docstring), so a transfer listed in both becomes two deals
+    and every count of SIPRI-recorded deals counts it twice. None when the ledger holds none, or `layout` is
+    not a SIPRI layout."""
+    if layout not in (CLASSIC, NEW):
+        return None
+    other = NEW if layout == CLASSIC else CLASSIC
+    deals = connection.execute(
+        select(func.count(Deal.id)).join(Import, Import.id == Deal.import_id).where(Import.format == other)
+    ).scalar_one()
+    if not deals:
+        return None
+    this, that = layout.removeprefix("sipri-"), other.removeprefix("sipri-")
+    return (
+        f"This file is a SIPRI export in the {this} layout, and the ledger holds {counted(deals, 'deal')} "
+        f"from exports in the {that} layout. The two layouts share no deal id, so a transfer listed in both "
+        f"becomes two deals and is counted twice. Keep to one layout per ledger: import the register in the "
+        f"{that} layout, or first undo the {that}-layout imports (“Undo import…” on the Upload page, or "
+        "python -m tracker undo)."
+    )
 
 
 def detect_layout(text: str) -> tuple[str, int] | None:

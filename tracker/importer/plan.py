@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, bindparam, func, select
 
+from tracker import sipri
 from tracker.attributes import ATTRIBUTE_COLUMNS, DEAL_ATTRIBUTES
 from tracker.columns import stored_columns
 from tracker.countries import country_by_code, is_former_state, resolve_country
@@ -74,6 +75,7 @@ class Plan:
     new_signposts: pd.DataFrame
     duplicates_skipped: int  # file records that add nothing
     touched_deals: list[str]  # every deal whose derived columns must be recomputed
+    warnings: list[str]  # what the analyst must know before importing it (the import itself is sound)
 
     def release_rows(self) -> None:
         """Let the planned rows go once written (as Batch.release_rows): the deals' refresh that follows
@@ -834,4 +836,5 @@ def plan_import(connection: Connection, batch: Batch) -> Plan:
         new_signposts=new_signposts,
         duplicates_skipped=duplicates,
         touched_deals=sorted(touched | set(created)),
+        warnings=[w for w in (sipri.mixed_layout_warning(connection, batch.format),) if w],
     )

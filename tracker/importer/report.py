@@ -49,6 +49,7 @@ class ImportReport:
     duplicates_skipped: int = 0
     changes: list[DealChangeRow] = field(default_factory=list)
     new_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list[str] = field(default_factory=list)
 
     @classmethod
     def from_plan(
@@ -91,6 +92,7 @@ class ImportReport:
             .head(PREVIEW_EVENTS)
             .reset_index(drop=True)
             .copy(),
+            warnings=plan.warnings,
         )
 
     @property

@@ -80,6 +80,8 @@ def preview(
     st.success(
         f"{what} can be imported. {escape_markdown(report.describe())}", icon=":material/check_circle:"
     )
+    for warning in report.warnings:
+        st.warning(escape_markdown(warning), icon=":material/warning:")
     events_column, new_column, updated_column, sources_column = st.columns(4)
     # Grouped as the message above groups them ("140,162 events").
     events_column.metric("New events", f"{report.events_added:,}")
