@@ -910,6 +910,14 @@ def test_upload_needs_a_login(seeded: Engine) -> None:
     assert {b.proto.label for b in at.get("download_button")} == {"Download the CSV template"}
 
 
+def check_file(at: AppTest, name: str, data: bytes) -> None:
+    """Upload `data` as `name` on the Upload page and press "Check file", as an editor would."""
+    at.file_uploader(key="upload-file").upload(name, data, "text/csv")
+    run(at)
+    at.button(key="check-file").click()
+    run(at)
+
+
 @pytest.mark.parametrize(
     ("data", "found", "where"),
     [
@@ -923,10 +931,7 @@ def test_upload_rejects_a_bad_file_with_its_problems(
     seeded: Engine, data: bytes, found: str, where: list[list[object]]
 ) -> None:
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
-    at.file_uploader(key="upload-file").upload("bad.csv", data, "text/csv")
-    run(at)
-    at.button(key="check-file").click()
-    run(at)
+    check_file(at, "bad.csv", data)
     assert texts(at, "error") == [f"{found} fixed. How to fix the file is in the table below."]
     problems = table(at, "line", "column", "fix")
     assert problems[["line", "column"]].values.tolist() == where
@@ -939,10 +944,7 @@ def test_a_check_warns_that_a_sipri_export_of_the_other_layout_would_list_transf
 ) -> None:
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
     newer = SIPRI_FIXTURE.with_name("new-2026.csv").read_bytes()
-    at.file_uploader(key="upload-file").upload("new-2026.csv", newer, "text/csv")
-    run(at)
-    at.button(key="check-file").click()
-    run(at)
+    check_file(at, "new-2026.csv", newer)
     assert texts(at, "success") == [
         "The file can be imported. "
         + escape_markdown(
@@ -964,10 +966,7 @@ def test_a_check_warns_that_a_sipri_export_of_the_other_layout_would_list_transf
 
 def test_a_preview_groups_its_figures_as_its_message_does(seeded: Engine) -> None:
     at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
-    at.file_uploader(key="upload-file").upload("many.csv", ledger_csv(*many_deals(1_200)), "text/csv")
-    run(at)
-    at.button(key="check-file").click()
-    run(at)
+    check_file(at, "many.csv", ledger_csv(*many_deals(1_200)))
     assert metrics(at) == {
         "New events": "1,200",
         "New deals": "1,200",
