@@ -41,6 +41,11 @@ T = dt.datetime
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
+def graded(publisher: str, grade: str) -> str:
+    """A new source's line: its publisher, grade and address (tests.builders gives each source one)."""
+    return f"{publisher}, graded {grade} (https://example.org/{publisher.lower().replace(' ', '-')})"
+
+
 @pytest.fixture(scope="module")
 def history_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One ledger with that history for the whole module: the tests here only read it."""
@@ -112,7 +117,7 @@ def test_a_week_with_an_undo_a_retraction_and_a_regrade(history: Engine):
             None,
         ),
         ("beta", "new event", "11-10 09:00", f"{TALKS} (best source C2)", 2, "ana", None),
-        ("beta", "new source", "11-10 09:00", "Kyiv Post, graded D", 2, "ana", None),
+        ("beta", "new source", "11-10 09:00", graded("Kyiv Post", "D"), 2, "ana", None),
         ("beta", "claim", "11-10 09:00", "quantity was not set, now 12", 2, "ana", None),
         (
             "beta",
@@ -193,7 +198,7 @@ def test_new_deals_and_a_signpost_that_became_overdue(history: Engine):
             None,
         ),
         ("alpha", "new event", "11-02 09:00", f"{first} (best source A2)", 1, "ana", None),
-        ("alpha", "new source", "11-02 09:00", "Alpha Wire, graded A", 1, "ana", None),
+        ("alpha", "new source", "11-02 09:00", graded("Alpha Wire", "A"), 1, "ana", None),
         ("alpha", "overdue", "11-01 00:00", OVERDUE, None, None, None),
         ("beta", "new deal", "11-02 09:00", "Beta air defence", 1, "ana", None),
         (
@@ -206,7 +211,7 @@ def test_new_deals_and_a_signpost_that_became_overdue(history: Engine):
             None,
         ),
         ("beta", "new event", "11-02 09:00", f"{patriots} (best source C2)", 1, "ana", None),
-        ("beta", "new source", "11-02 09:00", "Beta News, graded C", 1, "ana", None),
+        ("beta", "new source", "11-02 09:00", graded("Beta News", "C"), 1, "ana", None),
     ]
 
 
@@ -291,7 +296,7 @@ AGREED_07 = "21 Nov 2026 · agreed · Register deal 7 is agreed. (best source C2
 OLD_1 = [
     ("old-1", "stage move", "11-20 09:00", f"announced → negotiating: {OLD_TALKS}", 2, "alice", None),
     ("old-1", "new event", "11-20 09:00", OLD_TALKS, 2, "alice", None),
-    ("old-1", "new source", "11-20 09:00", "Register, graded B", 2, "alice", None),
+    ("old-1", "new source", "11-20 09:00", graded("Register", "B"), 2, "alice", None),
     # Old deal 1 had no news from 1 Sep 2026: stale from 12 Nov (announced deals here: after 71 days).
     ("old-1", "back", "11-20 09:00", "new event on 15 Nov 2026 after 75 days without news", 2, "alice", None),
 ]
@@ -327,7 +332,7 @@ def test_an_import_is_bulk_by_the_filtered_deals_it_created(bulk: Engine):
         ("reg-01", "new deal", "11-20 09:00", "Register deal 01", 2, "alice", None),
         ("reg-01", "stage move", "11-20 09:00", f"no stage → announced: {announced}", 2, "alice", None),
         ("reg-01", "new event", "11-20 09:00", announced, 2, "alice", None),
-        ("reg-01", "new source", "11-20 09:00", "Register, graded B", 2, "alice", None),
+        ("reg-01", "new source", "11-20 09:00", graded("Register", "B"), 2, "alice", None),
     ]
 
 
@@ -349,7 +354,7 @@ def test_an_import_of_the_threshold_of_new_deals_and_a_regrade_of_a_source_backi
         ("small-01", "new deal", "11-25 09:00", "Small deal 01", 4, "ana", None),
         ("small-01", "stage move", "11-25 09:00", f"no stage → announced: {announced}", 4, "ana", None),
         ("small-01", "new event", "11-25 09:00", announced, 4, "ana", None),
-        ("small-01", "new source", "11-25 09:00", "Small Wire, graded C", 4, "ana", None),
+        ("small-01", "new source", "11-25 09:00", graded("Small Wire", "C"), 4, "ana", None),
     ]
     assert result.counts() == {
         "new deal": BULK_IMPORT_DEALS,
@@ -473,14 +478,14 @@ def test_a_conflict_an_import_made_shows_once_and_no_other(claims: Engine):
         ("golf", "retraction", "11-13 10:00", GOLF_700, 5, "ben", "misread the figure"),
         ("golf", "claim", "11-12 15:00", "value was at least 800 m USD, now at least 700 m USD", 4, "ben",
          None),
-        ("golf", "new source", "11-10 09:00", "Kyiv Post, graded C", 2, "bob", None),
+        ("golf", "new source", "11-10 09:00", graded("Kyiv Post", "C"), 2, "bob", None),
         ("delta", "new event", "11-10 09:00", DELTA_900, 2, "bob", None),
-        ("delta", "new source", "11-10 09:00", "Kyiv Post, graded C", 2, "bob", None),
+        ("delta", "new source", "11-10 09:00", graded("Kyiv Post", "C"), 2, "bob", None),
         ("delta", "claim", "11-10 09:00", "value was at least 1.2 bn USD, now at least 900 m USD", 2, "bob",
          None),
         ("delta", "conflict", "11-10 09:00", DELTA_CONFLICT, 2, "bob", None),
         ("echo", "new event", "11-10 09:00", ECHO_600, 2, "bob", None),
-        ("echo", "new source", "11-10 09:00", "Kyiv Post, graded C", 2, "bob", None),
+        ("echo", "new source", "11-10 09:00", graded("Kyiv Post", "C"), 2, "bob", None),
     ]  # fmt: skip
     assert result.counts()["conflict"] == 1
 
@@ -525,7 +530,7 @@ def test_a_deal_comes_back_from_stale(stale: Engine):
     assert rows(result) == [
         ("juliet", "stage move", "09-20 09:00", f"announced → negotiating: {talks}", 2, "ben", None),
         ("juliet", "new event", "09-20 09:00", talks, 2, "ben", None),
-        ("juliet", "new source", "09-20 09:00", "Kyiv Post, graded C", 2, "ben", None),
+        ("juliet", "new source", "09-20 09:00", graded("Kyiv Post", "C"), 2, "ben", None),
         ("juliet", "back", "09-20 09:00", JULIET_BACK, 2, "ben", None),
     ]
 
@@ -538,7 +543,7 @@ def test_a_deal_goes_stale_and_one_that_had_news_in_time_does_not(stale: Engine)
     assert rows(result) == [
         ("hotel", "stale", "10-01 00:00", HOTEL_STALE, None, None, None),
         ("lima", "new event", "09-30 09:00", lima, 3, "ben", None),
-        ("lima", "new source", "09-30 09:00", "Defense News, graded C", 3, "ben", None),
+        ("lima", "new source", "09-30 09:00", graded("Defense News", "C"), 3, "ben", None),
     ]
     assert (
         result.changes[0].entry_id

@@ -66,7 +66,7 @@ def test_the_last_seven_days_grouped_by_deal_with_links(recent: dt.datetime):
                 f"{at_} · New deal: Beta **air** defence · by ana",
                 f"{at_} · Stage move: no stage → announced: {asks} (best source C2) · by ana",
                 f"{at_} · New event: {asks} (best source C2) · by ana",
-                f"{at_} · New source: Beta News, graded C · by ana",
+                f"{at_} · New source: Beta News, graded C (https://example.org/beta-news) · by ana",
             ]
         )
     ]

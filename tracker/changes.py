@@ -558,9 +558,9 @@ def _new_sources(
             continue
         seen.add((row.deal_id, row.source_id))
         label = row.publisher or row.title or row.url or f"source #{row.source_id}"
-        what = f"{label}, graded {row.reliability}" + (
-            f" ({row.title})" if row.publisher and row.title else ""
-        )
+        # A publisher's sources are told apart by their title, else by their address.
+        detail = (row.title or row.url) if row.publisher else None
+        what = f"{label}, graded {row.reliability}" + (f" ({detail})" if detail else "")
         changes.append(_recorded("new source", row, f"source {row.source_id}", what))
     return changes
 
