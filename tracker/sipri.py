@@ -275,7 +275,7 @@ def mixed_layout_warning(connection: Connection, layout: str) -> str | None:
     return (
         f"This file is a SIPRI export in the {this} layout, and the ledger holds {counted(deals, 'deal')} "
         f"from exports in the {that} layout. The two layouts share no deal id, so a transfer listed in both "
-        f"becomes two deals and is counted twice. Keep to one layout per ledger: import the register in the "
+        "becomes two deals and is counted twice. Keep to one layout per ledger: import the register in the "
         f"{that} layout, or first undo the {that}-layout imports (“Undo import…” on the Upload page, or "
         "python -m tracker undo)."
     )
