@@ -726,6 +726,21 @@ def test_cli_csv_to_a_file(history: Engine, tmp_path: Path, capsys):
     ]
 
 
+def test_an_imports_events_and_sources_read_in_the_files_order_past_nine(engine: Engine):
+    # Ordered by their subjects as text, "event 10" came before "event 2" (seen on the seed's 14 events).
+    rows = [
+        event_row("talks", f"2026-11-{day:02d}", f"Round {day}.", source=f"Wire {day}", grade="B")
+        for day in range(1, 13)
+    ]
+    rows[0] |= {"deal_title": "Talks", "stage": "negotiating", "buyer": "Poland", "seller": "Germany"}
+    import_bytes(engine, ledger_csv(*rows), file_name="talks.csv", editor="ana", now=T(2026, 11, 20, 9))
+    changes = digest(engine, since=T(2026, 11, 20), until=T(2026, 11, 21), filters=Filters()).changes
+    assert [c.subject for c in changes if c.kind == "new event"] == [f"event {n}" for n in range(1, 13)]
+    assert [c.what for c in changes if c.kind == "new source"] == [
+        graded(f"Wire {day}", "B") for day in range(1, 13)
+    ]
+
+
 def test_cli_csv_neutralises_formulas(engine: Engine, capsys):
     bad = event_row(
         "evil",

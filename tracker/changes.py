@@ -884,12 +884,22 @@ def _staleness(
     return changes
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _numbers_as_numbers(subject: str) -> tuple[str | int, ...]:
+    """A subject's sort key in which "event 9" comes before "event 10": an import's events, sources and
+    signposts then read in the order it recorded them (the file's), not 1, 10, 11, ..., 2."""
+    parts = _DIGITS.split(subject)
+    return tuple(int(part) if index % 2 else part for index, part in enumerate(parts))
+
+
 def _ordered(changes: list[Change]) -> tuple[Change, ...]:
     """The changes to many deals at once first, then grouped by deal, the deal with the newest change
     first; each newest first."""
 
     def key(change: Change) -> tuple[Any, ...]:
-        return (-change.at.timestamp(), KIND_BY_NAME[change.kind].rank, change.subject)
+        return (-change.at.timestamp(), KIND_BY_NAME[change.kind].rank, _numbers_as_numbers(change.subject))
 
     groups: defaultdict[str, list[Change]] = defaultdict(list)
     across: list[Change] = []
