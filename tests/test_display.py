@@ -1,4 +1,5 @@
-"""tracker.display: how deals are named on the pages, and SIPRI's TIV for people."""
+"""tracker.display: how deals are named on the pages, SIPRI's TIV for people, and a title-less source's
+short address."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 
 import pytest
 
-from tracker.display import deal_label, tiv_text
+from tracker.display import deal_label, short_address, tiv_text
 
 TITLE = "JDAM (guided bomb) — United States to Israel"
 
@@ -55,3 +56,23 @@ def test_deal_labels(
 )
 def test_tiv_text(tiv: float | None, text: str) -> None:
     assert tiv_text(tiv) == text
+
+
+@pytest.mark.parametrize(
+    ("url", "short"),
+    [
+        ("https://news.liga.net/en/politics/news/talks-on-drones", "news.liga.net/…/talks-on-drones"),
+        ("https://www.pravda.com.ua/eng/news/2025/09/24/7532305/", "www.pravda.com.ua/…/7532305"),
+        ("https://unn.ua/drones", "unn.ua/drones"),
+        ("https://example.org/news/item.php?id=17&lang=en", "example.org/…/item.php?id=17&lang=en"),
+        ("https://example.org/?id=17", "example.org/?id=17"),
+        ("http://example.org:8080/", "example.org:8080"),
+        ("HTTPS://Example.org/A", "Example.org/A"),
+        ("ftp://example.org/file", None),
+        ("javascript:alert(1)", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_short_address(url: str | None, short: str | None) -> None:
+    assert short_address(url) == short

@@ -303,6 +303,41 @@ def test_sources_on_the_seed(seeded: Engine) -> None:
         top["events"],
         top["deals"],
     ) == ("New York Post", "B", "Usually reliable", 5, 1)
+    # A source without a title (all but one of the seed's) shows its address: a publisher's two articles
+    # are told apart.
+    assert sources[["publisher", "title_or_address"]].values.tolist() == [
+        ["New York Post", "Ukrainian team headed to Washington to hammer out details of drone deal"],
+        ["Interfax-Ukraine", "en.interfax.com.ua/…/1090715.html"],
+        [
+            "LIGA.net",
+            "news.liga.net/…/zelenskiy-and-trump-reach-political-agreement-on-ukrainian-drones-for-the-us",
+        ],
+        ["LIGA.net", "news.liga.net/…/ukraines-delegation-goes-to-the-us-for-talks-on-the-drone-deal"],
+        ["Interfax-Ukraine", "en.interfax.com.ua/…/1111501.html"],
+        [
+            "The Independent",
+            "www.the-independent.com/…/trump-zelensky-meeting-tomahawk-missile-drone-b2847639.html",
+        ],
+        ["Ukrainska Pravda", "www.pravda.com.ua/…/7532305"],
+        ["Devdiscourse", "www.devdiscourse.com/…/3508297-strategic-sky-the-us-ukrainian-drone-deal"],
+        [
+            "UNN",
+            "unn.ua/…/ukraine-and-the-us-held-talks-on-an-agreement-for-the-purchase-and-production-of-drones",
+        ],
+        [
+            "Ukrinform (via MENAFN)",
+            "menafn.com/…/Ukraine-Planning-To-Sign-Drone-Deal-With-US-PM-Svyrydenko-Says",
+        ],
+        [
+            "Ukrinform (via MENAFN)",
+            (
+                "menafn.com/…/Ukrainian-Delegation-Discussed-Drone-Deal-Initiative-With-Officials-From-Pentagon-"
+                "Congress-And-US-Military"
+            ),
+        ],
+        ["VnNow", "vnnow.net/…/ukraine-proposes-multi-billion-dollar-drone-deal-to-the-us-109764.html"],
+        ["RT (relayed via MENAFN)", "menafn.com/…/Zelensky-declares-US-ready-to-purchase-Ukrainian-drones"],
+    ]
     assert len(queries.sources_table(seeded, filters=ALL, limit=4)) == 4
     assert queries.weakly_sourced_deals(seeded, filters=ALL).empty  # the seed has B-graded sources
 

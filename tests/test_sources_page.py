@@ -12,6 +12,7 @@ from streamlit.testing.v1.element_tree import Dataframe
 
 from tests.apptest import open_page, page_path, run
 from tracker import queries
+from tracker.display import escape_markdown
 from tracker.filters import Filters
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -152,6 +153,28 @@ def test_selecting_a_source_lists_its_events_and_deals(seeded: Engine) -> None:
         "credibility",
         "credibility_meaning",
         "summary",
+    ]
+
+
+def test_a_source_without_a_title_is_told_by_its_address(seeded: Engine) -> None:
+    at = open_page(SOURCES)
+    table = at.dataframe(key="sources-table")
+    assert list(table.proto.column_order)[:2] == ["publisher", "title_or_address"]
+    assert table.value[["publisher", "title_or_address"]].values.tolist()[2:4] == [
+        [
+            "LIGA.net",
+            "news.liga.net/…/zelenskiy-and-trump-reach-political-agreement-on-ukrainian-drones-for-the-us",
+        ],
+        ["LIGA.net", "news.liga.net/…/ukraines-delegation-goes-to-the-us-for-talks-on-the-drone-deal"],
+    ]
+    select_source(at, 3)
+    assert at.subheader[0].value == f"What {escape_markdown('LIGA.net')} supports"
+    assert [caption.value for caption in at.caption[:3]] == [
+        "All deals",
+        "13 sources behind the events of the matching deals. Select a source to see what it supports.",
+        escape_markdown(
+            "https://news.liga.net/en/politics/news/ukraines-delegation-goes-to-the-us-for-talks-on-the-drone-deal"
+        ),
     ]
 
 

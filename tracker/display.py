@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from tracker.dates import format_partial_date
 
@@ -58,6 +58,20 @@ def is_web_url(url: object) -> bool:
 
 def web_url_or_none(url: object) -> str | None:
     return url if is_web_url(url) else None  # type: ignore[return-value]
+
+
+def short_address(url: object) -> str | None:
+    """A web address as its site and the last part of its path ("news.liga.net/…/ukraines-delegation-goes-
+    to-the-us"), for a source that has no title: a publisher's articles told apart in a narrow column,
+    where the whole address would show only its start. None when `url` is not an http(s) address."""
+    if not is_web_url(url):
+        return None
+    address = urlsplit(str(url))
+    parts = [part for part in address.path.split("/") if part]
+    last = "/".join(parts[-1:]) + (f"?{address.query}" if address.query else "")
+    if not last:
+        return address.netloc
+    return f"{address.netloc}/{'…/' if len(parts) > 1 else ''}{last}"
 
 
 def markdown_link(label: object, url: object) -> str:

@@ -44,7 +44,7 @@ from tracker.attributes import ATTRIBUTE_BY_NAME, ATTRIBUTE_COLUMNS, DealAttribu
 from tracker.conflicts import dates_as_reported, source_list
 from tracker.countries import country_by_code
 from tracker.dates import format_partial_date
-from tracker.display import deal_label, grade, value_range_text, web_url_or_none
+from tracker.display import deal_label, grade, short_address, value_range_text, web_url_or_none
 from tracker.filters import (
     FilterOptions,
     Filters,
@@ -1271,6 +1271,10 @@ def sources_table(engine: Engine, *, filters: Filters, limit: int = SOURCES_TABL
         .limit(limit),
     )
     sources["url"] = sources["url"].map(web_url_or_none)
+    sources["title_or_address"] = [
+        title if isinstance(title, str) and title else short_address(url)
+        for title, url in zip(sources["title"], sources["url"], strict=True)
+    ]
     sources.insert(
         sources.columns.get_loc("reliability") + 1,
         "reliability_meaning",

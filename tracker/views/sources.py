@@ -33,8 +33,10 @@ if rows and rows[0] < len(sources):
     support = common.read(queries.source_support, int(source["source_id"]), filters=filters)
     name = source["publisher"] if isinstance(source["publisher"], str) and source["publisher"] else "—"
     st.subheader(f"What {escape_markdown(name)} supports")
-    if isinstance(source["title"], str) and source["title"]:
-        st.caption(escape_markdown(source["title"]))
+    # Its title, else its whole address: which of a publisher's articles it is.
+    about = source["title"] if isinstance(source["title"], str) and source["title"] else source["url"]
+    if isinstance(about, str) and about:
+        st.caption(escape_markdown(about))
     events_column, deals_column = st.columns(2)
     events_column.metric("Events", f"{support.event_count:,}")
     deals_column.metric("Deals", f"{support.deal_count:,}")

@@ -165,7 +165,12 @@ DEALS = Table(
 SOURCES = Table(
     (
         Column("publisher", "Publisher", 140),
-        Column("title", "Title", 220),
+        Column(
+            "title_or_address",
+            "Title or address",
+            220,
+            help="The source's title; for a source without one, its web address: the site and the last part.",
+        ),
         Column(
             "events", "Events", 68, "count", help="Events of the matching deals that this source supports."
         ),
