@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bench.draft_bench import draft_case, load_cases
+from tests.builders import ledger_csv
 from tracker.cli import main
 from tracker.countries import country_phrase
 from tracker.drafting import (
@@ -26,6 +27,7 @@ from tracker.drafting import (
     draft_csv_bytes,
 )
 from tracker.drafting.amounts import find_quantities, find_values
+from tracker.drafting.ledger import MAX_DEALS
 from tracker.drafting.mentions import find_countries
 from tracker.drafting.text import MAX_ARTICLE_CHARACTERS, split_sentences
 from tracker.drafting.vocabulary import NUMBER_WORDS, STAGE_CUES
@@ -622,6 +624,78 @@ def test_the_seed_article_against_the_seeded_ledger(seeded: Engine) -> None:
         0,
         0,
         [],
+    )
+
+
+def test_the_seed_article_finds_its_deal_among_more_deals_of_its_states_than_are_read(seeded: Engine) -> None:
+    # A SIPRI register holds thousands of deals of the United States: read by id, the 500 deals a draft
+    # reads held none of the seed's ("a-..." comes before "us-..."), and the draft proposed a new deal.
+    older = [
+        {
+            "deal_id": f"a-{number:03d}",
+            "deal_title": f"Xylo{number:03d}",
+            "date": "2019-01-01",
+            "stage": "contracted",
+            "summary": f"Order {number}.",
+            "buyer": "United States",
+            "seller": "Ukraine",
+            "source_title": "Old register",
+            "reliability": "B",
+            "credibility": "2",
+        }
+        for number in range(MAX_DEALS + 1)
+    ]
+    import_bytes(seeded, ledger_csv(*older), file_name="older.csv", editor="test")
+    result = draft_article(seed_article(), source=SEED_SOURCE, engine=seeded)
+    assert {r["deal_id"] for r in result.records()} == {"us-ukraine-drone-deal"}
+    assert result.deal_reason.startswith("existing deal us-ukraine-drone-deal")
+
+
+def test_the_states_a_deals_title_names_are_not_its_title_words(seeded: Engine) -> None:
+    # SIPRI names every deal after its sides: "United" and "States" outnumbered the seed deal's "Drone".
+    recorded = {
+        "deal_id": "a-uragan",
+        "deal_title": "9P117 Uragan (SSM launcher) — Ukraine to United States",
+        "date": "2020",
+        "stage": "delivering",
+        "summary": "Delivered.",
+        "buyer": "United States",
+        "seller": "Ukraine",
+        "source_title": "Register",
+        "reliability": "A",
+        "credibility": "2",
+    }
+    import_bytes(seeded, ledger_csv(recorded), file_name="register.csv", editor="test")
+    result = draft_article(seed_article(), source=SEED_SOURCE, engine=seeded)
+    assert result.deal_reason == (
+        "existing deal us-ukraine-drone-deal (“US–Ukraine Drone Deal”): buyer United States and "
+        "seller Ukraine; title word “Drone” in the text"
+    )
+
+
+def test_a_new_deal_never_takes_the_id_of_a_deal_the_draft_did_not_read(engine: Engine) -> None:
+    # The seed article's new deal would be "united-states-ukraine-drone-deal"; the ledger has a deal of that
+    # id between other states, and one numbered -2, neither of them a deal the draft reads.
+    taken = [
+        {
+            "deal_id": deal_id,
+            "deal_title": "Tanks",
+            "date": "2024-05-01",
+            "stage": "announced",
+            "summary": f"Tanks {deal_id}.",
+            "buyer": "Poland",
+            "seller": "Germany",
+            "source_title": "Wire",
+            "reliability": "B",
+            "credibility": "2",
+        }
+        for deal_id in ("united-states-ukraine-drone-deal", "united-states-ukraine-drone-deal-2")
+    ]
+    import_bytes(engine, ledger_csv(*taken), file_name="taken.csv", editor="test")
+    result = draft_article(seed_article(), source=SEED_SOURCE, engine=engine)
+    assert {r["deal_id"] for r in result.records()} == {"united-states-ukraine-drone-deal-3"}
+    assert result.deal_reason == (
+        "new deal: no deal in the ledger has these states and a system or title word in the text"
     )
 
 

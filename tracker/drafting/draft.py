@@ -214,14 +214,27 @@ def _wanted(analysis: _Analysis, source: ArticleSource) -> dict[str, object]:
     names |= {alias for m in mentions for alias in BODY_LEDGER_NAMES.get(m.name, ())}
     surnames = {m.name.split()[-1] for m in mentions if m.kind == "person"}
     countries = {m.country.code for ms in analysis.countries.values() for m in ms if not m.place}
-    return {"countries": countries, "names": names, "surnames": surnames, "publisher": source.publisher}
+    return {
+        "countries": countries,
+        "buyers": analysis.buyers,
+        "sellers": analysis.sellers,
+        "names": names,
+        "surnames": surnames,
+        "publisher": source.publisher,
+        "new_deal_id": _new_deal_name(analysis)[0],
+    }
 
 
 # --- the deal -----------------------------------------------------------------------------------------
 
 
 def _title_words(deal: LedgerDeal) -> list[str]:
-    words = re.findall(r"[\w-]+", f"{deal.title} {deal.category}")
+    named = f"{deal.title} {deal.category}"
+    # The states a title names ("— Ukraine to United States", as every SIPRI deal is called) are its sides,
+    # which the match checks on their own: as words, "United" and "States" matched any article on the US.
+    for mention in reversed(find_countries(Sentence(0, 0, len(named), named))):
+        named = f"{named[: mention.span.start]} {named[mention.span.end :]}"
+    words = re.findall(r"[\w-]+", named)
     return [
         w for w in dict.fromkeys(words) if w.casefold() not in _TITLE_STOPWORDS and country_phrase(w) is None
     ]
@@ -302,6 +315,18 @@ def _category(system: str) -> str:
 
 
 def _new_deal(analysis: _Analysis, knowledge: LedgerKnowledge) -> tuple[str, str, str]:
+    """A new deal's id (its name's slug, numbered past the ledger's deals of that slug), title and
+    category."""
+    slug, title, category = _new_deal_name(analysis)
+    taken = knowledge.taken_ids | {d.id for d in knowledge.deals}
+    deal_id, number = slug, 2
+    while deal_id in taken:
+        deal_id, number = f"{slug}-{number}", number + 1
+    return deal_id, title, category
+
+
+def _new_deal_name(analysis: _Analysis) -> tuple[str, str, str]:
+    """The slug, title and category of a new deal the article would be about."""
     system, category = _system(analysis)
     sides = [_names(codes) for codes in (analysis.buyers, analysis.sellers) if codes]
     if not sides:
@@ -315,11 +340,7 @@ def _new_deal(analysis: _Analysis, knowledge: LedgerKnowledge) -> tuple[str, str
         unicodedata.normalize("NFKD", title.casefold().replace("–", "-")).encode("ascii", "ignore").decode()
     )
     slug = _SLUG.sub("-", ascii_title).strip("-")[:80].rstrip("-") or "new-deal"
-    taken = {d.id for d in knowledge.deals}
-    deal_id, number = slug, 2
-    while deal_id in taken:
-        deal_id, number = f"{slug}-{number}", number + 1
-    return deal_id, title[:300], category
+    return slug, title[:300], category
 
 
 # --- parties ------------------------------------------------------------------------------------------

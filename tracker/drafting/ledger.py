@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 
 from tracker.models import Deal, Event, Party, Source
 
@@ -43,6 +43,8 @@ class LedgerKnowledge:
     deals: tuple[LedgerDeal, ...] = ()
     parties: tuple[LedgerParty, ...] = ()
     publisher_grades: dict[str, int] = field(default_factory=dict)
+    # Ids in the ledger that a new deal's id must not take: its slug and the slug numbered ("-2", ...).
+    taken_ids: frozenset[str] = frozenset()
 
     def suggested_reliability(self) -> tuple[str, str]:
         """The grade the ledger gives this publisher most often (ties: the lower grade), and why."""
@@ -54,20 +56,40 @@ class LedgerKnowledge:
 
 
 def read_knowledge(
-    engine: Engine, *, countries: Iterable[str], names: Iterable[str], surnames: Iterable[str], publisher: str
+    engine: Engine,
+    *,
+    countries: Iterable[str],
+    buyers: Iterable[str] = (),
+    sellers: Iterable[str] = (),
+    names: Iterable[str],
+    surnames: Iterable[str],
+    publisher: str,
+    new_deal_id: str = "",
 ) -> LedgerKnowledge:
-    """The deals involving `countries`, the non-state parties called `names` (any case) or whose name ends
-    in one of `surnames`, bodies of those states, and the grades of `publisher`'s sources."""
+    """The deals a draft could be about, the non-state parties called `names` (any case) or whose name ends
+    in one of `surnames`, bodies of `countries`, the grades of `publisher`'s sources, and the ids a new
+    deal called `new_deal_id` must avoid.
+
+    The deals: with `buyers` or `sellers` (as the article states them), those with one of the buyers among
+    theirs and one of the sellers among theirs; else those involving any of `countries`. At most
+    MAX_DEALS, the most recently active first: an article is news, and a SIPRI register holds thousands of
+    deals of the states in most articles (by id, the seed's deal came after 500 of the United States').
+    """
     codes = sorted(set(countries))
     wanted = sorted({n.casefold() for n in names})[:MAX_PARTY_WORDS]
     endings = sorted({s.casefold() for s in surnames})[:MAX_PARTY_WORDS]
+    sides = [
+        or_(*(side.contains(code) for code in sorted(set(stated))))
+        for side, stated in zip(_SIDES, (buyers, sellers), strict=True)
+        if stated
+    ]
     with engine.connect() as connection:
         deals: list[LedgerDeal] = []
-        if codes:
+        if sides or codes:
             rows = connection.execute(
                 select(Deal.id, Deal.title, Deal.category, Deal.buyer_codes, Deal.seller_codes)
-                .where(or_(*(side.contains(c) for c in codes for side in _SIDES)))
-                .order_by(Deal.id)
+                .where(and_(*sides) if sides else or_(*(side.contains(c) for c in codes for side in _SIDES)))
+                .order_by(Deal.last_event_on.desc().nulls_last(), Deal.id)
                 .limit(MAX_DEALS)
             ).all()  # fmt: skip
             history: dict[str, list[tuple[dt.date, str]]] = {}
@@ -117,7 +139,21 @@ def read_knowledge(
                 .group_by(Source.reliability)
             ):
                 grades[grade] = count
-    return LedgerKnowledge(deals=tuple(deals), parties=tuple(parties), publisher_grades=dict(grades))
+        taken: set[str] = set()
+        if new_deal_id:
+            taken.update(
+                connection.execute(
+                    select(Deal.id).where(
+                        or_(
+                            Deal.id == new_deal_id,
+                            Deal.id.like(f"{_escape_like(new_deal_id)}-%", escape="\\"),
+                        )
+                    )
+                ).scalars()
+            )
+    return LedgerKnowledge(
+        deals=tuple(deals), parties=tuple(parties), publisher_grades=dict(grades), taken_ids=frozenset(taken)
+    )
 
 
 def _escape_like(text: str) -> str:
