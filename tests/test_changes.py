@@ -710,7 +710,7 @@ def test_cli_csv_to_a_file(history: Engine, tmp_path: Path, capsys):
     assert (code, out, err) == (
         0,
         "",
-        'Deals mentioning "air-defence": 9 changes written to ' + f"{output}.\n",
+        'Deals mentioning "air-defence" (or "air-defense"): 9 changes written to ' + f"{output}.\n",
     )
     table = list(csv.DictReader(io.StringIO(output.read_bytes().decode("utf-8-sig"))))
     assert [(r["recorded_at"], r["kind"], r["change_id"], r["reason"]) for r in table] == [

@@ -16,7 +16,14 @@ from tracker import cli, queries
 from tracker import filters as filters_module
 from tracker.db import PROJECT_ROOT
 from tracker.errors import InvalidValue
-from tracker.filters import FILTER_BY_KEY, FILTERS, FilterOptions, Filters
+from tracker.filters import (
+    FILTER_BY_KEY,
+    FILTERS,
+    MAX_SEARCH_VARIANTS,
+    FilterOptions,
+    Filters,
+    search_variants,
+)
 from tracker.importer import import_bytes
 from tracker.knowledge import AsOf
 from tracker.models import Deal
@@ -41,8 +48,8 @@ D = dt.date
         (
             Filters(since=D(2025, 1, 1), until=D(2025, 6, 30), text=" drones ", min_reliability="B"),
             (
-                'Deals with events from 2025-01-01 to 2025-06-30, mentioning "drones", sourced at grade '
-                "B or better"
+                'Deals with events from 2025-01-01 to 2025-06-30, mentioning "drones" (or "uavs"), sourced '
+                "at grade B or better"
             ),
         ),
     ],
@@ -113,6 +120,9 @@ def ledger(engine: Engine) -> Engine:
         (Filters(until=D(2024, 2, 1)), ["jets"]),
         (Filters(since=D(2024, 3, 15), until=D(2024, 3, 20)), ["tanks"]),
         (Filters(text="DEFENCE news"), ["tanks"]),
+        (Filters(text="defense NEWS"), ["tanks"]),  # the source says "Defence News"
+        (Filters(text="UAV"), ["drones"]),  # SIPRI's word; the deal is called "Drones"
+        (Filters(text="armored"), []),
         (Filters(text="100%"), ["tanks"]),
         (Filters(text="order_book"), ["tanks"]),
         (Filters(text="_"), ["tanks"]),
@@ -123,6 +133,36 @@ def ledger(engine: Engine) -> Engine:
 )
 def test_filters_select_exact_deals(ledger: Engine, filters: Filters, expected: list[str]):
     assert deals(ledger, filters) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "variants"),
+    [
+        ("tanks", ("tanks",)),
+        (" Drone ", ("drone", "uav")),
+        ("UAVs", ("uavs", "drones")),
+        (
+            "air defence drones",
+            ("air defence drones", "air defence uavs", "air defense drones", "air defense uavs"),
+        ),
+        (
+            "defence armoured drone organisation modernisation",
+            (
+                "defence armoured drone organisation modernisation",
+                "defence armoured uav organisation modernisation",
+                "defense armoured drone organisation modernisation",
+                "defense armoured uav organisation modernisation",
+                "defence armored drone organisation modernisation",
+                "defence armored uav organisation modernisation",
+                "defense armored drone organisation modernisation",
+                "defense armored uav organisation modernisation",
+            ),  # at most MAX_SEARCH_VARIANTS: the first 8 of 32
+        ),
+    ],
+)
+def test_search_variants(text: str, variants: tuple[str, ...]):
+    assert search_variants(text) == variants
+    assert len(variants) <= MAX_SEARCH_VARIANTS
 
 
 def test_party_filter_by_id(ledger: Engine):

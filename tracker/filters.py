@@ -501,36 +501,57 @@ def _until_caption(f: Filters, _: PartyNames) -> str | None:
     return f"until {f.until.isoformat()}" if f.until and not f.since else None
 
 
-def _event_text_condition(pattern: str) -> ColumnElement[bool]:
-    return or_(
-        matches(Event.summary, pattern),
-        exists(
-            select(EventSource.event_id)
-            .join(Source, Source.id == EventSource.source_id)
-            .where(
-                EventSource.event_id == Event.id,
-                or_(
-                    matches(Source.title, pattern),
-                    matches(Source.publisher, pattern),
-                ),
-            )
-        ),
-    )
+# Words that name one thing in the ledger's sources in more than one way: a search for one finds the others.
+# SIPRI calls every drone a UAV; news is written in British and American spelling. Lower case.
+SEARCH_EQUIVALENTS: tuple[tuple[str, ...], ...] = (
+    ("drone", "uav"),
+    ("defence", "defense"),
+    ("armoured", "armored"),
+    ("organisation", "organization"),
+    ("modernisation", "modernization"),
+)
+# Each variant is one more LIKE per searched column: a text holding several of the words is bounded.
+MAX_SEARCH_VARIANTS = 8
+
+
+def search_variants(text: str) -> tuple[str, ...]:
+    """The search text in lower case, then the same text with each SEARCH_EQUIVALENTS word it holds written
+    as the word's equivalents ("air defence" -> "air defense"); at most MAX_SEARCH_VARIANTS."""
+    variants = [text.strip().lower()]
+    for group in SEARCH_EQUIVALENTS:
+        for variant in list(variants):
+            for word in (word for word in group if word in variant):
+                variants.extend(variant.replace(word, other) for other in group if other != word)
+    return tuple(dict.fromkeys(variants))[:MAX_SEARCH_VARIANTS]
+
+
+def _any_matches(columns: tuple[ColumnElement[str], ...], patterns: list[str]) -> ColumnElement[bool]:
+    return or_(*(matches(column, pattern) for column in columns for pattern in patterns))
 
 
 def _text_condition(f: Filters, as_of: AsOf | None) -> ColumnElement[bool] | None:
     if not f.text.strip():
         return None
-    pattern = like_pattern(f.text.strip())
-    return or_(
-        matches(Deal.title, pattern),
-        matches(Deal.summary, pattern),
+    patterns = [like_pattern(variant) for variant in search_variants(f.text)]
+    told = or_(
+        _any_matches((Event.summary,), patterns),
         exists(
-            select(Event.id)
-            .where(Event.deal_id == Deal.id, _event_text_condition(pattern), *_events_known(as_of))
-            .correlate(Deal)
+            select(EventSource.event_id)
+            .join(Source, Source.id == EventSource.source_id)
+            .where(EventSource.event_id == Event.id, _any_matches((Source.title, Source.publisher), patterns))
         ),
     )
+    return or_(
+        _any_matches((Deal.title, Deal.summary), patterns),
+        exists(select(Event.id).where(Event.deal_id == Deal.id, told, *_events_known(as_of)).correlate(Deal)),
+    )
+
+
+def _text_caption(f: Filters, _: PartyNames) -> str | None:
+    if not f.text.strip():
+        return None
+    also = [f'"{variant}"' for variant in search_variants(f.text)[1:]]
+    return f'mentioning "{f.text.strip()}"' + (f" (or {_join_or(also)})" if also else "")
 
 
 def _grade_condition(f: Filters, as_of: AsOf | None) -> ColumnElement[bool] | None:
@@ -809,12 +830,16 @@ FILTERS: tuple[Filter, ...] = (
             "text",
             "Search",
             placeholder="titles, summaries, sources",
-            help="Words in deal titles and summaries, event summaries, source titles and publishers.",
+            help=(
+                "Words in deal titles and summaries, event summaries, source titles and publishers. "
+                "“drone” also finds SIPRI's “UAV”, and British and American spellings find each other "
+                "(defence, defense)."
+            ),
             url_holds="value",  # checked here: Streamlit would keep a NUL byte, which PostgreSQL refuses
         ),
         cli=CliOption("--search", "text in titles, summaries or sources"),
         deal_condition=_text_condition,
-        caption=lambda f, _: f'mentioning "{f.text.strip()}"' if f.text.strip() else None,
+        caption=_text_caption,
     ),
     Filter(
         key="grade",
