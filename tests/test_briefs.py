@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 from sqlalchemy import Engine, create_engine
 
-from tests.builders import ledger_csv, many_deals, row
+from tests.builders import event_row, ledger_csv, many_deals, row
 from tracker import queries
 from tracker.briefs import (
     BriefClaim,
@@ -31,7 +31,7 @@ from tracker.knowledge import AsOf
 from tracker.signposts import signposts_of_deals
 
 SEED_DEAL = "us-ukraine-drone-deal"
-# Fixed, so "days in stage" is exact: the seed deal has negotiated since 22 Sep 2025.
+# Fixed, so "days in stage" is exact: the seed deal has negotiated since the week of 22 Sep 2025.
 MADE_AT = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
 DOCX_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 
@@ -50,7 +50,7 @@ def test_the_seed_deal_brief(seeded: Engine):
     assert brief.made_at == MADE_AT
     assert brief.figures == (
         ("Stage", "negotiating"),
-        ("In stage since", "22 Sep 2025 (429 days)"),
+        ("In stage since", "week of 22 Sep 2025 (429 days)"),
         ("Value", "10–30 bn USD"),
         ("Events", "14"),
         ("Buyers", "United States"),
@@ -59,8 +59,9 @@ def test_the_seed_deal_brief(seeded: Engine):
     )
     assert brief.stage_columns == ("Stage", "From", "To", "Days")
     assert brief.stage_rows == (
-        ("announced", "1 Jul 2025", "22 Sep 2025", "83"),
-        ("negotiating", "22 Sep 2025", "today", "429"),
+        # As precisely as reported, as the deal page shows them: not "1 Jul 2025" to "22 Sep 2025".
+        ("announced", "Jul 2025", "week of 22 Sep 2025", "83"),
+        ("negotiating", "week of 22 Sep 2025", "today", "429"),
     )
     assert len(brief.events) == 14
     assert brief.events[0] == BriefEvent(
@@ -207,7 +208,7 @@ def test_the_docx_brief_opens_in_python_docx(seeded: Engine):
     ]
     figures, stages, events, _, parties = document.tables
     assert [len(t.rows) for t in document.tables] == [8, 3, 15, 4, 21]
-    assert [c.text for c in stages.rows[2].cells] == ["negotiating", "22 Sep 2025", "today", "429"]
+    assert [c.text for c in stages.rows[2].cells] == ["negotiating", "week of 22 Sep 2025", "today", "429"]
     assert [c.text for c in events.rows[0].cells] == ["Date", "Stage", "What happened", "Sources (grade)"]
     assert events.rows[1].cells[3].text == "New York Post (B3); Devdiscourse (C3)"
     assert [c.text for c in figures.rows[1].cells] == ["Stage", "negotiating"]
@@ -221,6 +222,23 @@ def test_the_docx_brief_opens_in_python_docx(seeded: Engine):
     links = [r.target_ref for r in document.part.rels.values() if r.reltype == DOCX_HYPERLINK]
     assert links and all(link.startswith(("https://", "http://")) for link in links)
     assert "Signposts" in headings and document.paragraphs[-1].text != ""
+
+
+def test_a_view_brief_gives_each_deals_last_event_as_precisely_as_reported(engine: Engine):
+    # A SIPRI transfer's last delivery is a year: the brief said "1 Jan 2023", the Deals page "2023".
+    rows = [
+        event_row("year", "2023", "Delivered.", source="Register", grade="A", deal_title="Year"),
+        event_row("month", "2024-03", "Talks begin.", source="Wire", grade="B", deal_title="Month"),
+        event_row("week", "2024-W20", "Talks go on.", source="Wire", grade="B", deal_title="Week"),
+    ]
+    recorded = dt.datetime(2026, 10, 1, 9)
+    import_bytes(engine, ledger_csv(*rows), file_name="dates.csv", editor="test", now=recorded)
+    expected = [("Week", "week of 13 May 2024"), ("Month", "Mar 2024"), ("Year", "2023")]
+    now = view_brief(engine, filters=Filters(), now=MADE_AT)
+    assert [(d.label, d.last_event) for d in now.deals] == expected
+    # As of a day the scope recomputes each deal's last event: the same dates.
+    then = view_brief(engine, filters=Filters(), as_of=AsOf.end_of(dt.date(2026, 11, 1)), now=MADE_AT)
+    assert [(d.label, d.last_event) for d in then.deals] == expected
 
 
 def test_docx_drops_characters_xml_cannot_hold(seeded: Engine):

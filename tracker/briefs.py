@@ -167,6 +167,29 @@ def _day(day: dt.date | None) -> str:
     return format_partial_date(day, "day") if day is not None and not pd.isna(day) else ""
 
 
+def _reported(day: dt.date, precision: str | None) -> str:
+    """A date as precisely as it was reported ("week of 22 Sep 2025", "2023"), as the pages show it."""
+    return format_partial_date(day, precision or "day")
+
+
+def _stage_rows(intervals: pd.DataFrame) -> tuple[tuple[str, str, str, str], ...]:
+    """Each run of a stage: from and to as precisely as reported (a run ends where the next one starts:
+    "Jul 2025" to "week of 22 Sep 2025", not 1 Jul to 22 Sep), the current one to today."""
+    runs = list(intervals.itertuples(index=False))
+    rows = []
+    for run, following in zip(runs, [*runs[1:], None], strict=True):
+        if run.ongoing:
+            end = "today"
+        elif following is not None and following.start == run.end:
+            end = _reported(following.start, following.start_precision)
+        elif run.end == run.start:
+            end = _reported(run.start, run.start_precision)
+        else:
+            end = _day(run.end)
+        rows.append((run.stage, _reported(run.start, run.start_precision), end, str(run.days)))
+    return tuple(rows)
+
+
 def _text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
@@ -249,7 +272,10 @@ def deal_brief(
     intervals = queries.deal_stage_intervals(engine, deal_id, today=today, as_of=as_of)
     roles = queries.deal_roles(engine, deal_id, as_of=as_of)
     since = (
-        f"{_day(header.stage_since)} ({(today - header.stage_since).days} days)" if header.stage_since else ""
+        f"{_reported(header.stage_since, header.stage_since_precision)} "
+        f"({(today - header.stage_since).days} days)"
+        if header.stage_since
+        else ""
     )
     figures = [
         ("Stage", header.stage or "none stated"),
@@ -276,10 +302,7 @@ def deal_brief(
         figures=tuple(figures),
         chart=charts.stage_timeline(intervals, title="Stages over time"),
         stage_columns=("Stage", "From", "To", "Days"),
-        stage_rows=tuple(
-            (row.stage, _day(row.start), "today" if row.ongoing else _day(row.end), str(row.days))
-            for row in intervals.itertuples(index=False)
-        ),
+        stage_rows=_stage_rows(intervals),
         deals=(),
         deals_left_out=0,
         events=_events(events, sources, with_deal=False),
@@ -350,7 +373,7 @@ def view_brief(
                 _text(r.buyers),
                 _text(r.sellers),
                 r.value,
-                _day(r.last_event_on),
+                _text(r.last_event),
             )
             for r in rows.deals.itertuples(index=False)
         ),

@@ -1630,7 +1630,7 @@ class ViewRows:
     """The deals and events a view brief lists (the first `limit` of each) and how many match in all."""
 
     deals: pd.DataFrame  # deal_id, title, label (tracker.labels), stage, buyers, sellers, category, value,
-    # last_event_on
+    # last_event_on, last_event (as precisely as reported: "2023", "17 Oct 2025")
     deal_total: int
     events: pd.DataFrame  # as latest_events
     event_sources: pd.DataFrame  # one row per listed event and source, as deal_event_sources
@@ -1653,6 +1653,7 @@ def view_rows(
         Deal.value_high,
         Deal.currency,
         Deal.last_event_on,
+        Deal.last_event_precision,
         *label_columns(),
     )
     if scope.statuses is None:
@@ -1673,14 +1674,24 @@ def view_rows(
         known = shown.set_index("deal_id")
         deals["stage"] = deals["deal_id"].map(known["current_stage"])
         deals["last_event_on"] = deals["deal_id"].map(known["last_event_on"])
+        deals["last_event_precision"] = deals["deal_id"].map(known["last_event_precision"])
         order = {deal_id: i for i, deal_id in enumerate(shown["deal_id"])}
         deals = deals.sort_values("deal_id", key=lambda ids: ids.map(order)).reset_index(drop=True)
     deals["value"] = [
         value_range_text(low, high, currency)
         for low, high, currency in zip(deals["value_low"], deals["value_high"], deals["currency"])
     ]
+    deals["last_event"] = _shown_dates(deals["last_event_on"], deals["last_event_precision"])
     deals.insert(2, "label", frame_labels(deals["title"], deals))
-    deals = deals.drop(columns=["value_low", "value_high", "currency", *(c.name for c in label_columns())])
+    deals = deals.drop(
+        columns=[
+            "value_low",
+            "value_high",
+            "currency",
+            "last_event_precision",
+            *(c.name for c in label_columns()),
+        ]
+    )
     event_conditions = [*scope.conditions, *_event_conditions(filters, as_of)]
     with engine.connect() as connection:
         event_total = int(
