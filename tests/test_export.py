@@ -11,7 +11,7 @@ from conftest import TODAY
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from tests.builders import ledger_csv, row
+from tests.builders import event_row, ledger_csv, row
 from tests.ledger_snapshot import content
 from tracker import queries
 from tracker.export import ledger_rows, ledger_workbook, neutralise, to_csv_bytes, to_xlsx_bytes
@@ -340,6 +340,53 @@ def test_the_deals_sheet_has_readable_headers_widths_a_frozen_header_and_filters
     ]
 
 
+def test_the_deals_sheet_shows_each_date_as_precisely_as_it_was_reported(engine: Engine):
+    # A SIPRI transfer delivered in "2023" read 2023-01-01 in the workbook; the Deals page says "2023".
+    rows = [
+        event_row(
+            "year", "2023", "Delivered.", source="Register", grade="A", deal_title="Year", stage="delivering"
+        ),
+        event_row(
+            "month",
+            "2024-03",
+            "Talks begin.",
+            source="Wire",
+            grade="B",
+            deal_title="Month",
+            stage="announced",
+        ),
+        event_row(
+            "week",
+            "2024-W20",
+            "Talks go on.",
+            source="Wire",
+            grade="B",
+            deal_title="Week",
+            stage="negotiating",
+        ),
+        event_row("week", "2024-06-03", "More talks.", source="Wire", grade="B"),
+    ]
+    import_bytes(engine, ledger_csv(*rows), file_name="dates.csv", editor="test")
+    deals = three_workbook(engine, Filters())["deals"]
+    header = [cell.value for cell in deals[1]]
+    shown = [
+        tuple(
+            (row[header.index(name)].value.date(), row[header.index(name)].number_format)
+            for name in ("In stage since", "First event", "Last event")
+        )
+        for row in deals.iter_rows(min_row=2)
+    ]
+    assert shown == [
+        (
+            (dt.date(2024, 5, 13), '"week of "YYYY-MM-DD'),
+            (dt.date(2024, 5, 13), '"week of "YYYY-MM-DD'),
+            (dt.date(2024, 6, 3), "YYYY-MM-DD"),
+        ),
+        ((dt.date(2024, 3, 1), "YYYY-MM"),) * 3,
+        ((dt.date(2023, 1, 1), "YYYY"),) * 3,
+    ]
+
+
 @pytest.mark.parametrize(
     ("filters", "caption", "scope"),
     [
@@ -363,7 +410,7 @@ def test_the_about_sheet_names_filters_scope_moment_and_export_time(
     three: Engine, filters: Filters, caption: str, scope: str
 ):
     about = three_workbook(three, filters)["about"]
-    assert [tuple(row) for row in about.iter_rows(max_row=7, values_only=True)] == [
+    assert [tuple(row) for row in about.iter_rows(max_row=8, values_only=True)] == [
         ("Workbook", "Defense-deal tracker export"),
         ("Filters", caption),
         ("Scope", scope),
@@ -378,6 +425,14 @@ def test_the_about_sheet_names_filters_scope_moment_and_export_time(
             ),
         ),
         ("Formulas", "Cells that a spreadsheet would read as a formula start with an apostrophe."),
+        (
+            "Dates",
+            (
+                "deals: real dates, shown as precisely as they were reported: 2023 (a year), 2025-07 "
+                "(a month), week of 2025-09-22, 2025-10-17 (a day); a year or a month is stored as its first "
+                "day."
+            ),
+        ),
     ]
-    assert about["A8"].value == "column deal_id"
+    assert about["A9"].value == "column deal_id"
     assert (about.column_dimensions["A"].width, about.column_dimensions["B"].width) == (24, 100)

@@ -18,7 +18,7 @@ import datetime as dt
 import io
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +59,15 @@ __all__ = [
 ]
 
 LEDGER_SHEET = "ledger rows"  # the workbook sheet in the upload format (tracker.workbook imports it)
+# A date cell of each precision in a workbook: a real date, so that it sorts and filters as one, shown no
+# more precisely than it was reported (a SIPRI "2023" is stored as 1 Jan 2023, and read "2023").
+XLSX_DATE_FORMATS = {"day": "YYYY-MM-DD", "week": '"week of "YYYY-MM-DD', "month": "YYYY-MM", "year": "YYYY"}
+# The Deals table's dates, each with the column saying how precisely it was reported.
+_DEAL_DATE_PRECISIONS = {
+    "stage_since": "stage_since_precision",
+    "first_event_on": "first_event_precision",
+    "last_event_on": "last_event_precision",
+}
 _CHUNK = 5000
 
 
@@ -394,15 +403,27 @@ def _xlsx_safe(value: Any) -> Any:
     return value
 
 
-def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, notes: Mapping[str, str] | None = None) -> bytes:
+def to_xlsx_bytes(
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    notes: Mapping[str, str] | None = None,
+    number_formats: Mapping[str, Mapping[str, Sequence[str | None]]] | None = None,
+) -> bytes:
     """A workbook with one sheet per frame (readable headers, frozen, with filters and fitted widths), and
-    an "about" sheet listing `notes` (what the workbook holds, its filters, when it was made)."""
+    an "about" sheet listing `notes` (what the workbook holds, its filters, when it was made).
+
+    `number_formats`: per sheet and column, a number format for each row's cell (None: the default)."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             safe = neutralise_frame(frame).map(_xlsx_safe)
             safe.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
+            for column, formats in (number_formats or {}).get(name, {}).items():
+                letter = get_column_letter(safe.columns.get_loc(column) + 1)
+                for row, number_format in enumerate(formats, start=2):
+                    if number_format is not None:
+                        sheet[f"{letter}{row}"].number_format = number_format
             sheet.freeze_panes = "A2"
             if len(safe.columns):
                 sheet.auto_filter.ref = f"A1:{get_column_letter(len(safe.columns))}{len(safe) + 1}"
@@ -437,8 +458,16 @@ def ledger_workbook(
     each sheet and column holds. `rows`: the ledger rows when the caller has them already."""
     made = (made_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     sheets: dict[str, pd.DataFrame] = {}
+    number_formats: dict[str, dict[str, list[str | None]]] = {}
     if deals is not None:
         sheets["deals"] = deals[list(DEAL_TABLE_COLUMNS)].rename(columns=DEAL_TABLE_COLUMNS)
+        number_formats["deals"] = {
+            DEAL_TABLE_COLUMNS[column]: [
+                XLSX_DATE_FORMATS[precision] if isinstance(precision, str) else None
+                for precision in deals[precisions]
+            ]
+            for column, precisions in _DEAL_DATE_PRECISIONS.items()
+        }
     sheets[LEDGER_SHEET] = ledger_rows(engine, filters) if rows is None else rows
     sheets["parties"] = deal_parties(engine, filters)
     scope = SCOPES[filters.scope]
@@ -457,6 +486,10 @@ def ledger_workbook(
             "as CSV, to get the same ledger); parties: every party's role in each deal; about: this sheet."
         ),
         "Formulas": "Cells that a spreadsheet would read as a formula start with an apostrophe.",
+        "Dates": (
+            "deals: real dates, shown as precisely as they were reported: 2023 (a year), 2025-07 (a month), "
+            "week of 2025-09-22, 2025-10-17 (a day); a year or a month is stored as its first day."
+        ),
         **{f"column {name}": meaning for name, meaning in column_notes().items()},
     }
-    return to_xlsx_bytes(sheets, notes=notes)
+    return to_xlsx_bytes(sheets, notes=notes, number_formats=number_formats)
