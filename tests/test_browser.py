@@ -622,6 +622,19 @@ def test_tables_fit_a_1440_px_window_and_a_source_leads_to_its_deals(page: Page,
     expect(deals).to_have_attribute("aria-rowcount", "2")
     settle(page)
     assert page.evaluate(GRID_WIDTHS) == [[978, 978]] * 3
+
+    # A deal's events and their sources, on the tab that shows them.
+    main = visit(page, server, f"/deal?deal={SEED_DEAL}")
+    main.get_by_role("tab", name="Events (14)").click()
+    events = table(main, "Date", "Stage", "What happened", "Sources (grade)")
+    expect(events).to_have_attribute("aria-rowcount", "15")
+    sources = table(main, "Event date", "Event", "Publisher", "Published")
+    expect(sources).to_have_attribute("aria-rowcount", "21")  # the seed's 20 event-source links
+    settle(page)
+    assert (
+        page.evaluate(GRID_WIDTHS.replace(".map(", ".filter(frame => frame.offsetParent).map("))
+        == [[978, 978]] * 2
+    )
     page.set_viewport_size(VIEWPORT)
 
 

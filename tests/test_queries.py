@@ -342,6 +342,29 @@ def test_sources_on_the_seed(seeded: Engine) -> None:
     assert queries.weakly_sourced_deals(seeded, filters=ALL).empty  # the seed has B-graded sources
 
 
+def test_a_sources_publication_date_reads_as_precisely_as_it_was_given(engine: Engine) -> None:
+    # A source dated to a month showed as "1 Jul 2025" on the Sources page and the deal page.
+    rows = [
+        event_row("d", "2025-07-04", "Talks.", source="Monthly", grade="B", source_date="2025-07"),
+        event_row("d", "2025-07-05", "More talks.", source="Daily", grade="B", source_date="2025-07-05"),
+        event_row("d", "2025-07-06", "Yet more.", source="Undated", grade="B"),
+    ]
+    rows[0] |= {"deal_title": "D", "stage": "negotiating"}
+    import_bytes(engine, ledger_csv(*rows), file_name="dated.csv", editor="test")
+    listed = queries.sources_table(engine, filters=ALL)
+    assert dict(zip(listed["publisher"], listed["published"].fillna("–"), strict=True)) == {
+        "Monthly": "Jul 2025",
+        "Daily": "5 Jul 2025",
+        "Undated": "–",
+    }
+    by_event = queries.deal_event_sources(engine, "d")
+    assert by_event[["publisher", "published"]].fillna("–").values.tolist() == [
+        ["Monthly", "Jul 2025"],
+        ["Daily", "5 Jul 2025"],
+        ["Undated", "–"],
+    ]
+
+
 def test_filter_options_on_the_seed(seeded: Engine) -> None:
     options = queries.filter_options(seeded)
     assert options.countries.to_dict("records") == [

@@ -21,6 +21,8 @@ WIDTHS = {
     "new events": 958,
     "attribute changes": 940,
     "deal history": 950,
+    "deal events": 978,
+    "deal event sources": 978,
 }
 
 
@@ -54,6 +56,7 @@ def test_a_table_shows_each_column_once() -> None:
         (tables.PROBLEMS, 8, 613),
         (tables.PROBLEMS, 40, 613),
         (tables.IMPORT_HISTORY, 12, 387),
+        (tables.DEAL_EVENTS, 14, 1045),  # the seed deal's 14 events, each three lines tall, all in view
     ],
 )
 def test_grids_are_as_tall_as_their_rows_up_to_a_cap(table: tables.Table, rows: int, height: int) -> None:

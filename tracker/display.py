@@ -157,6 +157,7 @@ def tiv_text(tiv: float | None) -> str:
     return f"{float(tiv):,.2f}".rstrip("0").rstrip(".")
 
 
+GRADE_HELP = "Source reliability A–F and claim credibility 1–6."
 TIV_LABEL = "SIPRI TIV (millions, a volume index, not money)"
 TIV_HELP = (
     "SIPRI's trend-indicator value: the military capability transferred, in millions of TIV. A volume "

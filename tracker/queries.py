@@ -656,6 +656,7 @@ def _event_sources(engine: Engine, event_ids: list[int], as_of: AsOf | None) -> 
             Source.title,
             Source.url,
             Source.published_on,
+            Source.published_precision,
             Source.kind,
             graded,
             rated,
@@ -668,6 +669,7 @@ def _event_sources(engine: Engine, event_ids: list[int], as_of: AsOf | None) -> 
     sources = _frame(engine, statement)
     sources["grade"] = [grade(r, c) for r, c in zip(sources["reliability"], sources["credibility"])]
     sources["url"] = sources["url"].map(web_url_or_none)
+    sources["published"] = _shown_dates(sources["published_on"], sources["published_precision"])
     return sources
 
 
@@ -1239,6 +1241,7 @@ def _source_usage(filters: Filters) -> Select[Any]:
             Source.title,
             Source.url,
             Source.published_on,
+            Source.published_precision,
             Source.kind,
             Source.reliability,
             events,
@@ -1254,6 +1257,7 @@ def _source_usage(filters: Filters) -> Select[Any]:
             Source.title,
             Source.url,
             Source.published_on,
+            Source.published_precision,
             Source.kind,
             Source.reliability,
         )
@@ -1271,6 +1275,7 @@ def sources_table(engine: Engine, *, filters: Filters, limit: int = SOURCES_TABL
         .limit(limit),
     )
     sources["url"] = sources["url"].map(web_url_or_none)
+    sources["published"] = _shown_dates(sources["published_on"], sources["published_precision"])
     sources["title_or_address"] = [
         title if isinstance(title, str) and title else short_address(url)
         for title, url in zip(sources["title"], sources["url"], strict=True)

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from tracker import queries
 from tracker.auth import editors_from_secrets
 from tracker.db import open_ledger, resolve_database_url
-from tracker.display import counted, escape_markdown
+from tracker.display import GRADE_HELP, counted, escape_markdown
 from tracker.errors import InvalidValue
 from tracker.filters import (
     AS_OF_KEY,
@@ -64,7 +64,6 @@ CHANGES_PAGE = "tracker/views/changes.py"
 # Plotly geo charts read their base map from here (static/topojson/, served by enableStaticServing).
 TOPOJSON_URL = "app/static/topojson/"
 CHART_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
-GRADE_HELP = "Source reliability A–F and claim credibility 1–6."
 
 
 # --- the ledger ---------------------------------------------------------------------------------------

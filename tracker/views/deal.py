@@ -17,10 +17,8 @@ from tracker.display import counted, escape_markdown, value_range_text
 from tracker.errors import InvalidValue
 from tracker.filters import url_deal_id
 from tracker.staleness import can_be_stale, is_stale, stale_after_days, stale_from
-from tracker.views import capture, common, history
+from tracker.views import capture, common, history, tables
 from tracker.views.brief_downloads import brief_buttons
-
-LINK = {"display_text": "open ↗", "validate": r"^https?://"}  # links only for http(s) URLs
 
 as_of = common.current_as_of()
 deal_id = st.query_params.get("deal", "")
@@ -188,43 +186,11 @@ with timeline_tab:
     )
 
 with events_tab:
-    st.dataframe(
-        events,
-        key="deal-events",
-        hide_index=True,
-        placeholder="–",
-        column_order=("date", "stage", "summary", "sources", "source_url", "note", "topic"),
-        column_config={
-            "date": st.column_config.TextColumn("Date", width="small"),
-            "stage": st.column_config.TextColumn("Stage", width="small"),
-            "summary": st.column_config.TextColumn("What happened", width="large"),
-            "sources": st.column_config.TextColumn("Sources (grade)", help=common.GRADE_HELP),
-            "source_url": st.column_config.LinkColumn("Best source", **LINK),
-            "note": st.column_config.TextColumn("Note"),
-            "topic": st.column_config.TextColumn("Topic", width="small"),
-        },
-    )
+    tables.DEAL_EVENTS.show(events, key="deal-events")
     st.markdown("**Every source, by event**")
-    by_event = sources.merge(events[["event_id", "date", "summary"]], on="event_id")
-    st.dataframe(
-        by_event,
-        key="deal-event-sources",
-        hide_index=True,
-        placeholder="–",
-        column_order=("date", "summary", "publisher", "title", "grade", "excerpt", "url", "published_on"),
-        column_config={
-            "date": st.column_config.TextColumn("Event date", width="small"),
-            "summary": st.column_config.TextColumn("Event", width="medium"),
-            "publisher": st.column_config.TextColumn("Publisher"),
-            "title": st.column_config.TextColumn("Title"),
-            "grade": st.column_config.TextColumn("Grade", width="small", help=common.GRADE_HELP),
-            "excerpt": st.column_config.TextColumn(
-                "In the source's words", width="medium", help="The sentence that supports the event."
-            ),
-            "url": st.column_config.LinkColumn("Link", **LINK),
-            "published_on": st.column_config.DateColumn("Published", format="D MMM YYYY"),
-        },
-    )
+    # In the events' order (by date, as the table above), not the links' (by event id).
+    by_event = events[["event_id", "date", "summary"]].merge(sources, on="event_id")
+    tables.DEAL_EVENT_SOURCES.show(by_event, key="deal-event-sources")
     capture.event_changes(deal_id, events, sources, editor=editor, as_of=as_of)
 
 with parties_tab:

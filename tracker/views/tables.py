@@ -16,7 +16,7 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-from tracker.display import TIV_HELP, TIV_LABEL
+from tracker.display import GRADE_HELP, TIV_HELP, TIV_LABEL
 from tracker.queries import DEAL_TABLE_COLUMNS
 
 # The grid's inner width on a 1440 px window with the sidebar open (wide layout), measured in Chromium.
@@ -177,7 +177,7 @@ SOURCES = Table(
         Column("deals", "Deals", 60, "count", help="Matching deals with an event this source supports."),
         Column("reliability", "Grade", 58, help="NATO Admiralty source reliability, A (best) to F."),
         Column("reliability_meaning", "Reliability", 132),
-        Column("published_on", "Published", 88, "date"),
+        Column("published", "Published", 88, help=DATES_AS_REPORTED),
         Column("kind", "Kind", 72),
         Column("url", "Link", 52, "web link"),
     ),
@@ -275,6 +275,35 @@ DEAL_HISTORY = Table(
     )
 )
 
+# A deal's story: summaries wrap (three lines a row) rather than end after a few words, and a week or a span
+# of days ("29 Sep – 2 Oct 2025") is read whole.
+DEAL_EVENTS = Table(
+    (
+        Column("date", "Date", 104, help=DATES_AS_REPORTED),
+        Column("stage", "Stage", 88),
+        Column("summary", "What happened", 340),
+        Column("sources", "Sources (grade)", 160, help=GRADE_HELP),
+        Column("source_url", "Best source", 76, "web link"),
+        Column("note", "Note", 120),
+        Column("topic", "Topic", 90),
+    ),
+    wrap=True,
+)
+
+DEAL_EVENT_SOURCES = Table(
+    (
+        Column("date", "Event date", 110, help=DATES_AS_REPORTED),
+        Column("summary", "Event", 220),
+        Column("publisher", "Publisher", 130),
+        Column("title", "Title", 142),
+        Column("grade", "Grade", 56, help=GRADE_HELP),
+        Column("excerpt", "In the source's words", 180, help="The sentence that supports the event."),
+        Column("url", "Link", 52, "web link"),
+        Column("published", "Published", 88, help=DATES_AS_REPORTED),
+    ),
+    wrap=True,
+)
+
 # Every table, for the width check.
 TABLES: dict[str, Table] = {
     "deals": DEALS,
@@ -287,4 +316,6 @@ TABLES: dict[str, Table] = {
     "new events": NEW_EVENTS,
     "attribute changes": ATTRIBUTE_CHANGES,
     "deal history": DEAL_HISTORY,
+    "deal events": DEAL_EVENTS,
+    "deal event sources": DEAL_EVENT_SOURCES,
 }
