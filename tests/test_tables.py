@@ -23,6 +23,7 @@ WIDTHS = {
     "deal history": 950,
     "deal events": 978,
     "deal event sources": 978,
+    "value claims": 978,
 }
 
 

@@ -210,20 +210,7 @@ with values_tab:
     if claims.empty:
         st.info("No event of this deal states a value or a quantity.")
     else:
-        st.dataframe(
-            claims,
-            key="value-claims",
-            hide_index=True,
-            placeholder="–",
-            column_order=("date", "value", "quantity", "summary", "sources"),
-            column_config={
-                "date": "Date",
-                "value": "Value claimed",
-                "quantity": "Quantity",
-                "summary": st.column_config.TextColumn("Claim", width="large"),
-                "sources": "Sources (grade)",
-            },
-        )
+        tables.VALUE_CLAIMS.show(claims, key="value-claims")
         st.caption(
             "Each event's claim with its sources, side by side. Who states a value is in the event "
             "notes (Events tab)."

@@ -272,7 +272,8 @@ DEAL_HISTORY = Table(
         Column("what", "What happened", 420),
         Column("reason", "Reason", 240),
         Column("import_id", "Change", 70, "id"),
-    )
+    ),
+    wrap=True,  # "imported from <file> on <date> by <editor>: ..." ran past the column's end
 )
 
 # A deal's story: summaries wrap (three lines a row) rather than end after a few words, and a week or a span
@@ -304,6 +305,17 @@ DEAL_EVENT_SOURCES = Table(
     wrap=True,
 )
 
+VALUE_CLAIMS = Table(
+    (
+        Column("date", "Date", 104, help=DATES_AS_REPORTED),
+        Column("value", "Value claimed", 120),
+        Column("quantity", "Quantity", 72, "count"),
+        Column("summary", "Claim", 420),
+        Column("sources", "Sources (grade)", 262, help=GRADE_HELP),
+    ),
+    wrap=True,
+)
+
 # Every table, for the width check.
 TABLES: dict[str, Table] = {
     "deals": DEALS,
@@ -318,4 +330,5 @@ TABLES: dict[str, Table] = {
     "deal history": DEAL_HISTORY,
     "deal events": DEAL_EVENTS,
     "deal event sources": DEAL_EVENT_SOURCES,
+    "value claims": VALUE_CLAIMS,
 }
