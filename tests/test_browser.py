@@ -623,6 +623,13 @@ def test_tables_fit_a_1440_px_window_and_a_source_leads_to_its_deals(page: Page,
     settle(page)
     assert page.evaluate(GRID_WIDTHS) == [[978, 978]] * 3
 
+    main = visit(page, server, "/")
+    expect(table(main, "Date", "Deal", "What happened", "Best source")).to_have_attribute(
+        "aria-rowcount", "15"
+    )
+    settle(page)
+    assert page.evaluate(GRID_WIDTHS) == [[978, 978]]  # the latest events: the seed's 14
+
     # A deal's events and their sources, on the tab that shows them.
     main = visit(page, server, f"/deal?deal={SEED_DEAL}")
     main.get_by_role("tab", name="Events (14)").click()

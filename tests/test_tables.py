@@ -24,6 +24,7 @@ WIDTHS = {
     "deal events": 978,
     "deal event sources": 978,
     "value claims": 978,
+    "latest events": 974,
 }
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from tracker import charts, queries, signposts
 from tracker.filters import COUNTRY_SIDES
-from tracker.views import common
+from tracker.views import common, tables
 
 filters = common.current_filters()
 as_of = common.current_as_of()
@@ -89,26 +89,7 @@ if overdue is not None and not overdue.empty:
 
 st.subheader("Latest events")
 events = common.read(queries.latest_events, filters=filters, as_of=as_of)
-chosen = st.dataframe(
-    events,
-    key="latest-events",
-    hide_index=True,
-    placeholder="–",
-    on_select="rerun",
-    selection_mode="single-row",
-    column_order=("date", "deal_label", "stage", "summary", "sources", "source_url"),
-    column_config={
-        "date": st.column_config.TextColumn("Date", width="small"),
-        "deal_label": st.column_config.TextColumn("Deal"),
-        "stage": st.column_config.TextColumn("Stage", width="small"),
-        "summary": st.column_config.TextColumn("What happened", width="large"),
-        "sources": st.column_config.TextColumn("Sources (grade)", help=common.GRADE_HELP),
-        # Links only for http(s) URLs.
-        "source_url": st.column_config.LinkColumn(
-            "Best source", display_text="open ↗", validate=r"^https?://"
-        ),
-    },
-)
+chosen = tables.LATEST_EVENTS.show(events, key="latest-events")
 st.caption(f"The {queries.LATEST_EVENTS} most recent events by date. Select a row to open its deal.")
 if chosen.selection.rows:
     common.open_deal(events["deal_id"].iloc[chosen.selection.rows[0]])

@@ -305,6 +305,20 @@ DEAL_EVENT_SOURCES = Table(
     wrap=True,
 )
 
+LATEST_EVENTS = Table(
+    (
+        Column("date", "Date", 104, help=DATES_AS_REPORTED),
+        Column("deal_label", "Deal", 160),
+        Column("stage", "Stage", 88),
+        Column("summary", "What happened", 330),
+        Column("sources", "Sources (grade)", 170, help=GRADE_HELP),
+        Column("source_url", "Best source", 78, "web link"),
+    ),
+    selection=("single-row",),
+    wrap=True,
+    max_rows=8,  # the newest first; the grid scrolls to the rest (as the Deals table)
+)
+
 VALUE_CLAIMS = Table(
     (
         Column("date", "Date", 104, help=DATES_AS_REPORTED),
@@ -331,4 +345,5 @@ TABLES: dict[str, Table] = {
     "deal events": DEAL_EVENTS,
     "deal event sources": DEAL_EVENT_SOURCES,
     "value claims": VALUE_CLAIMS,
+    "latest events": LATEST_EVENTS,
 }
