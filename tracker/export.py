@@ -45,7 +45,7 @@ from tracker.models import (
     Signpost,
     Source,
 )
-from tracker.queries import DEAL_TABLE_COLUMNS
+from tracker.queries import DEAL_TABLE_COLUMNS, DEAL_TABLE_DATES
 
 __all__ = [
     "FORMULA_STARTS",
@@ -62,12 +62,6 @@ LEDGER_SHEET = "ledger rows"  # the workbook sheet in the upload format (tracker
 # A date cell of each precision in a workbook: a real date, so that it sorts and filters as one, shown no
 # more precisely than it was reported (a SIPRI "2023" is stored as 1 Jan 2023, and read "2023").
 XLSX_DATE_FORMATS = {"day": "YYYY-MM-DD", "week": '"week of "YYYY-MM-DD', "month": "YYYY-MM", "year": "YYYY"}
-# The Deals table's dates, each with the column saying how precisely it was reported.
-_DEAL_DATE_PRECISIONS = {
-    "stage_since": "stage_since_precision",
-    "first_event_on": "first_event_precision",
-    "last_event_on": "last_event_precision",
-}
 _CHUNK = 5000
 
 
@@ -462,11 +456,11 @@ def ledger_workbook(
     if deals is not None:
         sheets["deals"] = deals[list(DEAL_TABLE_COLUMNS)].rename(columns=DEAL_TABLE_COLUMNS)
         number_formats["deals"] = {
-            DEAL_TABLE_COLUMNS[column]: [
+            DEAL_TABLE_COLUMNS[stored]: [
                 XLSX_DATE_FORMATS[precision] if isinstance(precision, str) else None
                 for precision in deals[precisions]
             ]
-            for column, precisions in _DEAL_DATE_PRECISIONS.items()
+            for stored, precisions, _ in DEAL_TABLE_DATES
         }
     sheets[LEDGER_SHEET] = ledger_rows(engine, filters) if rows is None else rows
     sheets["parties"] = deal_parties(engine, filters)

@@ -848,6 +848,14 @@ DEAL_SORTS: dict[str, DealSort] = {
 DEFAULT_DEAL_SORT = "last_event"
 
 
+# The dates of `deals_table`: each stored date, the column saying how precisely it was reported, and the
+# column showing it so ("2023", "week of 22 Sep 2025").
+DEAL_TABLE_DATES: tuple[tuple[str, str, str], ...] = (
+    ("first_event_on", "first_event_precision", "first_event"),
+    ("last_event_on", "last_event_precision", "last_event"),
+    ("stage_since", "stage_since_precision", "in_stage_since"),
+)
+
 # The columns of `deals_table`, in order, with the names people read (the Deals page, the workbook's
 # "deals" sheet).
 DEAL_TABLE_COLUMNS: dict[str, str] = {
@@ -918,9 +926,8 @@ def _deals_frame(engine: Engine, statement: Select[Any]) -> pd.DataFrame:
         ],
     )
     deals["label"] = frame_labels(deals["title"], deals)
-    deals["first_event"] = _shown_dates(deals["first_event_on"], deals["first_event_precision"])
-    deals["last_event"] = _shown_dates(deals["last_event_on"], deals["last_event_precision"])
-    deals["in_stage_since"] = _shown_dates(deals["stage_since"], deals["stage_since_precision"])
+    for stored, precision, shown in DEAL_TABLE_DATES:
+        deals[shown] = _shown_dates(deals[stored], deals[precision])
     return deals.drop(columns=[column.name for column in label_columns()])
 
 
