@@ -531,8 +531,9 @@ def test_a_ledger_with_sipri_transfers_opens_on_deals_in_the_making(page: Page, 
 def test_pipeline_board_and_the_overview_of_a_register(page: Page, showcase_server: Server) -> None:
     # A server's first page also loads the app's modules: on a loaded machine that took over 30 s.
     main = visit(page, showcase_server, "/pipeline", timeout_ms=3 * TIMEOUT_MS)
-    # One lane per stage, in the stages' order left to right in one row, each headed with its number of
-    # deals in the making; the row scrolls sideways to the later stages.
+    # One lane per stage (every stage of this ledger holds deals), in the stages' order left to right in
+    # one row, each headed with its number of deals in the making; the row scrolls sideways to the later
+    # stages.
     lanes = [main.locator(f".st-key-lane-{stage}") for stage in STAGE_NAMES]
     for stage, lane in zip(STAGE_NAMES, lanes, strict=True):
         count = SHOWCASE_STAGES[stage]

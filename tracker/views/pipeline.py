@@ -29,13 +29,20 @@ if int(totals.sum()) == 0:
 thresholds = common.read(queries.stale_thresholds)
 cards = common.read(queries.pipeline_cards, filters=filters, today=dt.date.today(), thresholds=thresholds)
 stages = [stage for stage in STAGE_NAMES if not filters.stages or stage in filters.stages]
+held = [stage for stage in stages if int(totals.get(stage, 0))]
 st.caption(
-    f"Each stage shows its {queries.CARDS_PER_STAGE} most recently active deals (scroll within a stage, and "
-    "sideways for the later stages); completed and cancelled deals are folded away. Grades: source "
-    "reliability A–F and claim credibility 1–6 of the best source on the latest event. A deal is stale "
-    "when its news is older than is usual for its stage in this ledger (the threshold under each stage's "
-    "name)."
+    f"Each stage that holds deals has a lane of its {queries.CARDS_PER_STAGE} most recently active deals "
+    "(scroll within a lane, and sideways when the lanes are wider than the screen); completed and cancelled "
+    "deals are folded away. Grades: source reliability A–F and claim credibility 1–6 of the best source on "
+    "the latest event. A deal is stale when its news is older than is usual for its stage in this ledger "
+    "(the threshold under each stage's name)."
 )
+if len(held) < len(stages):
+    st.caption(
+        "No deals in "
+        + ", ".join(stage.capitalize() for stage in stages if stage not in held)
+        + ": these stages have no lane."
+    )
 
 
 def _card(card: Any) -> None:
@@ -66,22 +73,19 @@ def _card(card: Any) -> None:
 # Stages left to right in one row as on a CRM board, the row scrolling sideways when it is wider than the
 # screen. Each lane scrolls within a fixed height, so the row (and its sideways scroll bar) stays on the
 # first screen instead of below the longest lane.
-# A stage with no deals gets a narrow lane, so that the stages holding deals come into view (with SIPRI's
-# transfers only, the first four stages are empty).
+# Only stages that hold deals get a lane: with four empty lanes first (the seed's one deal in the making
+# beside a SIPRI register, under "All"), the register's 27,951 deals in the later stages were off screen.
 LANE_HEIGHT_PX = 640
 CARDS_BEFORE_SCROLLING = 3
-LANE_WIDTH_PX, EMPTY_LANE_WIDTH_PX = 240, 150
+LANE_WIDTH_PX = 240
 board = st.container(horizontal=True, wrap=False, gap="medium", key="pipeline-board")
-for stage in stages:
-    total = int(totals.get(stage, 0))
-    with board.container(width=LANE_WIDTH_PX if total else EMPTY_LANE_WIDTH_PX, key=f"lane-{stage}"):
+for stage in held:
+    total = int(totals[stage])
+    with board.container(width=LANE_WIDTH_PX, key=f"lane-{stage}"):
         st.markdown(
             f"**{stage.capitalize()}** · {counted(total, 'deal')}", help=STAGE_BY_NAME[stage].description
         )
         in_stage = cards[cards["stage"] == stage]
-        if in_stage.empty:
-            st.caption("No deals in this stage.")
-            continue
         if can_be_stale(stage):
             st.caption(f"Stale after {counted(thresholds.get(stage, STALE_AFTER_DAYS), 'day')} without news")
         if not can_be_stale(stage):
