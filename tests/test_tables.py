@@ -25,6 +25,8 @@ WIDTHS = {
     "deal event sources": 978,
     "value claims": 978,
     "latest events": 974,
+    "signposts": 978,
+    "deal signposts": 968,
 }
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from tracker import queries
 from tracker.auth import editors_from_secrets
 from tracker.db import open_ledger, resolve_database_url
-from tracker.display import GRADE_HELP, counted, escape_markdown
+from tracker.display import counted, escape_markdown
 from tracker.errors import InvalidValue
 from tracker.filters import (
     AS_OF_KEY,
@@ -48,6 +48,7 @@ from tracker.knowledge import (
 from tracker.seed import seed_if_empty
 from tracker.signposts import SIGNPOST_STATUSES
 from tracker.staleness import STALE_AFTER_DAYS
+from tracker.views import tables
 
 T = TypeVar("T")
 
@@ -580,30 +581,7 @@ def show_chart(figure: Any, *, key: str) -> None:
 def show_signposts(table: Any, *, key: str, with_deal: bool) -> None:
     """Signposts (tracker.signposts.SIGNPOST_COLUMNS) as a table, with what their statuses mean; with
     `with_deal`, selecting a row opens its deal."""
-    columns = ("stage", "expected", "status_text", "days_overdue", "note", "source", "grade", "source_url")
-    chosen = st.dataframe(
-        table,
-        key=key,
-        hide_index=True,
-        placeholder="–",
-        on_select="rerun" if with_deal else "ignore",
-        selection_mode="single-row",
-        column_order=(("deal_label",) if with_deal else ()) + columns,
-        column_config={
-            "deal_label": st.column_config.TextColumn("Deal"),
-            "stage": st.column_config.TextColumn(
-                "Stage", help="The stage the source expects the deal to reach."
-            ),
-            "expected": st.column_config.TextColumn("By", help="At the precision the source gave."),
-            "status_text": st.column_config.TextColumn("Status"),
-            "days_overdue": st.column_config.NumberColumn("Overdue", format="%d days"),
-            "note": st.column_config.TextColumn("In the source's words", width="medium"),
-            "source": st.column_config.TextColumn("Source"),
-            "grade": st.column_config.TextColumn("Grade", help=GRADE_HELP),
-            # Links only for http(s) URLs.
-            "source_url": st.column_config.LinkColumn("Link", display_text="open ↗", validate=r"^https?://"),
-        },
-    )
+    chosen = (tables.SIGNPOSTS if with_deal else tables.DEAL_SIGNPOSTS).show(table, key=key)
     shown = [status for status in SIGNPOST_STATUSES if status in set(table["status"])]
     st.caption("; ".join(f"{status.capitalize()}: {SIGNPOST_STATUSES[status]}" for status in shown) + ".")
     if with_deal and chosen.selection.rows:

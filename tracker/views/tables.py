@@ -330,6 +330,32 @@ VALUE_CLAIMS = Table(
     wrap=True,
 )
 
+
+def _signpost_columns(*, status: int, note: int, source: int) -> tuple[Column, ...]:
+    """A signpost table's columns (tracker.signposts.SIGNPOST_COLUMNS), with the widths of the three whose
+    text runs longest."""
+    return (
+        Column("stage", "Stage", 88, help="The stage the source expects the deal to reach."),
+        Column("expected", "By", 80, help="At the precision the source gave."),
+        Column("status_text", "Status", status),
+        Column("days_overdue", "Days late", 80, "count", help="Days since the end of the expected period."),
+        Column("note", "In the source's words", note),
+        Column("source", "Source", source),
+        Column("grade", "Grade", 56, help=GRADE_HELP),
+        Column("source_url", "Link", 52, "web link"),
+    )
+
+
+# The overdue signposts of the matching deals (Overview, Changes): selecting a row opens its deal.
+SIGNPOSTS = Table(
+    (Column("deal_label", "Deal", 170), *_signpost_columns(status=122, note=176, source=110)),
+    selection=("single-row",),
+    wrap=True,  # the source's words and "reached late on 5 Mar 2025", read whole
+    max_rows=8,
+)
+
+DEAL_SIGNPOSTS = Table(_signpost_columns(status=170, note=302, source=140), wrap=True)
+
 # Every table, for the width check.
 TABLES: dict[str, Table] = {
     "deals": DEALS,
@@ -346,4 +372,6 @@ TABLES: dict[str, Table] = {
     "deal event sources": DEAL_EVENT_SOURCES,
     "value claims": VALUE_CLAIMS,
     "latest events": LATEST_EVENTS,
+    "signposts": SIGNPOSTS,
+    "deal signposts": DEAL_SIGNPOSTS,
 }
