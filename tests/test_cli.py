@@ -245,7 +245,9 @@ def test_every_command_has_an_example_in_its_help():
         assert f"example: python -m tracker {command}" in result.stdout
 
 
-def test_import_lists_the_deal_attributes_it_changed(ledger_url: str, tmp_path: Path, capsys):
+def test_import_lists_the_stages_it_moves_and_the_attributes_it_changes(
+    ledger_url: str, tmp_path: Path, capsys
+):
     run(capsys, "seed")
     path = tmp_path / "update.csv"
     path.write_bytes(
@@ -256,13 +258,27 @@ def test_import_lists_the_deal_attributes_it_changed(ledger_url: str, tmp_path: 
                 category="Drones",
                 date="2025-10-20",
                 summary="Recategorised.",
+                stage="agreed",
             )
         )
+    )
+    code, out, _ = run(capsys, "import", str(path), "--dry-run")
+    assert (code, out.splitlines()[1:]) == (
+        0,
+        [
+            "Deal stages would move (1):",
+            "  us-ukraine-drone-deal: negotiating -> agreed",
+            "Deal attributes would change (1):",
+            "  us-ukraine-drone-deal: category 'UAV' -> 'Drones'",
+        ],
     )
     code, out, _ = run(capsys, "import", str(path))
     assert (code, out.splitlines()[1:]) == (
         0,
-        ["Deal attributes changed (1):", "  us-ukraine-drone-deal: category 'UAV' -> 'Drones'"],
+        [
+            "Deal attributes changed (1):",
+            "  us-ukraine-drone-deal: category 'UAV' -> 'Drones'",
+        ],
     )
 
 

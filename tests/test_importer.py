@@ -445,3 +445,29 @@ def test_import_record_keeps_who_what_and_counts(engine: Engine):
         record.status,
         record.sha256,
     ) == ("x.csv", "alice", "ledger-csv", "utf-8", 2, 1, 2, 2, 1, "committed", report.sha256)
+
+
+SEED_DEAL = "us-ukraine-drone-deal"  # negotiating since the week of 22 Sep 2025; its last event 17 Oct 2025
+
+
+@pytest.mark.parametrize(
+    ("cells", "moves"),
+    [
+        ({"date": "2025-11-03", "stage": "agreed"}, [("negotiating", "agreed")]),
+        ({"date": "2025-11-03", "stage": "negotiating"}, []),  # the stage it is in
+        ({"date": "2025-11-03", "stage": ""}, []),  # news without a stage
+        ({"date": "2025-06-02", "stage": "approved"}, []),  # before the stages it has: not its current one
+        ({"date": "2025-11", "stage": "stalled"}, [("negotiating", "stalled")]),
+    ],
+)
+def test_a_check_names_the_deals_whose_stage_the_import_moves(seeded: Engine, cells, moves):
+    data = ledger_csv(
+        row(deal_id=SEED_DEAL, deal_title="", summary="Scratch news of the deal.", **cells),
+        row(deal_id="new-deal", deal_title="New deal", stage="agreed"),  # a new deal moves nothing
+    )
+    expected = [report_module.StageMove(SEED_DEAL, "US–Ukraine Drone Deal", *move) for move in moves]
+    checked = run(seeded, data, dry_run=True)
+    assert (checked.stage_moves, checked.stages_moved) == (expected, len(expected))
+    run(seeded, data)
+    with Session(seeded) as session:
+        assert session.get(Deal, SEED_DEAL).current_stage == (moves[-1][1] if moves else "negotiating")

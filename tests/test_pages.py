@@ -23,6 +23,7 @@ from tests.builders import (
     event_row,
     ledger_csv,
     many_deals,
+    row,
     titles_in_order,
 )
 from tracker import queries
@@ -994,6 +995,16 @@ def test_a_preview_groups_its_figures_as_its_message_does(seeded: Engine) -> Non
         "The first 1,000 of the 1,200 new events, in the file's order (the import adds all of them)."
         in texts(at, "caption")
     )
+
+
+def test_a_check_shows_the_stages_the_import_would_move(seeded: Engine) -> None:
+    at = login(open_page(UPLOAD, secrets={"editors": EDITORS}))
+    news = row(deal_id=SEED_DEAL, deal_title="", date="2025-11-03", stage="agreed", summary="Agreed.")
+    check_file(at, "agreed.csv", ledger_csv(news))
+    moving = "**Stage moves**: deals of the ledger whose current stage the import moves"
+    assert moving in texts(at, "markdown")
+    moves = table(at, "deal_id", "title", "before", "after")
+    assert moves.values.tolist() == [[SEED_DEAL, "US–Ukraine Drone Deal", "negotiating", "agreed"]]
 
 
 def test_upload_previews_commits_and_undoes(seeded: Engine) -> None:

@@ -27,6 +27,7 @@ WIDTHS = {
     "latest events": 974,
     "signposts": 978,
     "deal signposts": 968,
+    "stage moves": 900,
 }
 
 

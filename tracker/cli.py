@@ -40,6 +40,12 @@ def _print_import(report: ImportReport) -> None:
     print(report.describe())
     for warning in report.warnings:
         print(f"Warning: {warning}")
+    if report.stage_moves:
+        print(f"Deal stages would move ({report.stages_moved}):")
+        for move in report.stage_moves[:20]:
+            print(f"  {move.deal_id}: {move.before or 'no stage'} -> {move.after}")
+        if report.stages_moved > 20:
+            print(f"  … and {report.stages_moved - 20} more")
     if report.changes:
         shown = report.changes[:20]
         verb = "would change" if report.dry_run else "changed"

@@ -23,7 +23,7 @@ from tracker.errors import ImportRejected, Problem
 from tracker.importer.plan import next_id, plan_import
 from tracker.importer.report import DealChangeRow, ImportReport, UndoPreview, UndoReport
 from tracker.importer.undo import preview_undo, safe_editor, undo_import
-from tracker.importer.write import refresh_deals, write_plan
+from tracker.importer.write import refresh_deals, stage_moves, write_plan
 from tracker.ledger_csv import Batch
 from tracker.memory import cycle_collection_paused
 from tracker.models import Import
@@ -175,7 +175,10 @@ def preview_batch(
     """What importing `batch` would do now (a dry run: nothing is written)."""
     with engine.connect() as connection:
         plan = plan_import(connection, batch)
-    return ImportReport.from_plan(plan, file_name=file_name, sha256=sha256, encoding=encoding, dry_run=True)
+        moves = stage_moves(connection, plan)
+    return ImportReport.from_plan(
+        plan, file_name=file_name, sha256=sha256, encoding=encoding, dry_run=True, stage_moves=moves
+    )
 
 
 def commit_batch(

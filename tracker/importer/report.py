@@ -19,6 +19,16 @@ class DealChangeRow:
     new: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class StageMove:
+    """A deal of the ledger whose current stage the import moves (None: no stage yet)."""
+
+    deal_id: str
+    title: str
+    before: str | None
+    after: str | None
+
+
 # New events a report lists (the Upload page's preview table), the first in file order; its figures count
 # them all. Listing every one sent a 49.5 MB SIPRI export's 1,374,896 new events from the worker to the
 # dashboard, which held them in the editor's session for a table nobody scrolls to its end (+135 MB).
@@ -28,7 +38,8 @@ PREVIEW_EVENTS = 1_000
 @dataclass(frozen=True, slots=True)
 class ImportReport:
     """What an import did, or (dry run) would do. `new_events` lists the first PREVIEW_EVENTS of the
-    `events_added` new events."""
+    `events_added` new events; a dry run's `stage_moves` the first PREVIEW_EVENTS of the `stages_moved`
+    deals of the ledger whose current stage it would move (after an import, the Changes page lists them)."""
 
     file_name: str
     sha256: str
@@ -49,6 +60,8 @@ class ImportReport:
     duplicates_skipped: int = 0
     changes: list[DealChangeRow] = field(default_factory=list)
     new_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stage_moves: list[StageMove] = field(default_factory=list)
+    stages_moved: int = 0
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
@@ -61,8 +74,10 @@ class ImportReport:
         encoding: str,
         dry_run: bool,
         import_id: int | None = None,
+        stage_moves: list[StageMove] | None = None,
     ) -> ImportReport:
         changes = plan.changes
+        moves = stage_moves or []
         return cls(
             file_name=file_name,
             sha256=sha256,
@@ -92,6 +107,8 @@ class ImportReport:
             .head(PREVIEW_EVENTS)
             .reset_index(drop=True)
             .copy(),
+            stage_moves=moves[:PREVIEW_EVENTS],
+            stages_moved=len(moves),
             warnings=plan.warnings,
         )
 

@@ -96,6 +96,16 @@ def preview(
                 f"The first {len(report.new_events):,} of the {report.events_added:,} new events, in the "
                 "file's order (the import adds all of them)."
             )
+    if report.stage_moves:
+        st.markdown("**Stage moves**: deals of the ledger whose current stage the import moves")
+        moves = [
+            {"deal_id": m.deal_id, "title": m.title, "before": m.before or "no stage", "after": m.after}
+            for m in report.stage_moves
+        ]
+        tables.STAGE_MOVES.show(moves, key=f"{key}-stage-moves")
+        if report.stages_moved > len(report.stage_moves):
+            shown = len(report.stage_moves)
+            st.caption(f"The first {shown:,} of the {report.stages_moved:,} deals that move.")
     if report.changes:
         st.markdown("**Changes to deal attributes**")
         changes = [

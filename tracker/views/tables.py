@@ -256,6 +256,15 @@ NEW_EVENTS = Table(
     )
 )
 
+STAGE_MOVES = Table(
+    (
+        Column("deal_id", "Deal id", 240),
+        Column("title", "Deal", 400),
+        Column("before", "Stage now", 120),
+        Column("after", "After the import", 140),
+    )
+)
+
 ATTRIBUTE_CHANGES = Table(
     (
         Column("deal", "Deal", 240),
@@ -367,6 +376,7 @@ TABLES: dict[str, Table] = {
     "import history": IMPORT_HISTORY,
     "new events": NEW_EVENTS,
     "attribute changes": ATTRIBUTE_CHANGES,
+    "stage moves": STAGE_MOVES,
     "deal history": DEAL_HISTORY,
     "deal events": DEAL_EVENTS,
     "deal event sources": DEAL_EVENT_SOURCES,
