@@ -438,5 +438,7 @@ def test_a_completed_deal_known_to_the_year_has_no_days_to_today() -> None:
     assert contracted["customdata"] == [[365, "2017 – 2018", "ended"]]
     assert delivering["customdata"] == [[365, "2018 – 2019", "ended"]]
     assert completed["customdata"][0][1] == "since 2019"
+    # Its bar covers 2019, not the years to today: the deliveries keep the chart's width.
+    assert (completed["base"], completed["x"]) == (["2019-01-01"], [365 * 86_400_000])
     assert completed["hovertemplate"] == "%{y} %{customdata[1]}<extra></extra>"
     assert "days" not in completed["hovertemplate"] and "days" in delivering["hovertemplate"]

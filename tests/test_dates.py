@@ -10,7 +10,7 @@ from conftest import TODAY
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker.dates import PartialDate, Precision, format_partial_date, parse_partial_date
+from tracker.dates import PartialDate, Precision, format_partial_date, parse_partial_date, period_end
 from tracker.errors import InvalidValue
 
 D = datetime.date
@@ -97,6 +97,21 @@ def test_canonical_text_reads_back_the_same(
     text: str, start: datetime.date, end: datetime.date, precision: Precision, canonical: str
 ) -> None:
     assert parse_partial_date(canonical, today=TODAY) == parse_partial_date(text, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("start", "precision", "end"),
+    [
+        (datetime.date(2025, 9, 29), "day", datetime.date(2025, 9, 29)),
+        (datetime.date(2025, 12, 29), "week", datetime.date(2026, 1, 4)),  # ISO week 2026-W01
+        (datetime.date(2024, 2, 1), "month", datetime.date(2024, 2, 29)),  # a leap year's February
+        (datetime.date(1991, 1, 1), "year", datetime.date(1991, 12, 31)),
+    ],
+)
+def test_a_period_ends_on_its_last_day(
+    start: datetime.date, precision: Precision, end: datetime.date
+) -> None:
+    assert period_end(start, precision) == end
 
 
 # Error rows: (text, message, fix). For a range, an error about one endpoint quotes that

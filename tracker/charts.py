@@ -14,7 +14,7 @@ from collections import Counter
 import pandas as pd
 import plotly.graph_objects as go
 
-from tracker.dates import format_partial_date
+from tracker.dates import format_partial_date, period_end
 from tracker.display import counted
 from tracker.vocab import ACTIVE_STAGES, STAGE_NAMES
 
@@ -344,6 +344,14 @@ def stage_timeline(
         f"since {format_partial_date(start, precision)}"
         for start, precision, final in zip(frame["start"], precisions, frame["final"])
         if final
+    ]
+    # Drawn over the period of its date only, not to today: a deal completed in 1991 had a bar 35 years
+    # long that pressed its three years of deliveries into the chart's first tenth.
+    frame["shown_end"] = [
+        period_end(start, precision) + dt.timedelta(days=1) if final else shown_end
+        for start, precision, final, shown_end in zip(
+            frame["start"], precisions, frame["final"], frame["shown_end"]
+        )
     ]
     stages_present = [s for s in STAGE_NAMES if s in set(frame["stage"])]
     figure = go.Figure()

@@ -104,6 +104,17 @@ def canonical_date_text(start: datetime.date, precision: Precision) -> str:
     return f"{start.year:04d}"
 
 
+def period_end(start: datetime.date, precision: Precision) -> datetime.date:
+    """The last day of the period that a date of this precision starting on `start` names."""
+    if precision == "year":
+        return datetime.date(start.year, 12, 31)
+    if precision == "month":
+        return start.replace(day=calendar.monthrange(start.year, start.month)[1])
+    if precision == "week":
+        return start + datetime.timedelta(days=6)
+    return start
+
+
 def _accept(
     label: str,
     start: datetime.date,
@@ -124,13 +135,12 @@ def _accept(
 
 def _accept_day(label: str, year: int, month: int, day: int, limits: _Limits) -> PartialDate:
     start = _day(label, year, month, day, limits)
-    return _accept(label, start, start, "day", limits)
+    return _accept(label, start, period_end(start, "day"), "day", limits)
 
 
 def _accept_month(label: str, year: int, month: int, limits: _Limits) -> PartialDate:
     start = _day(label, year, month, 1, limits)
-    end = start.replace(day=calendar.monthrange(year, month)[1])
-    return _accept(label, start, end, "month", limits)
+    return _accept(label, start, period_end(start, "month"), "month", limits)
 
 
 def _month_number(name: str, label: str) -> int:
@@ -159,7 +169,8 @@ def _iso_month(match: re.Match[str], label: str, limits: _Limits) -> PartialDate
 def _iso_year(match: re.Match[str], label: str, limits: _Limits) -> PartialDate:
     year = int(match["year"])
     _check_first_year(label, year, limits)
-    return _accept(label, datetime.date(year, 1, 1), datetime.date(year, 12, 31), "year", limits)
+    start = datetime.date(year, 1, 1)
+    return _accept(label, start, period_end(start, "year"), "year", limits)
 
 
 def _iso_week(match: re.Match[str], label: str, limits: _Limits) -> PartialDate:
@@ -169,7 +180,7 @@ def _iso_week(match: re.Match[str], label: str, limits: _Limits) -> PartialDate:
         start = datetime.date.fromisocalendar(year, int(match["week"]), 1)
     except ValueError:
         raise _not_real(label) from None
-    return _accept(label, start, start + datetime.timedelta(days=6), "week", limits)
+    return _accept(label, start, period_end(start, "week"), "week", limits)
 
 
 def _day_range(match: re.Match[str], label: str, limits: _Limits) -> PartialDate:
