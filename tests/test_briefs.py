@@ -93,6 +93,23 @@ def test_the_seed_deal_brief(seeded: Engine):
     assert brief.deals == () and brief.deals_left_out == brief.events_left_out == 0
 
 
+def test_a_deal_that_has_ended_gives_when_not_days_to_today(engine: Engine):
+    rows = [
+        event_row("sold", "2017", "Ordered.", source="Register", grade="A", stage="contracted",
+                  deal_title="Sold guns", buyer="Peru", seller="Chile"),
+        event_row("sold", "2018", "Delivered.", source="Register", grade="A", stage="delivering"),
+        event_row("sold", "2019", "All delivered.", source="Register", grade="A", stage="completed"),
+    ]  # fmt: skip
+    import_bytes(engine, ledger_csv(*rows), file_name="sold.csv", editor="test")
+    brief = deal_brief(engine, "sold", now=MADE_AT)
+    assert brief.figures[:2] == (("Stage", "completed"), ("Completed in", "2019"))
+    assert brief.stage_rows == (
+        ("contracted", "2017", "2018", "365"),
+        ("delivering", "2018", "2019", "365"),
+        ("completed", "2019", "–", "–"),  # where the deal ended, not 2,885 days to today
+    )
+
+
 def test_a_deal_the_ledger_does_not_hold(seeded: Engine):
     with pytest.raises(BriefNotFound, match="the ledger did not hold a deal with id 'nope'"):
         deal_brief(seeded, "nope")

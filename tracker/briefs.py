@@ -42,6 +42,7 @@ from tracker.display import is_web_url, value_range_text
 from tracker.errors import TrackerError
 from tracker.filters import Filters
 from tracker.knowledge import AsOf
+from tracker.staleness import can_be_stale
 
 BriefKind = Literal["deal", "view"]
 BriefFormat = Literal["html", "docx"]
@@ -174,10 +175,14 @@ def _reported(day: dt.date, precision: str | None) -> str:
 
 def _stage_rows(intervals: pd.DataFrame) -> tuple[tuple[str, str, str, str], ...]:
     """Each run of a stage: from and to as precisely as reported (a run ends where the next one starts:
-    "Jul 2025" to "week of 22 Sep 2025", not 1 Jul to 22 Sep), the current one to today."""
+    "Jul 2025" to "week of 22 Sep 2025", not 1 Jul to 22 Sep), the current one to today; a completed or
+    cancelled deal's last stage has neither an end nor days (as the deal page's time in each stage)."""
     runs = list(intervals.itertuples(index=False))
     rows = []
     for run, following in zip(runs, [*runs[1:], None], strict=True):
+        if run.ongoing and not can_be_stale(run.stage):
+            rows.append((run.stage, _reported(run.start, run.start_precision), "–", "–"))
+            continue
         if run.ongoing:
             end = "today"
         elif following is not None and following.start == run.end:
@@ -271,15 +276,17 @@ def deal_brief(
     sources = queries.deal_event_sources(engine, deal_id, as_of=as_of)
     intervals = queries.deal_stage_intervals(engine, deal_id, today=today, as_of=as_of)
     roles = queries.deal_roles(engine, deal_id, as_of=as_of)
-    since = (
-        f"{_reported(header.stage_since, header.stage_since_precision)} "
-        f"({(today - header.stage_since).days} days)"
-        if header.stage_since
-        else ""
-    )
+    # As on the deal page: a live stage's start and days so far; a completed or cancelled deal's when.
+    entered = _reported(header.stage_since, header.stage_since_precision) if header.stage_since else "–"
+    if header.stage_since and can_be_stale(header.stage):
+        since = ("In stage since", f"{entered} ({(today - header.stage_since).days:,} days)")
+    elif header.stage_since:
+        since = (f"{(header.stage or '').capitalize()} in", entered)
+    else:
+        since = ("In stage since", entered)
     figures = [
         ("Stage", header.stage or "none stated"),
-        ("In stage since", since or "–"),
+        since,
         ("Value", value_range_text(header.value_low, header.value_high, header.currency) or "not stated"),
         ("Events", str(header.event_count)),
         ("Buyers", header.buyers or "not stated"),
