@@ -49,12 +49,9 @@ class Column:
     width: int
     kind: Kind = "text"
     help: str | None = None
-    pinned: bool = False
 
     def config(self) -> Any:
         shared: dict[str, Any] = {"width": self.width, "help": self.help}
-        if self.pinned:
-            shared["pinned"] = True
         match self.kind:
             case "text":
                 return st.column_config.TextColumn(self.label, **shared)
@@ -143,9 +140,8 @@ DATES_AS_REPORTED = "As precisely as it was reported: 2023, Sep 2025, 4 Jul 2025
 # short columns give up (dates of 4 to 10 characters, parties and values that wrap).
 DEALS = Table(
     (
-        Column(
-            "label", "Deal", 258, pinned=True, help="SIPRI-recorded deals add their order year and quantity."
-        ),
+        # Not pinned: Streamlit draws a pinned column's text grey, as an index, and the table fits the window.
+        Column("label", "Deal", 258, help="SIPRI-recorded deals add their order year and quantity."),
         _deal_column("stage", 92),
         Column("first_event", "First event", 80, help=DATES_AS_REPORTED),
         Column("last_event", "Last event", 80, help=DATES_AS_REPORTED),
