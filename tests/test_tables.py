@@ -12,7 +12,7 @@ from tracker.views.common import deal_links
 # Each table's width in pixels (columns, plus the checkboxes of a table with row selection).
 WIDTHS = {
     "deals": 976,
-    "sources": 934,
+    "sources": 978,
     "source events": 964,
     "source deals": 642,
     "weak deals": 706,

@@ -160,7 +160,7 @@ DEALS = Table(
 
 SOURCES = Table(
     (
-        Column("publisher", "Publisher", 140),
+        Column("publisher", "Publisher", 184),
         Column(
             "title_or_address",
             "Title or address",
