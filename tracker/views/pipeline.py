@@ -37,12 +37,12 @@ st.caption(
     "the latest event. A deal is stale when its news is older than is usual for its stage in this ledger "
     "(the threshold under each stage's name)."
 )
-if len(held) < len(stages):
-    st.caption(
-        "No deals in "
-        + ", ".join(stage.capitalize() for stage in stages if stage not in held)
-        + ": these stages have no lane."
-    )
+# Every stage's count on the first screen, the empty ones too: lanes past the window's edge are easy to miss.
+st.caption(
+    "Deals by stage: "
+    + " · ".join(f"{stage.capitalize()} {int(totals.get(stage, 0)):,}" for stage in stages)
+    + "."
+)
 
 
 def _card(card: Any) -> None:
