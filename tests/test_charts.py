@@ -124,7 +124,17 @@ def test_stage_timeline_marks_each_event(seeded: Engine) -> None:
 def test_a_same_day_stage_stays_visible() -> None:
     day = dt.date(2025, 1, 1)
     intervals = pd.DataFrame(
-        [{"deal_id": "x", "stage": "agreed", "start": day, "end": day, "days": 0, "ongoing": False}]
+        [
+            {
+                "deal_id": "x",
+                "stage": "agreed",
+                "start": day,
+                "end": day,
+                "days": 0,
+                "ongoing": False,
+                "final": False,
+            }
+        ]
     )
     (trace,) = spec(charts.stage_timeline(intervals))["data"]
     assert trace["x"] == [DAY_MS]
@@ -432,6 +442,7 @@ def test_a_completed_deal_known_to_the_year_has_no_days_to_today() -> None:
             "end": [years[1], years[2], dt.date(2026, 11, 30)],
             "days": [365, 365, 2890],
             "ongoing": [False, False, True],
+            "final": [False, False, True],
         }
     )
     contracted, delivering, completed = spec(charts.stage_timeline(intervals))["data"]

@@ -69,8 +69,28 @@ def test_intervals_and_days_in_stage():
         ("a", 3, D(2025, 9, 22), "negotiating"),
     )
     assert stage_intervals(frame, until=D(2025, 11, 1)).values.tolist() == [
-        ["a", "announced", D(2025, 7, 4), "day", D(2025, 9, 22), 80, False],
-        ["a", "negotiating", D(2025, 9, 22), "day", D(2025, 11, 1), 40, True],
+        ["a", "announced", D(2025, 7, 4), "day", D(2025, 9, 22), 80, False, False],
+        ["a", "negotiating", D(2025, 9, 22), "day", D(2025, 11, 1), 40, True, False],
+    ]
+
+
+def test_a_deal_that_ended_has_a_final_stage_and_one_that_stalled_has_not():
+    frame = events(
+        ("a", 1, D(2024, 3, 1), "contracted"),
+        ("a", 2, D(2025, 1, 1), "completed"),
+        ("b", 3, D(2024, 3, 1), "negotiating"),
+        ("b", 4, D(2025, 1, 1), "stalled"),
+        ("c", 5, D(2024, 3, 1), "completed"),  # completed, then taken up again
+        ("c", 6, D(2025, 1, 1), "delivering"),
+    )
+    intervals = stage_intervals(frame, until=D(2025, 11, 1))
+    assert intervals[["deal_id", "stage", "ongoing", "final"]].values.tolist() == [
+        ["a", "contracted", False, False],
+        ["a", "completed", True, True],
+        ["b", "negotiating", False, False],
+        ["b", "stalled", True, False],
+        ["c", "completed", False, False],
+        ["c", "delivering", True, False],
     ]
 
 

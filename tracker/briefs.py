@@ -180,7 +180,7 @@ def _stage_rows(intervals: pd.DataFrame) -> tuple[tuple[str, str, str, str], ...
     runs = list(intervals.itertuples(index=False))
     rows = []
     for run, following in zip(runs, [*runs[1:], None], strict=True):
-        if run.ongoing and not can_be_stale(run.stage):
+        if run.final:
             rows.append((run.stage, _reported(run.start, run.start_precision), "–", "–"))
             continue
         if run.ongoing:

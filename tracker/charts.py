@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from tracker.dates import format_partial_date, period_end
 from tracker.display import counted
-from tracker.vocab import ACTIVE_STAGES, STAGE_NAMES
+from tracker.vocab import STAGE_NAMES
 
 # One colour per stage, in stage order: the main path from light to dark blue, then the off-path stages.
 STAGE_COLOURS: dict[str, str] = {
@@ -335,11 +335,7 @@ def stage_timeline(
         f"{'today' if ongoing else format_partial_date(end, precision_at.get(end, 'day'))}"
         for start, end, ongoing, precision in zip(frame["start"], frame["end"], frame["ongoing"], precisions)
     ]
-    # A deal completed or cancelled has ended: its last stage is a date, not a count of days to today.
-    frame["final"] = [
-        bool(ongoing) and stage not in ACTIVE_STAGES
-        for stage, ongoing in zip(frame["stage"], frame["ongoing"])
-    ]
+    # A deal completed or cancelled has ended (`final`): its last stage is a date, not days to today.
     frame.loc[frame["final"], "label"] = [
         f"since {format_partial_date(start, precision)}"
         for start, precision, final in zip(frame["start"], precisions, frame["final"])

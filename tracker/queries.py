@@ -1199,20 +1199,16 @@ def time_in_stage(intervals: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["stage", "days", "since", "first_entered", "ongoing"])
     first = intervals.sort_values("start", kind="stable").drop_duplicates("stage").set_index("stage")
     totals = intervals.groupby("stage", as_index=False).agg(
-        days=("days", "sum"), since=("start", "min"), ongoing=("ongoing", "any")
+        days=("days", "sum"), since=("start", "min"), ongoing=("ongoing", "any"), final=("final", "any")
     )
     totals["days"] = pd.array(
-        [
-            None if ongoing and stage not in ACTIVE_STAGES else int(days)
-            for stage, days, ongoing in zip(totals["stage"], totals["days"], totals["ongoing"])
-        ],
-        dtype="Int64",
+        [None if final else int(days) for days, final in zip(totals["days"], totals["final"])], dtype="Int64"
     )
     totals["first_entered"] = _shown_dates(
         totals["stage"].map(first["start"]), totals["stage"].map(first["start_precision"])
     )
     totals["position"] = totals["stage"].map(STAGE_ORDER)
-    return totals.sort_values("position").drop(columns="position").reset_index(drop=True)
+    return totals.sort_values("position").drop(columns=["position", "final"]).reset_index(drop=True)
 
 
 def deal_roles(engine: Engine, deal_id: str, *, as_of: AsOf | None = None) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pandas as pd
 
-from tracker.vocab import STAGE_ORDER
+from tracker.vocab import ACTIVE_STAGES, STAGE_ORDER
 
 STATUS_COLUMNS = (
     "deal_id",
@@ -26,7 +26,7 @@ STATUS_COLUMNS = (
     "last_event_precision",
     "last_event_until",
 )
-INTERVAL_COLUMNS = ("deal_id", "stage", "start", "start_precision", "end", "days", "ongoing")
+INTERVAL_COLUMNS = ("deal_id", "stage", "start", "start_precision", "end", "days", "ongoing", "final")
 GAP_COLUMNS = ("stage", "days")
 # Events are given as deal_id, event_id, occurred_on, occurred_until, date_precision, stage.
 EVENT_COLUMNS = ("deal_id", "event_id", "occurred_on", "occurred_until", "date_precision", "stage")
@@ -111,7 +111,9 @@ def deal_status(events: pd.DataFrame) -> pd.DataFrame:
 def stage_intervals(events: pd.DataFrame, *, until: dt.date) -> pd.DataFrame:
     """Each deal's stages as intervals (INTERVAL_COLUMNS): a stage holds from the first event that moved
     the deal into it until the next event that moved it elsewhere (the last one runs to `until`);
-    `start_precision` says how precisely its start was reported. `events` as for `deal_status`."""
+    `start_precision` says how precisely its start was reported. `final`: the deal's last stage when it
+    has ended there (completed, cancelled), a date rather than a wait: no days, no end but its own period
+    (the chart, the time in each stage, the brief). `events` as for `deal_status`."""
     if events.empty or events["stage"].notna().sum() == 0:
         return pd.DataFrame(columns=list(INTERVAL_COLUMNS))
     runs = _stage_runs(events.assign(fineness=events["date_precision"].map(_FINENESS)))
@@ -127,6 +129,7 @@ def stage_intervals(events: pd.DataFrame, *, until: dt.date) -> pd.DataFrame:
     )
     next_start = intervals.groupby("deal_id", sort=False)["start"].shift(-1)
     intervals["ongoing"] = next_start.isna()
+    intervals["final"] = intervals["ongoing"] & ~intervals["stage"].isin(ACTIVE_STAGES)
     intervals["end"] = next_start.where(next_start.notna(), until)
     intervals["end"] = [max(end, start) for start, end in zip(intervals["start"], intervals["end"])]
     intervals["days"] = [(end - start).days for start, end in zip(intervals["start"], intervals["end"])]
