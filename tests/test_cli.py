@@ -282,6 +282,44 @@ def test_import_lists_the_stages_it_moves_and_the_attributes_it_changes(
     )
 
 
+def test_import_lists_the_first_twenty_changes_and_counts_the_rest(ledger_url: str, tmp_path: Path, capsys):
+    deals = [f"deal-{number:02}" for number in range(22)]
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_bytes(ledger_csv(*(row(deal_id=deal, category="UAV", stage="announced") for deal in deals)))
+    second.write_bytes(
+        ledger_csv(
+            *(
+                row(
+                    deal_id=deal,
+                    deal_title="",
+                    category="Drones",
+                    date="2025-10-20",
+                    summary="Agreed.",
+                    stage="agreed",
+                )
+                for deal in deals
+            )
+        )
+    )
+    run(capsys, "import", str(first))
+    code, out, _ = run(capsys, "import", str(second), "--dry-run")
+    lines = out.splitlines()
+    moves, changes = (
+        lines.index("Deal stages would move (22):"),
+        lines.index("Deal attributes would change (22):"),
+    )
+    assert (code, lines[moves + 1], lines[moves + 20], lines[moves + 21]) == (
+        0,
+        "  deal-00: announced -> agreed",
+        "  deal-19: announced -> agreed",
+        "  … and 2 more",
+    )
+    assert lines[changes + 1 :] == [
+        *(f"  deal-{number:02}: category 'UAV' -> 'Drones'" for number in range(20)),
+        "  … and 2 more",
+    ]
+
+
 def test_add_editor_writes_the_secrets_file_the_dashboard_reads(monkeypatch, tmp_path: Path, capsys):
     from tracker.auth import editors_from_secrets, verify_password
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
-from tracker.stages import EVENT_COLUMNS, deal_status, stage_intervals
+from tracker.stages import EVENT_COLUMNS, TimeInStage, deal_status, stage_intervals
 
 D = dt.date
 
@@ -142,3 +143,25 @@ def test_dates_keep_their_precision_and_the_last_period_its_end():
         ["delivering", D(2017, 1, 1), "year"],
         ["announced", D(2025, 9, 1), "day"],
     ]
+
+
+@pytest.mark.parametrize(
+    ("stage", "since", "precision", "expected"),
+    [
+        (
+            "negotiating",
+            D(2025, 9, 22),
+            "week",
+            TimeInStage(False, "In stage since", "week of 22 Sep 2025", 429),
+        ),
+        ("stalled", D(2026, 11, 25), "day", TimeInStage(False, "In stage since", "25 Nov 2026", 0)),
+        ("completed", D(2019, 1, 1), "year", TimeInStage(True, "Completed in", "2019", None)),
+        ("cancelled", D(2024, 3, 1), "month", TimeInStage(True, "Cancelled in", "Mar 2024", None)),
+        ("contracted", D(2025, 7, 1), None, TimeInStage(False, "In stage since", "1 Jul 2025", 512)),
+        (None, None, None, TimeInStage(False, "In stage since", "–", None)),
+    ],
+)
+def test_time_in_stage_is_a_wait_for_a_live_stage_and_a_date_for_a_final_one(
+    stage, since, precision, expected
+):
+    assert TimeInStage.of(stage, since, precision, today=D(2026, 11, 25)) == expected

@@ -42,7 +42,7 @@ from tracker.display import is_web_url, value_range_text
 from tracker.errors import TrackerError
 from tracker.filters import Filters
 from tracker.knowledge import AsOf
-from tracker.staleness import can_be_stale
+from tracker.stages import TimeInStage
 
 BriefKind = Literal["deal", "view"]
 BriefFormat = Literal["html", "docx"]
@@ -276,14 +276,8 @@ def deal_brief(
     sources = queries.deal_event_sources(engine, deal_id, as_of=as_of)
     intervals = queries.deal_stage_intervals(engine, deal_id, today=today, as_of=as_of)
     roles = queries.deal_roles(engine, deal_id, as_of=as_of)
-    # As on the deal page: a live stage's start and days so far; a completed or cancelled deal's when.
-    entered = _reported(header.stage_since, header.stage_since_precision) if header.stage_since else "–"
-    if header.stage_since and can_be_stale(header.stage):
-        since = ("In stage since", f"{entered} ({(today - header.stage_since).days:,} days)")
-    elif header.stage_since:
-        since = (f"{(header.stage or '').capitalize()} in", entered)
-    else:
-        since = ("In stage since", entered)
+    tenure = TimeInStage.of(header.stage, header.stage_since, header.stage_since_precision, today=today)
+    since = (tenure.label, tenure.since if tenure.days is None else f"{tenure.since} ({tenure.days:,} days)")
     figures = [
         ("Stage", header.stage or "none stated"),
         since,

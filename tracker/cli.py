@@ -36,24 +36,41 @@ def _editor(args: argparse.Namespace) -> str:
     return args.editor or os.environ.get("USER") or getpass.getuser() or "cli"
 
 
+# Lines a list in the CLI's import report shows; the rest are counted ("… and 3 more").
+LISTED = 20
+
+
+def _print_list(title: str, lines: list[str], *, total: int) -> None:
+    """`lines`: the first LISTED of `total`."""
+    print(f"{title} ({total}):")
+    for line in lines:
+        print(f"  {line}")
+    if total > len(lines):
+        print(f"  … and {total - len(lines)} more")
+
+
 def _print_import(report: ImportReport) -> None:
     print(report.describe())
     for warning in report.warnings:
         print(f"Warning: {warning}")
     if report.stage_moves:
-        print(f"Deal stages would move ({report.stages_moved}):")
-        for move in report.stage_moves[:20]:
-            print(f"  {move.deal_id}: {move.before or 'no stage'} -> {move.after}")
-        if report.stages_moved > 20:
-            print(f"  … and {report.stages_moved - 20} more")
+        _print_list(
+            "Deal stages would move",
+            [
+                f"{move.deal_id}: {move.before or 'no stage'} -> {move.after}"
+                for move in report.stage_moves[:LISTED]
+            ],
+            total=report.stages_moved,
+        )
     if report.changes:
-        shown = report.changes[:20]
-        verb = "would change" if report.dry_run else "changed"
-        print(f"Deal attributes {verb} ({len(report.changes)}):")
-        for change in shown:
-            print(f"  {change.deal_id}: {change.field} {change.old!r} -> {change.new!r}")
-        if len(report.changes) > len(shown):
-            print(f"  … and {len(report.changes) - len(shown)} more")
+        _print_list(
+            f"Deal attributes {'would change' if report.dry_run else 'changed'}",
+            [
+                f"{change.deal_id}: {change.field} {change.old!r} -> {change.new!r}"
+                for change in report.changes[:LISTED]
+            ],
+            total=len(report.changes),
+        )
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -7,9 +7,11 @@ One derivation serves the importer (which stores each deal's current stage) and 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 
+from tracker.dates import format_partial_date
 from tracker.vocab import ACTIVE_STAGES, STAGE_ORDER
 
 STATUS_COLUMNS = (
@@ -134,6 +136,29 @@ def stage_intervals(events: pd.DataFrame, *, until: dt.date) -> pd.DataFrame:
     intervals["end"] = [max(end, start) for start, end in zip(intervals["start"], intervals["end"])]
     intervals["days"] = [(end - start).days for start, end in zip(intervals["start"], intervals["end"])]
     return intervals.reset_index(drop=True)[list(INTERVAL_COLUMNS)]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeInStage:
+    """A deal's current stage as its page and its brief state it: a live stage's start and the days since;
+    a completed or cancelled deal's date it ended there, a date rather than a wait (as `stage_intervals`'
+    `final`)."""
+
+    final: bool
+    label: str  # "Completed in", "Cancelled in"; for a live stage "In stage since"
+    since: str  # the stage's start as precisely as reported ("week of 22 Sep 2025", "2019"), or "–"
+    days: int | None  # days in a live stage; None when final or when no stage is stated
+
+    @classmethod
+    def of(
+        cls, stage: str | None, since: dt.date | None, precision: str | None, *, today: dt.date
+    ) -> TimeInStage:
+        if stage is None or since is None:
+            return cls(final=False, label="In stage since", since="–", days=None)
+        text = format_partial_date(since, precision or "day")
+        if stage not in ACTIVE_STAGES:
+            return cls(final=True, label=f"{stage.capitalize()} in", since=text, days=None)
+        return cls(final=False, label="In stage since", since=text, days=(today - since).days)
 
 
 def gaps_by_stage(events: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from tracker.dates import format_partial_date
 from tracker.display import counted, escape_markdown, value_range_text
 from tracker.errors import InvalidValue
 from tracker.filters import url_deal_id
+from tracker.stages import TimeInStage
 from tracker.staleness import can_be_stale, is_stale, stale_after_days, stale_from
 from tracker.views import capture, common, history, tables
 from tracker.views.brief_downloads import brief_buttons
@@ -64,21 +65,16 @@ value = value_range_text(header.value_low, header.value_high, header.currency) o
 thresholds = common.read(queries.stale_thresholds) if can_be_stale(header.stage) else None
 stage_column, since_column, news_column, events_column = st.columns(4)
 stage_column.metric("Stage", header.stage or "none stated", border=True)
-if header.stage_since and can_be_stale(header.stage):
+tenure = TimeInStage.of(header.stage, header.stage_since, header.stage_since_precision, today=today)
+if tenure.final:
+    since_column.metric(tenure.label, tenure.since, border=True)
+else:
     since_column.metric(
         "Days in stage",
-        f"{(today - header.stage_since).days:,}",
+        "–" if tenure.days is None else f"{tenure.days:,}",
         border=True,
-        help=f"Since {format_partial_date(header.stage_since, header.stage_since_precision or 'day')}.",
+        help=None if tenure.days is None else f"Since {tenure.since}.",
     )
-elif header.stage_since:  # completed or cancelled: when, not for how long
-    since_column.metric(
-        f"{(header.stage or '').capitalize()} in",
-        format_partial_date(header.stage_since, header.stage_since_precision or "day"),
-        border=True,
-    )
-else:
-    since_column.metric("Days in stage", "–", border=True)
 if header.last_event_on and header.last_event_precision:
     stale = is_stale(
         header.stage,
